@@ -1,0 +1,115 @@
+"""Who is calling: a tenant API key (server side) or a user token (one user of one tenant)."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import jwt
+
+from app.errors import Unauthenticated
+from app.models import ApiKey, Role, Tenant, User
+
+API_KEY_PREFIX = "bfk_"
+JWT_ALGORITHM = "HS256"
+# Writing last_used_at on every request would turn every read into a write.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyPrincipal:
+    tenant_id: UUID
+    key_id: UUID
+
+
+@dataclass(frozen=True, slots=True)
+class UserPrincipal:
+    tenant_id: UUID
+    user_id: UUID
+    external_id: str
+    role: Role
+    expires_at: datetime
+
+
+Principal = ApiKeyPrincipal | UserPrincipal
+
+
+def hash_api_key(key: str) -> str:
+    # Keys are 256-bit random, so a fast hash is enough and keeps lookup one indexed query.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_api_key() -> tuple[str, str]:
+    """Returns (plain key, shown prefix)."""
+    key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    return key, key[:12]
+
+
+def new_signing_secret() -> str:
+    return secrets.token_urlsafe(48)
+
+
+def mint_user_token(
+    *, tenant_id: UUID, external_id: str, signing_secret: str, ttl: timedelta
+) -> tuple[str, datetime]:
+    expires_at = datetime.now(UTC).replace(microsecond=0) + ttl
+    claims = {"sub": external_id, "tid": str(tenant_id), "exp": expires_at}
+    return jwt.encode(claims, signing_secret, algorithm=JWT_ALGORITHM), expires_at
+
+
+async def authenticate(authorization: str | None) -> Principal | None:
+    """Resolve an `Authorization` header value; None when absent, Unauthenticated when bad."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthenticated("Authorization must be 'Bearer <token>'")
+    if token.startswith(API_KEY_PREFIX):
+        return await _authenticate_api_key(token)
+    return await _authenticate_user_token(token)
+
+
+async def _authenticate_api_key(token: str) -> ApiKeyPrincipal:
+    key = await ApiKey.get_or_none(key_hash=hash_api_key(token), revoked_at__isnull=True)
+    if key is None:
+        raise Unauthenticated("Invalid or revoked API key")
+    now = datetime.now(UTC)
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+        await ApiKey.filter(id=key.id).update(last_used_at=now)
+    return ApiKeyPrincipal(tenant_id=UUID(str(key.tenant_id)), key_id=key.id)
+
+
+async def _authenticate_user_token(token: str) -> UserPrincipal:
+    try:
+        unverified = jwt.decode(token, options={"verify_signature": False})
+        tenant_id = UUID(str(unverified["tid"]))
+    except (jwt.PyJWTError, KeyError, ValueError) as exc:
+        raise Unauthenticated("Malformed user token") from exc
+    tenant = await Tenant.get_or_none(id=tenant_id)
+    if tenant is None:
+        raise Unauthenticated("Unknown tenant in user token")
+    try:
+        claims = jwt.decode(
+            token,
+            tenant.signing_secret,
+            algorithms=[JWT_ALGORITHM],
+            options={"require": ["sub", "tid", "exp"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthenticated("User token has expired") from exc
+    except jwt.PyJWTError as exc:
+        raise Unauthenticated("Invalid user token") from exc
+    external_id = str(claims["sub"])
+    if not external_id or len(external_id) > 200:
+        raise Unauthenticated("Invalid subject in user token")
+    # Tokens minted by the host backend may name a user Belfry has not seen yet.
+    user, _ = await User.get_or_create(tenant_id=tenant_id, external_id=external_id)
+    return UserPrincipal(
+        tenant_id=tenant_id,
+        user_id=user.id,
+        external_id=external_id,
+        role=user.role,  # from the record, never from the token
+        expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+    )

@@ -1,0 +1,195 @@
+"""The `belfry` command: serve, migrate, demo, and tenant / key / user / token admin."""
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import uvicorn
+from tortoise import Tortoise
+from tortoise.migrations.api import migrate as run_migrations
+
+from app.errors import BelfryError
+from app.models import Role, Tenant
+from app.services import tenants, users
+from app.settings import Settings
+
+DEMO_TENANT = "Demo"
+DEMO_USER = "demo-user"
+
+
+async def migrate(settings: Settings) -> None:
+    settings.ensure_data_dir()
+    try:
+        await run_migrations(config=settings.tortoise_config())
+    finally:
+        await Tortoise.close_connections()
+
+
+async def _with_db(settings: Settings, work: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+    settings.ensure_data_dir()
+    await Tortoise.init(config=settings.tortoise_config())
+    try:
+        return await work()
+    finally:
+        await Tortoise.close_connections()
+
+
+def _emit(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key}: {value}")
+
+
+async def create_tenant(name: str) -> dict[str, Any]:
+    tenant = await tenants.create_tenant(name=name)
+    key = await tenants.create_api_key(tenant_id=tenant.id, name="initial")
+    return {
+        "tenantId": str(tenant.id),
+        "apiKey": key.plain_key,
+        "signingSecret": tenant.signing_secret,
+    }
+
+
+async def create_api_key(tenant_id: str, name: str) -> dict[str, Any]:
+    tenant = await Tenant.get_or_none(id=tenant_id)
+    if tenant is None:
+        raise BelfryError(f"No tenant {tenant_id}")
+    key = await tenants.create_api_key(tenant_id=tenant.id, name=name)
+    return {"tenantId": str(tenant.id), "apiKeyId": str(key.record.id), "apiKey": key.plain_key}
+
+
+async def upsert_user(tenant_id: str, external_id: str, args: argparse.Namespace) -> dict[str, Any]:
+    fields = users.UserFields(
+        email=args.email, name=args.name, phone=args.phone, role=Role(args.role) if args.role else None
+    )
+    user = await users.upsert_user(tenant_id=tenant_id, external_id=external_id, fields=fields)  # type: ignore[arg-type]
+    return {"userId": str(user.id), "externalId": user.external_id, "role": user.role.value}
+
+
+async def issue_token(settings: Settings, tenant_id: str, external_id: str, ttl: int | None) -> dict[str, Any]:
+    issued = await users.issue_user_token(
+        tenant_id=tenant_id,  # type: ignore[arg-type]
+        external_id=external_id,
+        ttl_seconds=ttl or settings.user_token_default_ttl,
+        max_ttl_seconds=settings.user_token_max_ttl,
+    )
+    return {"token": issued.token, "expiresAt": issued.expires_at.isoformat()}
+
+
+async def prepare_demo(settings: Settings) -> dict[str, Any]:
+    """A demo tenant with a fresh API key and a user token, reused across restarts."""
+    tenant = await Tenant.filter(name=DEMO_TENANT).order_by("created_at").first()
+    if tenant is None:
+        tenant = await tenants.create_tenant(name=DEMO_TENANT)
+    key = await tenants.create_api_key(tenant_id=tenant.id, name="demo")
+    await users.upsert_user(
+        tenant_id=tenant.id,
+        external_id=DEMO_USER,
+        fields=users.UserFields(name="Demo User", email="demo@example.com", role=Role.OWNER),
+    )
+    issued = await users.issue_user_token(
+        tenant_id=tenant.id,
+        external_id=DEMO_USER,
+        ttl_seconds=settings.user_token_max_ttl,
+        max_ttl_seconds=settings.user_token_max_ttl,
+    )
+    return {
+        "tenantId": str(tenant.id),
+        "apiKey": key.plain_key,
+        "userExternalId": DEMO_USER,
+        "userToken": issued.token,
+    }
+
+
+def serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level,
+        ws_per_message_deflate=False,  # ~300 KiB per idle socket otherwise
+        proxy_headers=True,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="belfry", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def serving(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8000)
+        p.add_argument("--workers", type=int, default=1, help="processes (PostgreSQL only)")
+        p.add_argument("--no-migrate", action="store_true", help="skip migrating first")
+
+    serving(sub.add_parser("serve", help="run the API (migrates first)"))
+    serving(sub.add_parser("demo", help="serve with a demo tenant, API key and user token"))
+    sub.add_parser("migrate", help="apply database migrations")
+
+    p = sub.add_parser("create-tenant", help="create a tenant and its first API key")
+    p.add_argument("name")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("create-api-key", help="create another API key for a tenant")
+    p.add_argument("tenant_id")
+    p.add_argument("--name", default="")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("upsert-user", help="create or update a user")
+    p.add_argument("tenant_id")
+    p.add_argument("external_id")
+    p.add_argument("--email")
+    p.add_argument("--phone")
+    p.add_argument("--name")
+    p.add_argument("--role", choices=[r.value for r in Role])
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("issue-token", help="mint a user token")
+    p.add_argument("tenant_id")
+    p.add_argument("external_id")
+    p.add_argument("--ttl", type=int, help="seconds")
+    p.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    try:
+        run(args, settings)
+    except BelfryError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(2) from error
+
+
+def run(args: argparse.Namespace, settings: Settings) -> None:
+    command = args.command
+    if command in ("serve", "demo"):
+        if not args.no_migrate:
+            asyncio.run(migrate(settings))
+        if command == "demo":
+            demo = asyncio.run(_with_db(settings, lambda: prepare_demo(settings)))
+            print("Belfry demo tenant (use the API key server side, the token in a browser):")
+            _emit(demo, as_json=False)
+            print(f"GraphiQL: http://{args.host}:{args.port}/graphql", flush=True)
+        serve(settings, args.host, args.port, args.workers)
+        return
+    if command == "migrate":
+        asyncio.run(migrate(settings))
+        return
+    jobs: dict[str, Callable[[], Awaitable[dict[str, Any]]]] = {
+        "create-tenant": lambda: create_tenant(args.name),
+        "create-api-key": lambda: create_api_key(args.tenant_id, args.name),
+        "upsert-user": lambda: upsert_user(args.tenant_id, args.external_id, args),
+        "issue-token": lambda: issue_token(settings, args.tenant_id, args.external_id, args.ttl),
+    }
+    _emit(asyncio.run(_with_db(settings, jobs[command])), as_json=args.json)

@@ -1,0 +1,38 @@
+"""Expected failures. graphql-core copies `extensions` from the original exception onto the
+GraphQL error, so services raise these without knowing about GraphQL."""
+
+from typing import Any
+
+
+class BelfryError(Exception):
+    code = "INTERNAL_SERVER_ERROR"
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.extensions: dict[str, Any] = {"code": self.code, **extra}
+
+
+class Unauthenticated(BelfryError):
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(BelfryError):
+    code = "FORBIDDEN"
+
+
+class NotFound(BelfryError):
+    code = "NOT_FOUND"
+
+
+class BadUserInput(BelfryError):
+    code = "BAD_USER_INPUT"
+
+
+class InvalidNotificationIds(BelfryError):
+    code = "INVALID_NOTIFICATION_IDS"
+
+    def __init__(self, invalid_ids: list[str]) -> None:
+        super().__init__(
+            f"{len(invalid_ids)} notification id(s) do not exist or are not yours",
+            invalidIds=invalid_ids,
+        )

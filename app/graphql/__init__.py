@@ -1,0 +1,1 @@
+"""The thin GraphQL layer: parse, authorise, call a service, map the result."""

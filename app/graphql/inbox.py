@@ -1,0 +1,191 @@
+from datetime import datetime
+from typing import Self
+
+import strawberry
+from strawberry.relay import PageInfo
+from strawberry.scalars import JSON
+
+from app import models
+from app.graphql.context import Info
+from app.graphql.permissions import IsUser
+from app.services import inbox as service
+from app.services.pagination import DEFAULT_PAGE_SIZE, PageRequest
+
+ReadState = strawberry.enum(service.ReadState)
+
+
+@strawberry.type
+class Notification:
+    id: strawberry.ID
+    category: str
+    title: str
+    body: str | None
+    link: str | None
+    data: JSON | None
+    is_read: bool
+    read_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, n: models.Notification) -> Self:
+        return cls(
+            id=strawberry.ID(str(n.id)),
+            category=n.category,
+            title=n.title,
+            body=n.body,
+            link=n.link,
+            data=n.data,
+            is_read=n.read_at is not None,
+            read_at=n.read_at,
+            created_at=n.created_at,
+        )
+
+
+@strawberry.type
+class NotificationEdge:
+    cursor: str
+    node: Notification
+
+
+@strawberry.type
+class NotificationConnection:
+    edges: list[NotificationEdge]
+    page_info: PageInfo
+    total_count: int = strawberry.field(description="Notifications matching the filter.")
+    unread_count: int = strawberry.field(description="The viewer's unread total.")
+
+    @classmethod
+    def from_page(cls, result: service.InboxPage) -> Self:
+        page = result.page
+        edges = [
+            NotificationEdge(cursor=c, node=Notification.from_model(n))
+            for n, c in zip(page.items, page.cursors, strict=True)
+        ]
+        return cls(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=page.has_previous_page,
+                start_cursor=page.cursors[0] if page.cursors else None,
+                end_cursor=page.cursors[-1] if page.cursors else None,
+            ),
+            total_count=result.total_count,
+            unread_count=result.unread_count,
+        )
+
+
+@strawberry.input
+class NotificationFilter:
+    read_state: ReadState = ReadState.ALL  # type: ignore[valid-type]
+    categories: list[str] | None = None
+
+
+@strawberry.type
+class NotificationStats:
+    total: int
+    unread: int
+    read: int
+
+
+@strawberry.type
+class MarkReadPayload:
+    marked: int
+
+
+@strawberry.type
+class DeletePayload:
+    deleted: int
+
+
+@strawberry.type
+class InboxQuery:
+    @strawberry.field(
+        permission_classes=[IsUser],
+        description="The viewer's inbox, newest first. Page with `after` or jump with `offset`.",
+    )
+    async def notifications(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        offset: int | None = None,
+        filter: NotificationFilter | None = None,
+    ) -> NotificationConnection:
+        inbox_filter = service.InboxFilter(
+            read_state=filter.read_state if filter else service.ReadState.ALL,
+            categories=filter.categories if filter else None,
+        )
+        result = await service.list_notifications(
+            user_id=info.context.user.user_id,
+            request=PageRequest(
+                first=DEFAULT_PAGE_SIZE if first is None else first, after=after, offset=offset
+            ),
+            inbox_filter=inbox_filter,
+        )
+        return NotificationConnection.from_page(result)
+
+    @strawberry.field(permission_classes=[IsUser])
+    async def notification(self, info: Info, id: strawberry.ID) -> Notification | None:
+        n = await service.get_notification(user_id=info.context.user.user_id, notification_id=id)
+        return Notification.from_model(n) if n else None
+
+    @strawberry.field(permission_classes=[IsUser])
+    async def notification_stats(
+        self, info: Info, category: str | None = None
+    ) -> NotificationStats:
+        stats = await service.stats_for(
+            user_id=info.context.user.user_id, categories=[category] if category else None
+        )
+        return NotificationStats(total=stats.total, unread=stats.unread, read=stats.read)
+
+    @strawberry.field(permission_classes=[IsUser])
+    async def unread_count(self, info: Info, category: str | None = None) -> int:
+        return await service.unread_count(user_id=info.context.user.user_id, category=category)
+
+
+@strawberry.type
+class InboxMutation:
+    @strawberry.mutation(
+        permission_classes=[IsUser], description="Idempotent; unknown ids are not an error."
+    )
+    async def mark_notification_read(self, info: Info, id: strawberry.ID) -> bool:
+        return await service.mark_read(user_id=info.context.user.user_id, notification_id=id)
+
+    @strawberry.mutation(
+        permission_classes=[IsUser], description="Set one notification read or unread."
+    )
+    async def set_notification_read(
+        self, info: Info, id: strawberry.ID, read: bool = True
+    ) -> Notification:
+        n = await service.set_read(user_id=info.context.user.user_id, notification_id=id, read=read)
+        return Notification.from_model(n)
+
+    @strawberry.mutation(
+        permission_classes=[IsUser],
+        description="Mark these ids read (all unread when empty); rejects ids not the viewer's.",
+    )
+    async def mark_notifications_read(
+        self, info: Info, ids: list[strawberry.ID]
+    ) -> MarkReadPayload:
+        marked = await service.mark_many_read(
+            user_id=info.context.user.user_id, notification_ids=list(ids)
+        )
+        return MarkReadPayload(marked=marked)
+
+    @strawberry.mutation(permission_classes=[IsUser])
+    async def mark_all_notifications_read(
+        self, info: Info, category: str | None = None
+    ) -> MarkReadPayload:
+        marked = await service.mark_all_read(user_id=info.context.user.user_id, category=category)
+        return MarkReadPayload(marked=marked)
+
+    @strawberry.mutation(permission_classes=[IsUser], description="Soft delete; idempotent.")
+    async def delete_notification(self, info: Info, id: strawberry.ID) -> bool:
+        return await service.delete_notification(
+            user_id=info.context.user.user_id, notification_id=id
+        )
+
+    @strawberry.mutation(permission_classes=[IsUser])
+    async def delete_read_notifications(self, info: Info) -> DeletePayload:
+        deleted = await service.delete_read(user_id=info.context.user.user_id)
+        return DeletePayload(deleted=deleted)

@@ -1,0 +1,56 @@
+import strawberry
+from strawberry.scalars import JSON
+
+from app.graphql.context import Info
+from app.graphql.permissions import IsApiKey
+from app.services import publishing as service
+
+
+@strawberry.input
+class PublishNotificationInput:
+    recipients: list[str] = strawberry.field(description="External user ids.")
+    category: str
+    title: str
+    body: str | None = None
+    link: str | None = None
+    data: JSON | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="A retry with the same key returns the first result."
+    )
+
+
+@strawberry.type
+class PublishPayload:
+    count: int
+    notification_ids: list[strawberry.ID]
+    duplicate: bool
+
+    @classmethod
+    def from_result(cls, result: service.PublishResult) -> "PublishPayload":
+        return cls(
+            count=result.count,
+            notification_ids=[strawberry.ID(str(i)) for i in result.notification_ids],
+            duplicate=result.duplicate,
+        )
+
+
+@strawberry.type
+class PublishingMutation:
+    @strawberry.mutation(permission_classes=[IsApiKey])
+    async def publish_notification(
+        self, info: Info, input: PublishNotificationInput
+    ) -> PublishPayload:
+        draft = service.NotificationDraft(
+            category=input.category,
+            title=input.title,
+            body=input.body,
+            link=input.link,
+            data=input.data,
+        )
+        result = await service.publish_notification(
+            tenant_id=info.context.api_key.tenant_id,
+            recipients=input.recipients,
+            draft=draft,
+            idempotency_key=input.idempotency_key,
+        )
+        return PublishPayload.from_result(result)

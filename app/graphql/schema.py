@@ -1,0 +1,33 @@
+import strawberry
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
+
+from app.graphql.errors import ErrorPolicy
+from app.graphql.inbox import InboxMutation, InboxQuery
+from app.graphql.publishing import PublishingMutation
+from app.graphql.users import UserMutation, UserQuery
+
+
+@strawberry.type
+class Query(UserQuery, InboxQuery):
+    pass
+
+
+@strawberry.type
+class Mutation(UserMutation, PublishingMutation, InboxMutation):
+    pass
+
+
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: list, execution_context: object = None) -> None:
+        """ErrorPolicy logs what is unexpected; expected errors are the client's business."""
+
+
+schema = Schema(
+    query=Query,
+    mutation=Mutation,
+    extensions=[
+        ErrorPolicy,
+        lambda: QueryDepthLimiter(max_depth=12),
+        lambda: MaxAliasesLimiter(max_alias_count=30),
+    ],
+)

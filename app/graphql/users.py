@@ -1,0 +1,99 @@
+from datetime import datetime
+from typing import Self
+
+import strawberry
+
+from app import models
+from app.graphql.context import Info
+from app.graphql.permissions import IsApiKey, IsUser
+from app.services import users as service
+
+Role = strawberry.enum(models.Role)
+
+
+@strawberry.type
+class User:
+    id: strawberry.ID
+    external_id: str
+    email: str | None
+    phone: str | None
+    name: str | None
+    role: Role
+    locale: str | None
+    timezone: str | None
+
+    @classmethod
+    def from_model(cls, user: models.User) -> Self:
+        return cls(
+            id=strawberry.ID(str(user.id)),
+            external_id=user.external_id,
+            email=user.email,
+            phone=user.phone,
+            name=user.name,
+            role=user.role,
+            locale=user.locale,
+            timezone=user.timezone,
+        )
+
+
+@strawberry.type
+class UserToken:
+    token: str
+    expires_at: datetime
+
+
+@strawberry.input
+class UpsertUserInput:
+    external_id: str
+    email: str | None = None
+    phone: str | None = None
+    name: str | None = None
+    role: Role | None = None
+    locale: str | None = None
+    timezone: str | None = None
+
+
+@strawberry.type
+class UserQuery:
+    @strawberry.field(permission_classes=[IsUser], description="The user the token belongs to.")
+    async def viewer(self, info: Info) -> User:
+        viewer = info.context.user
+        return User.from_model(
+            await service.get_user(tenant_id=viewer.tenant_id, user_id=viewer.user_id)
+        )
+
+
+@strawberry.type
+class UserMutation:
+    @strawberry.mutation(
+        permission_classes=[IsApiKey],
+        description="Create or update a user by externalId; omitted fields stay unchanged.",
+    )
+    async def upsert_user(self, info: Info, input: UpsertUserInput) -> User:
+        fields = service.UserFields(
+            email=input.email,
+            phone=input.phone,
+            name=input.name,
+            role=input.role,
+            locale=input.locale,
+            timezone=input.timezone,
+        )
+        user = await service.upsert_user(
+            tenant_id=info.context.api_key.tenant_id, external_id=input.external_id, fields=fields
+        )
+        return User.from_model(user)
+
+    @strawberry.mutation(
+        permission_classes=[IsApiKey], description="Mint a token for one user's browser."
+    )
+    async def issue_user_token(
+        self, info: Info, external_id: str, ttl_seconds: int | None = None
+    ) -> UserToken:
+        settings = info.context.settings
+        issued = await service.issue_user_token(
+            tenant_id=info.context.api_key.tenant_id,
+            external_id=external_id,
+            ttl_seconds=ttl_seconds or settings.user_token_default_ttl,
+            max_ttl_seconds=settings.user_token_max_ttl,
+        )
+        return UserToken(token=issued.token, expires_at=issued.expires_at)

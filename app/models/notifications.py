@@ -1,0 +1,59 @@
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+from app.models.tenants import Tenant
+from app.models.users import User
+
+
+class Notification(Model):
+    """One notification in one user's inbox. Soft-deleted rows keep `deleted_at`."""
+
+    id = fields.UUIDField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "belfry.Tenant", related_name="notifications", on_delete=fields.CASCADE
+    )
+    tenant_id: str
+    recipient: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "belfry.User", related_name="notifications", on_delete=fields.CASCADE
+    )
+    recipient_id: str
+    category = fields.CharField(max_length=100)
+    title = fields.CharField(max_length=500)
+    body = fields.TextField(null=True)
+    link = fields.CharField(max_length=2048, null=True)
+    data = fields.JSONField(null=True)
+    idempotency_key = fields.CharField(max_length=200, null=True)
+    read_at = fields.DatetimeField(null=True)
+    deleted_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "notifications"
+        # A retried publish collides here instead of creating a second copy.
+        unique_together = (("recipient", "idempotency_key"),)
+        indexes = [
+            Index(fields=("recipient_id", "created_at", "id"), name="ix_notif_inbox"),
+            Index(fields=("recipient_id", "read_at", "created_at", "id"), name="ix_notif_unread"),
+            Index(fields=("recipient_id", "category", "created_at", "id"), name="ix_notif_cat"),
+            Index(fields=("tenant_id", "idempotency_key"), name="ix_notif_idem"),
+            Index(fields=("deleted_at",), name="ix_notif_deleted"),
+        ]
+
+
+class InboxCounter(Model):
+    """Live totals per (user, category), kept in the same transaction as every inbox change,
+    so badge counts cost the same for 10 or 100,000 notifications."""
+
+    id = fields.UUIDField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "belfry.User", related_name="counters", on_delete=fields.CASCADE
+    )
+    user_id: str
+    category = fields.CharField(max_length=100)
+    total = fields.IntField(default=0)
+    unread = fields.IntField(default=0)
+
+    class Meta:
+        table = "inbox_counters"
+        unique_together = (("user", "category"),)

@@ -1,0 +1,62 @@
+"""Per (user, category) inbox totals, changed in the same transaction as the notifications."""
+
+from collections import Counter
+from collections.abc import Iterable
+from uuid import UUID, uuid4
+
+from app.db import connection, placeholders
+from app.models import InboxCounter
+
+BATCH = 500  # rows per statement; 5 parameters each stays far below every driver's limit
+
+
+async def add(deltas: dict[tuple[UUID, str], tuple[int, int]]) -> None:
+    """Add (total, unread) to each (user, category) counter, creating missing rows."""
+    rows = [(user_id, category, t, u) for (user_id, category), (t, u) in deltas.items()]
+    conn = connection()
+    for start in range(0, len(rows), BATCH):
+        batch = rows[start : start + BATCH]
+        marks = placeholders(conn, 5 * len(batch))
+        values_sql = ", ".join(
+            f"({', '.join(marks[i * 5 : i * 5 + 5])})" for i in range(len(batch))
+        )
+        values: list[object] = []
+        for user_id, category, total, unread in batch:
+            values += [str(uuid4()), str(user_id), category, total, unread]
+        await conn.execute_query(
+            "INSERT INTO inbox_counters (id, user_id, category, total, unread) "
+            f"VALUES {values_sql} ON CONFLICT (user_id, category) DO UPDATE SET "
+            "total = inbox_counters.total + excluded.total, "
+            "unread = inbox_counters.unread + excluded.unread",
+            values,
+        )
+
+
+async def add_per_category(
+    user_id: UUID, categories: Iterable[str], *, total: int = 0, unread: int = 0
+) -> None:
+    """Apply the same delta once per listed category (repeats add up)."""
+    per_category = Counter(categories)
+    if per_category:
+        await add({(user_id, c): (total * n, unread * n) for c, n in per_category.items()})
+
+
+async def totals(user_id: UUID, categories: Iterable[str] | None = None) -> tuple[int, int]:
+    """(total, unread) across the user's categories, or only the given ones."""
+    query = InboxCounter.filter(user_id=user_id)
+    if categories is not None:
+        query = query.filter(category__in=list(categories))
+    rows = await query.values_list("total", "unread")
+    return sum(r[0] for r in rows), sum(r[1] for r in rows)
+
+
+async def categories_with_read(user_id: UUID) -> list[str]:
+    rows = await InboxCounter.filter(user_id=user_id).values_list("category", "total", "unread")
+    return [category for category, total, unread in rows if total > unread]
+
+
+async def unread_by_category(user_id: UUID, categories: Iterable[str] | None) -> dict[str, int]:
+    query = InboxCounter.filter(user_id=user_id, unread__gt=0)
+    if categories is not None:
+        query = query.filter(category__in=list(categories))
+    return dict(await query.values_list("category", "unread"))

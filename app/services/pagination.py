@@ -1,0 +1,57 @@
+"""Opaque keyset cursors over (created_at, id), newest first."""
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+from uuid import UUID
+
+from tortoise.expressions import Q
+
+from app.errors import BadUserInput
+
+T = TypeVar("T")
+
+MAX_PAGE_SIZE = 200
+DEFAULT_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    first: int = DEFAULT_PAGE_SIZE
+    after: str | None = None
+    offset: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.first <= MAX_PAGE_SIZE:
+            raise BadUserInput(f"first must be between 1 and {MAX_PAGE_SIZE}", field="first")
+        if self.offset is not None and self.offset < 0:
+            raise BadUserInput("offset must not be negative", field="offset")
+        if self.offset is not None and self.after is not None:
+            raise BadUserInput("Pass either after or offset, not both", field="offset")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool
+
+
+def encode_cursor(created_at: datetime, id: UUID) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    try:
+        created, _, id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(created), UUID(id)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise BadUserInput("Invalid cursor", field="after") from exc
+
+
+def older_than(cursor: str) -> Q:
+    created_at, id = decode_cursor(cursor)
+    return Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=id)

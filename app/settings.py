@@ -1,0 +1,71 @@
+"""The one place Belfry reads its configuration from (environment, prefix BELFRY_)."""
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "change-me"  # noqa: S105 - refused in production, see below
+
+APP_LABEL = "belfry"
+MODEL_MODULES = ["app.models"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BELFRY_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = Path("data")
+    database_url: str | None = Field(
+        default=None, description="sqlite://PATH or postgres://USER:PASS@HOST:PORT/DB"
+    )
+    broadcast_url: str = "memory://"
+    secret_key: str = DEFAULT_SECRET_KEY
+    allowed_origins: list[str] = Field(default_factory=list)
+    user_token_default_ttl: int = 3600
+    user_token_max_ttl: int = 30 * 24 * 3600
+    log_level: str = "info"
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets_in_production(self) -> "Settings":
+        if self.environment == "production" and self.secret_key == DEFAULT_SECRET_KEY:
+            raise ValueError("BELFRY_SECRET_KEY must be set to a real secret in production")
+        return self
+
+    @cached_property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite://{self.data_dir / 'belfry.sqlite3'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.db_url.startswith("sqlite")
+
+    def ensure_data_dir(self) -> None:
+        if self.is_sqlite and not self.db_url.endswith(":memory:"):
+            Path(self.db_url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
+
+    def tortoise_config(self) -> dict[str, Any]:
+        return {
+            "connections": {"default": self.db_url},
+            "apps": {
+                APP_LABEL: {
+                    "models": MODEL_MODULES,
+                    "default_connection": "default",
+                    "migrations": "migrations",
+                }
+            },
+            "use_tz": True,
+            "timezone": "UTC",
+        }
+
+
+def __getattr__(name: str) -> Any:
+    # Tortoise's own CLI (`tortoise makemigrations`) reads `app.settings.TORTOISE_ORM`;
+    # built lazily so importing this module never reads the environment by itself.
+    if name == "TORTOISE_ORM":
+        return Settings().tortoise_config()
+    raise AttributeError(name)

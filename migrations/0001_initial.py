@@ -1,0 +1,90 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+import functools
+from app.models.users import Role
+from json import dumps, loads
+from tortoise.fields.base import OnDelete
+from uuid import uuid4
+from tortoise import fields
+from tortoise.indexes import Index
+
+class Migration(migrations.Migration):
+    initial = True
+
+    operations = [
+        ops.CreateModel(
+            name='Tenant',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('name', fields.CharField(max_length=200)),
+                ('signing_secret', fields.CharField(max_length=128)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'tenants', 'app': 'belfry', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ApiKey',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('tenant', fields.ForeignKeyField('belfry.Tenant', source_field='tenant_id', db_constraint=True, to_field='id', related_name='api_keys', on_delete=OnDelete.CASCADE)),
+                ('name', fields.CharField(default='', max_length=200)),
+                ('prefix', fields.CharField(max_length=32)),
+                ('key_hash', fields.CharField(unique=True, max_length=64)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('last_used_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('revoked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'api_keys', 'app': 'belfry', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='User',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('tenant', fields.ForeignKeyField('belfry.Tenant', source_field='tenant_id', db_constraint=True, to_field='id', related_name='users', on_delete=OnDelete.CASCADE)),
+                ('external_id', fields.CharField(max_length=200)),
+                ('email', fields.CharField(null=True, max_length=320)),
+                ('phone', fields.CharField(null=True, max_length=32)),
+                ('name', fields.CharField(null=True, max_length=200)),
+                ('role', fields.CharEnumField(default=Role.MEMBER, description='OWNER: OWNER\nADMIN: ADMIN\nMEMBER: MEMBER', enum_type=Role, max_length=16)),
+                ('locale', fields.CharField(null=True, max_length=35)),
+                ('timezone', fields.CharField(null=True, max_length=64)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'users', 'app': 'belfry', 'unique_together': (('tenant', 'external_id'),), 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='InboxCounter',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('user', fields.ForeignKeyField('belfry.User', source_field='user_id', db_constraint=True, to_field='id', related_name='counters', on_delete=OnDelete.CASCADE)),
+                ('category', fields.CharField(max_length=100)),
+                ('total', fields.IntField(default=0)),
+                ('unread', fields.IntField(default=0)),
+            ],
+            options={'table': 'inbox_counters', 'app': 'belfry', 'unique_together': (('user', 'category'),), 'pk_attr': 'id', 'table_description': 'Live totals per (user, category), kept in the same transaction as every inbox change,'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Notification',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('tenant', fields.ForeignKeyField('belfry.Tenant', source_field='tenant_id', db_constraint=True, to_field='id', related_name='notifications', on_delete=OnDelete.CASCADE)),
+                ('recipient', fields.ForeignKeyField('belfry.User', source_field='recipient_id', db_constraint=True, to_field='id', related_name='notifications', on_delete=OnDelete.CASCADE)),
+                ('category', fields.CharField(max_length=100)),
+                ('title', fields.CharField(max_length=500)),
+                ('body', fields.TextField(null=True, unique=False)),
+                ('link', fields.CharField(null=True, max_length=2048)),
+                ('data', fields.JSONField(null=True, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('idempotency_key', fields.CharField(null=True, max_length=200)),
+                ('read_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('deleted_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'notifications', 'app': 'belfry', 'unique_together': (('recipient', 'idempotency_key'),), 'indexes': [Index(fields=['recipient_id', 'created_at', 'id'], name='ix_notif_inbox'), Index(fields=['recipient_id', 'read_at', 'created_at', 'id'], name='ix_notif_unread'), Index(fields=['recipient_id', 'category', 'created_at', 'id'], name='ix_notif_cat'), Index(fields=['tenant_id', 'idempotency_key'], name='ix_notif_idem'), Index(fields=['deleted_at'], name='ix_notif_deleted')], 'pk_attr': 'id', 'table_description': "One notification in one user's inbox. Soft-deleted rows keep `deleted_at`."},
+            bases=['Model'],
+        ),
+    ]

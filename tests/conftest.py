@@ -1,0 +1,105 @@
+"""Real databases for every test: a migrated SQLite file and a PostgreSQL database.
+
+PostgreSQL is required when CI is set; elsewhere its tests skip, saying why."""
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from starlette.applications import Starlette
+from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+from app.cli import migrate
+from app.main import create_app
+from app.settings import Settings
+from tests.helpers import Api
+
+POSTGRES_URL = os.environ.get("BELFRY_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
+IN_CI = bool(os.environ.get("CI"))
+
+
+def unavailable(service: str, error: Exception) -> None:
+    message = f"{service} is not reachable ({error.__class__.__name__}: {error})"
+    if IN_CI:
+        pytest.fail(f"{message}; CI requires it", pytrace=False)
+    pytest.skip(f"{message}; start it to run these tests")
+
+
+def with_database(url: str, name: str) -> str:
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+async def _pg_admin(sql: str) -> None:
+    conn = await asyncpg.connect(POSTGRES_URL.replace("postgres://", "postgresql://", 1), timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite") / "template.sqlite3"
+    asyncio.run(migrate(Settings(database_url=f"sqlite://{path}")))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    name = f"belfry_test_{uuid.uuid4().hex[:10]}"
+    try:
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+        unavailable("PostgreSQL", error)
+    url = with_database(POSTGRES_URL, name)
+    asyncio.run(migrate(Settings(database_url=url)))
+    yield url
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database of each kind; every test using it runs on both."""
+    if request.param == "sqlite":
+        path = tmp_path / "belfry.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite://{path}"
+    return str(request.getfixturevalue("postgres_database"))
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, data_dir=tmp_path)
+
+
+async def _empty_all_tables() -> None:
+    conn = Tortoise.get_connection("default")
+    if conn.capabilities.dialect != "postgres":
+        return  # each SQLite test has its own fresh copy
+    tables = [m._meta.db_table for app in Tortoise.apps.values() for m in app.values()]
+    await conn.execute_script(f"TRUNCATE {', '.join(tables)} CASCADE")
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Starlette]:
+    # Tortoise caches each model's SQL per connection name, not per dialect; one process only
+    # ever talks to one database, but this suite alternates between two.
+    EXECUTOR_CACHE.clear()
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        await _empty_all_tables()
+        yield application
+
+
+@pytest.fixture
+async def api(app: Starlette) -> AsyncIterator[Api]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://belfry.test") as client:
+        yield Api(client)

@@ -1,0 +1,107 @@
+"""Small builders for test data and a GraphQL client that reads like the API."""
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from app.services import tenants
+
+
+class Api:
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def call(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def data(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
+        body = await self.call(query, variables, token)
+        assert "errors" not in body, body["errors"]
+        result: dict[str, Any] = body["data"]
+        return result
+
+    async def error(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
+        """The single error the call must fail with."""
+        body = await self.call(query, variables, token)
+        assert len(body.get("errors") or []) == 1, body
+        error: dict[str, Any] = body["errors"][0]
+        return error
+
+
+@dataclass(frozen=True)
+class TenantAccess:
+    tenant_id: str
+    api_key: str
+
+
+def random_id(prefix: str = "user") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+async def make_tenant(name: str = "Acme") -> TenantAccess:
+    tenant = await tenants.create_tenant(name=name)
+    key = await tenants.create_api_key(tenant_id=tenant.id)
+    return TenantAccess(tenant_id=str(tenant.id), api_key=key.plain_key)
+
+
+UPSERT_USER = """
+mutation($input: UpsertUserInput!) { upsertUser(input: $input) { id externalId email role } }
+"""
+ISSUE_TOKEN = """
+mutation($externalId: String!, $ttl: Int) {
+  issueUserToken(externalId: $externalId, ttlSeconds: $ttl) { token expiresAt }
+}
+"""
+PUBLISH = """
+mutation($input: PublishNotificationInput!) {
+  publishNotification(input: $input) { count notificationIds duplicate }
+}
+"""
+
+
+@dataclass(frozen=True)
+class UserAccess:
+    external_id: str
+    token: str
+
+
+async def make_user(
+    api: Api, tenant: TenantAccess, external_id: str | None = None, **fields: Any
+) -> UserAccess:
+    """Creates a user through the API and returns their external id and a token."""
+    external_id = external_id or random_id()
+    await api.data(
+        UPSERT_USER, {"input": {"externalId": external_id, **fields}}, token=tenant.api_key
+    )
+    issued = await api.data(ISSUE_TOKEN, {"externalId": external_id}, token=tenant.api_key)
+    return UserAccess(external_id=external_id, token=issued["issueUserToken"]["token"])
+
+
+async def publish(
+    api: Api,
+    tenant: TenantAccess,
+    recipients: list[str],
+    *,
+    category: str = "billing.low_balance",
+    title: str = "Your balance is getting low",
+    **extra: Any,
+) -> dict[str, Any]:
+    variables = {"input": {"recipients": recipients, "category": category, "title": title, **extra}}
+    result: dict[str, Any] = (await api.data(PUBLISH, variables, token=tenant.api_key))[
+        "publishNotification"
+    ]
+    return result
