@@ -6,15 +6,18 @@ import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import uvicorn
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate as run_migrations
 
-from app.errors import BelfryError
+from app.errors import BelfryError, NotFound
 from app.models import Role, Tenant
 from app.services import tenants, users
+from app.services.validation import parse_uuid
 from app.settings import Settings
 
 DEMO_TENANT = "Demo"
@@ -29,7 +32,9 @@ async def migrate(settings: Settings) -> None:
         await Tortoise.close_connections()
 
 
-async def _with_db(settings: Settings, work: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+async def _with_db(
+    settings: Settings, work: Callable[[], Awaitable[dict[str, Any]]]
+) -> dict[str, Any]:
     settings.ensure_data_dir()
     await Tortoise.init(config=settings.tortoise_config())
     try:
@@ -56,27 +61,38 @@ async def create_tenant(name: str) -> dict[str, Any]:
     }
 
 
+async def _tenant_id(raw: str) -> UUID:
+    tenant_id = parse_uuid(raw)
+    if tenant_id is None or not await Tenant.exists(id=tenant_id):
+        raise NotFound(f"No tenant {raw}")
+    return tenant_id
+
+
 async def create_api_key(tenant_id: str, name: str) -> dict[str, Any]:
-    tenant = await Tenant.get_or_none(id=tenant_id)
-    if tenant is None:
-        raise BelfryError(f"No tenant {tenant_id}")
-    key = await tenants.create_api_key(tenant_id=tenant.id, name=name)
-    return {"tenantId": str(tenant.id), "apiKeyId": str(key.record.id), "apiKey": key.plain_key}
+    key = await tenants.create_api_key(tenant_id=await _tenant_id(tenant_id), name=name)
+    return {"tenantId": tenant_id, "apiKeyId": str(key.record.id), "apiKey": key.plain_key}
 
 
 async def upsert_user(tenant_id: str, external_id: str, args: argparse.Namespace) -> dict[str, Any]:
     fields = users.UserFields(
-        email=args.email, name=args.name, phone=args.phone, role=Role(args.role) if args.role else None
+        email=args.email,
+        name=args.name,
+        phone=args.phone,
+        role=Role(args.role) if args.role else None,
     )
-    user = await users.upsert_user(tenant_id=tenant_id, external_id=external_id, fields=fields)  # type: ignore[arg-type]
+    user = await users.upsert_user(
+        tenant_id=await _tenant_id(tenant_id), external_id=external_id, fields=fields
+    )
     return {"userId": str(user.id), "externalId": user.external_id, "role": user.role.value}
 
 
-async def issue_token(settings: Settings, tenant_id: str, external_id: str, ttl: int | None) -> dict[str, Any]:
+async def issue_token(
+    settings: Settings, tenant_id: str, external_id: str, ttl: int | None
+) -> dict[str, Any]:
     issued = await users.issue_user_token(
-        tenant_id=tenant_id,  # type: ignore[arg-type]
+        tenant_id=await _tenant_id(tenant_id),
         external_id=external_id,
-        ttl_seconds=ttl or settings.user_token_default_ttl,
+        ttl_seconds=settings.user_token_default_ttl if ttl is None else ttl,
         max_ttl_seconds=settings.user_token_max_ttl,
     )
     return {"token": issued.token, "expiresAt": issued.expires_at.isoformat()}
@@ -107,6 +123,12 @@ async def prepare_demo(settings: Settings) -> dict[str, Any]:
     }
 
 
+def schema_sdl() -> str:
+    from app.graphql.schema import schema
+
+    return schema.as_str() + "\n"
+
+
 def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     uvicorn.run(
         "app.main:create_app",
@@ -133,6 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     serving(sub.add_parser("serve", help="run the API (migrates first)"))
     serving(sub.add_parser("demo", help="serve with a demo tenant, API key and user token"))
     sub.add_parser("migrate", help="apply database migrations")
+    p = sub.add_parser("export-schema", help="write the GraphQL schema (SDL)")
+    p.add_argument("--output", default="schema.graphql")
 
     p = sub.add_parser("create-tenant", help="create a tenant and its first API key")
     p.add_argument("name")
@@ -186,6 +210,9 @@ def run(args: argparse.Namespace, settings: Settings) -> None:
     if command == "migrate":
         asyncio.run(migrate(settings))
         return
+    if command == "export-schema":
+        Path(args.output).write_text(schema_sdl())
+        return
     jobs: dict[str, Callable[[], Awaitable[dict[str, Any]]]] = {
         "create-tenant": lambda: create_tenant(args.name),
         "create-api-key": lambda: create_api_key(args.tenant_id, args.name),
@@ -193,3 +220,7 @@ def run(args: argparse.Namespace, settings: Settings) -> None:
         "issue-token": lambda: issue_token(settings, args.tenant_id, args.external_id, args.ttl),
     }
     _emit(asyncio.run(_with_db(settings, jobs[command])), as_json=args.json)
+
+
+if __name__ == "__main__":
+    main()

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_SECRET_KEY = "change-me"  # noqa: S105 - refused in production, see below
+DEFAULT_SECRET_KEY = "change-me"
 
 APP_LABEL = "belfry"
 MODEL_MODULES = ["app.models"]

@@ -11,7 +11,7 @@ from app.graphql.permissions import IsUser
 from app.services import inbox as service
 from app.services.pagination import DEFAULT_PAGE_SIZE, PageRequest
 
-ReadState = strawberry.enum(service.ReadState)
+strawberry.enum(service.ReadState)
 
 
 @strawberry.type
@@ -76,7 +76,7 @@ class NotificationConnection:
 
 @strawberry.input
 class NotificationFilter:
-    read_state: ReadState = ReadState.ALL  # type: ignore[valid-type]
+    read_state: service.ReadState = service.ReadState.ALL
     categories: list[str] | None = None
 
 

@@ -1,3 +1,5 @@
+from typing import Any, cast
+
 import strawberry
 from strawberry.scalars import JSON
 
@@ -45,7 +47,7 @@ class PublishingMutation:
             title=input.title,
             body=input.body,
             link=input.link,
-            data=input.data,
+            data=cast(dict[str, Any] | list[Any] | None, input.data),
         )
         result = await service.publish_notification(
             tenant_id=info.context.api_key.tenant_id,

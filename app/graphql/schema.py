@@ -1,5 +1,7 @@
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
+from strawberry.types import ExecutionContext
 
 from app.graphql.errors import ErrorPolicy
 from app.graphql.inbox import InboxMutation, InboxQuery
@@ -18,7 +20,9 @@ class Mutation(UserMutation, PublishingMutation, InboxMutation):
 
 
 class Schema(strawberry.Schema):
-    def process_errors(self, errors: list, execution_context: object = None) -> None:
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
         """ErrorPolicy logs what is unexpected; expected errors are the client's business."""
 
 

@@ -8,7 +8,7 @@ from app.graphql.context import Info
 from app.graphql.permissions import IsApiKey, IsUser
 from app.services import users as service
 
-Role = strawberry.enum(models.Role)
+strawberry.enum(models.Role)  # exposes the model enum itself
 
 
 @strawberry.type
@@ -18,7 +18,7 @@ class User:
     email: str | None
     phone: str | None
     name: str | None
-    role: Role
+    role: models.Role
     locale: str | None
     timezone: str | None
 
@@ -48,7 +48,7 @@ class UpsertUserInput:
     email: str | None = None
     phone: str | None = None
     name: str | None = None
-    role: Role | None = None
+    role: models.Role | None = None
     locale: str | None = None
     timezone: str | None = None
 
@@ -93,7 +93,7 @@ class UserMutation:
         issued = await service.issue_user_token(
             tenant_id=info.context.api_key.tenant_id,
             external_id=external_id,
-            ttl_seconds=ttl_seconds or settings.user_token_default_ttl,
+            ttl_seconds=settings.user_token_default_ttl if ttl_seconds is None else ttl_seconds,
             max_ttl_seconds=settings.user_token_max_ttl,
         )
         return UserToken(token=issued.token, expires_at=issued.expires_at)

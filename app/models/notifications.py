@@ -1,3 +1,5 @@
+from typing import Any
+
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
@@ -22,7 +24,7 @@ class Notification(Model):
     title = fields.CharField(max_length=500)
     body = fields.TextField(null=True)
     link = fields.CharField(max_length=2048, null=True)
-    data = fields.JSONField(null=True)
+    data: Any = fields.JSONField(null=True)
     idempotency_key = fields.CharField(max_length=200, null=True)
     read_at = fields.DatetimeField(null=True)
     deleted_at = fields.DatetimeField(null=True)

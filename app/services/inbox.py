@@ -120,8 +120,10 @@ async def set_read(*, user_id: UUID, notification_id: str, read: bool) -> Notifi
 async def _set_read_state(user_id: UUID, nid: UUID, *, read: bool) -> Notification | None:
     async with in_transaction():
         # The read_at condition makes the update itself the check, so racing calls count once.
-        changed = await _visible(user_id).filter(id=nid, read_at__isnull=read).update(
-            read_at=datetime.now(UTC) if read else None
+        changed = (
+            await _visible(user_id)
+            .filter(id=nid, read_at__isnull=read)
+            .update(read_at=datetime.now(UTC) if read else None)
         )
         notification = await _visible(user_id).get_or_none(id=nid)
         if changed and notification is not None:
@@ -198,8 +200,10 @@ async def delete_read(*, user_id: UUID) -> int:
     async with in_transaction():
         now = datetime.now(UTC)
         for category in await counters.categories_with_read(user_id):
-            n = await _visible(user_id).filter(category=category, read_at__isnull=False).update(
-                deleted_at=now
+            n = (
+                await _visible(user_id)
+                .filter(category=category, read_at__isnull=False)
+                .update(deleted_at=now)
             )
             if n:
                 await counters.add_per_category(user_id, [category], total=-n)

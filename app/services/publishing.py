@@ -140,9 +140,9 @@ async def _resolve_recipients(tenant_id: UUID, external_ids: list[str]) -> list[
 async def _earlier_result(
     tenant_id: UUID, idempotency_key: str, external_ids: list[str]
 ) -> PublishResult | None:
-    rows = await Notification.filter(tenant_id=tenant_id, idempotency_key=idempotency_key).values_list(
-        "id", "recipient__external_id"
-    )
+    rows = await Notification.filter(
+        tenant_id=tenant_id, idempotency_key=idempotency_key
+    ).values_list("id", "recipient__external_id")
     if not rows:
         return None
     position = {e: i for i, e in enumerate(external_ids)}

@@ -3,6 +3,7 @@
 import asyncio
 import base64
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -26,9 +27,15 @@ query($category: String) {
 """
 ONE = "query($id: ID!) { notification(id: $id) { id isRead } }"
 MARK_ONE = "mutation($id: ID!) { markNotificationRead(id: $id) }"
-SET_READ = "mutation($id: ID!, $read: Boolean!) { setNotificationRead(id: $id, read: $read) { id isRead readAt } }"
+SET_READ = """
+mutation($id: ID!, $read: Boolean!) {
+  setNotificationRead(id: $id, read: $read) { id isRead readAt }
+}
+"""
 MARK_MANY = "mutation($ids: [ID!]!) { markNotificationsRead(ids: $ids) { marked } }"
-MARK_ALL = "mutation($category: String) { markAllNotificationsRead(category: $category) { marked } }"
+MARK_ALL = (
+    "mutation($category: String) { markAllNotificationsRead(category: $category) { marked } }"
+)
 DELETE_ONE = "mutation($id: ID!) { deleteNotification(id: $id) }"
 DELETE_READ = "mutation { deleteReadNotifications { deleted } }"
 
@@ -57,7 +64,7 @@ async def given_bulk_inbox(tenant: TenantAccess, user: UserAccess, count: int) -
     draft = publishing.NotificationDraft(category="call.daily_summary", title="bulk")
     for _ in range(count):
         await publishing.publish_notification(
-            tenant_id=tenant.tenant_id, recipients=[user.external_id], draft=draft  # type: ignore[arg-type]
+            tenant_id=UUID(tenant.tenant_id), recipients=[user.external_id], draft=draft
         )
 
 
@@ -93,9 +100,7 @@ async def test_lists_the_viewers_notifications_newest_first(api, tenant, alice) 
 
 async def test_published_fields_come_back_unchanged(api, tenant, alice) -> None:
     data = {"amount": 12.5, "tags": ["a", "b"], "nested": {"ok": True}}
-    await publish(
-        api, tenant, [alice.external_id], title="T", body="B", link="/billing", data=data
-    )
+    await publish(api, tenant, [alice.external_id], title="T", body="B", link="/billing", data=data)
 
     node = (await inbox(api, alice))["edges"][0]["node"]
 
@@ -207,7 +212,9 @@ async def test_one_notification_by_id_only_when_it_is_the_viewers(api, tenant, a
 
 
 async def test_stats_and_unread_count_overall_and_per_category(api, tenant, alice) -> None:
-    ids = await given_inbox(api, tenant, alice, ["billing.low_balance", "agent.failed", "agent.failed"])
+    ids = await given_inbox(
+        api, tenant, alice, ["billing.low_balance", "agent.failed", "agent.failed"]
+    )
     await api.data(MARK_ONE, {"id": ids[1]}, token=alice.token)
 
     overall = await counts(api, alice)
@@ -242,10 +249,10 @@ async def test_mark_read_is_idempotent_and_ignores_unknown_and_foreign_ids(
 async def test_set_read_toggles_both_ways(api, tenant, alice) -> None:
     [nid] = await given_inbox(api, tenant, alice, ["a.b"])
 
-    read = (await api.data(SET_READ, {"id": nid, "read": True}, token=alice.token))
-    again = (await api.data(SET_READ, {"id": nid, "read": True}, token=alice.token))
+    read = await api.data(SET_READ, {"id": nid, "read": True}, token=alice.token)
+    again = await api.data(SET_READ, {"id": nid, "read": True}, token=alice.token)
     after_read = await counts(api, alice)
-    unread = (await api.data(SET_READ, {"id": nid, "read": False}, token=alice.token))
+    unread = await api.data(SET_READ, {"id": nid, "read": False}, token=alice.token)
 
     assert read["setNotificationRead"]["isRead"] is True
     assert read["setNotificationRead"]["readAt"] is not None
@@ -433,4 +440,6 @@ async def test_counts_match_the_rows_after_racing_changes(api, tenant, alice) ->
     assert stats == {"total": len(listed), "unread": unread_rows, "read": len(listed) - unread_rows}
     for category in ("a.b", "c.d"):
         in_category = [e for e in listed if e["node"]["category"] == category]
-        assert (await counts(api, alice, category))["notificationStats"]["total"] == len(in_category)
+        assert (await counts(api, alice, category))["notificationStats"]["total"] == len(
+            in_category
+        )

@@ -1,0 +1,73 @@
+"""The HTTP surface around the schema: health, readiness, GraphiQL and error policy."""
+
+import logging
+
+import httpx
+import pytest
+
+from app.main import create_app
+from app.services import inbox
+from app.settings import Settings
+from tests.helpers import Api, make_tenant, make_user
+
+
+async def test_healthz_answers_ok(api: Api) -> None:
+    response = await api.client.get("/healthz")
+
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+async def test_readyz_checks_the_database(api: Api) -> None:
+    response = await api.client.get("/readyz")
+
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+async def test_readyz_is_unavailable_without_a_database() -> None:
+    # Port 9 (discard) has no PostgreSQL behind it on any machine this runs on.
+    app = create_app(Settings(database_url="postgres://postgres@127.0.0.1:9/none"))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
+        response = await client.get("/readyz")
+
+    assert response.status_code == 503 and response.json()["status"] == "unavailable"
+
+
+async def test_graphiql_is_served_to_browsers(api: Api) -> None:
+    response = await api.client.get("/graphql", headers={"accept": "text/html"})
+
+    assert response.status_code == 200 and "graphiql" in response.text.lower()
+
+
+async def test_syntax_errors_are_bad_user_input(api: Api) -> None:
+    error = await api.error("{ notifications { ")
+
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_unknown_fields_are_bad_user_input(api: Api) -> None:
+    error = await api.error("{ nope }")
+
+    assert error["extensions"]["code"] == "BAD_USER_INPUT" and "nope" in error["message"]
+
+
+async def test_unexpected_failures_are_masked_and_logged(
+    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    tenant = await make_tenant()
+    alice = await make_user(api, tenant)
+
+    async def broken(**_: object) -> int:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(inbox, "unread_count", broken)
+    with caplog.at_level(logging.ERROR, logger="belfry.graphql"):
+        error = await api.error("{ unreadCount }", token=alice.token)
+
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert "secret internals" not in str(error)
+    request_id = error["extensions"]["requestId"]
+    assert any(request_id in r.getMessage() for r in caplog.records)
+    assert any("secret internals" in str(r.exc_info) for r in caplog.records)
