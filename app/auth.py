@@ -105,7 +105,9 @@ async def _authenticate_user_token(token: str) -> UserPrincipal:
     if not external_id or len(external_id) > 200:
         raise Unauthenticated("Invalid subject in user token")
     # Tokens minted by the host backend may name a user Belfry has not seen yet.
-    user, _ = await User.get_or_create(tenant_id=tenant_id, external_id=external_id)
+    user = await User.get_or_none(tenant_id=tenant_id, external_id=external_id)
+    if user is None:
+        user, _ = await User.get_or_create(tenant_id=tenant_id, external_id=external_id)
     return UserPrincipal(
         tenant_id=tenant_id,
         user_id=user.id,
