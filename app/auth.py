@@ -78,7 +78,7 @@ async def _authenticate_api_key(token: str) -> ApiKeyPrincipal:
     now = datetime.now(UTC)
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
         await ApiKey.filter(id=key.id).update(last_used_at=now)
-    return ApiKeyPrincipal(tenant_id=UUID(str(key.tenant_id)), key_id=key.id)
+    return ApiKeyPrincipal(tenant_id=key.tenant_id, key_id=key.id)
 
 
 async def _authenticate_user_token(token: str) -> UserPrincipal:

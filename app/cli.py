@@ -129,6 +129,15 @@ def schema_sdl() -> str:
     return schema.as_str() + "\n"
 
 
+def check_workers(settings: Settings, workers: int) -> None:
+    shared = not settings.is_sqlite and not settings.broadcast_url.startswith("memory")
+    if workers > 1 and not shared:
+        raise BelfryError(
+            "--workers above 1 needs a shared database and broadcast: set BELFRY_DATABASE_URL "
+            "to PostgreSQL and BELFRY_BROADCAST_URL to Redis"
+        )
+
+
 def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     uvicorn.run(
         "app.main:create_app",
@@ -198,6 +207,7 @@ def main(argv: list[str] | None = None) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> None:
     command = args.command
     if command in ("serve", "demo"):
+        check_workers(settings, args.workers)
         if not args.no_migrate:
             asyncio.run(migrate(settings))
         if command == "demo":

@@ -3,7 +3,7 @@
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -11,11 +11,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UNSET, UnsetType
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
+from app.auth import authenticate
+from app.errors import Unauthenticated
 from app.graphql.context import Context
 from app.graphql.schema import schema
+from app.pubsub import connect_hub
 from app.settings import Settings
 
 logger = logging.getLogger("belfry")
@@ -23,18 +28,41 @@ logger = logging.getLogger("belfry")
 
 class GraphQLApp(GraphQL[Context, None]):
     def __init__(self, settings: Settings) -> None:
-        super().__init__(schema, allowed_origins=settings.allowed_origins)
+        super().__init__(
+            schema,
+            allowed_origins=settings.allowed_origins,
+            keep_alive=True,  # legacy graphql-ws "ka" frames keep proxies from cutting idle sockets
+            keep_alive_interval=15,
+        )
         self.settings = settings
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None = None
     ) -> Context:
+        if isinstance(request, WebSocket):
+            # Websockets authenticate once, in connection_init (on_ws_connect below).
+            return Context(settings=self.settings, request=request, response=response)
         return await Context.build(
             self.settings,
             request.headers.get("authorization"),
             request=request,
             response=response,
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        params = context.connection_params or {}
+        authorization = params.get("authorization") or params.get("Authorization")
+        if authorization is None and context.request is not None:
+            authorization = context.request.headers.get("authorization")
+        try:
+            principal = await authenticate(str(authorization) if authorization else None)
+        except Unauthenticated as error:
+            raise ConnectionRejectionError({"message": str(error), "code": error.code}) from error
+        if principal is None:
+            message = 'Send {"authorization": "Bearer <token>"} in connection_init'
+            raise ConnectionRejectionError({"message": message, "code": Unauthenticated.code})
+        context.principal = principal
+        return cast(UnsetType, UNSET)  # acknowledge with no payload
 
 
 async def healthz(request: Request) -> Response:
@@ -57,7 +85,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
-        async with RegisterTortoise(app, config=settings.tortoise_config()):
+        async with (
+            RegisterTortoise(app, config=settings.tortoise_config()),
+            connect_hub(settings.broadcast_url, queue_limit=settings.subscriber_queue_limit),
+        ):
             yield {}
 
     return Starlette(

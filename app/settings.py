@@ -21,7 +21,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="sqlite://PATH or postgres://USER:PASS@HOST:PORT/DB"
     )
-    broadcast_url: str = "memory://"
+    broadcast_url: str = Field(default="memory://", description="memory:// or redis://HOST:PORT/DB")
+    subscriber_queue_limit: int = Field(default=100, ge=1)
     secret_key: str = DEFAULT_SECRET_KEY
     allowed_origins: list[str] = Field(default_factory=list)
     user_token_default_ttl: int = 3600

@@ -5,13 +5,20 @@ PostgreSQL is required when CI is set; elsewhere its tests skip, saying why."""
 import asyncio
 import os
 import shutil
+import socket
+import subprocess
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
+import redis
+import uvicorn
 from starlette.applications import Starlette
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
@@ -22,6 +29,7 @@ from app.settings import Settings
 from tests.helpers import Api
 
 POSTGRES_URL = os.environ.get("BELFRY_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("BELFRY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 IN_CI = bool(os.environ.get("CI"))
 
 
@@ -64,6 +72,80 @@ def postgres_database() -> Iterator[str]:
     asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The shared Redis. Pub/sub channels ignore the database number, so tests keep apart by
+    using channel names no other run can produce (random ids)."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        unavailable("Redis", error)
+    finally:
+        client.close()
+    return REDIS_URL
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class RedisServer:
+    """A redis-server of the test's own, so it can be stopped and restarted at will."""
+
+    def __init__(self, binary: str, port: int) -> None:
+        self.binary, self.port = binary, port
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
+        for _ in range(100):
+            try:
+                client.ping()
+                return
+            except redis.RedisError:
+                time.sleep(0.05)
+            finally:
+                client.close()
+        raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        unavailable("redis-server", FileNotFoundError("not on PATH"))
+    server = RedisServer(str(binary), free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A migrated, empty database of each kind; every test using it runs on both."""
@@ -102,4 +184,50 @@ async def app(settings: Settings) -> AsyncIterator[Starlette]:
 async def api(app: Starlette) -> AsyncIterator[Api]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://belfry.test") as client:
+        yield Api(client)
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    http_url: str
+    ws_url: str
+
+
+@asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[LiveServer]:
+    """A real uvicorn server on a free loopback port, in this test's event loop."""
+    EXECUTOR_CACHE.clear()
+    config = uvicorn.Config(
+        create_app(settings),
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        ws_per_message_deflate=False,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield LiveServer(
+            http_url=f"http://127.0.0.1:{port}", ws_url=f"ws://127.0.0.1:{port}/graphql"
+        )
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture
+async def server(settings: Settings) -> AsyncIterator[LiveServer]:
+    async with serving(settings) as live:
+        await _empty_all_tables()
+        yield live
+
+
+@pytest.fixture
+async def live_api(server: LiveServer) -> AsyncIterator[Api]:
+    async with httpx.AsyncClient(base_url=server.http_url) as client:
         yield Api(client)

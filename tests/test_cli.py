@@ -4,9 +4,17 @@ import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import jwt
+
+from tests.conftest import free_port
+from tests.helpers import Api, TenantAccess, make_user, publish
+from tests.wsclient import GraphQLSocket
 
 
 def belfry(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -62,3 +70,66 @@ def test_a_malformed_tenant_id_is_a_clear_error(tmp_path: Path) -> None:
     result = belfry(tmp_path, "create-api-key", "not-a-uuid")
 
     assert result.returncode == 2 and "No tenant not-a-uuid" in result.stderr
+
+
+def test_several_workers_need_postgres_and_redis(tmp_path: Path) -> None:
+    result = belfry(tmp_path, "serve", "--workers", "2", "--no-migrate")
+
+    assert result.returncode == 2 and "BELFRY_BROADCAST_URL" in result.stderr
+
+
+@contextmanager
+def serve_process(env: dict[str, str], port: int) -> Iterator[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--no-migrate"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def test_two_api_processes_share_live_events_through_redis(
+    postgres_database: str, redis_url: str
+) -> None:
+    env = {
+        **os.environ,
+        "BELFRY_DATABASE_URL": postgres_database,
+        "BELFRY_BROADCAST_URL": redis_url,
+    }
+    tenant = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "app.cli", "create-tenant", "Replicas", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    with serve_process(env, free_port()) as first, serve_process(env, free_port()) as second:
+        async with httpx.AsyncClient(base_url=second) as client:
+            api = Api(client)
+            access = TenantAccess(tenant_id=tenant["tenantId"], api_key=tenant["apiKey"])
+            alice = await make_user(api, access, "alice")
+            socket = await GraphQLSocket.open(first.replace("http", "ws") + "/graphql", alice.token)
+            await socket.acknowledged()
+            op = await socket.subscribe("subscription { unreadCount }")
+            assert (await socket.next(op))["unreadCount"] == 0
+
+            await publish(api, access, ["alice"])
+
+            assert (await socket.next(op))["unreadCount"] == 1
+            await socket.close()

@@ -1,4 +1,4 @@
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from strawberry.types import Info as StrawberryInfo
@@ -16,7 +16,8 @@ class Context:
     # Strawberry sets these for HTTP requests and websockets.
     request: Any = None
     response: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    # The websocket's connection_init payload; Strawberry fills it in.
+    connection_params: dict[str, Any] | None = None
 
     @classmethod
     async def build(cls, settings: Settings, authorization: str | None, **kw: Any) -> "Context":

@@ -1,17 +1,20 @@
+from collections.abc import AsyncGenerator
 from datetime import datetime
-from typing import Self
+from typing import Any, Self
 
 import strawberry
 from strawberry.relay import PageInfo
 from strawberry.scalars import JSON
 
-from app import models
+from app import pubsub
 from app.graphql.context import Info
 from app.graphql.permissions import IsUser
 from app.services import inbox as service
+from app.services import live
 from app.services.pagination import DEFAULT_PAGE_SIZE, PageRequest
 
 strawberry.enum(service.ReadState)
+strawberry.enum(pubsub.InboxEventKind)
 
 
 @strawberry.type
@@ -27,7 +30,8 @@ class Notification:
     created_at: datetime
 
     @classmethod
-    def from_model(cls, n: models.Notification) -> Self:
+    def from_model(cls, n: Any) -> Self:
+        """From a stored notification or a live NotificationPayload (same attributes)."""
         return cls(
             id=strawberry.ID(str(n.id)),
             category=n.category,
@@ -95,6 +99,32 @@ class MarkReadPayload:
 @strawberry.type
 class DeletePayload:
     deleted: int
+
+
+@strawberry.type
+class InboxEvent:
+    kind: pubsub.InboxEventKind = strawberry.field(
+        description="SYNC carries the current state: sent first and after any gap."
+    )
+    notification: Notification | None
+    notification_ids: list[strawberry.ID]
+    unread_count: int
+    all: bool = strawberry.field(
+        description="Every notification in scope changed (mark all read, delete all read)."
+    )
+    category: str | None = strawberry.field(description="The scope of an `all` change.")
+
+    @classmethod
+    def from_message(cls, message: pubsub.InboxMessage) -> Self:
+        n = message.notification
+        return cls(
+            kind=message.kind,
+            notification=Notification.from_model(n) if n is not None else None,
+            notification_ids=[strawberry.ID(i) for i in message.notification_ids],
+            unread_count=message.unread_count,
+            all=message.all,
+            category=message.category,
+        )
 
 
 @strawberry.type
@@ -189,3 +219,30 @@ class InboxMutation:
     async def delete_read_notifications(self, info: Info) -> DeletePayload:
         deleted = await service.delete_read(user_id=info.context.user.user_id)
         return DeletePayload(deleted=deleted)
+
+
+@strawberry.type
+class InboxSubscription:
+    @strawberry.subscription(
+        permission_classes=[IsUser],
+        description="Every change to the viewer's inbox, each with the new unread count.",
+    )
+    async def inbox(self, info: Info) -> AsyncGenerator[InboxEvent, None]:
+        viewer = info.context.user
+        async for message in live.inbox_events(
+            user_id=viewer.user_id, expires_at=viewer.expires_at
+        ):
+            yield InboxEvent.from_message(message)
+
+    @strawberry.subscription(
+        permission_classes=[IsUser],
+        description="The viewer's unread count now, then every change to it.",
+    )
+    async def unread_count(
+        self, info: Info, category: str | None = None
+    ) -> AsyncGenerator[int, None]:
+        viewer = info.context.user
+        async for count in live.unread_counts(
+            user_id=viewer.user_id, category=category, expires_at=viewer.expires_at
+        ):
+            yield count

@@ -4,7 +4,7 @@ from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.types import ExecutionContext
 
 from app.graphql.errors import ErrorPolicy
-from app.graphql.inbox import InboxMutation, InboxQuery
+from app.graphql.inbox import InboxMutation, InboxQuery, InboxSubscription
 from app.graphql.publishing import PublishingMutation
 from app.graphql.users import UserMutation, UserQuery
 
@@ -26,9 +26,15 @@ class Schema(strawberry.Schema):
         """ErrorPolicy logs what is unexpected; expected errors are the client's business."""
 
 
+@strawberry.type
+class Subscription(InboxSubscription):
+    pass
+
+
 schema = Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     extensions=[
         ErrorPolicy,
         lambda: QueryDepthLimiter(max_depth=12),

@@ -1,4 +1,5 @@
 from typing import Any
+from uuid import UUID
 
 from tortoise import fields
 from tortoise.indexes import Index
@@ -15,11 +16,11 @@ class Notification(Model):
     tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
         "belfry.Tenant", related_name="notifications", on_delete=fields.CASCADE
     )
-    tenant_id: str
+    tenant_id: UUID
     recipient: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "belfry.User", related_name="notifications", on_delete=fields.CASCADE
     )
-    recipient_id: str
+    recipient_id: UUID
     category = fields.CharField(max_length=100)
     title = fields.CharField(max_length=500)
     body = fields.TextField(null=True)
@@ -51,7 +52,7 @@ class InboxCounter(Model):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "belfry.User", related_name="counters", on_delete=fields.CASCADE
     )
-    user_id: str
+    user_id: UUID
     category = fields.CharField(max_length=100)
     total = fields.IntField(default=0)
     unread = fields.IntField(default=0)

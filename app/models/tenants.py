@@ -1,3 +1,5 @@
+from uuid import UUID
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -18,7 +20,7 @@ class ApiKey(Model):
     tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
         "belfry.Tenant", related_name="api_keys", on_delete=fields.CASCADE
     )
-    tenant_id: str
+    tenant_id: UUID
     name = fields.CharField(max_length=200, default="")
     prefix = fields.CharField(max_length=32)
     key_hash = fields.CharField(max_length=64, unique=True)

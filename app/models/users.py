@@ -1,4 +1,5 @@
 from enum import StrEnum
+from uuid import UUID
 
 from tortoise import fields
 from tortoise.models import Model
@@ -17,7 +18,7 @@ class User(Model):
     tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
         "belfry.Tenant", related_name="users", on_delete=fields.CASCADE
     )
-    tenant_id: str
+    tenant_id: UUID
     external_id = fields.CharField(max_length=200)
     email = fields.CharField(max_length=320, null=True)
     phone = fields.CharField(max_length=32, null=True)

@@ -50,6 +50,18 @@ async def totals(user_id: UUID, categories: Iterable[str] | None = None) -> tupl
     return sum(r[0] for r in rows), sum(r[1] for r in rows)
 
 
+async def unread_totals(user_ids: list[UUID]) -> dict[UUID, int]:
+    """Each user's unread total, for many users in few queries."""
+    totals: dict[UUID, int] = dict.fromkeys(user_ids, 0)
+    for start in range(0, len(user_ids), BATCH):
+        batch = user_ids[start : start + BATCH]
+        for user_id, unread in await InboxCounter.filter(user_id__in=batch).values_list(
+            "user_id", "unread"
+        ):
+            totals[user_id] += unread
+    return totals
+
+
 async def categories_with_read(user_id: UUID) -> list[str]:
     rows = await InboxCounter.filter(user_id=user_id).values_list("category", "total", "unread")
     return [category for category, total, unread in rows if total > unread]

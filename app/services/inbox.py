@@ -9,8 +9,10 @@ from uuid import UUID
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from app import pubsub
 from app.errors import BadUserInput, InvalidNotificationIds, NotFound
 from app.models import Notification
+from app.pubsub import InboxEventKind, InboxMessage, NotificationPayload
 from app.services import counters
 from app.services.pagination import Page, PageRequest, encode_cursor, older_than
 from app.services.validation import parse_uuid
@@ -126,10 +128,21 @@ async def _set_read_state(user_id: UUID, nid: UUID, *, read: bool) -> Notificati
             .update(read_at=datetime.now(UTC) if read else None)
         )
         notification = await _visible(user_id).get_or_none(id=nid)
-        if changed and notification is not None:
-            delta = -1 if read else 1
-            await counters.add_per_category(user_id, [notification.category], unread=delta)
-        return notification
+        if not changed or notification is None:
+            return notification
+        await counters.add_per_category(user_id, [notification.category], unread=-1 if read else 1)
+        unread = await _unread_total(user_id)
+    await _tell(
+        user_id,
+        InboxMessage(
+            kind=InboxEventKind.UPDATED,
+            unread_count=unread,
+            notification=NotificationPayload.of(notification),
+            notification_ids=[str(nid)],
+            categories=[notification.category],
+        ),
+    )
+    return notification
 
 
 async def mark_many_read(*, user_id: UUID, notification_ids: list[str]) -> int:
@@ -150,11 +163,24 @@ async def mark_many_read(*, user_id: UUID, notification_ids: list[str]) -> int:
     for nid, category, read_at in rows:
         if read_at is None:
             by_category[category].append(nid)
+    if not by_category:
+        return 0
     marked = 0
     async with in_transaction():
         now = datetime.now(UTC)
         for category, ids in by_category.items():
             marked += await _mark_unread_as_read(user_id, category, now, ids)
+        unread = await _unread_total(user_id)
+    if marked:
+        await _tell(
+            user_id,
+            InboxMessage(
+                kind=InboxEventKind.UPDATED,
+                unread_count=unread,
+                notification_ids=[str(i) for ids in by_category.values() for i in ids],
+                categories=list(by_category),
+            ),
+        )
     return marked
 
 
@@ -162,9 +188,21 @@ async def mark_all_read(*, user_id: UUID, category: str | None = None) -> int:
     marked = 0
     async with in_transaction():
         now = datetime.now(UTC)
-        unread = await counters.unread_by_category(user_id, [category] if category else None)
-        for cat in unread:
+        had_unread = await counters.unread_by_category(user_id, [category] if category else None)
+        for cat in had_unread:
             marked += await _mark_unread_as_read(user_id, cat, now)
+        unread = await _unread_total(user_id)
+    if marked:
+        await _tell(
+            user_id,
+            InboxMessage(
+                kind=InboxEventKind.UPDATED,
+                unread_count=unread,
+                categories=list(had_unread),
+                all=True,
+                category=category,
+            ),
+        )
     return marked
 
 
@@ -190,8 +228,20 @@ async def delete_notification(*, user_id: UUID, notification_id: str) -> bool:
         if notification is None:
             return True
         await Notification.filter(id=nid).update(deleted_at=datetime.now(UTC))
-        unread = -1 if notification.read_at is None else 0
-        await counters.add_per_category(user_id, [notification.category], total=-1, unread=unread)
+        was_unread = notification.read_at is None
+        await counters.add_per_category(
+            user_id, [notification.category], total=-1, unread=-1 if was_unread else 0
+        )
+        unread = await _unread_total(user_id)
+    await _tell(
+        user_id,
+        InboxMessage(
+            kind=InboxEventKind.DELETED,
+            unread_count=unread,
+            notification_ids=[str(nid)],
+            categories=[notification.category],
+        ),
+    )
     return True
 
 
@@ -199,7 +249,8 @@ async def delete_read(*, user_id: UUID) -> int:
     deleted = 0
     async with in_transaction():
         now = datetime.now(UTC)
-        for category in await counters.categories_with_read(user_id):
+        categories = await counters.categories_with_read(user_id)
+        for category in categories:
             n = (
                 await _visible(user_id)
                 .filter(category=category, read_at__isnull=False)
@@ -208,4 +259,21 @@ async def delete_read(*, user_id: UUID) -> int:
             if n:
                 await counters.add_per_category(user_id, [category], total=-n)
             deleted += n
+        unread = await _unread_total(user_id)
+    if deleted:
+        await _tell(
+            user_id,
+            InboxMessage(
+                kind=InboxEventKind.DELETED, unread_count=unread, categories=categories, all=True
+            ),
+        )
     return deleted
+
+
+async def _unread_total(user_id: UUID) -> int:
+    return (await counters.totals(user_id))[1]
+
+
+async def _tell(user_id: UUID, message: InboxMessage) -> None:
+    """Live event for the user's open tabs; only ever called after the change committed."""
+    await pubsub.publish_inbox([(user_id, message)])

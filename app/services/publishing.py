@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from app import pubsub
 from app.errors import BadUserInput
 from app.models import Notification, User
 from app.services import counters
@@ -72,7 +73,8 @@ async def publish_notification(
             return earlier
     for attempt in range(ATTEMPTS):
         try:
-            notifications = await _write(tenant_id, external_ids, draft, idempotency_key)
+            notifications, unread = await _write(tenant_id, external_ids, draft, idempotency_key)
+            await pubsub.publish_inbox(_created_events(notifications, unread))
             return PublishResult(
                 notification_ids=[n.id for n in notifications],
                 duplicate=False,
@@ -92,13 +94,33 @@ async def publish_notification(
 
 async def _write(
     tenant_id: UUID, external_ids: list[str], draft: NotificationDraft, idempotency_key: str | None
-) -> list[Notification]:
+) -> tuple[list[Notification], dict[UUID, int]]:
+    """The notifications written, and each recipient's unread total right after."""
     async with in_transaction():
         users = await _resolve_recipients(tenant_id, external_ids)
         notifications = _build(tenant_id, users, draft, idempotency_key)
         await Notification.bulk_create(notifications, batch_size=500)
         await counters.add({(u.id, draft.category): (1, 1) for u in users})
-    return notifications
+        unread = await counters.unread_totals([u.id for u in users])
+    return notifications, unread
+
+
+def _created_events(
+    notifications: list[Notification], unread: dict[UUID, int]
+) -> list[tuple[UUID, pubsub.InboxMessage]]:
+    return [
+        (
+            n.recipient_id,
+            pubsub.InboxMessage(
+                kind=pubsub.InboxEventKind.CREATED,
+                unread_count=unread[n.recipient_id],
+                notification=pubsub.NotificationPayload.of(n),
+                notification_ids=[str(n.id)],
+                categories=[n.category],
+            ),
+        )
+        for n in notifications
+    ]
 
 
 def _build(

@@ -1,0 +1,381 @@
+"""Live fan-out: topic names, payloads, and the one broadcast hub every process shares.
+
+broadcaster picks the backend by URL (`memory://` in one process, `redis://` across replicas).
+Its own Redis backend stalls with redis-py 8 and dies silently when Redis restarts, and its
+subscriber queues are unbounded, so Belfry adds:
+- `RedisBackend`: reconnects with backoff, re-subscribes every channel and then tells every
+  subscriber to resync, since whatever was published meanwhile is gone;
+- bounded subscriber queues: a subscriber that falls behind has its backlog replaced by one
+  `RESYNC`, so a slow reader costs a fixed amount of memory and catches up from the database.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from enum import Enum, StrEnum
+from typing import Any
+from urllib.parse import urlparse
+from uuid import UUID
+
+from broadcaster import Broadcast, Event
+from broadcaster._backends.base import BroadcastBackend
+from redis import asyncio as redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+
+logger = logging.getLogger("belfry.pubsub")
+
+PUBLISH_BATCH = 1000
+IDLE_PING = 15.0  # seconds
+
+
+# --- topics and payloads -------------------------------------------------------------------
+
+
+def inbox_topic(user_id: UUID | str) -> str:
+    return f"belfry:inbox:{user_id}"
+
+
+class Signal(Enum):
+    """Markers a subscriber receives besides events."""
+
+    RESYNC = "resync"  # events may have been missed: re-read the current state
+    EXPIRED = "expired"  # the subscriber's credentials ran out
+
+
+class InboxEventKind(StrEnum):
+    SYNC = "SYNC"
+    CREATED = "CREATED"
+    UPDATED = "UPDATED"
+    DELETED = "DELETED"
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationPayload:
+    """A notification as it travels to subscribers: the fields the API shows."""
+
+    id: str
+    category: str
+    title: str
+    body: str | None
+    link: str | None
+    data: Any
+    read_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, n: Any) -> "NotificationPayload":
+        return cls(
+            id=str(n.id),
+            category=n.category,
+            title=n.title,
+            body=n.body,
+            link=n.link,
+            data=n.data,
+            read_at=n.read_at,
+            created_at=n.created_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class InboxMessage:
+    """One change to one user's inbox, with the unread count that followed it.
+
+    `all` means every notification in scope changed (mark all read, delete all read); the
+    scope is `category` when set. `categories` names the categories touched."""
+
+    kind: InboxEventKind
+    unread_count: int
+    notification: NotificationPayload | None = None
+    notification_ids: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    all: bool = False
+    category: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), default=_json_default, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: str) -> "InboxMessage":
+        data = json.loads(raw)
+        notification = data.pop("notification")
+        if notification is not None:
+            for key in ("read_at", "created_at"):
+                if notification[key] is not None:
+                    notification[key] = datetime.fromisoformat(notification[key])
+            notification = NotificationPayload(**notification)
+        return cls(notification=notification, **{**data, "kind": InboxEventKind(data["kind"])})
+
+    def touches(self, category: str | None) -> bool:
+        """Could this change move the unread count of `category` (None: of everything)?"""
+        if category is None or category in self.categories:
+            return True
+        return self.all and self.category in (None, category)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+# --- subscribers ---------------------------------------------------------------------------
+
+
+class Subscription:
+    """What one subscriber reads: events, or a Signal. Holds at most `limit` items."""
+
+    def __init__(self, limit: int) -> None:
+        self._queue: asyncio.Queue[Event | Signal] = asyncio.Queue(maxsize=limit)
+        self.overflows = 0
+
+    def offer(self, item: Event | Signal) -> None:
+        try:
+            self._queue.put_nowait(item)
+        except asyncio.QueueFull:
+            # The reader fell behind: drop the backlog and let it re-read the current state.
+            self.overflows += 1
+            self.signal(Signal.RESYNC)
+
+    def signal(self, signal: Signal) -> None:
+        """Always delivered. Whatever is still queued is dropped: a resync re-reads the state
+        those events would have changed, and an expiry ends the subscription anyway."""
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self._queue.put_nowait(signal)
+
+    async def get(self) -> Event | Signal:
+        return await self._queue.get()
+
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+
+class Hub(Broadcast):
+    """broadcaster's Broadcast with bounded subscriber queues, batched publish and resync."""
+
+    def __init__(self, url: str, *, queue_limit: int = 100) -> None:
+        scheme = urlparse(url).scheme
+        if scheme in ("redis", "rediss"):
+            super().__init__(backend=RedisBackend(url, on_reconnect=self.resync_all))
+        elif scheme == "memory":
+            super().__init__(url)
+        else:
+            raise ValueError(
+                f"Unsupported broadcast URL scheme {scheme!r}: use memory:// or redis://"
+            )
+        self.queue_limit = queue_limit
+        self._subs: dict[str, set[Subscription]] = {}
+
+    async def _listener(self) -> None:
+        while True:
+            event = await self._backend.next_published()
+            for subscription in self._subs.get(event.channel, ()):
+                subscription.offer(event)
+
+    def resync_all(self) -> None:
+        for subscriptions in self._subs.values():
+            for subscription in subscriptions:
+                subscription.signal(Signal.RESYNC)
+
+    async def publish_many(self, messages: Iterable[tuple[str, str]]) -> None:
+        batch = list(messages)
+        if not batch:
+            return
+        if isinstance(self._backend, RedisBackend):
+            await self._backend.publish_many(batch)
+        else:
+            for channel, message in batch:
+                await self._backend.publish(channel, message)
+
+    @contextlib.asynccontextmanager
+    async def subscription(self, channel: str) -> AsyncIterator[Subscription]:
+        subscription = Subscription(self.queue_limit)
+        subscribers = self._subs.setdefault(channel, set())
+        first = not subscribers
+        subscribers.add(subscription)
+        try:
+            if first:
+                await self._backend.subscribe(channel)
+            yield subscription
+        finally:
+            subscribers.discard(subscription)
+            if not subscribers and self._subs.get(channel) is subscribers:
+                del self._subs[channel]
+                with contextlib.suppress(Exception):  # a dead connection forgets it anyway
+                    await self._backend.unsubscribe(channel)
+
+    def subscriber_count(self) -> int:
+        return sum(len(s) for s in self._subs.values())
+
+
+# --- our Redis backend ---------------------------------------------------------------------
+
+
+class RedisBackend(BroadcastBackend):
+    """One PubSub connection that is rebuilt, with every channel, whenever it breaks."""
+
+    def __init__(self, url: str, *, on_reconnect: Callable[[], None]) -> None:
+        self._url = url
+        self._on_reconnect = on_reconnect
+        self._publisher = redis.Redis.from_url(
+            url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30
+        )
+        self._channels: set[str] = set()
+        self._pubsub: Any = None
+        self._events: asyncio.Queue[Event] = asyncio.Queue()
+        self._connected = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def connect(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="belfry-redis-pubsub")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._connected.wait(), timeout=2)
+        if not self._connected.is_set():
+            logger.warning(
+                "Redis %s is not reachable yet; retrying in the background", self._safe_url
+            )
+
+    async def disconnect(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._publisher.aclose()
+
+    async def subscribe(self, channel: str) -> None:
+        self._channels.add(channel)
+        await self._send("subscribe", channel)
+
+    async def unsubscribe(self, channel: str) -> None:
+        self._channels.discard(channel)
+        await self._send("unsubscribe", channel)
+
+    async def _send(self, command: str, channel: str) -> None:
+        pubsub = self._pubsub
+        if pubsub is None:
+            return  # the next connection subscribes to everything in self._channels
+        try:
+            await getattr(pubsub, command)(channel)
+        except (RedisError, OSError) as error:
+            logger.warning(
+                "Redis %s %s failed (%s); the reconnect will redo it", command, channel, error
+            )
+
+    async def publish(self, channel: str, message: Any) -> None:
+        await self._publisher.publish(channel, message)
+
+    async def publish_many(self, messages: list[tuple[str, str]]) -> None:
+        """One round trip per batch rather than one per recipient."""
+        for start in range(0, len(messages), PUBLISH_BATCH):
+            async with self._publisher.pipeline(transaction=False) as pipe:
+                for channel, message in messages[start : start + PUBLISH_BATCH]:
+                    pipe.publish(channel, message)
+                await pipe.execute()
+
+    async def next_published(self) -> Event:
+        return await self._events.get()
+
+    @property
+    def _safe_url(self) -> str:
+        parsed = urlparse(self._url)
+        return f"{parsed.scheme}://{parsed.hostname}:{parsed.port or 6379}"
+
+    async def _run(self) -> None:
+        delay = 0.1
+        ever_connected = False
+        while True:
+            client = redis.Redis.from_url(
+                self._url,
+                socket_connect_timeout=2,
+                socket_keepalive=True,
+                retry=Retry(NoBackoff(), 0),  # we reconnect ourselves, and then resync
+            )
+            try:
+                pubsub = client.pubsub()
+                # A standing channel keeps the connection readable with no subscribers.
+                await pubsub.subscribe("belfry:control", *self._channels)
+                self._pubsub = pubsub
+                self._connected.set()
+                if ever_connected:
+                    logger.info("Redis %s is back; re-subscribed", self._safe_url)
+                # Anything published while we were not listening is lost to our subscribers.
+                self._on_reconnect()
+                ever_connected, delay = True, 0.1
+                await self._read(pubsub)
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError) as error:
+                if self._connected.is_set():
+                    logger.warning(
+                        "Redis %s connection lost (%s); reconnecting", self._safe_url, error
+                    )
+            finally:
+                self._pubsub = None
+                self._connected.clear()
+                with contextlib.suppress(Exception):
+                    await client.aclose()
+            await asyncio.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 5.0)
+
+    async def _read(self, pubsub: Any) -> None:
+        # A half-open TCP connection never errors on its own: PING when idle, and give up on a
+        # connection that stays silent for a second idle period.
+        awaiting_pong = False
+        while True:
+            # Subscribe confirmations are read too: None must mean "nothing for IDLE_PING".
+            message = await pubsub.get_message(timeout=IDLE_PING)
+            if message is None:
+                if awaiting_pong:
+                    raise RedisConnectionError("no answer to PING")
+                await pubsub.ping()
+                awaiting_pong = True
+                continue
+            awaiting_pong = False
+            if message["type"] == "message":
+                self._events.put_nowait(
+                    Event(channel=message["channel"].decode(), message=message["data"].decode())
+                )
+
+
+# --- the process-wide hub ------------------------------------------------------------------
+
+_hub: Hub | None = None
+
+
+def hub() -> Hub:
+    if _hub is None:
+        raise RuntimeError("The broadcast hub is not connected; start it with connect_hub()")
+    return _hub
+
+
+@contextlib.asynccontextmanager
+async def connect_hub(url: str, *, queue_limit: int) -> AsyncIterator[Hub]:
+    global _hub
+    instance = Hub(url, queue_limit=queue_limit)
+    await instance.connect()
+    _hub = instance
+    try:
+        yield instance
+    finally:
+        _hub = None
+        await instance.disconnect()
+
+
+async def publish_inbox(messages: Iterable[tuple[UUID | str, InboxMessage]]) -> None:
+    """Tell each user's subscribers; call after the change committed. Never raises: the
+    database already holds the truth and subscribers resync after any gap."""
+    batch = [(inbox_topic(user_id), message.to_json()) for user_id, message in messages]
+    if not batch or _hub is None:
+        return
+    try:
+        await _hub.publish_many(batch)
+    except (RedisError, OSError) as error:
+        logger.warning("live events for %d inbox(es) not sent: %s", len(batch), error)

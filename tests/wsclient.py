@@ -1,0 +1,75 @@
+"""A small GraphQL-over-websocket client speaking both protocols, on the real `websockets`."""
+
+import asyncio
+import itertools
+import json
+from typing import Any
+
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+TRANSPORT_WS = "graphql-transport-ws"
+LEGACY_WS = "graphql-ws"
+
+
+class GraphQLSocket:
+    def __init__(self, connection: ClientConnection, protocol: str) -> None:
+        self.connection = connection
+        self.protocol = protocol
+        self._ids = itertools.count(1)
+
+    @classmethod
+    async def open(
+        cls, url: str, token: str | None, protocol: str = TRANSPORT_WS, **kw: Any
+    ) -> "GraphQLSocket":
+        """Connects and sends connection_init; call `acknowledged()` to wait for the answer."""
+        connection = await websockets.connect(url, subprotocols=[protocol], **kw)  # type: ignore[list-item]
+        socket = cls(connection, protocol)
+        payload = {"authorization": f"Bearer {token}"} if token else {}
+        await socket.send({"type": "connection_init", "payload": payload})
+        return socket
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.connection.send(json.dumps(message))
+
+    async def receive(self, timeout: float = 5) -> dict[str, Any]:
+        while True:
+            message: dict[str, Any] = json.loads(
+                await asyncio.wait_for(self.connection.recv(), timeout)
+            )
+            if message["type"] not in ("ka", "ping", "pong"):
+                return message
+
+    async def acknowledged(self) -> None:
+        message = await self.receive()
+        assert message["type"] == "connection_ack", message
+
+    async def subscribe(self, query: str, variables: dict[str, Any] | None = None) -> str:
+        operation_id = str(next(self._ids))
+        kind = "subscribe" if self.protocol == TRANSPORT_WS else "start"
+        payload = {"query": query, "variables": variables or {}}
+        await self.send({"id": operation_id, "type": kind, "payload": payload})
+        return operation_id
+
+    async def next(self, operation_id: str, timeout: float = 5) -> dict[str, Any]:
+        """The next result's data for the operation; fails on errors."""
+        message = await self.receive(timeout)
+        assert message.get("id") == operation_id, message
+        assert message["type"] in ("next", "data"), message
+        assert "errors" not in message["payload"], message["payload"]
+        data: dict[str, Any] = message["payload"]["data"]
+        return data
+
+    async def result(self, timeout: float = 5) -> dict[str, Any]:
+        """The next operation message, whatever it is."""
+        return await self.receive(timeout)
+
+    async def nothing_within(self, seconds: float) -> bool:
+        try:
+            await self.receive(timeout=seconds)
+        except TimeoutError:
+            return True
+        return False
+
+    async def close(self) -> None:
+        await self.connection.close()
