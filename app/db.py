@@ -1,19 +1,15 @@
 """The few statements Tortoise's query builder cannot express, written once for both dialects."""
 
-from collections.abc import Sequence
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.connection import get_connection
+from tortoise.models import Model
 
 
 def connection() -> BaseDBAsyncClient:
     """The current connection: the open transaction's, if there is one."""
     return get_connection("default")
-
-
-def dialect() -> str:
-    return str(connection().capabilities.dialect)
 
 
 def placeholders(conn: BaseDBAsyncClient, count: int, start: int = 0) -> list[str]:
@@ -22,5 +18,19 @@ def placeholders(conn: BaseDBAsyncClient, count: int, start: int = 0) -> list[st
     return ["?"] * count
 
 
-async def execute(sql: str, values: Sequence[Any]) -> list[dict[str, Any]]:
-    return await connection().execute_query_dict(sql, list(values))
+async def bulk_insert(model: type[Model], rows: list[dict[str, Any]]) -> None:
+    """Insert rows given as {field: value} with one prepared statement. Model.bulk_create
+    builds a model instance per row first, which dominates large publishes."""
+    if not rows:
+        return
+    meta = model._meta
+    names = list(rows[0])
+    fields = [meta.fields_map[name] for name in names]
+    conn = connection()
+    columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name in names)
+    sql = (
+        f'INSERT INTO "{meta.db_table}" ({columns}) '
+        f"VALUES ({', '.join(placeholders(conn, len(names)))})"
+    )
+    values = [[f.to_db_value(row[f.model_field_name], model) for f in fields] for row in rows]
+    await conn.execute_many(sql, values)

@@ -6,7 +6,10 @@ subscriber queues are unbounded, so Belfry adds:
 - `RedisBackend`: reconnects with backoff, re-subscribes every channel and then tells every
   subscriber to resync, since whatever was published meanwhile is gone;
 - bounded subscriber queues: a subscriber that falls behind has its backlog replaced by one
-  `RESYNC`, so a slow reader costs a fixed amount of memory and catches up from the database.
+  `RESYNC`, so a slow reader costs a fixed amount of memory and catches up from the database;
+- batches: one channel per tenant, one message per change however many users it reaches
+  (a publish to 10,000 users is ten messages, not 10,000), decoded once per process and handed
+  to the local subscribers of each user it names.
 """
 
 import asyncio
@@ -14,8 +17,8 @@ import contextlib
 import json
 import logging
 import random
-from collections.abc import AsyncIterator, Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum, StrEnum
 from typing import Any
@@ -39,8 +42,8 @@ IDLE_PING = 15.0  # seconds
 # --- topics and payloads -------------------------------------------------------------------
 
 
-def inbox_topic(user_id: UUID | str) -> str:
-    return f"belfry:inbox:{user_id}"
+def inbox_topic(tenant_id: UUID | str) -> str:
+    return f"belfry:inbox:{tenant_id}"
 
 
 class Signal(Enum):
@@ -83,6 +86,34 @@ class NotificationPayload:
             created_at=n.created_at,
         )
 
+    @classmethod
+    def of_row(cls, row: dict[str, Any]) -> "NotificationPayload":
+        return cls(
+            id=str(row["id"]),
+            category=row["category"],
+            title=row["title"],
+            body=row["body"],
+            link=row["link"],
+            data=row["data"],
+            read_at=row.get("read_at"),
+            created_at=row["created_at"],
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything but the id (see encode_inbox)."""
+        return {
+            "category": self.category,
+            "title": self.title,
+            "body": self.body,
+            "link": self.link,
+            "data": self.data,
+            "read_at": self.read_at.isoformat() if self.read_at else None,
+            "created_at": self.created_at.isoformat(),
+        }
+
+    def same_content(self, other: "NotificationPayload") -> bool:
+        return self.to_dict() == other.to_dict()
+
 
 @dataclass(frozen=True, slots=True)
 class InboxMessage:
@@ -99,20 +130,6 @@ class InboxMessage:
     all: bool = False
     category: str | None = None
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), default=_json_default, separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, raw: str) -> "InboxMessage":
-        data = json.loads(raw)
-        notification = data.pop("notification")
-        if notification is not None:
-            for key in ("read_at", "created_at"):
-                if notification[key] is not None:
-                    notification[key] = datetime.fromisoformat(notification[key])
-            notification = NotificationPayload(**notification)
-        return cls(notification=notification, **{**data, "kind": InboxEventKind(data["kind"])})
-
     def touches(self, category: str | None) -> bool:
         """Could this change move the unread count of `category` (None: of everything)?"""
         if category is None or category in self.categories:
@@ -120,23 +137,89 @@ class InboxMessage:
         return self.all and self.category in (None, category)
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"cannot serialise {type(value).__name__}")
+# On the wire a batch carries what its messages share once, then per user: the user id, the
+# unread count and the notification ids. A notification travels without its id, which is the
+# recipient's first notification id.
+BATCH_SIZE = 1000
+
+
+def encode_inbox(messages: Sequence[tuple[UUID | str, InboxMessage]]) -> list[str]:
+    """Messages as few wire batches as possible, keeping their order."""
+    batches: list[str] = []
+    group: list[tuple[UUID | str, InboxMessage]] = []
+    for user_id, message in messages:
+        if group and (len(group) >= BATCH_SIZE or not _shared(group[0][1], message)):
+            batches.append(_encode_group(group))
+            group = []
+        group.append((user_id, message))
+    if group:
+        batches.append(_encode_group(group))
+    return batches
+
+
+def _shared(a: InboxMessage, b: InboxMessage) -> bool:
+    if (a.kind, a.categories, a.all, a.category) != (b.kind, b.categories, b.all, b.category):
+        return False
+    if a.notification is None or b.notification is None:
+        return a.notification is b.notification
+    return a.notification.same_content(b.notification)
+
+
+def _encode_group(group: list[tuple[UUID | str, InboxMessage]]) -> str:
+    first = group[0][1]
+    n = first.notification
+    return json.dumps(
+        {
+            "kind": first.kind.value,
+            "notification": None if n is None else n.to_dict(),
+            "categories": first.categories,
+            "all": first.all,
+            "category": first.category,
+            "to": [[str(u), m.unread_count, m.notification_ids] for u, m in group],
+        },
+        separators=(",", ":"),
+    )
+
+
+def decode_inbox(raw: str) -> list[tuple[str, InboxMessage]]:
+    batch = json.loads(raw)
+    kind = InboxEventKind(batch["kind"])
+    shared = batch["notification"]
+    if shared is not None:
+        for key in ("read_at", "created_at"):
+            if shared[key] is not None:
+                shared[key] = datetime.fromisoformat(shared[key])
+    categories, all_, category = batch["categories"], batch["all"], batch["category"]
+    return [
+        (
+            user_id,
+            InboxMessage(
+                kind=kind,
+                unread_count=unread,
+                notification=None if shared is None else NotificationPayload(id=ids[0], **shared),
+                notification_ids=ids,
+                categories=categories,
+                all=all_,
+                category=category,
+            ),
+        )
+        for user_id, unread, ids in batch["to"]
+    ]
 
 
 # --- subscribers ---------------------------------------------------------------------------
 
+Decoder = Callable[[str], Iterable[tuple[str, Any]]]
+
 
 class Subscription:
-    """What one subscriber reads: events, or a Signal. Holds at most `limit` items."""
+    """What one subscriber reads: its messages, or a Signal. Holds at most `limit` items."""
 
     def __init__(self, limit: int) -> None:
-        self._queue: asyncio.Queue[Event | Signal] = asyncio.Queue(maxsize=limit)
+        self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=limit)
         self.overflows = 0
 
-    def offer(self, item: Event | Signal) -> None:
+    def offer(self, item: Any) -> None:
         try:
             self._queue.put_nowait(item)
         except asyncio.QueueFull:
@@ -151,7 +234,7 @@ class Subscription:
             self._queue.get_nowait()
         self._queue.put_nowait(signal)
 
-    async def get(self) -> Event | Signal:
+    async def get(self) -> Any:
         return await self._queue.get()
 
     def pending(self) -> int:
@@ -159,31 +242,43 @@ class Subscription:
 
 
 class Hub(Broadcast):
-    """broadcaster's Broadcast with bounded subscriber queues, batched publish and resync."""
+    """broadcaster's Broadcast with keyed, bounded local subscriptions, batches and resync.
 
-    def __init__(self, url: str, *, queue_limit: int = 100) -> None:
+    A channel carries batches; `decode` turns one into (key, item) pairs, and each item goes to
+    the subscriptions made for that channel and key."""
+
+    def __init__(self, url: str, *, decode: Decoder, queue_limit: int = 100) -> None:
         scheme = urlparse(url).scheme
         if scheme in ("redis", "rediss"):
             super().__init__(backend=RedisBackend(url, on_reconnect=self.resync_all))
         elif scheme == "memory":
             super().__init__(url)
         else:
-            raise ValueError(
-                f"Unsupported broadcast URL scheme {scheme!r}: use memory:// or redis://"
-            )
+            raise ValueError(f"Unsupported broadcast URL {scheme}://: use memory:// or redis://")
+        self.decode = decode
         self.queue_limit = queue_limit
-        self._subs: dict[str, set[Subscription]] = {}
+        self._subs: dict[str, dict[str, set[Subscription]]] = {}
 
     async def _listener(self) -> None:
         while True:
             event = await self._backend.next_published()
-            for subscription in self._subs.get(event.channel, ()):
-                subscription.offer(event)
+            by_key = self._subs.get(event.channel)
+            if not by_key:
+                continue
+            try:
+                items = self.decode(event.message)
+            except (ValueError, KeyError, TypeError):
+                logger.exception("undecodable message on %s dropped", event.channel)
+                continue
+            for key, item in items:
+                for subscription in by_key.get(key, ()):
+                    subscription.offer(item)
 
     def resync_all(self) -> None:
-        for subscriptions in self._subs.values():
-            for subscription in subscriptions:
-                subscription.signal(Signal.RESYNC)
+        for by_key in self._subs.values():
+            for subscriptions in by_key.values():
+                for subscription in subscriptions:
+                    subscription.signal(Signal.RESYNC)
 
     async def publish_many(self, messages: Iterable[tuple[str, str]]) -> None:
         batch = list(messages)
@@ -196,24 +291,27 @@ class Hub(Broadcast):
                 await self._backend.publish(channel, message)
 
     @contextlib.asynccontextmanager
-    async def subscription(self, channel: str) -> AsyncIterator[Subscription]:
+    async def subscription(self, channel: str, key: str) -> AsyncIterator[Subscription]:
         subscription = Subscription(self.queue_limit)
-        subscribers = self._subs.setdefault(channel, set())
-        first = not subscribers
-        subscribers.add(subscription)
+        by_key = self._subs.setdefault(channel, {})
+        first = not by_key
+        by_key.setdefault(key, set()).add(subscription)
         try:
             if first:
                 await self._backend.subscribe(channel)
             yield subscription
         finally:
+            subscribers = by_key[key]
             subscribers.discard(subscription)
-            if not subscribers and self._subs.get(channel) is subscribers:
+            if not subscribers:
+                del by_key[key]
+            if not by_key and self._subs.get(channel) is by_key:
                 del self._subs[channel]
                 with contextlib.suppress(Exception):  # a dead connection forgets it anyway
                     await self._backend.unsubscribe(channel)
 
     def subscriber_count(self) -> int:
-        return sum(len(s) for s in self._subs.values())
+        return sum(len(s) for by_key in self._subs.values() for s in by_key.values())
 
 
 # --- our Redis backend ---------------------------------------------------------------------
@@ -326,23 +424,37 @@ class RedisBackend(BroadcastBackend):
             delay = min(delay * 2, 5.0)
 
     async def _read(self, pubsub: Any) -> None:
-        # A half-open TCP connection never errors on its own: PING when idle, and give up on a
-        # connection that stays silent for a second idle period.
-        awaiting_pong = False
-        while True:
-            # Subscribe confirmations are read too: None must mean "nothing for IDLE_PING".
-            message = await pubsub.get_message(timeout=IDLE_PING)
-            if message is None:
-                if awaiting_pong:
-                    raise RedisConnectionError("no answer to PING")
+        """Reads until the connection fails. A half-open TCP connection never fails by itself,
+        so a watchdog PINGs when idle and gives up on a connection silent for too long."""
+        loop = asyncio.get_running_loop()
+        last_seen = loop.time()
+
+        async def receive() -> None:
+            nonlocal last_seen
+            while True:
+                message = await pubsub.get_message(timeout=None)  # blocks; no timer per message
+                last_seen = loop.time()
+                if message is not None and message["type"] == "message":
+                    self._events.put_nowait(
+                        Event(channel=message["channel"].decode(), message=message["data"].decode())
+                    )
+
+        async def watch() -> None:
+            while True:
+                await asyncio.sleep(IDLE_PING)
+                if loop.time() - last_seen > 2 * IDLE_PING:
+                    raise RedisConnectionError("no traffic, not even an answer to PING")
                 await pubsub.ping()
-                awaiting_pong = True
-                continue
-            awaiting_pong = False
-            if message["type"] == "message":
-                self._events.put_nowait(
-                    Event(channel=message["channel"].decode(), message=message["data"].decode())
-                )
+
+        tasks = [asyncio.ensure_future(receive()), asyncio.ensure_future(watch())]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
 
 # --- the process-wide hub ------------------------------------------------------------------
@@ -359,7 +471,7 @@ def hub() -> Hub:
 @contextlib.asynccontextmanager
 async def connect_hub(url: str, *, queue_limit: int) -> AsyncIterator[Hub]:
     global _hub
-    instance = Hub(url, queue_limit=queue_limit)
+    instance = Hub(url, decode=decode_inbox, queue_limit=queue_limit)
     await instance.connect()
     _hub = instance
     try:
@@ -369,12 +481,15 @@ async def connect_hub(url: str, *, queue_limit: int) -> AsyncIterator[Hub]:
         await instance.disconnect()
 
 
-async def publish_inbox(messages: Iterable[tuple[UUID | str, InboxMessage]]) -> None:
+async def publish_inbox(
+    tenant_id: UUID | str, messages: Sequence[tuple[UUID | str, InboxMessage]]
+) -> None:
     """Tell each user's subscribers; call after the change committed. Never raises: the
     database already holds the truth and subscribers resync after any gap."""
-    batch = [(inbox_topic(user_id), message.to_json()) for user_id, message in messages]
-    if not batch or _hub is None:
+    if not messages or _hub is None:
         return
+    topic = inbox_topic(tenant_id)
+    batch = [(topic, wire) for wire in encode_inbox(messages)]
     try:
         await _hub.publish_many(batch)
     except (RedisError, OSError) as error:

@@ -37,6 +37,11 @@ class ErrorPolicy(MaskErrors):
             extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
         )
 
+    def _process_result(self, result: object) -> None:
+        # The base class checks a runtime Protocol here, which is slow, and this runs per event.
+        if errors := getattr(result, "errors", None):
+            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
+
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         processed = super()._process_errors(errors)
         for error in processed:

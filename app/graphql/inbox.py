@@ -9,6 +9,7 @@ from strawberry.scalars import JSON
 from app import pubsub
 from app.graphql.context import Info
 from app.graphql.permissions import IsUser
+from app.graphql.rendering import renderer_for
 from app.services import inbox as service
 from app.services import live
 from app.services.pagination import DEFAULT_PAGE_SIZE, PageRequest
@@ -179,7 +180,7 @@ class InboxMutation:
         permission_classes=[IsUser], description="Idempotent; unknown ids are not an error."
     )
     async def mark_notification_read(self, info: Info, id: strawberry.ID) -> bool:
-        return await service.mark_read(user_id=info.context.user.user_id, notification_id=id)
+        return await service.mark_read(viewer=info.context.user, notification_id=id)
 
     @strawberry.mutation(
         permission_classes=[IsUser], description="Set one notification read or unread."
@@ -187,7 +188,7 @@ class InboxMutation:
     async def set_notification_read(
         self, info: Info, id: strawberry.ID, read: bool = True
     ) -> Notification:
-        n = await service.set_read(user_id=info.context.user.user_id, notification_id=id, read=read)
+        n = await service.set_read(viewer=info.context.user, notification_id=id, read=read)
         return Notification.from_model(n)
 
     @strawberry.mutation(
@@ -197,27 +198,23 @@ class InboxMutation:
     async def mark_notifications_read(
         self, info: Info, ids: list[strawberry.ID]
     ) -> MarkReadPayload:
-        marked = await service.mark_many_read(
-            user_id=info.context.user.user_id, notification_ids=list(ids)
-        )
+        marked = await service.mark_many_read(viewer=info.context.user, notification_ids=list(ids))
         return MarkReadPayload(marked=marked)
 
     @strawberry.mutation(permission_classes=[IsUser])
     async def mark_all_notifications_read(
         self, info: Info, category: str | None = None
     ) -> MarkReadPayload:
-        marked = await service.mark_all_read(user_id=info.context.user.user_id, category=category)
+        marked = await service.mark_all_read(viewer=info.context.user, category=category)
         return MarkReadPayload(marked=marked)
 
     @strawberry.mutation(permission_classes=[IsUser], description="Soft delete; idempotent.")
     async def delete_notification(self, info: Info, id: strawberry.ID) -> bool:
-        return await service.delete_notification(
-            user_id=info.context.user.user_id, notification_id=id
-        )
+        return await service.delete_notification(viewer=info.context.user, notification_id=id)
 
     @strawberry.mutation(permission_classes=[IsUser])
     async def delete_read_notifications(self, info: Info) -> DeletePayload:
-        deleted = await service.delete_read(user_id=info.context.user.user_id)
+        deleted = await service.delete_read(viewer=info.context.user)
         return DeletePayload(deleted=deleted)
 
 
@@ -229,10 +226,11 @@ class InboxSubscription:
     )
     async def inbox(self, info: Info) -> AsyncGenerator[InboxEvent, None]:
         viewer = info.context.user
+        render = renderer_for(info)
         async for message in live.inbox_events(
-            user_id=viewer.user_id, expires_at=viewer.expires_at
+            tenant_id=viewer.tenant_id, user_id=viewer.user_id, expires_at=viewer.expires_at
         ):
-            yield InboxEvent.from_message(message)
+            yield render(InboxEvent.from_message(message))
 
     @strawberry.subscription(
         permission_classes=[IsUser],
@@ -242,7 +240,11 @@ class InboxSubscription:
         self, info: Info, category: str | None = None
     ) -> AsyncGenerator[int, None]:
         viewer = info.context.user
+        render = renderer_for(info)
         async for count in live.unread_counts(
-            user_id=viewer.user_id, category=category, expires_at=viewer.expires_at
+            tenant_id=viewer.tenant_id,
+            user_id=viewer.user_id,
+            category=category,
+            expires_at=viewer.expires_at,
         ):
-            yield count
+            yield render(count)

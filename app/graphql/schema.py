@@ -1,11 +1,17 @@
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.types import ExecutionContext
 
 from app.graphql.errors import ErrorPolicy
 from app.graphql.inbox import InboxMutation, InboxQuery, InboxSubscription
 from app.graphql.publishing import PublishingMutation
+from app.graphql.rendering import EventExecutor
 from app.graphql.users import UserMutation, UserQuery
 
 
@@ -35,8 +41,12 @@ schema = Schema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
+    execution_context_class=EventExecutor,
     extensions=[
         ErrorPolicy,
+        # Producers and browsers send the same few documents over and over.
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
         lambda: QueryDepthLimiter(max_depth=12),
         lambda: MaxAliasesLimiter(max_alias_count=30),
     ],

@@ -51,14 +51,19 @@ async def totals(user_id: UUID, categories: Iterable[str] | None = None) -> tupl
 
 
 async def unread_totals(user_ids: list[UUID]) -> dict[UUID, int]:
-    """Each user's unread total, for many users in few queries."""
+    """Each user's unread total, summed in the database (Tortoise's values_list costs more in
+    Python than the query does in SQL when a publish reaches thousands of users)."""
     totals: dict[UUID, int] = dict.fromkeys(user_ids, 0)
+    conn = connection()
     for start in range(0, len(user_ids), BATCH):
-        batch = user_ids[start : start + BATCH]
-        for user_id, unread in await InboxCounter.filter(user_id__in=batch).values_list(
-            "user_id", "unread"
-        ):
-            totals[user_id] += unread
+        batch = [str(u) for u in user_ids[start : start + BATCH]]
+        rows = await conn.execute_query_dict(
+            "SELECT user_id, SUM(unread) AS unread FROM inbox_counters "
+            f"WHERE user_id IN ({', '.join(placeholders(conn, len(batch)))}) GROUP BY user_id",
+            batch,
+        )
+        for row in rows:
+            totals[UUID(str(row["user_id"]))] = int(row["unread"])
     return totals
 
 

@@ -10,6 +10,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from app import pubsub
+from app.auth import UserPrincipal
 from app.errors import BadUserInput, InvalidNotificationIds, NotFound
 from app.models import Notification
 from app.pubsub import InboxEventKind, InboxMessage, NotificationPayload
@@ -103,23 +104,24 @@ async def unread_count(*, user_id: UUID, category: str | None = None) -> int:
     return (await stats_for(user_id=user_id, categories=[category] if category else None)).unread
 
 
-async def mark_read(*, user_id: UUID, notification_id: str) -> bool:
+async def mark_read(*, viewer: UserPrincipal, notification_id: str) -> bool:
     """Idempotent: an unknown, foreign or already read id changes nothing and is no error."""
     nid = parse_uuid(notification_id)
     if nid is not None:
-        await _set_read_state(user_id, nid, read=True)
+        await _set_read_state(viewer, nid, read=True)
     return True
 
 
-async def set_read(*, user_id: UUID, notification_id: str, read: bool) -> Notification:
+async def set_read(*, viewer: UserPrincipal, notification_id: str, read: bool) -> Notification:
     nid = parse_uuid(notification_id)
-    notification = None if nid is None else await _set_read_state(user_id, nid, read=read)
+    notification = None if nid is None else await _set_read_state(viewer, nid, read=read)
     if notification is None:
         raise NotFound("Notification not found")
     return notification
 
 
-async def _set_read_state(user_id: UUID, nid: UUID, *, read: bool) -> Notification | None:
+async def _set_read_state(viewer: UserPrincipal, nid: UUID, *, read: bool) -> Notification | None:
+    user_id = viewer.user_id
     async with in_transaction():
         # The read_at condition makes the update itself the check, so racing calls count once.
         changed = (
@@ -133,7 +135,7 @@ async def _set_read_state(user_id: UUID, nid: UUID, *, read: bool) -> Notificati
         await counters.add_per_category(user_id, [notification.category], unread=-1 if read else 1)
         unread = await _unread_total(user_id)
     await _tell(
-        user_id,
+        viewer,
         InboxMessage(
             kind=InboxEventKind.UPDATED,
             unread_count=unread,
@@ -145,11 +147,12 @@ async def _set_read_state(user_id: UUID, nid: UUID, *, read: bool) -> Notificati
     return notification
 
 
-async def mark_many_read(*, user_id: UUID, notification_ids: list[str]) -> int:
+async def mark_many_read(*, viewer: UserPrincipal, notification_ids: list[str]) -> int:
     """Marks the listed ids read, or every unread one when the list is empty. All or nothing:
     if any id is not the caller's, nothing is marked and every such id is reported."""
+    user_id = viewer.user_id
     if not notification_ids:
-        return await mark_all_read(user_id=user_id)
+        return await mark_all_read(viewer=viewer)
     if len(notification_ids) > MAX_IDS_PER_CALL:
         raise BadUserInput(f"At most {MAX_IDS_PER_CALL} ids per call", field="ids")
     parsed = {raw: parse_uuid(raw) for raw in notification_ids}
@@ -173,7 +176,7 @@ async def mark_many_read(*, user_id: UUID, notification_ids: list[str]) -> int:
         unread = await _unread_total(user_id)
     if marked:
         await _tell(
-            user_id,
+            viewer,
             InboxMessage(
                 kind=InboxEventKind.UPDATED,
                 unread_count=unread,
@@ -184,7 +187,8 @@ async def mark_many_read(*, user_id: UUID, notification_ids: list[str]) -> int:
     return marked
 
 
-async def mark_all_read(*, user_id: UUID, category: str | None = None) -> int:
+async def mark_all_read(*, viewer: UserPrincipal, category: str | None = None) -> int:
+    user_id = viewer.user_id
     marked = 0
     async with in_transaction():
         now = datetime.now(UTC)
@@ -194,7 +198,7 @@ async def mark_all_read(*, user_id: UUID, category: str | None = None) -> int:
         unread = await _unread_total(user_id)
     if marked:
         await _tell(
-            user_id,
+            viewer,
             InboxMessage(
                 kind=InboxEventKind.UPDATED,
                 unread_count=unread,
@@ -218,8 +222,9 @@ async def _mark_unread_as_read(
     return marked
 
 
-async def delete_notification(*, user_id: UUID, notification_id: str) -> bool:
+async def delete_notification(*, viewer: UserPrincipal, notification_id: str) -> bool:
     """Soft delete, idempotent: unknown, foreign or already deleted ids are a no-op."""
+    user_id = viewer.user_id
     nid = parse_uuid(notification_id)
     if nid is None:
         return True
@@ -234,7 +239,7 @@ async def delete_notification(*, user_id: UUID, notification_id: str) -> bool:
         )
         unread = await _unread_total(user_id)
     await _tell(
-        user_id,
+        viewer,
         InboxMessage(
             kind=InboxEventKind.DELETED,
             unread_count=unread,
@@ -245,7 +250,8 @@ async def delete_notification(*, user_id: UUID, notification_id: str) -> bool:
     return True
 
 
-async def delete_read(*, user_id: UUID) -> int:
+async def delete_read(*, viewer: UserPrincipal) -> int:
+    user_id = viewer.user_id
     deleted = 0
     async with in_transaction():
         now = datetime.now(UTC)
@@ -262,7 +268,7 @@ async def delete_read(*, user_id: UUID) -> int:
         unread = await _unread_total(user_id)
     if deleted:
         await _tell(
-            user_id,
+            viewer,
             InboxMessage(
                 kind=InboxEventKind.DELETED, unread_count=unread, categories=categories, all=True
             ),
@@ -274,6 +280,6 @@ async def _unread_total(user_id: UUID) -> int:
     return (await counters.totals(user_id))[1]
 
 
-async def _tell(user_id: UUID, message: InboxMessage) -> None:
+async def _tell(viewer: UserPrincipal, message: InboxMessage) -> None:
     """Live event for the user's open tabs; only ever called after the change committed."""
-    await pubsub.publish_inbox([(user_id, message)])
+    await pubsub.publish_inbox(viewer.tenant_id, [(viewer.user_id, message)])

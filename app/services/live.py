@@ -15,13 +15,16 @@ from app.services import inbox
 
 
 @contextlib.asynccontextmanager
-async def _watch(user_id: UUID, expires_at: datetime | None) -> AsyncIterator[Subscription]:
-    async with hub().subscription(inbox_topic(user_id)) as subscription:
+async def _watch(
+    tenant_id: UUID, user_id: UUID, expires_at: datetime | None
+) -> AsyncIterator[Subscription]:
+    async with hub().subscription(inbox_topic(tenant_id), str(user_id)) as subscription:
         expiry = None
         if expires_at is not None:
-            loop = asyncio.get_running_loop()
             delay = max(0.0, (expires_at - datetime.now(UTC)).total_seconds())
-            expiry = loop.call_later(delay, subscription.signal, Signal.EXPIRED)
+            expiry = asyncio.get_running_loop().call_later(
+                delay, subscription.signal, Signal.EXPIRED
+            )
         try:
             yield subscription
         finally:
@@ -36,8 +39,8 @@ async def _next(subscription: Subscription) -> InboxMessage | None:
         raise Unauthenticated("User token has expired; reconnect with a new one")
     if item is Signal.RESYNC:
         return None
-    assert not isinstance(item, Signal)
-    return InboxMessage.from_json(item.message)
+    assert isinstance(item, InboxMessage)
+    return item
 
 
 async def _sync(user_id: UUID) -> InboxMessage:
@@ -46,10 +49,10 @@ async def _sync(user_id: UUID) -> InboxMessage:
 
 
 async def inbox_events(
-    *, user_id: UUID, expires_at: datetime | None
+    *, tenant_id: UUID, user_id: UUID, expires_at: datetime | None
 ) -> AsyncIterator[InboxMessage]:
     """SYNC first (and after any gap), then every change to the inbox."""
-    async with _watch(user_id, expires_at) as subscription:
+    async with _watch(tenant_id, user_id, expires_at) as subscription:
         yield await _sync(user_id)
         while True:
             message = await _next(subscription)
@@ -57,10 +60,10 @@ async def inbox_events(
 
 
 async def unread_counts(
-    *, user_id: UUID, category: str | None, expires_at: datetime | None
+    *, tenant_id: UUID, user_id: UUID, category: str | None, expires_at: datetime | None
 ) -> AsyncIterator[int]:
     """The current unread count, then each new value (repeated after any gap)."""
-    async with _watch(user_id, expires_at) as subscription:
+    async with _watch(tenant_id, user_id, expires_at) as subscription:
         last = await inbox.unread_count(user_id=user_id, category=category)
         yield last
         while True:

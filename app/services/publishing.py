@@ -9,6 +9,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app import pubsub
+from app.db import bulk_insert
 from app.errors import BadUserInput
 from app.models import Notification, User
 from app.services import counters
@@ -38,7 +39,6 @@ class NotificationDraft:
 class PublishResult:
     notification_ids: list[UUID]
     duplicate: bool
-    notifications: list[Notification] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -73,13 +73,9 @@ async def publish_notification(
             return earlier
     for attempt in range(ATTEMPTS):
         try:
-            notifications, unread = await _write(tenant_id, external_ids, draft, idempotency_key)
-            await pubsub.publish_inbox(_created_events(notifications, unread))
-            return PublishResult(
-                notification_ids=[n.id for n in notifications],
-                duplicate=False,
-                notifications=notifications,
-            )
+            ids, events = await _write(tenant_id, external_ids, draft, idempotency_key)
+            await pubsub.publish_inbox(tenant_id, events)
+            return PublishResult(notification_ids=ids, duplicate=False)
         except IntegrityError:
             # A concurrent publish won a race: either it used the same idempotency key (answer
             # with its result) or it created one of our new recipients (write again).
@@ -94,68 +90,58 @@ async def publish_notification(
 
 async def _write(
     tenant_id: UUID, external_ids: list[str], draft: NotificationDraft, idempotency_key: str | None
-) -> tuple[list[Notification], dict[UUID, int]]:
-    """The notifications written, and each recipient's unread total right after."""
+) -> tuple[list[UUID], list[tuple[UUID, pubsub.InboxMessage]]]:
+    """Writes one notification per recipient; returns their ids and each recipient's event."""
+    now = datetime.now(UTC)
     async with in_transaction():
-        users = await _resolve_recipients(tenant_id, external_ids)
-        notifications = _build(tenant_id, users, draft, idempotency_key)
-        await Notification.bulk_create(notifications, batch_size=500)
-        await counters.add({(u.id, draft.category): (1, 1) for u in users})
-        unread = await counters.unread_totals([u.id for u in users])
-    return notifications, unread
-
-
-def _created_events(
-    notifications: list[Notification], unread: dict[UUID, int]
-) -> list[tuple[UUID, pubsub.InboxMessage]]:
-    return [
+        user_ids = await _resolve_recipients(tenant_id, external_ids)
+        rows: list[dict[str, Any]] = [
+            {
+                "id": uuid4(),  # made here: a bulk insert returns no keys
+                "tenant_id": tenant_id,
+                "recipient_id": user_id,
+                "category": draft.category,
+                "title": draft.title,
+                "body": draft.body,
+                "link": draft.link,
+                "data": draft.data,
+                "idempotency_key": idempotency_key,
+                "created_at": now,
+            }
+            for user_id in user_ids
+        ]
+        await bulk_insert(Notification, rows)
+        await counters.add({(user_id, draft.category): (1, 1) for user_id in user_ids})
+        unread = await counters.unread_totals(user_ids)
+    return [row["id"] for row in rows], [
         (
-            n.recipient_id,
+            row["recipient_id"],
             pubsub.InboxMessage(
                 kind=pubsub.InboxEventKind.CREATED,
-                unread_count=unread[n.recipient_id],
-                notification=pubsub.NotificationPayload.of(n),
-                notification_ids=[str(n.id)],
-                categories=[n.category],
+                unread_count=unread[row["recipient_id"]],
+                notification=pubsub.NotificationPayload.of_row(row),
+                notification_ids=[str(row["id"])],
+                categories=[draft.category],
             ),
         )
-        for n in notifications
+        for row in rows
     ]
 
 
-def _build(
-    tenant_id: UUID, users: list[User], draft: NotificationDraft, idempotency_key: str | None
-) -> list[Notification]:
-    now = datetime.now(UTC)
-    return [
-        Notification(
-            id=uuid4(),  # bulk_create returns no keys, so they are made here
-            tenant_id=tenant_id,
-            recipient_id=user.id,
-            category=draft.category,
-            title=draft.title,
-            body=draft.body,
-            link=draft.link,
-            data=draft.data,
-            idempotency_key=idempotency_key,
-            created_at=now,
-        )
-        for user in users
-    ]
-
-
-async def _resolve_recipients(tenant_id: UUID, external_ids: list[str]) -> list[User]:
-    """Users in the order given; unknown external ids become new MEMBER users."""
-    found: dict[str, User] = {}
+async def _resolve_recipients(tenant_id: UUID, external_ids: list[str]) -> list[UUID]:
+    """User ids in the order given; unknown external ids become new MEMBER users."""
+    found: dict[str, UUID] = {}
     for start in range(0, len(external_ids), LOOKUP_BATCH):
         batch = external_ids[start : start + LOOKUP_BATCH]
-        for user in await User.filter(tenant_id=tenant_id, external_id__in=batch):
-            found[user.external_id] = user
+        rows = await User.filter(tenant_id=tenant_id, external_id__in=batch).values_list(
+            "external_id", "id"
+        )
+        found.update(rows)
     missing = [e for e in external_ids if e not in found]
     if missing:
         new_users = [User(id=uuid4(), tenant_id=tenant_id, external_id=e) for e in missing]
         await User.bulk_create(new_users, batch_size=500)
-        found.update((u.external_id, u) for u in new_users)
+        found.update((u.external_id, u.id) for u in new_users)
     return [found[e] for e in external_ids]
 
 

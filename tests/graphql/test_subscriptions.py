@@ -324,7 +324,7 @@ async def test_a_reader_that_stops_costs_bounded_memory_and_slows_no_one(
     )
     await stalled.next(stalled_op)
     alice_id = (await User.get(tenant_id=tenant.tenant_id, external_id="alice")).id
-    [alice_queue] = pubsub.hub()._subs[pubsub.inbox_topic(alice_id)]
+    [alice_queue] = pubsub.hub()._subs[pubsub.inbox_topic(tenant.tenant_id)][str(alice_id)]
     deepest = 0
     async with subscribed(server, bob.token, UNREAD) as (healthy, healthy_op):
         await healthy.next(healthy_op)

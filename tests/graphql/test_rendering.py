@@ -1,0 +1,94 @@
+"""Pre-rendered subscription events must match what graphql-core would have produced."""
+
+from collections.abc import AsyncGenerator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import strawberry
+
+from app.graphql.inbox import InboxEvent
+from app.graphql.rendering import EventExecutor, Rendered, renderer_for
+from app.pubsub import InboxEventKind, InboxMessage, NotificationPayload
+
+NOTIFICATION = NotificationPayload(
+    id="n1",
+    category="a.b",
+    title="T",
+    body=None,
+    link="/x",
+    data={"nested": [1, {"k": None}]},
+    read_at=None,
+    created_at=datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+)
+EVENTS = [
+    InboxEvent.from_message(InboxMessage(InboxEventKind.SYNC, 0)),
+    InboxEvent.from_message(
+        InboxMessage(InboxEventKind.CREATED, 2, notification=NOTIFICATION, notification_ids=["n1"])
+    ),
+    InboxEvent.from_message(InboxMessage(InboxEventKind.UPDATED, 0, all=True, category="a.b")),
+]
+rendered_kinds: list[bool] = []
+
+
+@strawberry.type
+class Query:
+    ok: bool = True
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription
+    async def events(self, info: strawberry.Info, fast: bool) -> AsyncGenerator[InboxEvent, None]:
+        render = renderer_for(info) if fast else (lambda event: event)
+        for event in EVENTS:
+            out = render(event)
+            rendered_kinds.append(isinstance(out, Rendered))
+            yield out
+
+
+schema = strawberry.Schema(
+    query=Query, subscription=Subscription, execution_context_class=EventExecutor
+)
+
+
+async def results(query: str, fast: bool) -> list[Any]:
+    stream = await schema.subscribe(query, variable_values={"fast": fast})
+    collected = []
+    async for result in stream:
+        assert not result.errors, result.errors
+        collected.append(result.data)
+    return collected
+
+
+@pytest.mark.parametrize(
+    ("selection", "renders"),
+    [
+        ("kind unreadCount notificationIds all category", True),
+        ("kind notification { id title body link data isRead readAt createdAt }", True),
+        ("count: unreadCount __typename notification { __typename ID: id }", True),
+        ("kind ...F", False),
+        ("kind notification { ... on Notification { id } }", False),
+        ("kind unreadCount @include(if: true)", False),
+        ("kind kind", False),
+    ],
+)
+async def test_rendered_events_equal_executed_ones(selection: str, renders: bool) -> None:
+    fragment = " fragment F on InboxEvent { unreadCount }" if "...F" in selection else ""
+    query = f"subscription($fast: Boolean!) {{ events(fast: $fast) {{ {selection} }} }}{fragment}"
+    rendered_kinds.clear()
+
+    fast = await results(query, fast=True)
+    took_fast_path = set(rendered_kinds)
+    slow = await results(query, fast=False)
+
+    assert fast == slow and len(fast) == len(EVENTS)
+    assert took_fast_path == {renders}
+
+
+async def test_an_aliased_root_field_keeps_its_alias() -> None:
+    query = "subscription { feed: events(fast: true) { kind } }"
+
+    first = (await results(query, fast=True))[0]
+
+    assert first == {"feed": {"kind": "SYNC"}}
