@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     )
     broadcast_url: str = Field(default="memory://", description="memory:// or redis://HOST:PORT/DB")
     subscriber_queue_limit: int = Field(default=100, ge=1)
+    gc_tuning: bool = Field(
+        default=True,
+        description="freeze start-up objects and collect young objects less often",
+    )
     secret_key: str = DEFAULT_SECRET_KEY
     allowed_origins: list[str] = Field(default_factory=list)
     user_token_default_ttl: int = 3600

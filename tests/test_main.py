@@ -1,5 +1,6 @@
 """The HTTP surface around the schema: health, readiness, GraphiQL and error policy."""
 
+import gc
 import logging
 
 import httpx
@@ -25,7 +26,7 @@ async def test_readyz_checks_the_database(api: Api) -> None:
 
 async def test_readyz_is_unavailable_without_a_database() -> None:
     # Port 9 (discard) has no PostgreSQL behind it on any machine this runs on.
-    app = create_app(Settings(database_url="postgres://postgres@127.0.0.1:9/none"))
+    app = create_app(Settings(database_url="postgres://postgres@127.0.0.1:9/none", gc_tuning=False))
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
@@ -71,3 +72,25 @@ async def test_unexpected_failures_are_masked_and_logged(
     request_id = error["extensions"]["requestId"]
     assert any(request_id in r.getMessage() for r in caplog.records)
     assert any("secret internals" in str(r.exc_info) for r in caplog.records)
+
+
+async def test_a_served_app_freezes_its_start_up_heap(settings: Settings) -> None:
+    thresholds = gc.get_threshold()
+    app = create_app(settings.model_copy(update={"gc_tuning": True}))
+    try:
+        async with app.router.lifespan_context(app):
+            assert gc.get_freeze_count() > 0
+            assert gc.get_threshold()[0] > thresholds[0]
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+
+
+async def test_too_many_aliases_are_refused_every_time(api: Api) -> None:
+    query = "{ " + " ".join(f"a{i}: unreadCount" for i in range(31)) + " }"
+
+    first = await api.error(query)
+    again = await api.error(query)  # validation results are cached; the rule still holds
+
+    assert first["extensions"]["code"] == again["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "aliases" in first["message"].lower()

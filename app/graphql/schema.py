@@ -2,7 +2,6 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
     MaxAliasesLimiter,
-    ParserCache,
     QueryDepthLimiter,
     ValidationCache,
 )
@@ -45,7 +44,6 @@ schema = Schema(
     extensions=[
         ErrorPolicy,
         # Producers and browsers send the same few documents over and over.
-        lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         lambda: QueryDepthLimiter(max_depth=12),
         lambda: MaxAliasesLimiter(max_alias_count=30),
