@@ -1,6 +1,7 @@
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     QueryDepthLimiter,
     ValidationCache,
@@ -36,16 +37,21 @@ class Subscription(InboxSubscription):
     pass
 
 
+LIMITS = [
+    *QueryDepthLimiter(max_depth=12).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=30).validation_rules,
+]
+
 schema = Schema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
     execution_context_class=EventExecutor,
+    # Few extensions on purpose: each one adds hooks to every subscription event.
     extensions=[
         ErrorPolicy,
         # Producers and browsers send the same few documents over and over.
         lambda: ValidationCache(maxsize=256),
-        lambda: QueryDepthLimiter(max_depth=12),
-        lambda: MaxAliasesLimiter(max_alias_count=30),
+        lambda: AddValidationRules(LIMITS),
     ],
 )
