@@ -112,7 +112,16 @@ class NotificationPayload:
         }
 
     def same_content(self, other: "NotificationPayload") -> bool:
-        return self.to_dict() == other.to_dict()
+        """Equal in everything but the id."""
+        return (
+            self.category == other.category
+            and self.title == other.title
+            and self.body == other.body
+            and self.link == other.link
+            and self.data == other.data
+            and self.read_at == other.read_at
+            and self.created_at == other.created_at
+        )
 
 
 @dataclass(frozen=True, slots=True)

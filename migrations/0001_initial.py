@@ -84,7 +84,7 @@ class Migration(migrations.Migration):
                 ('deleted_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'notifications', 'app': 'belfry', 'unique_together': (('recipient', 'idempotency_key'),), 'indexes': [Index(fields=['recipient_id', 'created_at', 'id'], name='ix_notif_inbox'), Index(fields=['recipient_id', 'read_at', 'created_at', 'id'], name='ix_notif_unread'), Index(fields=['recipient_id', 'category', 'created_at', 'id'], name='ix_notif_cat'), Index(fields=['tenant_id', 'idempotency_key'], name='ix_notif_idem'), Index(fields=['deleted_at'], name='ix_notif_deleted')], 'pk_attr': 'id', 'table_description': "One notification in one user's inbox. Soft-deleted rows keep `deleted_at`."},
+            options={'table': 'notifications', 'app': 'belfry', 'unique_together': (('recipient', 'idempotency_key'),), 'indexes': [Index(fields=['recipient_id', 'created_at', 'id'], name='ix_notif_inbox'), Index(fields=['recipient_id', 'read_at', 'created_at', 'id'], name='ix_notif_unread'), Index(fields=['recipient_id', 'category', 'created_at', 'id'], name='ix_notif_cat')], 'pk_attr': 'id', 'table_description': "One notification in one user's inbox. Soft-deleted rows keep `deleted_at`."},
             bases=['Model'],
         ),
     ]

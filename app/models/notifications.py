@@ -39,8 +39,6 @@ class Notification(Model):
             Index(fields=("recipient_id", "created_at", "id"), name="ix_notif_inbox"),
             Index(fields=("recipient_id", "read_at", "created_at", "id"), name="ix_notif_unread"),
             Index(fields=("recipient_id", "category", "created_at", "id"), name="ix_notif_cat"),
-            Index(fields=("tenant_id", "idempotency_key"), name="ix_notif_idem"),
-            Index(fields=("deleted_at",), name="ix_notif_deleted"),
         ]
 
 

@@ -148,9 +148,15 @@ async def _resolve_recipients(tenant_id: UUID, external_ids: list[str]) -> list[
 async def _earlier_result(
     tenant_id: UUID, idempotency_key: str, external_ids: list[str]
 ) -> PublishResult | None:
-    rows = await Notification.filter(
-        tenant_id=tenant_id, idempotency_key=idempotency_key
-    ).values_list("id", "recipient__external_id")
+    """What a publish with this key already wrote for these recipients. Looked up through the
+    (recipient, idempotency key) unique index, so it costs the same for any table size."""
+    rows: list[tuple[UUID, str]] = []
+    for start in range(0, len(external_ids), LOOKUP_BATCH):
+        rows += await Notification.filter(
+            recipient__tenant_id=tenant_id,
+            recipient__external_id__in=external_ids[start : start + LOOKUP_BATCH],
+            idempotency_key=idempotency_key,
+        ).values_list("id", "recipient__external_id")
     if not rows:
         return None
     position = {e: i for i, e in enumerate(external_ids)}
