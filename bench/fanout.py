@@ -3,7 +3,8 @@
 Both servers run as their own processes on PostgreSQL and Redis; this process holds every
 websocket, publishes one notification to all subscribers per round, and times each frame
 from the start of the publish call. The raw baseline (bench/raw_fanout_server.py) does the
-same job with plain asyncpg, redis-py and Starlette websockets.
+same job with plain asyncpg, redis-py and Starlette websockets. Also printed: server CPU per
+round and resident memory per connected socket.
 
     uv run python -m bench.fanout [--subscribers 1000] [--rounds 20]
 """
@@ -30,23 +31,34 @@ from tests.conftest import free_port
 
 REDIS_URL = os.environ.get("BELFRY_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 SUBSCRIPTION = "subscription { inbox { kind unreadCount notification { id title } } }"
+PUBLISH = (
+    "mutation($input: PublishNotificationInput!) { publishNotification(input: $input) { count } }"
+)
+
+Connect = Callable[[int], Awaitable[ClientConnection]]
+Publish = Callable[[int], Awaitable[None]]
+
+
+def proc_field(pid: int, name: str) -> str:
+    with open(f"/proc/{pid}/{name}") as f:
+        return f.read()
 
 
 def cpu_seconds(pid: int) -> float:
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    fields = proc_field(pid, "stat").rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kib(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
+    for line in proc_field(pid, "status").splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
     raise RuntimeError("no VmRSS")
 
 
 @contextmanager
-def process(args: list[str], env: dict[str, str], port: int) -> Iterator[subprocess.Popen[bytes]]:
+def serving(args: list[str], env: dict[str, str], port: int) -> Iterator[int]:
+    """Runs a server process until it answers HTTP; yields its pid."""
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
@@ -56,138 +68,131 @@ def process(args: list[str], env: dict[str, str], port: int) -> Iterator[subproc
                 break
             except httpx.TransportError:
                 time.sleep(0.1)
-        yield proc
+        yield proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=20)
 
 
-async def open_all(count: int, connect: Callable[[int], Awaitable[ClientConnection]]) -> list[ClientConnection]:
-    sockets: list[ClientConnection] = []
-    for start in range(0, count, 100):  # in waves, so the accept backlog never overflows
-        sockets += await asyncio.gather(*[connect(i) for i in range(start, min(count, start + 100))])
-    return sockets
-
-
-def _arrival_times(tasks: list[asyncio.Task[Any]]) -> list[float]:
-    return [t.arrived_at for t in tasks]  # type: ignore[attr-defined]
-
-
-async def timed_recv(socket: ClientConnection) -> str | bytes:
+async def received_at(socket: ClientConnection) -> tuple[str, float]:
     frame = await socket.recv()
-    asyncio.current_task().arrived_at = time.perf_counter()  # type: ignore[union-attr]
-    return frame
+    text = frame.decode() if isinstance(frame, bytes) else frame
+    return text, time.perf_counter()
+
+
+async def measure(
+    pid: int, subscribers: int, rounds: int, connect: Connect, publish: Publish
+) -> dict[str, Any]:
+    """Connects every subscriber, then times `rounds` publishes (after one warm-up round)."""
+    idle_rss = rss_kib(pid)
+    sockets: list[ClientConnection] = []
+    for start in range(0, subscribers, 100):  # in waves, so the accept backlog never overflows
+        sockets += await asyncio.gather(
+            *[connect(i) for i in range(start, min(subscribers, start + 100))]
+        )
+    await asyncio.sleep(0.5)
+    connected_rss = rss_kib(pid)
+    cpu_before = cpu_seconds(pid)
+    latencies: list[float] = []
+    for round_no in range(rounds + 1):
+        began = time.perf_counter()
+        arrivals = [asyncio.create_task(received_at(s)) for s in sockets]
+        await publish(round_no)
+        frames = await asyncio.wait_for(asyncio.gather(*arrivals), timeout=60)
+        assert all("CREATED" in text for text, _ in frames)
+        if round_no:
+            latencies += [(at - began) * 1000 for _, at in frames]
+    cpu_ms_per_round = (cpu_seconds(pid) - cpu_before) * 1000 / (rounds + 1)
+    for socket in sockets:
+        await socket.close()
+    return {
+        **summary(latencies),
+        "server_cpu_ms_per_round": round(cpu_ms_per_round, 1),
+        "rss_kib_per_socket": round((connected_rss - idle_rss) / subscribers, 1),
+    }
+
+
+def create_tenant(env: dict[str, str]) -> dict[str, str]:
+    command = [sys.executable, "-m", "app.cli", "create-tenant", "bench", "--json"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    tenant: dict[str, str] = json.loads(done.stdout)
+    return tenant
 
 
 async def bench_belfry(db_url: str, subscribers: int, rounds: int) -> dict[str, Any]:
     port = free_port()
-    env = {**os.environ, "BELFRY_DATABASE_URL": db_url, "BELFRY_BROADCAST_URL": REDIS_URL,
-           "BELFRY_LOG_LEVEL": "warning"}
-    tenant = json.loads(subprocess.run(
-        [sys.executable, "-m", "app.cli", "create-tenant", "bench", "--json"],
-        env=env, capture_output=True, text=True, check=True,
-    ).stdout)
+    env = {**os.environ, "BELFRY_DATABASE_URL": db_url, "BELFRY_BROADCAST_URL": REDIS_URL}
+    tenant = create_tenant(env)
     users = [f"user-{i}" for i in range(subscribers)]
     expires = datetime.now(UTC) + timedelta(hours=1)
-
-    def token(i: int) -> str:
-        claims = {"sub": users[i], "tid": tenant["tenantId"], "exp": expires}
-        return jwt.encode(claims, tenant["signingSecret"], algorithm="HS256")
-
-    with process([sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--no-migrate"],
-                 env, port) as server:
+    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--no-migrate"]
+    with serving(command, {**env, "BELFRY_LOG_LEVEL": "warning"}, port) as pid:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-            headers = {"authorization": f"Bearer {tenant['apiKey']}"}
-            mutation = ("mutation($input: PublishNotificationInput!) "
-                        "{ publishNotification(input: $input) { count } }")
 
             async def publish(round_no: int) -> None:
-                variables = {"input": {"recipients": users, "category": "bench.fanout",
-                                       "title": f"round {round_no}"}}
-                response = await client.post("/graphql", json={"query": mutation,
-                                                                "variables": variables},
-                                             headers=headers)
+                variables = {
+                    "input": {
+                        "recipients": users,
+                        "category": "bench.fanout",
+                        "title": f"round {round_no}",
+                    }
+                }
+                response = await client.post(
+                    "/graphql",
+                    json={"query": PUBLISH, "variables": variables},
+                    headers={"authorization": f"Bearer {tenant['apiKey']}"},
+                )
                 assert response.json()["data"]["publishNotification"]["count"] == subscribers
 
-            await publish(-1)  # creates the users
-            idle_rss = rss_kib(server.pid)
-
             async def connect(i: int) -> ClientConnection:
+                # The tenant's signing secret mints tokens here, as a host backend would.
+                claims = {"sub": users[i], "tid": tenant["tenantId"], "exp": expires}
+                token = jwt.encode(claims, tenant["signingSecret"], algorithm="HS256")
                 socket = await websockets.connect(
-                    f"ws://127.0.0.1:{port}/graphql", subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
-                    compression=None, max_size=None,
+                    f"ws://127.0.0.1:{port}/graphql",
+                    subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+                    compression=None,
                 )
-                await socket.send(json.dumps({"type": "connection_init",
-                                              "payload": {"authorization": f"Bearer {token(i)}"}}))
-                assert json.loads(await socket.recv())["type"] == "connection_ack"
-                await socket.send(json.dumps({"id": "1", "type": "subscribe",
-                                              "payload": {"query": SUBSCRIPTION}}))
-                first = await socket.recv()
-                assert "SYNC" in (first.decode() if isinstance(first, bytes) else first)
+                init = {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
+                await socket.send(json.dumps(init))
+                assert "connection_ack" in (await received_at(socket))[0]
+                subscribe = {"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION}}
+                await socket.send(json.dumps(subscribe))
+                assert "SYNC" in (await received_at(socket))[0]
                 return socket
 
-            sockets = await open_all(subscribers, connect)
-            connected_rss = rss_kib(server.pid)
-            cpu_before = cpu_seconds(server.pid)
-            latencies = await measure_with_timestamps(sockets, rounds, publish)
-            cpu_ms_per_round = (cpu_seconds(server.pid) - cpu_before) * 1000 / (rounds + 1)
-            for socket in sockets:
-                await socket.close()
-    return {
-        **summary(latencies),
-        "server_cpu_ms_per_round": round(cpu_ms_per_round, 1),
-        "rss_kib_per_socket": round((connected_rss - idle_rss) / subscribers, 1),
-    }
-
-
-async def measure_with_timestamps(
-    sockets: list[ClientConnection], rounds: int, publish: Callable[[int], Awaitable[None]]
-) -> list[float]:
-    latencies: list[float] = []
-    for round_no in range(rounds + 1):  # round 0 warms up
-        start = time.perf_counter()
-        arrivals = [asyncio.create_task(timed_recv(s)) for s in sockets]
-        await publish(round_no)
-        frames = await asyncio.wait_for(asyncio.gather(*arrivals), timeout=60)
-        assert all("CREATED" in (f.decode() if isinstance(f, bytes) else f) for f in frames)
-        if round_no:
-            latencies += [(t - start) * 1000 for t in _arrival_times(arrivals)]
-    return latencies
+            await publish(-1)  # creates the users before anyone connects
+            return await measure(pid, subscribers, rounds, connect, publish)
 
 
 async def bench_raw(db_url: str, subscribers: int, rounds: int) -> dict[str, Any]:
     port = free_port()
-    args = [sys.executable, "-m", "bench.raw_fanout_server", "--port", str(port),
-            "--dsn", asyncpg_dsn(db_url), "--redis", REDIS_URL]
+    command = [
+        sys.executable,
+        "-m",
+        "bench.raw_fanout_server",
+        "--port",
+        str(port),
+        "--dsn",
+        asyncpg_dsn(db_url),
+        "--redis",
+        REDIS_URL,
+    ]
     users = [f"user-{i}" for i in range(subscribers)]
-    with process(args, dict(os.environ), port) as server:
+    with serving(command, dict(os.environ), port) as pid:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
 
             async def publish(round_no: int) -> None:
-                response = await client.post(
-                    "/publish", json={"recipients": users, "title": f"round {round_no}"}
-                )
+                body = {"recipients": users, "title": f"round {round_no}"}
+                response = await client.post("/publish", json=body)
                 assert response.json()["count"] == subscribers
 
-            idle_rss = rss_kib(server.pid)
-
             async def connect(i: int) -> ClientConnection:
-                return await websockets.connect(f"ws://127.0.0.1:{port}/ws/{users[i]}",
-                                                compression=None, max_size=None)
+                return await websockets.connect(
+                    f"ws://127.0.0.1:{port}/ws/{users[i]}", compression=None
+                )
 
-            sockets = await open_all(subscribers, connect)
-            await asyncio.sleep(0.5)  # let the server register every socket
-            connected_rss = rss_kib(server.pid)
-            cpu_before = cpu_seconds(server.pid)
-            latencies = await measure_with_timestamps(sockets, rounds, publish)
-            cpu_ms_per_round = (cpu_seconds(server.pid) - cpu_before) * 1000 / (rounds + 1)
-            for socket in sockets:
-                await socket.close()
-    return {
-        **summary(latencies),
-        "server_cpu_ms_per_round": round(cpu_ms_per_round, 1),
-        "rss_kib_per_socket": round((connected_rss - idle_rss) / subscribers, 1),
-    }
+            return await measure(pid, subscribers, rounds, connect, publish)
 
 
 async def main() -> None:
