@@ -11,7 +11,7 @@ from uuid import UUID
 import httpx
 import jwt
 import pytest
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from app import pubsub
 from app.models import Tenant, User
@@ -377,3 +377,22 @@ async def test_after_a_redis_restart_the_same_subscriber_catches_up(
             assert (await badge.next(badge_op))["unreadCount"] == 2
             created = await inbox_event(feed, feed_op)
             assert created["kind"] == "CREATED" and created["unreadCount"] == 2
+
+
+async def test_browsers_from_other_origins_are_refused(server, alice) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        await GraphQLSocket.open(server.ws_url, alice.token, origin="https://elsewhere.example")
+
+    assert refused.value.response.status_code == 403
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_listed_origins_are_let_in(settings: Settings) -> None:
+    allowed = settings.model_copy(update={"allowed_origins": ["https://app.example"]})
+    async with serving(allowed) as live, httpx.AsyncClient(base_url=live.http_url) as client:
+        tenant = await make_tenant()
+        alice = await make_user(Api(client), tenant, "alice")
+
+        socket = await GraphQLSocket.open(live.ws_url, alice.token, origin="https://app.example")
+        await socket.acknowledged()
+        await socket.close()
