@@ -15,6 +15,7 @@ from tortoise import Tortoise
 from tortoise.migrations.api import migrate as run_migrations
 
 from app.errors import BelfryError, NotFound
+from app.main import start_jobs, stop_jobs
 from app.models import Role, Tenant
 from app.services import tenants, users
 from app.services.validation import parse_uuid
@@ -103,7 +104,7 @@ async def prepare_demo(settings: Settings) -> dict[str, Any]:
     tenant = await Tenant.filter(name=DEMO_TENANT).order_by("created_at").first()
     if tenant is None:
         tenant = await tenants.create_tenant(name=DEMO_TENANT)
-    key = await tenants.create_api_key(tenant_id=tenant.id, name="demo")
+    key = await tenants.create_api_key(tenant_id=tenant.id, name="demo", announce=False)
     await users.upsert_user(
         tenant_id=tenant.id,
         external_id=DEMO_USER,
@@ -121,6 +122,17 @@ async def prepare_demo(settings: Settings) -> dict[str, Any]:
         "userExternalId": DEMO_USER,
         "userToken": issued.token,
     }
+
+
+async def work(settings: Settings) -> None:
+    """Runs the jobs until stopped; any number of workers may run against PostgreSQL."""
+    await Tortoise.init(config=settings.tortoise_config())
+    jobs = start_jobs(settings)
+    try:
+        await asyncio.gather(*jobs)
+    finally:
+        await stop_jobs(jobs)
+        await Tortoise.close_connections()
 
 
 def schema_sdl() -> str:
@@ -166,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     serving(sub.add_parser("serve", help="run the API (migrates first)"))
     serving(sub.add_parser("demo", help="serve with a demo tenant, API key and user token"))
     sub.add_parser("migrate", help="apply database migrations")
+    sub.add_parser("worker", help="run the background jobs (retention) without serving")
     p = sub.add_parser("export-schema", help="write the GraphQL schema (SDL)")
     p.add_argument("--output", default="schema.graphql")
 
@@ -221,6 +234,9 @@ def run(args: argparse.Namespace, settings: Settings) -> None:
         return
     if command == "migrate":
         asyncio.run(migrate(settings))
+        return
+    if command == "worker":
+        asyncio.run(work(settings))
         return
     if command == "export-schema":
         Path(args.output).write_text(schema_sdl())

@@ -1,5 +1,6 @@
 """The ASGI application: /graphql (queries, mutations, GraphiQL), /healthz, /readyz."""
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -22,6 +23,7 @@ from app.errors import Unauthenticated
 from app.graphql.context import Context
 from app.graphql.schema import schema
 from app.pubsub import connect_hub
+from app.services import retention
 from app.settings import Settings
 
 logger = logging.getLogger("belfry")
@@ -79,6 +81,21 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+def start_jobs(settings: Settings) -> list[asyncio.Task[None]]:
+    """The background work a `belfry worker` does, for a server that runs on its own."""
+    return [
+        asyncio.create_task(
+            retention.run_periodically(settings.retention_interval_seconds), name="retention"
+        )
+    ]
+
+
+async def stop_jobs(jobs: list[asyncio.Task[None]]) -> None:
+    for job in jobs:
+        job.cancel()
+    await asyncio.gather(*jobs, return_exceptions=True)
+
+
 def tune_gc() -> None:
     """A server holding thousands of websockets has a large heap, and each full collection
     scans all of it: measured at 200+ ms with 1,000 subscribers, stalling every socket. Objects
@@ -102,7 +119,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ):
             if settings.gc_tuning:
                 tune_gc()
-            yield {}
+            jobs = start_jobs(settings) if settings.embedded_jobs else []
+            try:
+                yield {}
+            finally:
+                await stop_jobs(jobs)
 
     return Starlette(
         routes=[

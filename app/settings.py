@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     )
     broadcast_url: str = Field(default="memory://", description="memory:// or redis://HOST:PORT/DB")
     subscriber_queue_limit: int = Field(default=100, ge=1)
+    embedded_jobs: bool = Field(
+        default=True, description="run background jobs (retention) inside the API process"
+    )
+    retention_interval_seconds: float = Field(default=3600, gt=0)
     gc_tuning: bool = Field(
         default=True,
         description="freeze start-up objects and collect young objects less often",

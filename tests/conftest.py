@@ -159,7 +159,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     # gc_tuning freezes the heap, which a test process that builds hundreds of apps must not do.
-    return Settings(database_url=database_url, data_dir=tmp_path, gc_tuning=False)
+    # Tests run the background jobs themselves, when they want them.
+    return Settings(
+        database_url=database_url, data_dir=tmp_path, gc_tuning=False, embedded_jobs=False
+    )
 
 
 async def _empty_all_tables() -> None:

@@ -52,8 +52,13 @@ def random_id(prefix: str = "user") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-async def make_tenant(name: str = "Acme") -> TenantAccess:
+async def make_tenant(name: str = "Acme", *, free_categories: bool = True) -> TenantAccess:
+    """A tenant with its seeded catalogue. Most tests publish to made-up categories such as
+    "a.b", so free categories are allowed unless a test says otherwise."""
     tenant = await tenants.create_tenant(name=name)
+    if free_categories:
+        changes = tenants.SettingsChanges(allow_free_categories=True)
+        await tenants.update_settings(tenant_id=tenant.id, changes=changes)
     key = await tenants.create_api_key(tenant_id=tenant.id)
     return TenantAccess(tenant_id=str(tenant.id), api_key=key.plain_key)
 

@@ -1,5 +1,6 @@
 """The HTTP surface around the schema: health, readiness, GraphiQL and error policy."""
 
+import asyncio
 import gc
 import logging
 
@@ -94,3 +95,11 @@ async def test_too_many_aliases_are_refused_every_time(api: Api) -> None:
 
     assert first["extensions"]["code"] == again["extensions"]["code"] == "BAD_USER_INPUT"
     assert "aliases" in first["message"].lower()
+
+
+async def test_the_server_runs_the_background_jobs_unless_told_not_to(settings: Settings) -> None:
+    for embedded, expected in ((True, {"retention"}), (False, set())):
+        app = create_app(settings.model_copy(update={"embedded_jobs": embedded}))
+        async with app.router.lifespan_context(app):
+            names = {task.get_name() for task in asyncio.all_tasks()}
+        assert names & {"retention"} == expected

@@ -1,5 +1,6 @@
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from strawberry.types import Info as StrawberryInfo
 
@@ -32,6 +33,10 @@ class Context:
         if self.principal is None:
             raise Unauthenticated("Send 'Authorization: Bearer <API key or user token>'")
         return self.principal
+
+    @property
+    def tenant_id(self) -> UUID:
+        return self.require_principal().tenant_id
 
     @property
     def user(self) -> UserPrincipal:

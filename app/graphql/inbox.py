@@ -8,7 +8,7 @@ from strawberry.scalars import JSON
 
 from app import pubsub
 from app.graphql.context import Info
-from app.graphql.permissions import IsUser
+from app.graphql.permissions import Allowed
 from app.graphql.rendering import renderer_for
 from app.services import inbox as service
 from app.services import live
@@ -131,7 +131,7 @@ class InboxEvent:
 @strawberry.type
 class InboxQuery:
     @strawberry.field(
-        permission_classes=[IsUser],
+        permission_classes=[Allowed],
         description="The viewer's inbox, newest first. Page with `after` or jump with `offset`.",
     )
     async def notifications(
@@ -155,12 +155,12 @@ class InboxQuery:
         )
         return NotificationConnection.from_page(result)
 
-    @strawberry.field(permission_classes=[IsUser])
+    @strawberry.field(permission_classes=[Allowed])
     async def notification(self, info: Info, id: strawberry.ID) -> Notification | None:
         n = await service.get_notification(user_id=info.context.user.user_id, notification_id=id)
         return Notification.from_model(n) if n else None
 
-    @strawberry.field(permission_classes=[IsUser])
+    @strawberry.field(permission_classes=[Allowed])
     async def notification_stats(
         self, info: Info, category: str | None = None
     ) -> NotificationStats:
@@ -169,7 +169,7 @@ class InboxQuery:
         )
         return NotificationStats(total=stats.total, unread=stats.unread, read=stats.read)
 
-    @strawberry.field(permission_classes=[IsUser])
+    @strawberry.field(permission_classes=[Allowed])
     async def unread_count(self, info: Info, category: str | None = None) -> int:
         return await service.unread_count(user_id=info.context.user.user_id, category=category)
 
@@ -177,13 +177,13 @@ class InboxQuery:
 @strawberry.type
 class InboxMutation:
     @strawberry.mutation(
-        permission_classes=[IsUser], description="Idempotent; unknown ids are not an error."
+        permission_classes=[Allowed], description="Idempotent; unknown ids are not an error."
     )
     async def mark_notification_read(self, info: Info, id: strawberry.ID) -> bool:
         return await service.mark_read(viewer=info.context.user, notification_id=id)
 
     @strawberry.mutation(
-        permission_classes=[IsUser], description="Set one notification read or unread."
+        permission_classes=[Allowed], description="Set one notification read or unread."
     )
     async def set_notification_read(
         self, info: Info, id: strawberry.ID, read: bool = True
@@ -192,7 +192,7 @@ class InboxMutation:
         return Notification.from_model(n)
 
     @strawberry.mutation(
-        permission_classes=[IsUser],
+        permission_classes=[Allowed],
         description="Mark these ids read (all unread when empty); rejects ids not the viewer's.",
     )
     async def mark_notifications_read(
@@ -201,18 +201,18 @@ class InboxMutation:
         marked = await service.mark_many_read(viewer=info.context.user, notification_ids=list(ids))
         return MarkReadPayload(marked=marked)
 
-    @strawberry.mutation(permission_classes=[IsUser])
+    @strawberry.mutation(permission_classes=[Allowed])
     async def mark_all_notifications_read(
         self, info: Info, category: str | None = None
     ) -> MarkReadPayload:
         marked = await service.mark_all_read(viewer=info.context.user, category=category)
         return MarkReadPayload(marked=marked)
 
-    @strawberry.mutation(permission_classes=[IsUser], description="Soft delete; idempotent.")
+    @strawberry.mutation(permission_classes=[Allowed], description="Soft delete; idempotent.")
     async def delete_notification(self, info: Info, id: strawberry.ID) -> bool:
         return await service.delete_notification(viewer=info.context.user, notification_id=id)
 
-    @strawberry.mutation(permission_classes=[IsUser])
+    @strawberry.mutation(permission_classes=[Allowed])
     async def delete_read_notifications(self, info: Info) -> DeletePayload:
         deleted = await service.delete_read(viewer=info.context.user)
         return DeletePayload(deleted=deleted)
@@ -221,7 +221,7 @@ class InboxMutation:
 @strawberry.type
 class InboxSubscription:
     @strawberry.subscription(
-        permission_classes=[IsUser],
+        permission_classes=[Allowed],
         description="Every change to the viewer's inbox, each with the new unread count.",
     )
     async def inbox(self, info: Info) -> AsyncGenerator[InboxEvent, None]:
@@ -233,7 +233,7 @@ class InboxSubscription:
             yield render(InboxEvent.from_message(message))
 
     @strawberry.subscription(
-        permission_classes=[IsUser],
+        permission_classes=[Allowed],
         description="The viewer's unread count now, then every change to it.",
     )
     async def unread_count(

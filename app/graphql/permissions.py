@@ -1,21 +1,86 @@
-"""Who may call what, declared next to each field with `permission_classes=[...]`."""
+"""Who may call what: one table for every operation, checked by `Allowed` on each field."""
 
+from enum import Flag, auto
 from typing import Any
 
 from strawberry.permission import BasePermission
 
+from app.auth import ApiKeyPrincipal, Principal, UserPrincipal
+from app.errors import Forbidden
 from app.graphql.context import Info
+from app.models import Role
 
 
-class IsUser(BasePermission):
-    """The viewer's own operations: a user token, never an API key."""
+class Access(Flag):
+    API_KEY = auto()
+    OWNER = auto()
+    ADMIN = auto()
+    MEMBER = auto()
+
+
+USER = Access.OWNER | Access.ADMIN | Access.MEMBER  # any user token, acting for itself
+ADMINS = Access.API_KEY | Access.OWNER | Access.ADMIN  # the tenant's administrators
+TENANT = Access.API_KEY | USER  # anyone of the tenant
+
+PERMISSIONS: dict[str, Access] = {
+    # producing, from the tenant's servers
+    "publishNotification": Access.API_KEY,
+    "upsertUser": Access.API_KEY,
+    "issueUserToken": Access.API_KEY,
+    # administering the tenant
+    "settings": ADMINS,
+    "updateSettings": ADMINS,
+    "apiKeys": ADMINS,
+    "createApiKey": ADMINS,
+    "revokeApiKey": ADMINS,
+    "recipients": ADMINS,
+    "upsertEventCategory": ADMINS,
+    "updateTenantPreference": ADMINS,
+    # reading what the tenant has set up
+    "eventCategories": TENANT,
+    "preferences": TENANT,
+    # the viewer's own inbox and choices
+    "viewer": USER,
+    "notifications": USER,
+    "notification": USER,
+    "notificationStats": USER,
+    "unreadCount": USER,
+    "inbox": USER,
+    "markNotificationRead": USER,
+    "setNotificationRead": USER,
+    "markNotificationsRead": USER,
+    "markAllNotificationsRead": USER,
+    "deleteNotification": USER,
+    "deleteReadNotifications": USER,
+    "updateMyPreference": USER,
+}
+
+ROLE_ACCESS = {Role.OWNER: Access.OWNER, Role.ADMIN: Access.ADMIN, Role.MEMBER: Access.MEMBER}
+
+
+def access_of(principal: Principal) -> Access:
+    if isinstance(principal, ApiKeyPrincipal):
+        return Access.API_KEY
+    assert isinstance(principal, UserPrincipal)
+    return ROLE_ACCESS[principal.role]
+
+
+def describe(access: Access) -> str:
+    names = {
+        Access.API_KEY: "a tenant API key",
+        Access.OWNER: "an OWNER",
+        Access.ADMIN: "an ADMIN",
+        Access.MEMBER: "a MEMBER",
+    }
+    return " or ".join(name for flag, name in names.items() if flag in access)
+
+
+class Allowed(BasePermission):
+    """Raises UNAUTHENTICATED without credentials and FORBIDDEN without the access."""
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        return info.context.user is not None  # raises UNAUTHENTICATED / FORBIDDEN
-
-
-class IsApiKey(BasePermission):
-    """Server-side operations: a tenant API key."""
-
-    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        return info.context.api_key is not None
+        needed = PERMISSIONS[info.field_name]
+        principal = info.context.require_principal()
+        if access_of(principal) & needed:
+            return True
+        raise Forbidden(f"{info.field_name} needs {describe(needed)}")

@@ -4,7 +4,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from app.graphql.context import Info
-from app.graphql.permissions import IsApiKey
+from app.graphql.permissions import Allowed
 from app.services import publishing as service
 
 
@@ -38,7 +38,7 @@ class PublishPayload:
 
 @strawberry.type
 class PublishingMutation:
-    @strawberry.mutation(permission_classes=[IsApiKey])
+    @strawberry.mutation(permission_classes=[Allowed])
     async def publish_notification(
         self, info: Info, input: PublishNotificationInput
     ) -> PublishPayload:

@@ -8,20 +8,30 @@ from strawberry.extensions import (
 )
 from strawberry.types import ExecutionContext
 
+from app.graphql.catalog import CatalogMutation, CatalogQuery
 from app.graphql.errors import ErrorPolicy
 from app.graphql.inbox import InboxMutation, InboxQuery, InboxSubscription
+from app.graphql.preferences import PreferenceMutation, PreferenceQuery
 from app.graphql.publishing import PublishingMutation
 from app.graphql.rendering import EventExecutor
+from app.graphql.tenants import TenantMutation, TenantQuery
 from app.graphql.users import UserMutation, UserQuery
 
 
 @strawberry.type
-class Query(UserQuery, InboxQuery):
+class Query(UserQuery, InboxQuery, CatalogQuery, PreferenceQuery, TenantQuery):
     pass
 
 
 @strawberry.type
-class Mutation(UserMutation, PublishingMutation, InboxMutation):
+class Mutation(
+    UserMutation,
+    PublishingMutation,
+    InboxMutation,
+    CatalogMutation,
+    PreferenceMutation,
+    TenantMutation,
+):
     pass
 
 

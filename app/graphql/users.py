@@ -5,7 +5,7 @@ import strawberry
 
 from app import models
 from app.graphql.context import Info
-from app.graphql.permissions import IsApiKey, IsUser
+from app.graphql.permissions import Allowed
 from app.services import users as service
 
 strawberry.enum(models.Role)  # exposes the model enum itself
@@ -55,7 +55,7 @@ class UpsertUserInput:
 
 @strawberry.type
 class UserQuery:
-    @strawberry.field(permission_classes=[IsUser], description="The user the token belongs to.")
+    @strawberry.field(permission_classes=[Allowed], description="The user the token belongs to.")
     async def viewer(self, info: Info) -> User:
         viewer = info.context.user
         return User.from_model(
@@ -66,7 +66,7 @@ class UserQuery:
 @strawberry.type
 class UserMutation:
     @strawberry.mutation(
-        permission_classes=[IsApiKey],
+        permission_classes=[Allowed],
         description="Create or update a user by externalId; omitted fields stay unchanged.",
     )
     async def upsert_user(self, info: Info, input: UpsertUserInput) -> User:
@@ -84,7 +84,7 @@ class UserMutation:
         return User.from_model(user)
 
     @strawberry.mutation(
-        permission_classes=[IsApiKey], description="Mint a token for one user's browser."
+        permission_classes=[Allowed], description="Mint a token for one user's browser."
     )
     async def issue_user_token(
         self, info: Info, external_id: str, ttl_seconds: int | None = None

@@ -1,9 +1,33 @@
 """Tortoise models, one module per domain. Tortoise discovers them through this package."""
 
+from app.models.catalog import EventCategory
+from app.models.channels import CHANNEL_FIELDS, Channel
 from app.models.notifications import InboxCounter, Notification
+from app.models.preferences import TenantPreference, UserPreference
 from app.models.tenants import ApiKey, Tenant
 from app.models.users import Role, User
 
-__models__ = [Tenant, ApiKey, User, Notification, InboxCounter]
+__models__ = [
+    Tenant,
+    ApiKey,
+    User,
+    Notification,
+    InboxCounter,
+    EventCategory,
+    TenantPreference,
+    UserPreference,
+]
 
-__all__ = ["ApiKey", "InboxCounter", "Notification", "Role", "Tenant", "User"]
+__all__ = [
+    "CHANNEL_FIELDS",
+    "ApiKey",
+    "Channel",
+    "EventCategory",
+    "InboxCounter",
+    "Notification",
+    "Role",
+    "Tenant",
+    "TenantPreference",
+    "User",
+    "UserPreference",
+]

@@ -9,6 +9,10 @@ class Tenant(Model):
     name = fields.CharField(max_length=200)
     # HS256 secret the host backend can use to mint user tokens itself.
     signing_secret = fields.CharField(max_length=128)
+    # Settings a tenant changes through `updateSettings`.
+    retention_days = fields.IntField(default=90)  # delivery log and events
+    purge_deleted_after_days = fields.IntField(default=90)  # soft-deleted notifications
+    allow_free_categories = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -12,7 +12,7 @@ from app import pubsub
 from app.db import bulk_insert
 from app.errors import BadUserInput
 from app.models import Notification, User
-from app.services import counters
+from app.services import catalog, counters
 from app.services.validation import check_category, check_external_id, check_length
 
 MAX_RECIPIENTS = 10_000
@@ -67,6 +67,7 @@ async def publish_notification(
     idempotency key returns the first result instead of writing again."""
     external_ids = _unique_recipients(recipients)
     draft.validate()
+    await catalog.require_publishable(tenant_id=tenant_id, key=draft.category)
     if idempotency_key is not None:
         check_length("idempotencyKey", idempotency_key, 200, required=True)
         if earlier := await _earlier_result(tenant_id, idempotency_key, external_ids):

@@ -1,11 +1,16 @@
-"""Tenants and their API keys."""
+"""Tenants, their settings and their API keys."""
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from uuid import UUID
 
 from app.auth import hash_api_key, new_api_key, new_signing_secret
-from app.errors import BadUserInput
-from app.models import ApiKey, Tenant
+from app.errors import BadUserInput, NotFound
+from app.models import ApiKey, Role, Tenant, User
+from app.services import catalog, publishing
+from app.services.validation import check_length, parse_uuid
+
+RETENTION_RANGE = range(1, 3651)
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,16 +19,102 @@ class IssuedApiKey:
     plain_key: str  # shown once, never stored
 
 
+@dataclass(frozen=True, slots=True)
+class SettingsChanges:
+    """What `updateSettings` may change; None means "leave as is"."""
+
+    retention_days: int | None = None
+    purge_deleted_after_days: int | None = None
+    allow_free_categories: bool | None = None
+
+
 async def create_tenant(*, name: str) -> Tenant:
     name = name.strip()
     if not name or len(name) > 200:
-        raise BadUserInput("Tenant name must be 1-200 characters")
-    return await Tenant.create(name=name, signing_secret=new_signing_secret())
+        raise BadUserInput("Tenant name must be 1-200 characters", field="name")
+    tenant = await Tenant.create(name=name, signing_secret=new_signing_secret())
+    await catalog.seed(tenant_id=tenant.id)
+    return tenant
 
 
-async def create_api_key(*, tenant_id: UUID, name: str = "") -> IssuedApiKey:
+async def get_settings(*, tenant_id: UUID) -> Tenant:
+    return await Tenant.get(id=tenant_id)
+
+
+async def update_settings(*, tenant_id: UUID, changes: SettingsChanges) -> Tenant:
+    values: dict[str, object] = {}
+    for field, name in (
+        ("retention_days", "retentionDays"),
+        ("purge_deleted_after_days", "purgeDeletedAfterDays"),
+    ):
+        days = getattr(changes, field)
+        if days is not None:
+            if days not in RETENTION_RANGE:
+                raise BadUserInput(f"{name} must be between 1 and 3650", field=name)
+            values[field] = days
+    if changes.allow_free_categories is not None:
+        values["allow_free_categories"] = changes.allow_free_categories
+    if values:
+        await Tenant.filter(id=tenant_id).update(**values)
+    return await Tenant.get(id=tenant_id)
+
+
+# --- API keys ------------------------------------------------------------------------------
+
+
+async def create_api_key(*, tenant_id: UUID, name: str = "", announce: bool = True) -> IssuedApiKey:
+    check_length("name", name, 200)
     plain, prefix = new_api_key()
     record = await ApiKey.create(
-        tenant_id=tenant_id, name=name[:200], prefix=prefix, key_hash=hash_api_key(plain)
+        tenant_id=tenant_id, name=name, prefix=prefix, key_hash=hash_api_key(plain)
     )
+    if announce:
+        await _tell_admins(
+            tenant_id, "system.api_key_created", f"API key {_label(record)} was created"
+        )
     return IssuedApiKey(record=record, plain_key=plain)
+
+
+async def list_api_keys(*, tenant_id: UUID) -> list[ApiKey]:
+    return await ApiKey.filter(tenant_id=tenant_id).order_by("-created_at", "id")
+
+
+async def revoke_api_key(*, tenant_id: UUID, key_id: str) -> ApiKey:
+    """Revoked keys are refused from the next request on. Revoking twice is harmless."""
+    kid = parse_uuid(key_id)
+    key = None if kid is None else await ApiKey.get_or_none(id=kid, tenant_id=tenant_id)
+    if key is None:
+        raise NotFound("API key not found")
+    if key.revoked_at is None:
+        updated = await ApiKey.filter(id=key.id, revoked_at__isnull=True).update(
+            revoked_at=datetime.now(UTC)
+        )
+        await key.refresh_from_db()
+        if updated:
+            await _tell_admins(
+                tenant_id, "system.api_key_revoked", f"API key {_label(key)} was revoked"
+            )
+    return key
+
+
+def _label(key: ApiKey) -> str:
+    return f"{key.prefix}… ({key.name})" if key.name else f"{key.prefix}…"
+
+
+async def _tell_admins(tenant_id: UUID, category: str, title: str) -> None:
+    admins = await User.filter(tenant_id=tenant_id, role__in=[Role.OWNER, Role.ADMIN]).values_list(
+        "external_id", flat=True
+    )
+    if admins:
+        await publishing.publish_notification(
+            tenant_id=tenant_id,
+            recipients=[str(external_id) for external_id in admins],
+            draft=publishing.NotificationDraft(category=category, title=title),
+        )
+
+
+# --- recipients ----------------------------------------------------------------------------
+
+
+async def users_of(*, tenant_id: UUID) -> list[User]:
+    return await User.filter(tenant_id=tenant_id).order_by("external_id")

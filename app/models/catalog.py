@@ -1,0 +1,28 @@
+from typing import Any
+from uuid import UUID
+
+from tortoise import fields
+from tortoise.models import Model
+
+from app.models.tenants import Tenant
+
+
+class EventCategory(Model):
+    """A kind of notification a tenant sends, e.g. `billing.low_balance`."""
+
+    id = fields.UUIDField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "belfry.Tenant", related_name="event_categories", on_delete=fields.CASCADE
+    )
+    tenant_id: UUID
+    key = fields.CharField(max_length=100)
+    group = fields.CharField(max_length=100)
+    description = fields.CharField(max_length=500, default="")
+    default_channels: Any = fields.JSONField(default=list)  # Channel values
+    critical = fields.BooleanField(default=False)
+    # At most one email per recipient in this many seconds; None means no limit.
+    email_rate_limit_seconds = fields.IntField(null=True)
+
+    class Meta:
+        table = "event_categories"
+        unique_together = (("tenant", "key"),)

@@ -1,0 +1,105 @@
+"""The permission table: complete, and enforced for every kind of caller."""
+
+import pytest
+
+from app.graphql.permissions import ADMINS, PERMISSIONS, Access
+from app.graphql.schema import schema
+from tests.helpers import Api, make_tenant, make_user
+
+# One call per operation that the table restricts to the tenant's administrators.
+ADMIN_CALLS = {
+    "settings": "{ settings { retentionDays } }",
+    "updateSettings": "mutation { updateSettings(input: {retentionDays: 30}) { retentionDays } }",
+    "apiKeys": "{ apiKeys { id } }",
+    "createApiKey": 'mutation { createApiKey(name: "x") { key } }',
+    "revokeApiKey": 'mutation { revokeApiKey(id: "00000000-0000-0000-0000-000000000000") { id } }',
+    "recipients": "{ recipients { roles } }",
+    "upsertEventCategory": 'mutation { upsertEventCategory(input: {key: "x.y"}) { key } }',
+    "updateTenantPreference": (
+        'mutation { updateTenantPreference(input: {category: "auth.welcome", sms: true}) '
+        "{ category } }"
+    ),
+}
+SERVER_CALLS = {
+    "publishNotification": (
+        'mutation { publishNotification(input: {recipients: ["x"], category: "auth.welcome", '
+        'title: "t"}) { count } }'
+    ),
+    "upsertUser": 'mutation { upsertUser(input: {externalId: "x"}) { id } }',
+    "issueUserToken": 'mutation { issueUserToken(externalId: "x") { token } }',
+}
+
+
+def codes(body: dict[str, object]) -> set[str]:
+    return {e["extensions"]["code"] for e in body.get("errors") or []}  # type: ignore[attr-defined]
+
+
+def test_every_operation_is_in_the_table() -> None:
+    graphql = schema._schema
+    fields = {
+        name
+        for root in (graphql.query_type, graphql.mutation_type, graphql.subscription_type)
+        if root is not None
+        for name in root.fields
+    }
+
+    assert fields == set(PERMISSIONS)
+
+
+def test_the_admin_calls_here_cover_the_table() -> None:
+    admin_only = {name for name, access in PERMISSIONS.items() if access == ADMINS}
+    server_only = {name for name, access in PERMISSIONS.items() if access == Access.API_KEY}
+
+    assert admin_only == set(ADMIN_CALLS) and server_only == set(SERVER_CALLS)
+
+
+@pytest.mark.parametrize("operation", sorted(ADMIN_CALLS))
+async def test_admin_operations_refuse_members_and_strangers(api: Api, operation: str) -> None:
+    tenant = await make_tenant()
+    member = await make_user(api, tenant, "m", role="MEMBER")
+    query = ADMIN_CALLS[operation]
+
+    assert codes(await api.call(query, token=member.token)) == {"FORBIDDEN"}
+    assert codes(await api.call(query)) == {"UNAUTHENTICATED"}
+
+
+@pytest.mark.parametrize("operation", sorted(ADMIN_CALLS))
+async def test_admin_operations_admit_owners_admins_and_api_keys(api: Api, operation: str) -> None:
+    tenant = await make_tenant()
+    owner = await make_user(api, tenant, "o", role="OWNER")
+    admin = await make_user(api, tenant, "a", role="ADMIN")
+    query = ADMIN_CALLS[operation]
+
+    for token in (owner.token, admin.token, tenant.api_key):
+        # revokeApiKey names no key of theirs: NOT_FOUND, which is past the permission check
+        assert codes(await api.call(query, token=token)) <= {"NOT_FOUND"}
+
+
+@pytest.mark.parametrize("operation", sorted(SERVER_CALLS))
+async def test_server_operations_refuse_every_user(api: Api, operation: str) -> None:
+    tenant = await make_tenant()
+    owner = await make_user(api, tenant, "o", role="OWNER")
+
+    assert codes(await api.call(SERVER_CALLS[operation], token=owner.token)) == {"FORBIDDEN"}
+    assert codes(await api.call(SERVER_CALLS[operation])) == {"UNAUTHENTICATED"}
+
+
+async def test_another_tenants_admins_reach_nothing_of_ours(api: Api) -> None:
+    ours, theirs = await make_tenant("Ours"), await make_tenant("Theirs")
+    their_owner = await make_user(api, theirs, "o", role="OWNER")
+    our_key_id = (await api.data("{ apiKeys { id } }", token=ours.api_key))["apiKeys"][0]["id"]
+    revoke = "mutation($id: ID!) { revokeApiKey(id: $id) { id } }"
+
+    by_key = await api.error(revoke, {"id": our_key_id}, token=theirs.api_key)
+    by_owner = await api.error(revoke, {"id": our_key_id}, token=their_owner.token)
+    await api.data(
+        "mutation { updateSettings(input: {retentionDays: 7}) { retentionDays } }",
+        token=their_owner.token,
+    )
+
+    assert by_key["extensions"]["code"] == by_owner["extensions"]["code"] == "NOT_FOUND"
+    ours_now = await api.data(
+        "{ settings { retentionDays } apiKeys { revokedAt } }", token=ours.api_key
+    )
+    assert ours_now["settings"]["retentionDays"] == 90
+    assert ours_now["apiKeys"][0]["revokedAt"] is None

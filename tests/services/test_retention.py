@@ -1,0 +1,102 @@
+"""The retention job erases what is due and nothing else."""
+
+import asyncio
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from app.main import start_jobs, stop_jobs
+from app.models import Notification
+from app.services import retention
+from app.settings import Settings
+from tests.helpers import Api, TenantAccess, make_tenant, make_user, publish
+
+DELETE = "mutation($id: ID!) { deleteNotification(id: $id) }"
+SETTINGS = """
+mutation($days: Int!) {
+  updateSettings(input: {purgeDeletedAfterDays: $days}) { purgeDeletedAfterDays }
+}
+"""
+
+
+async def notification(api: Api, tenant: TenantAccess, deleted_days_ago: int | None) -> str:
+    """One notification, soft-deleted that many days ago (None: not deleted)."""
+    user = await make_user(api, tenant)
+    [nid] = (await publish(api, tenant, [user.external_id]))["notificationIds"]
+    if deleted_days_ago is not None:
+        await api.data(DELETE, {"id": nid}, token=user.token)
+        when = datetime.now(UTC) - timedelta(days=deleted_days_ago)
+        await Notification.filter(id=nid).update(deleted_at=when)
+    return str(nid)
+
+
+async def remaining(ids: dict[str, Any]) -> set[str]:
+    found = await Notification.filter(id__in=list(ids.values())).values_list("id", flat=True)
+    return {name for name, nid in ids.items() if any(str(f) == nid for f in found)}
+
+
+async def given_two_tenants(api: Api) -> dict[str, str]:
+    patient, hasty = await make_tenant("Patient"), await make_tenant("Hasty")
+    await api.data(SETTINGS, {"days": 10}, token=hasty.api_key)
+    return {
+        "patient live": await notification(api, patient, None),
+        "patient deleted 100d": await notification(api, patient, 100),
+        "patient deleted 30d": await notification(api, patient, 30),
+        "hasty deleted 30d": await notification(api, hasty, 30),
+        "hasty deleted 5d": await notification(api, hasty, 5),
+    }
+
+
+async def test_purges_only_deleted_notifications_past_each_tenants_age(api: Api) -> None:
+    ids = await given_two_tenants(api)
+
+    purged = await retention.purge_deleted_notifications()
+
+    assert purged == 2
+    assert await remaining(ids) == {"patient live", "patient deleted 30d", "hasty deleted 5d"}
+
+
+async def test_purges_in_batches(api: Api, monkeypatch) -> None:
+    tenant = await make_tenant()
+    ids = {str(i): await notification(api, tenant, 200) for i in range(5)}
+    monkeypatch.setattr(retention, "BATCH", 2)
+
+    assert await retention.purge_deleted_notifications() == 5
+    assert await remaining(ids) == set()
+
+
+async def test_the_embedded_job_runs_in_the_server(api: Api, settings: Settings) -> None:
+    ids = await given_two_tenants(api)
+
+    jobs = start_jobs(settings.model_copy(update={"retention_interval_seconds": 0.05}))
+    try:
+        for _ in range(100):
+            if await remaining(ids) == {"patient live", "patient deleted 30d", "hasty deleted 5d"}:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await stop_jobs(jobs)
+
+    assert await remaining(ids) == {"patient live", "patient deleted 30d", "hasty deleted 5d"}
+
+
+async def test_belfry_worker_runs_it_in_its_own_process(api: Api, settings: Settings) -> None:
+    ids = await given_two_tenants(api)
+    env = {
+        **os.environ,
+        "BELFRY_DATABASE_URL": settings.db_url,
+        "BELFRY_RETENTION_INTERVAL_SECONDS": "0.1",
+    }
+    worker = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=env)
+    try:
+        for _ in range(150):
+            if await remaining(ids) == {"patient live", "patient deleted 30d", "hasty deleted 5d"}:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=10)
+
+    assert await remaining(ids) == {"patient live", "patient deleted 30d", "hasty deleted 5d"}
