@@ -17,6 +17,7 @@ from tortoise.migrations.api import migrate as run_migrations
 from app.errors import BelfryError, NotFound
 from app.main import start_jobs, stop_jobs
 from app.models import Role, Tenant
+from app.pubsub import connect_hub
 from app.services import tenants, users
 from app.services.validation import parse_uuid
 from app.settings import Settings
@@ -127,11 +128,14 @@ async def prepare_demo(settings: Settings) -> dict[str, Any]:
 async def work(settings: Settings) -> None:
     """Runs the jobs until stopped; any number of workers may run against PostgreSQL."""
     await Tortoise.init(config=settings.tortoise_config())
-    jobs = start_jobs(settings)
     try:
-        await asyncio.gather(*jobs)
+        async with connect_hub(settings.broadcast_url, queue_limit=settings.subscriber_queue_limit):
+            jobs = start_jobs(settings)
+            try:
+                await asyncio.gather(*jobs)
+            finally:
+                await stop_jobs(jobs)
     finally:
-        await stop_jobs(jobs)
         await Tortoise.close_connections()
 
 
@@ -178,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     serving(sub.add_parser("serve", help="run the API (migrates first)"))
     serving(sub.add_parser("demo", help="serve with a demo tenant, API key and user token"))
     sub.add_parser("migrate", help="apply database migrations")
-    sub.add_parser("worker", help="run the background jobs (retention) without serving")
+    sub.add_parser("worker", help="run the background jobs (delivery, retention) without serving")
     p = sub.add_parser("export-schema", help="write the GraphQL schema (SDL)")
     p.add_argument("--output", default="schema.graphql")
 

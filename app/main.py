@@ -19,6 +19,7 @@ from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
 from app.auth import authenticate
+from app.delivery import worker as delivery_worker
 from app.errors import Unauthenticated
 from app.graphql.context import Context
 from app.graphql.schema import schema
@@ -82,11 +83,13 @@ async def readyz(request: Request) -> Response:
 
 
 def start_jobs(settings: Settings) -> list[asyncio.Task[None]]:
-    """The background work a `belfry worker` does, for a server that runs on its own."""
+    """The background work a `belfry worker` does (retention, delivery), for a server that
+    runs on its own."""
     return [
         asyncio.create_task(
             retention.run_periodically(settings.retention_interval_seconds), name="retention"
-        )
+        ),
+        asyncio.create_task(delivery_worker.work(settings), name="delivery"),
     ]
 
 

@@ -253,10 +253,10 @@ class Subscription:
 class Hub(Broadcast):
     """broadcaster's Broadcast with keyed, bounded local subscriptions, batches and resync.
 
-    A channel carries batches; `decode` turns one into (key, item) pairs, and each item goes to
-    the subscriptions made for that channel and key."""
+    A channel carries batches; its `decode` turns one into (key, item) pairs, and each item goes
+    to the subscriptions made for that channel and key."""
 
-    def __init__(self, url: str, *, decode: Decoder, queue_limit: int = 100) -> None:
+    def __init__(self, url: str, *, queue_limit: int = 100) -> None:
         scheme = urlparse(url).scheme
         if scheme in ("redis", "rediss"):
             super().__init__(backend=RedisBackend(url, on_reconnect=self.resync_all))
@@ -264,9 +264,9 @@ class Hub(Broadcast):
             super().__init__(url)
         else:
             raise ValueError(f"Unsupported broadcast URL {scheme}://: use memory:// or redis://")
-        self.decode = decode
         self.queue_limit = queue_limit
         self._subs: dict[str, dict[str, set[Subscription]]] = {}
+        self._decoders: dict[str, Decoder] = {}
 
     async def _listener(self) -> None:
         while True:
@@ -275,7 +275,7 @@ class Hub(Broadcast):
             if not by_key:
                 continue
             try:
-                items = self.decode(event.message)
+                items = self._decoders[event.channel](event.message)
             except (ValueError, KeyError, TypeError):
                 logger.exception("undecodable message on %s dropped", event.channel)
                 continue
@@ -300,8 +300,11 @@ class Hub(Broadcast):
                 await self._backend.publish(channel, message)
 
     @contextlib.asynccontextmanager
-    async def subscription(self, channel: str, key: str) -> AsyncIterator[Subscription]:
+    async def subscription(
+        self, channel: str, key: str, *, decode: Decoder
+    ) -> AsyncIterator[Subscription]:
         subscription = Subscription(self.queue_limit)
+        self._decoders[channel] = decode
         by_key = self._subs.setdefault(channel, {})
         first = not by_key
         by_key.setdefault(key, set()).add(subscription)
@@ -316,6 +319,7 @@ class Hub(Broadcast):
                 del by_key[key]
             if not by_key and self._subs.get(channel) is by_key:
                 del self._subs[channel]
+                self._decoders.pop(channel, None)
                 with contextlib.suppress(Exception):  # a dead connection forgets it anyway
                     await self._backend.unsubscribe(channel)
 
@@ -480,7 +484,7 @@ def hub() -> Hub:
 @contextlib.asynccontextmanager
 async def connect_hub(url: str, *, queue_limit: int) -> AsyncIterator[Hub]:
     global _hub
-    instance = Hub(url, decode=decode_inbox, queue_limit=queue_limit)
+    instance = Hub(url, queue_limit=queue_limit)
     await instance.connect()
     _hub = instance
     try:
@@ -503,3 +507,22 @@ async def publish_inbox(
         await _hub.publish_many(batch)
     except (RedisError, OSError) as error:
         logger.warning("live events for %d inbox(es) not sent: %s", len(batch), error)
+
+
+# --- worker wake-ups -----------------------------------------------------------------------
+
+WORK_TOPIC = "belfry:work"
+
+
+def decode_wake(raw: str) -> list[tuple[str, str]]:
+    return [("all", raw)]
+
+
+async def wake_workers() -> None:
+    """New deliveries are queued. A lost wake-up only delays them: workers also poll."""
+    if _hub is None:
+        return
+    try:
+        await _hub.publish_many([(WORK_TOPIC, "1")])
+    except (RedisError, OSError) as error:
+        logger.warning("worker wake-up not sent: %s", error)

@@ -23,6 +23,14 @@ class Settings(BaseSettings):
     )
     broadcast_url: str = Field(default="memory://", description="memory:// or redis://HOST:PORT/DB")
     subscriber_queue_limit: int = Field(default=100, ge=1)
+    allow_private_targets: bool = Field(
+        default=False, description="let webhooks and APIs on private or loopback addresses receive"
+    )
+    delivery_max_attempts: int = Field(default=8, ge=1, le=100)
+    delivery_backoff_seconds: float = Field(default=5, gt=0, description="first retry delay")
+    delivery_lease_seconds: float = Field(default=60, gt=0)
+    delivery_poll_seconds: float = Field(default=2, gt=0)
+    delivery_timeout_seconds: float = Field(default=10, gt=0)
     embedded_jobs: bool = Field(
         default=True, description="run background jobs (retention) inside the API process"
     )

@@ -1,6 +1,8 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
+from app.models.channels import Channel
+from app.models.deliveries import DeliveryStatus
 from app.models.users import Role
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
@@ -39,6 +41,19 @@ class Migration(migrations.Migration):
                 ('revoked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'api_keys', 'app': 'belfry', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ChannelConfig',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('tenant', fields.ForeignKeyField('belfry.Tenant', source_field='tenant_id', db_constraint=True, to_field='id', related_name='channel_configs', on_delete=OnDelete.CASCADE)),
+                ('channel', fields.CharEnumField(description='IN_APP: IN_APP\nEMAIL: EMAIL\nSMS: SMS\nWEBHOOK: WEBHOOK\nSLACK: SLACK\nTELEGRAM: TELEGRAM', enum_type=Channel, max_length=16)),
+                ('enabled', fields.BooleanField(default=False)),
+                ('config', fields.TextField(default='{}', unique=False)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'channel_configs', 'app': 'belfry', 'unique_together': (('tenant', 'channel'),), 'pk_attr': 'id', 'table_description': "A tenant's settings for one channel. Secret values are stored encrypted (app/crypto.py)."},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -120,6 +135,30 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'notifications', 'app': 'belfry', 'unique_together': (('recipient', 'idempotency_key'),), 'indexes': [Index(fields=['recipient_id', 'created_at', 'id'], name='ix_notif_inbox'), Index(fields=['recipient_id', 'read_at', 'created_at', 'id'], name='ix_notif_unread'), Index(fields=['recipient_id', 'category', 'created_at', 'id'], name='ix_notif_cat')], 'pk_attr': 'id', 'table_description': "One notification in one user's inbox. Soft-deleted rows keep `deleted_at`."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Delivery',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('tenant', fields.ForeignKeyField('belfry.Tenant', source_field='tenant_id', db_constraint=True, to_field='id', related_name='deliveries', on_delete=OnDelete.CASCADE)),
+                ('notification', fields.ForeignKeyField('belfry.Notification', source_field='notification_id', null=True, db_constraint=True, to_field='id', related_name='deliveries', on_delete=OnDelete.CASCADE)),
+                ('recipient', fields.ForeignKeyField('belfry.User', source_field='recipient_id', null=True, db_constraint=True, to_field='id', related_name='deliveries', on_delete=OnDelete.CASCADE)),
+                ('channel', fields.CharEnumField(description='IN_APP: IN_APP\nEMAIL: EMAIL\nSMS: SMS\nWEBHOOK: WEBHOOK\nSLACK: SLACK\nTELEGRAM: TELEGRAM', enum_type=Channel, max_length=16)),
+                ('category', fields.CharField(max_length=100)),
+                ('status', fields.CharEnumField(default=DeliveryStatus.QUEUED, description='QUEUED: QUEUED\nSENDING: SENDING\nSENT: SENT\nFAILED: FAILED\nSUPPRESSED: SUPPRESSED', enum_type=DeliveryStatus, max_length=16)),
+                ('attempt_count', fields.IntField(default=0)),
+                ('last_error', fields.CharField(null=True, max_length=1000)),
+                ('next_attempt_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('lease_until', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('lease_token', fields.CharField(null=True, max_length=32)),
+                ('job_id', fields.CharField(null=True, max_length=64)),
+                ('rule_id', fields.UUIDField(null=True)),
+                ('target', fields.JSONField(null=True, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('sent_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'deliveries', 'app': 'belfry', 'indexes': [Index(fields=['status', 'next_attempt_at'], name='ix_delivery_due'), Index(fields=['tenant_id', 'created_at', 'id'], name='ix_delivery_log'), Index(fields=['notification_id'], name='ix_delivery_notification'), Index(fields=['recipient_id', 'channel', 'category', 'created_at'], name='ix_delivery_rate'), Index(fields=['job_id'], name='ix_delivery_job')], 'pk_attr': 'id', 'table_description': 'One notification to one recipient over one channel: the queue and the log at once.'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -97,14 +97,14 @@ def lines(raw: str) -> list[tuple[str, str]]:
 
 
 async def test_memory_hub_delivers_to_every_subscriber_of_a_channel() -> None:
-    hub = Hub("memory://", decode=lines)
+    hub = Hub("memory://")
     await hub.connect()
     try:
         async with (
-            hub.subscription("a", "alice") as first,
-            hub.subscription("a", "alice") as second,
-            hub.subscription("a", "bob") as bob,
-            hub.subscription("b", "alice") as elsewhere,
+            hub.subscription("a", "alice", decode=lines) as first,
+            hub.subscription("a", "alice", decode=lines) as second,
+            hub.subscription("a", "bob", decode=lines) as bob,
+            hub.subscription("b", "alice", decode=lines) as elsewhere,
         ):
             await hub.publish_many([("a", "alice=1\nbob=2"), ("b", "alice=3")])
 
@@ -119,12 +119,12 @@ async def test_memory_hub_delivers_to_every_subscriber_of_a_channel() -> None:
 
 async def test_redis_carries_a_batch_between_two_hubs(redis_url: str) -> None:
     channel = f"test:{uuid.uuid4()}"
-    listener = Hub(redis_url, decode=lines, queue_limit=5000)
-    speaker = Hub(redis_url, decode=lines)
+    listener = Hub(redis_url, queue_limit=5000)
+    speaker = Hub(redis_url)
     await listener.connect()
     await speaker.connect()
     try:
-        async with listener.subscription(channel, "k") as subscription:
+        async with listener.subscription(channel, "k", decode=lines) as subscription:
             await speaker.publish_many([(channel, f"k={i}") for i in range(2500)])
 
             got = [await received(subscription) for _ in range(2500)]
@@ -138,16 +138,16 @@ async def test_a_redis_restart_resubscribes_and_asks_subscribers_to_resync(
     own_redis: RedisServer,
 ) -> None:
     channel = f"test:{uuid.uuid4()}"
-    listener = Hub(own_redis.url, decode=lines)
+    listener = Hub(own_redis.url)
     await listener.connect()
     try:
-        async with listener.subscription(channel, "k") as subscription:
+        async with listener.subscription(channel, "k", decode=lines) as subscription:
             own_redis.stop()
             await asyncio.sleep(0.3)
             own_redis.start()
 
             assert (await received(subscription, timeout=10)) is Signal.RESYNC
-            speaker = Hub(own_redis.url, decode=lines)
+            speaker = Hub(own_redis.url)
             await speaker.connect()
             await speaker.publish_many([(channel, "k=after")])
             await speaker.disconnect()
@@ -162,10 +162,10 @@ async def test_a_hub_starts_while_redis_is_down_and_connects_later(
 ) -> None:
     own_redis.stop()
     channel = f"test:{uuid.uuid4()}"
-    listener = Hub(own_redis.url, decode=lines)
+    listener = Hub(own_redis.url)
     await listener.connect()  # does not raise: it keeps trying in the background
     try:
-        async with listener.subscription(channel, "k") as subscription:
+        async with listener.subscription(channel, "k", decode=lines) as subscription:
             own_redis.start()
             assert (await received(subscription, timeout=10)) is Signal.RESYNC
     finally:

@@ -1,5 +1,103 @@
+from typing import Any, Self, cast
+
+import httpx
 import strawberry
+from strawberry.scalars import JSON
 
 from app import models
+from app.auth import Principal, UserPrincipal
+from app.crypto import box_for
+from app.delivery.providers.base import SendContext, Target
+from app.graphql.context import Info
+from app.graphql.permissions import Allowed
+from app.services import channels as service
+from app.services import users
 
 strawberry.enum(models.Channel)  # exposes the model enum itself
+
+
+@strawberry.type
+class ChannelConfig:
+    channel: models.Channel
+    enabled: bool
+    config: JSON = strawberry.field(description="Secret values come back as ********.")
+    ready: bool
+    reason: str | None = strawberry.field(description="Why not ready, e.g. SMTP_NOT_CONFIGURED.")
+
+    @classmethod
+    def from_view(cls, view: service.ChannelView) -> Self:
+        return cls(
+            channel=view.channel,
+            enabled=view.enabled,
+            config=cast(JSON, view.config),
+            ready=view.readiness.ready,
+            reason=view.readiness.reason,
+        )
+
+
+@strawberry.input
+class ChannelConfigInput:
+    enabled: bool | None = None
+    config: JSON | None = strawberry.field(
+        default=None,
+        description="Replaces the config; a secret left out or sent as ******** stays.",
+    )
+
+
+@strawberry.type
+class ChannelQuery:
+    @strawberry.field(permission_classes=[Allowed])
+    async def channels(self, info: Info) -> list[ChannelConfig]:
+        box = box_for(info.context.settings.secret_key)
+        views = await service.list_channels(tenant_id=info.context.tenant_id, box=box)
+        return [ChannelConfig.from_view(v) for v in views]
+
+
+@strawberry.type
+class ChannelMutation:
+    @strawberry.mutation(permission_classes=[Allowed])
+    async def update_channel(
+        self, info: Info, channel: models.Channel, input: ChannelConfigInput
+    ) -> ChannelConfig:
+        view = await service.update(
+            tenant_id=info.context.tenant_id,
+            channel=channel,
+            enabled=input.enabled,
+            config=cast(dict[str, Any] | None, input.config),
+            box=box_for(info.context.settings.secret_key),
+        )
+        return ChannelConfig.from_view(view)
+
+    @strawberry.mutation(
+        permission_classes=[Allowed],
+        description="Send a real test message. Email and SMS go to the calling user's own "
+        "address; webhook, Slack and Telegram to the configured endpoint.",
+    )
+    async def test_channel(
+        self, info: Info, channel: models.Channel, config: JSON | None = None
+    ) -> bool:
+        settings = info.context.settings
+        principal = info.context.require_principal()
+        target = await _target_of(principal)
+        async with httpx.AsyncClient() as http:
+            return await service.send_test(
+                tenant_id=principal.tenant_id,
+                channel=channel,
+                config=cast(dict[str, Any] | None, config),
+                target=target,
+                box=box_for(settings.secret_key),
+                context=SendContext(
+                    http=http,
+                    allow_private_targets=settings.allow_private_targets,
+                    timeout=settings.delivery_timeout_seconds,
+                ),
+            )
+
+
+async def _target_of(principal: Principal) -> Target:
+    if isinstance(principal, UserPrincipal):
+        user = await users.get_user(tenant_id=principal.tenant_id, user_id=principal.user_id)
+        return Target(
+            email=user.email, phone=user.phone, name=user.name, external_id=user.external_id
+        )
+    return Target()

@@ -36,9 +36,18 @@ PERMISSIONS: dict[str, Access] = {
     "recipients": ADMINS,
     "upsertEventCategory": ADMINS,
     "updateTenantPreference": ADMINS,
+    "channels": ADMINS,
+    "updateChannel": ADMINS,
+    "testChannel": ADMINS,
+    "retryDelivery": ADMINS,
+    "deleteDelivery": ADMINS,
+    "deleteDeliveries": ADMINS,
+    "dispatcherStatus": ADMINS,
     # reading what the tenant has set up
     "eventCategories": TENANT,
     "preferences": TENANT,
+    "deliveries": TENANT,  # a member sees the deliveries of their own notifications
+    "sendTestNotification": TENANT,  # a user tests on themselves; a key on owners and admins
     # the viewer's own inbox and choices
     "viewer": USER,
     "notifications": USER,

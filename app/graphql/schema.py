@@ -9,6 +9,8 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext
 
 from app.graphql.catalog import CatalogMutation, CatalogQuery
+from app.graphql.channels import ChannelMutation, ChannelQuery
+from app.graphql.deliveries import DeliveryMutation, DeliveryQuery, TestNotificationMutation
 from app.graphql.errors import ErrorPolicy
 from app.graphql.inbox import InboxMutation, InboxQuery, InboxSubscription
 from app.graphql.preferences import PreferenceMutation, PreferenceQuery
@@ -19,7 +21,15 @@ from app.graphql.users import UserMutation, UserQuery
 
 
 @strawberry.type
-class Query(UserQuery, InboxQuery, CatalogQuery, PreferenceQuery, TenantQuery):
+class Query(
+    UserQuery,
+    InboxQuery,
+    CatalogQuery,
+    PreferenceQuery,
+    TenantQuery,
+    ChannelQuery,
+    DeliveryQuery,
+):
     pass
 
 
@@ -31,6 +41,9 @@ class Mutation(
     CatalogMutation,
     PreferenceMutation,
     TenantMutation,
+    ChannelMutation,
+    DeliveryMutation,
+    TestNotificationMutation,
 ):
     pass
 

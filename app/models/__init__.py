@@ -1,7 +1,8 @@
 """Tortoise models, one module per domain. Tortoise discovers them through this package."""
 
 from app.models.catalog import EventCategory
-from app.models.channels import CHANNEL_FIELDS, Channel
+from app.models.channels import CHANNEL_FIELDS, Channel, ChannelConfig
+from app.models.deliveries import Delivery, DeliveryStatus
 from app.models.notifications import InboxCounter, Notification
 from app.models.preferences import TenantPreference, UserPreference
 from app.models.tenants import ApiKey, Tenant
@@ -16,12 +17,17 @@ __models__ = [
     EventCategory,
     TenantPreference,
     UserPreference,
+    ChannelConfig,
+    Delivery,
 ]
 
 __all__ = [
     "CHANNEL_FIELDS",
     "ApiKey",
     "Channel",
+    "ChannelConfig",
+    "Delivery",
+    "DeliveryStatus",
     "EventCategory",
     "InboxCounter",
     "Notification",

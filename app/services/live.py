@@ -10,7 +10,15 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from app.errors import Unauthenticated
-from app.pubsub import InboxEventKind, InboxMessage, Signal, Subscription, hub, inbox_topic
+from app.pubsub import (
+    InboxEventKind,
+    InboxMessage,
+    Signal,
+    Subscription,
+    decode_inbox,
+    hub,
+    inbox_topic,
+)
 from app.services import inbox
 
 
@@ -18,7 +26,8 @@ from app.services import inbox
 async def _watch(
     tenant_id: UUID, user_id: UUID, expires_at: datetime | None
 ) -> AsyncIterator[Subscription]:
-    async with hub().subscription(inbox_topic(tenant_id), str(user_id)) as subscription:
+    topic = inbox_topic(tenant_id)
+    async with hub().subscription(topic, str(user_id), decode=decode_inbox) as subscription:
         expiry = None
         if expires_at is not None:
             delay = max(0.0, (expires_at - datetime.now(UTC)).total_seconds())

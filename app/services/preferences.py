@@ -111,10 +111,10 @@ async def listing(
         return [_as_preference(c.key, scope, tenant_rows.get(c.key)) for c in categories]
     if scope is Scope.USER:
         return [_as_preference(c.key, scope, user_rows.get(c.key)) for c in categories]
-    return [_merge(c, tenant_rows.get(c.key), user_rows.get(c.key)) for c in categories]
+    return [merge(c, tenant_rows.get(c.key), user_rows.get(c.key)) for c in categories]
 
 
-def _merge(
+def merge(
     category: EventCategory, tenant: ChannelSwitches | None, user: ChannelSwitches | None
 ) -> CategoryPreference:
     defaults = set(category.default_channels)
@@ -141,5 +141,5 @@ async def channels_for(*, tenant_id: UUID, user_id: UUID, category: str) -> set[
         return {Channel.IN_APP}
     tenant = await TenantPreference.get_or_none(tenant_id=tenant_id, category=category)
     user = await UserPreference.get_or_none(user_id=user_id, category=category)
-    merged = _merge(known, tenant, user)
+    merged = merge(known, tenant, user)
     return {channel for channel, on in merged.values.items() if on}

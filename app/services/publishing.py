@@ -11,8 +11,9 @@ from tortoise.transactions import in_transaction
 from app import pubsub
 from app.db import bulk_insert
 from app.errors import BadUserInput
-from app.models import Notification, User
+from app.models import Channel, Delivery, DeliveryStatus, Notification, User
 from app.services import catalog, counters
+from app.services import routing as routing_service
 from app.services.validation import check_category, check_external_id, check_length
 
 MAX_RECIPIENTS = 10_000
@@ -56,15 +57,25 @@ def _unique_recipients(recipients: list[str]) -> list[str]:
     return unique
 
 
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """How a publish picks channels, beyond the recipients' preferences."""
+
+    requested: set[Channel] | None = None  # only these (preferences still apply)
+    forced: set[Channel] = field(default_factory=set)  # these even where preferences say no
+    job_id: str | None = None  # marks the deliveries, so they can be found again
+
+
 async def publish_notification(
     *,
     tenant_id: UUID,
     recipients: list[str],
     draft: NotificationDraft,
     idempotency_key: str | None = None,
+    routing: Routing | None = None,
 ) -> PublishResult:
-    """One transaction writes every recipient's notification and counter. A retry with the same
-    idempotency key returns the first result instead of writing again."""
+    """One transaction writes every recipient's notification, counter and deliveries. A retry
+    with the same idempotency key returns the first result instead of writing again."""
     external_ids = _unique_recipients(recipients)
     draft.validate()
     await catalog.require_publishable(tenant_id=tenant_id, key=draft.category)
@@ -74,9 +85,13 @@ async def publish_notification(
             return earlier
     for attempt in range(ATTEMPTS):
         try:
-            ids, events = await _write(tenant_id, external_ids, draft, idempotency_key)
-            await pubsub.publish_inbox(tenant_id, events)
-            return PublishResult(notification_ids=ids, duplicate=False)
+            written = await _write(
+                tenant_id, external_ids, draft, idempotency_key, routing or Routing()
+            )
+            await pubsub.publish_inbox(tenant_id, written.events)
+            if written.queued:
+                await pubsub.wake_workers()
+            return PublishResult(notification_ids=written.ids, duplicate=False)
         except IntegrityError:
             # A concurrent publish won a race: either it used the same idempotency key (answer
             # with its result) or it created one of our new recipients (write again).
@@ -89,13 +104,31 @@ async def publish_notification(
     raise AssertionError("unreachable")
 
 
+@dataclass(frozen=True, slots=True)
+class Written:
+    ids: list[UUID]
+    events: list[tuple[UUID, pubsub.InboxMessage]]
+    queued: int  # deliveries left for the workers
+
+
 async def _write(
-    tenant_id: UUID, external_ids: list[str], draft: NotificationDraft, idempotency_key: str | None
-) -> tuple[list[UUID], list[tuple[UUID, pubsub.InboxMessage]]]:
-    """Writes one notification per recipient; returns their ids and each recipient's event."""
+    tenant_id: UUID,
+    external_ids: list[str],
+    draft: NotificationDraft,
+    idempotency_key: str | None,
+    routing: Routing,
+) -> Written:
     now = datetime.now(UTC)
     async with in_transaction():
         user_ids = await _resolve_recipients(tenant_id, external_ids)
+        routes = await routing_service.plan(
+            tenant_id=tenant_id,
+            user_ids=user_ids,
+            category=draft.category,
+            now=now,
+            requested=routing.requested,
+            forced=routing.forced,
+        )
         rows: list[dict[str, Any]] = [
             {
                 "id": uuid4(),  # made here: a bulk insert returns no keys
@@ -107,14 +140,19 @@ async def _write(
                 "link": draft.link,
                 "data": draft.data,
                 "idempotency_key": idempotency_key,
+                # In-app switched off: kept for the delivery log, never shown in the inbox.
+                "deleted_at": None if Channel.IN_APP in routes[user_id].channels else now,
                 "created_at": now,
             }
             for user_id in user_ids
         ]
         await bulk_insert(Notification, rows)
-        await counters.add({(user_id, draft.category): (1, 1) for user_id in user_ids})
-        unread = await counters.unread_totals(user_ids)
-    return [row["id"] for row in rows], [
+        shown = [row for row in rows if row["deleted_at"] is None]
+        await counters.add({(row["recipient_id"], draft.category): (1, 1) for row in shown})
+        unread = await counters.unread_totals([row["recipient_id"] for row in shown])
+        deliveries = _deliveries(rows, routes, routing.job_id, now)
+        await bulk_insert(Delivery, deliveries)
+    events = [
         (
             row["recipient_id"],
             pubsub.InboxMessage(
@@ -125,8 +163,49 @@ async def _write(
                 categories=[draft.category],
             ),
         )
-        for row in rows
+        for row in shown
     ]
+    queued = sum(1 for d in deliveries if d["status"] is DeliveryStatus.QUEUED)
+    return Written(ids=[row["id"] for row in rows], events=events, queued=queued)
+
+
+def _deliveries(
+    notifications: list[dict[str, Any]],
+    routes: dict[UUID, routing_service.Route],
+    job_id: str | None,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """One row per recipient and channel. In-app is delivered by the write itself."""
+    rows = []
+    for n in notifications:
+        route = routes[n["recipient_id"]]
+        for channel in sorted({Channel.IN_APP} | route.channels):
+            status, error, sent_at = DeliveryStatus.QUEUED, None, None
+            if channel is Channel.IN_APP:
+                if channel in route.channels:
+                    status, sent_at = DeliveryStatus.SENT, now
+                else:
+                    status, error = DeliveryStatus.SUPPRESSED, "in-app switched off by preferences"
+            elif channel in route.rate_limited:
+                status, error = DeliveryStatus.SUPPRESSED, "rate limited: one email per window"
+            rows.append(
+                {
+                    "id": uuid4(),
+                    "tenant_id": n["tenant_id"],
+                    "notification_id": n["id"],
+                    "recipient_id": n["recipient_id"],
+                    "channel": channel,
+                    "category": n["category"],
+                    "status": status,
+                    "attempt_count": 1 if status is DeliveryStatus.SENT else 0,
+                    "last_error": error,
+                    "next_attempt_at": now if status is DeliveryStatus.QUEUED else None,
+                    "job_id": job_id,
+                    "created_at": now,
+                    "sent_at": sent_at,
+                }
+            )
+    return rows
 
 
 async def _resolve_recipients(tenant_id: UUID, external_ids: list[str]) -> list[UUID]:

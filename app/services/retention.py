@@ -5,6 +5,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from app.models import Notification, Tenant
+from app.services import deliveries
 
 logger = logging.getLogger("belfry.retention")
 
@@ -18,13 +19,18 @@ async def purge_deleted_notifications(*, now: datetime | None = None) -> int:
     for tenant_id, days in await Tenant.all().values_list("id", "purge_deleted_after_days"):
         due = Notification.filter(tenant_id=tenant_id, deleted_at__lt=now - timedelta(days=days))
         while ids := await due.limit(BATCH).values_list("id", flat=True):
-            purged += await Notification.filter(id__in=ids).delete()
+            # Counted by id: the delete's own count includes the deliveries it cascades to.
+            await Notification.filter(id__in=ids).delete()
+            purged += len(ids)
             await asyncio.sleep(0)  # let requests in between batches
     return purged
 
 
 async def run_once() -> dict[str, int]:
-    return {"notifications": await purge_deleted_notifications()}
+    return {
+        "notifications": await purge_deleted_notifications(),
+        "deliveries": await deliveries.purge_old(),
+    }
 
 
 async def run_periodically(interval_seconds: float) -> None:

@@ -1,0 +1,177 @@
+"""The contract every channel provider keeps, and the helpers the HTTP-based ones share."""
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Generic, TypeVar, cast
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
+
+from app.delivery.targets import UnsafeTarget, check_public_url
+from app.models.channels import Channel
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """What to send."""
+
+    delivery_id: str  # unique per delivery; also the idempotency key (webhook-id)
+    category: str
+    title: str
+    body: str | None
+    link: str | None
+    data: Any
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Whom to send it to."""
+
+    email: str | None = None
+    phone: str | None = None
+    name: str | None = None
+    external_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    ok: bool
+    retry: bool = False  # failure worth retrying later (timeout, connection error, 429, 5xx)
+    error: str | None = None  # short human-readable reason, never containing a secret
+
+
+@dataclass(frozen=True, slots=True)
+class Readiness:
+    ready: bool
+    reason: str | None = None  # e.g. "SMTP_NOT_CONFIGURED"
+
+
+@dataclass(frozen=True, slots=True)
+class SendContext:
+    http: httpx.AsyncClient  # shared client, created by the caller
+    allow_private_targets: bool  # False in production: refuse private/loopback/link-local targets
+    timeout: float = 10.0
+
+
+SENT = SendResult(ok=True)
+
+
+def failed(error: str) -> SendResult:
+    """A failure that will fail the same way next time."""
+    return SendResult(ok=False, retry=False, error=error)
+
+
+def retryable(error: str) -> SendResult:
+    """A failure that may well succeed later."""
+    return SendResult(ok=False, retry=True, error=error)
+
+
+class ConfigModel(BaseModel):
+    """Base of the config models: camelCase keys, nothing unknown, immutable once parsed."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid", frozen=True)
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http(s) URL")
+    return value
+
+
+# A required value: a blank one would only fail later, at send time.
+NonEmptyStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+HttpUrl = Annotated[NonEmptyStr, AfterValidator(_http_url)]
+
+C = TypeVar("C", bound=BaseModel)
+
+
+class Provider(ABC, Generic[C]):
+    """Sends one channel's messages. Stateless: every call gets its config and context."""
+
+    kind: ClassVar[Channel]
+    config_model: ClassVar[type[BaseModel]]
+    # Config keys that must be encrypted at rest and never returned.
+    secret_fields: ClassVar[frozenset[str]]
+    # The readiness reason when the channel has no config.
+    not_configured: ClassVar[str]
+
+    def parse_config(self, raw: dict[str, Any] | None) -> C | None:
+        """The validated config, None when there is none; ValueError naming bad keys."""
+        if not raw:
+            return None
+        try:
+            return cast(C, self.config_model.model_validate(raw))
+        except ValidationError as error:
+            raise ValueError(f"invalid {self.kind} config: {_describe(error)}") from None
+
+    def readiness(self, config: C | None) -> Readiness:
+        # A parsed config always holds its required keys (the model requires them non-blank),
+        # so only a missing one leaves the channel unable to send.
+        if config is None:
+            return Readiness(ready=False, reason=self.not_configured)
+        return Readiness(ready=True)
+
+    @abstractmethod
+    async def send(
+        self, message: Message, target: Target, config: C, ctx: SendContext
+    ) -> SendResult: ...
+
+
+def _describe(error: ValidationError) -> str:
+    # Only locations and pydantic's messages: the rejected values may be secrets.
+    problems = []
+    for item in error.errors(include_url=False, include_input=False):
+        key = ".".join(str(part) for part in item["loc"]) or "config"
+        problems.append(f"{key}: {item['msg']}")
+    return "; ".join(problems)
+
+
+async def http_request(
+    ctx: SendContext, method: str, url: str, **kwargs: Any
+) -> httpx.Response | SendResult:
+    """Make one request to a checked target: the response, or the failure that stopped it.
+
+    Error texts are fixed strings: httpx's messages can quote the URL, which may hold a
+    secret (a bot token, a Slack webhook path)."""
+    try:
+        await check_public_url(url, allow_private=ctx.allow_private_targets)
+    except UnsafeTarget as refusal:
+        return failed(f"target refused: {refusal}")
+    try:
+        # Redirects are not followed: the next hop would skip the target check.
+        return await ctx.http.request(
+            method, url, timeout=ctx.timeout, follow_redirects=False, **kwargs
+        )
+    except httpx.TimeoutException:
+        return retryable("timeout")
+    except httpx.TransportError:
+        return retryable("connection failed")
+    except httpx.RequestError:  # e.g. an undecodable response body
+        return retryable("request failed")
+    except httpx.InvalidURL:
+        return failed("invalid URL")
+
+
+def classify(response: httpx.Response) -> SendResult:
+    """2xx sent; 429 and 5xx worth retrying; anything else a permanent failure."""
+    status = response.status_code
+    if 200 <= status < 300:
+        return SENT
+    if status == 429 or status >= 500:
+        return retryable(f"HTTP {status}")
+    return failed(f"HTTP {status}")
+
+
+async def http_send(ctx: SendContext, method: str, url: str, **kwargs: Any) -> SendResult:
+    """`http_request`, judged by status code alone."""
+    outcome = await http_request(ctx, method, url, **kwargs)
+    return outcome if isinstance(outcome, SendResult) else classify(outcome)
+
+
+def plain_text(message: Message) -> str:
+    """Title, body and link on their own lines, leaving out the empty ones."""
+    return "\n".join(part for part in (message.title, message.body, message.link) if part)

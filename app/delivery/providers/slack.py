@@ -1,0 +1,45 @@
+"""Slack through an incoming webhook URL (which is itself the credential)."""
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from app.delivery.providers.base import (
+    ConfigModel,
+    HttpUrl,
+    Message,
+    Provider,
+    SendContext,
+    SendResult,
+    Target,
+    http_send,
+)
+from app.models.channels import Channel
+
+
+class SlackConfig(ConfigModel):
+    webhook_url: HttpUrl = Field(alias="webhookUrl")
+
+
+class SlackProvider(Provider[SlackConfig]):
+    kind: ClassVar[Channel] = Channel.SLACK
+    config_model: ClassVar[type[SlackConfig]] = SlackConfig
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"webhookUrl"})
+    not_configured: ClassVar[str] = "SLACK_NOT_CONFIGURED"
+
+    async def send(
+        self, message: Message, target: Target, config: SlackConfig, ctx: SendContext
+    ) -> SendResult:
+        return await http_send(ctx, "POST", config.webhook_url, json={"text": slack_text(message)})
+
+
+def slack_text(message: Message) -> str:
+    """Bold title, then body and link, each on its own line when present."""
+    lines = [f"*{_escape(message.title)}*"] if message.title else []
+    lines += [_escape(part) for part in (message.body, message.link) if part]
+    return "\n".join(lines)
+
+
+def _escape(text: str) -> str:
+    # Slack's required escaping: also stops a title from smuggling in <!channel> mentions.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,177 @@
+"""Sends queued deliveries. The deliveries table is the queue: a claim takes due rows with a
+lease (FOR UPDATE SKIP LOCKED on PostgreSQL, so workers never share a row), sending happens
+outside any transaction, and a row whose worker died is claimed again once its lease ends."""
+
+import asyncio
+import contextlib
+import logging
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
+
+from app import pubsub
+from app.crypto import SecretBox
+from app.delivery.providers import REGISTRY
+from app.delivery.providers.base import Message, SendContext, SendResult, Target
+from app.models import Channel, Delivery, DeliveryStatus
+from app.services import channels
+from app.settings import Settings
+
+logger = logging.getLogger("belfry.delivery")
+
+CLAIM_BATCH = 50
+MAX_BACKOFF = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: DeliveryStatus
+    error: str | None
+    next_attempt_at: datetime | None
+
+
+class Worker:
+    def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
+        self.settings = settings
+        self.box = SecretBox(settings.secret_key)
+        self.context = SendContext(
+            http=http,
+            allow_private_targets=settings.allow_private_targets,
+            timeout=settings.delivery_timeout_seconds,
+        )
+
+    async def run_forever(self) -> None:
+        """Works while there is work; otherwise waits for a wake-up or the poll interval."""
+        hub = pubsub.hub()
+        async with hub.subscription(pubsub.WORK_TOPIC, "all", decode=pubsub.decode_wake) as wake:
+            while True:
+                try:
+                    if await self.run_once():
+                        continue
+                except Exception:  # keep working; the rows stay claimable
+                    logger.exception("delivery round failed")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.get(), self.settings.delivery_poll_seconds)
+
+    async def run_once(self, limit: int = CLAIM_BATCH) -> int:
+        claimed = await claim(limit, lease=timedelta(seconds=self.settings.delivery_lease_seconds))
+        if claimed:
+            await asyncio.gather(*(self.deliver(d) for d in claimed))
+        return len(claimed)
+
+    async def deliver(self, delivery: Delivery) -> None:
+        try:
+            result = await self.send(delivery)
+        except Exception as error:  # a provider bug must not lose the row
+            logger.exception("delivery %s raised", delivery.id)
+            result = SendResult(
+                ok=False, retry=True, error=f"internal error: {type(error).__name__}"
+            )
+        await record(delivery, self.outcome(delivery, result))
+
+    async def send(self, delivery: Delivery) -> SendResult:
+        channel = Channel(delivery.channel)
+        loaded = (await channels.load(tenant_id=delivery.tenant_id, box=self.box))[channel]
+        provider = REGISTRY[channel]
+        readiness = provider.readiness(loaded.config)
+        if not loaded.enabled:
+            return SendResult(ok=False, error=f"{channel.value} channel is disabled")
+        if not readiness.ready or loaded.config is None:
+            return SendResult(ok=False, error=readiness.reason or "not configured")
+        notification = delivery.notification
+        recipient = delivery.recipient
+        message = Message(
+            delivery_id=str(delivery.id),
+            category=delivery.category,
+            title=notification.title if notification else delivery.category,
+            body=notification.body if notification else None,
+            link=notification.link if notification else None,
+            data=notification.data if notification else None,
+            created_at=delivery.created_at,
+        )
+        explicit = delivery.target or {}
+        target = Target(
+            email=explicit.get("email") or (recipient.email if recipient else None),
+            phone=explicit.get("phone") or (recipient.phone if recipient else None),
+            name=recipient.name if recipient else None,
+            external_id=recipient.external_id if recipient else None,
+        )
+        result: SendResult = await provider.send(message, target, loaded.config, self.context)
+        return result
+
+    def outcome(self, delivery: Delivery, result: SendResult) -> Outcome:
+        if result.ok:
+            return Outcome(DeliveryStatus.SENT, None, None)
+        if result.retry and delivery.attempt_count < self.settings.delivery_max_attempts:
+            return Outcome(
+                DeliveryStatus.QUEUED,
+                result.error,
+                datetime.now(UTC) + self.backoff(delivery.attempt_count),
+            )
+        return Outcome(DeliveryStatus.FAILED, result.error, None)
+
+    def backoff(self, attempts: int) -> timedelta:
+        """Exponential, with jitter so retries of a burst do not return together."""
+        base = self.settings.delivery_backoff_seconds * 2 ** max(0, attempts - 1)
+        return min(timedelta(seconds=base * random.uniform(0.5, 1.5)), MAX_BACKOFF)
+
+
+async def claim(limit: int, *, lease: timedelta) -> list[Delivery]:
+    """Due rows, and rows whose lease ran out, leased to this call alone."""
+    now = datetime.now(UTC)
+    token = secrets.token_hex(16)
+    due = Q(status=DeliveryStatus.QUEUED, next_attempt_at__lte=now) | Q(
+        status=DeliveryStatus.SENDING, lease_until__lt=now
+    )
+    async with in_transaction():
+        ids = await (
+            Delivery.filter(due)
+            .order_by("next_attempt_at")
+            .limit(limit)
+            .select_for_update(skip_locked=True)
+            .values_list("id", flat=True)
+        )
+        if not ids:
+            return []
+        # The condition is repeated so that, where SKIP LOCKED is not available, a row two
+        # workers both saw goes to one of them only.
+        await Delivery.filter(due, id__in=ids).update(
+            status=DeliveryStatus.SENDING,
+            lease_until=now + lease,
+            lease_token=token,
+            attempt_count=F("attempt_count") + 1,
+        )
+    return await Delivery.filter(lease_token=token, status=DeliveryStatus.SENDING).prefetch_related(
+        "notification", "recipient"
+    )
+
+
+async def record(delivery: Delivery, outcome: Outcome) -> None:
+    """Only while our lease holds: a row another worker reclaimed is theirs to record."""
+    now = datetime.now(UTC)
+    await Delivery.filter(id=delivery.id, lease_token=delivery.lease_token).update(
+        status=outcome.status,
+        last_error=(outcome.error or "")[:1000] or None,
+        next_attempt_at=outcome.next_attempt_at,
+        sent_at=now if outcome.status is DeliveryStatus.SENT else None,
+        lease_until=None,
+        lease_token=None,
+    )
+
+
+async def work(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+    async with httpx.AsyncClient(follow_redirects=False) as http:
+        runner = asyncio.create_task(Worker(settings, http).run_forever(), name="delivery")
+        try:
+            if stop is None:
+                await runner
+            else:
+                await stop.wait()
+        finally:
+            runner.cancel()
+            await asyncio.gather(runner, return_exceptions=True)

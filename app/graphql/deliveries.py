@@ -1,0 +1,235 @@
+from datetime import datetime
+from typing import Self
+
+import strawberry
+from strawberry.relay import PageInfo
+
+from app import models
+from app.auth import UserPrincipal
+from app.crypto import box_for
+from app.graphql.context import Info
+from app.graphql.inbox import Notification
+from app.graphql.permissions import Allowed
+from app.services import deliveries as service
+from app.services import testing
+from app.services.pagination import DEFAULT_PAGE_SIZE, PageRequest
+
+strawberry.enum(models.DeliveryStatus)
+
+
+@strawberry.type
+class Delivery:
+    id: strawberry.ID
+    channel: models.Channel
+    status: models.DeliveryStatus
+    category: str
+    attempt_count: int
+    last_error: str | None
+    rule_id: strawberry.ID | None
+    job_id: str | None
+    notification: Notification | None
+    created_at: datetime
+    sent_at: datetime | None
+    next_attempt_at: datetime | None
+
+    @classmethod
+    def from_model(cls, d: models.Delivery) -> Self:
+        n = d.notification
+        return cls(
+            id=strawberry.ID(str(d.id)),
+            channel=models.Channel(d.channel),
+            status=models.DeliveryStatus(d.status),
+            category=d.category,
+            attempt_count=d.attempt_count,
+            last_error=d.last_error,
+            rule_id=strawberry.ID(str(d.rule_id)) if d.rule_id else None,
+            job_id=d.job_id,
+            notification=Notification.from_model(n) if n is not None else None,
+            created_at=d.created_at,
+            sent_at=d.sent_at,
+            next_attempt_at=d.next_attempt_at,
+        )
+
+
+@strawberry.type
+class DeliveryEdge:
+    cursor: str
+    node: Delivery
+
+
+@strawberry.type
+class DeliveryConnection:
+    edges: list[DeliveryEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.input
+class DeliveryFilter:
+    channel: models.Channel | None = None
+    status: models.DeliveryStatus | None = None
+    category: str | None = None
+    rule_id: strawberry.ID | None = None
+    notification_id: strawberry.ID | None = None
+    job_id: str | None = None
+    before: datetime | None = None
+
+
+@strawberry.input
+class DeliveryDeleteFilter:
+    status: models.DeliveryStatus | None = None
+    rule_id: strawberry.ID | None = None
+    before: datetime | None = None
+
+
+@strawberry.type
+class ChannelStatus:
+    channel: models.Channel
+    ready: bool
+    reason: str | None
+
+
+@strawberry.type
+class DispatcherStatus:
+    queue_depth: int
+    oldest_queued_seconds: float | None
+    channels: list[ChannelStatus]
+
+
+@strawberry.type
+class DeletedDeliveries:
+    deleted: int
+
+
+@strawberry.type
+class DeliveryQuery:
+    @strawberry.field(
+        permission_classes=[Allowed],
+        description="The delivery log, newest first; members see their own notifications'.",
+    )
+    async def deliveries(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        offset: int | None = None,
+        filter: DeliveryFilter | None = None,
+    ) -> DeliveryConnection:
+        principal = info.context.require_principal()
+        f = filter or DeliveryFilter()
+        own = principal.user_id if isinstance(principal, UserPrincipal) else None
+        if isinstance(principal, UserPrincipal) and principal.role is not models.Role.MEMBER:
+            own = None
+        page, total = await service.list_deliveries(
+            tenant_id=principal.tenant_id,
+            request=PageRequest(
+                first=DEFAULT_PAGE_SIZE if first is None else first, after=after, offset=offset
+            ),
+            delivery_filter=service.DeliveryFilter(
+                channel=f.channel,
+                status=f.status,
+                category=f.category,
+                rule_id=f.rule_id,
+                notification_id=f.notification_id,
+                job_id=f.job_id,
+                before=f.before,
+                recipient_id=own,
+            ),
+        )
+        return DeliveryConnection(
+            edges=[
+                DeliveryEdge(cursor=c, node=Delivery.from_model(d))
+                for d, c in zip(page.items, page.cursors, strict=True)
+            ],
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=page.has_previous_page,
+                start_cursor=page.cursors[0] if page.cursors else None,
+                end_cursor=page.cursors[-1] if page.cursors else None,
+            ),
+            total_count=total,
+        )
+
+    @strawberry.field(permission_classes=[Allowed])
+    async def dispatcher_status(self, info: Info) -> DispatcherStatus:
+        status = await service.dispatcher_status(
+            tenant_id=info.context.tenant_id, box=box_for(info.context.settings.secret_key)
+        )
+        return DispatcherStatus(
+            queue_depth=status.queue_depth,
+            oldest_queued_seconds=status.oldest_queued_seconds,
+            channels=[
+                ChannelStatus(channel=c.channel, ready=c.ready, reason=c.reason)
+                for c in status.channels
+            ],
+        )
+
+
+@strawberry.type
+class DeliveryMutation:
+    @strawberry.mutation(
+        permission_classes=[Allowed], description="A FAILED delivery goes back to the queue."
+    )
+    async def retry_delivery(self, info: Info, id: strawberry.ID) -> Delivery:
+        return Delivery.from_model(
+            await service.retry(tenant_id=info.context.tenant_id, delivery_id=id)
+        )
+
+    @strawberry.mutation(permission_classes=[Allowed], description="Idempotent.")
+    async def delete_delivery(self, info: Info, id: strawberry.ID) -> bool:
+        return await service.delete(tenant_id=info.context.tenant_id, delivery_id=id)
+
+    @strawberry.mutation(permission_classes=[Allowed])
+    async def delete_deliveries(
+        self, info: Info, filter: DeliveryDeleteFilter
+    ) -> DeletedDeliveries:
+        deleted = await service.delete_many(
+            tenant_id=info.context.tenant_id,
+            delivery_filter=service.DeliveryFilter(
+                status=filter.status, rule_id=filter.rule_id, before=filter.before
+            ),
+        )
+        return DeletedDeliveries(deleted=deleted)
+
+
+@strawberry.input
+class TestNotificationInput:
+    category: str = "billing.low_balance"
+    title: str = "Test notification"
+    message: str | None = "If you can read this, delivery works."
+    requested_channels: list[models.Channel] | None = strawberry.field(
+        default=None, description="Only these channels; preferences still apply."
+    )
+    force_channels: list[models.Channel] | None = strawberry.field(
+        default=None, description="These channels even where preferences switch them off."
+    )
+
+
+@strawberry.type
+class TestNotificationPayload:
+    job_id: str = strawberry.field(description="Find its deliveries with filter {jobId}.")
+    notification_ids: list[strawberry.ID]
+
+
+@strawberry.type
+class TestNotificationMutation:
+    @strawberry.mutation(
+        permission_classes=[Allowed],
+        description="A user tests on themselves; an API key on the tenant's owners and admins.",
+    )
+    async def send_test_notification(
+        self, info: Info, input: TestNotificationInput | None = None
+    ) -> TestNotificationPayload:
+        given = input or TestNotificationInput()
+        principal = info.context.require_principal()
+        job_id, ids = await testing.send_test_notification(
+            principal=principal,
+            category=given.category,
+            title=given.title,
+            message=given.message,
+            requested=set(given.requested_channels) if given.requested_channels else None,
+            forced=set(given.force_channels or []),
+        )
+        return TestNotificationPayload(
+            job_id=job_id, notification_ids=[strawberry.ID(str(i)) for i in ids]
+        )

@@ -1,0 +1,183 @@
+"""Each tenant's channel settings: enabled or not, the provider config, secrets sealed."""
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from app.crypto import SecretBox
+from app.delivery.providers import REGISTRY
+from app.delivery.providers.base import Message, Readiness, SendContext, Target
+from app.errors import BadUserInput
+from app.models import Channel, ChannelConfig
+
+REDACTED = "********"
+DELIVERY_CHANNELS = [c for c in Channel if c is not Channel.IN_APP]
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelView:
+    channel: Channel
+    enabled: bool
+    config: dict[str, Any]  # secrets redacted
+    readiness: Readiness
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    enabled: bool
+    config: Any  # the provider's parsed config, or None
+
+
+def _provider_channel(channel: Channel) -> Channel:
+    if channel is Channel.IN_APP:
+        raise BadUserInput("The in-app channel needs no configuration", field="channel")
+    return channel
+
+
+async def _stored(tenant_id: UUID, channel: Channel) -> tuple[bool, dict[str, Any]]:
+    row = await ChannelConfig.get_or_none(tenant_id=tenant_id, channel=channel)
+    return (row.enabled, json.loads(row.config)) if row else (False, {})
+
+
+def _open_secrets(box: SecretBox, channel: Channel, config: dict[str, Any]) -> dict[str, Any]:
+    secrets = REGISTRY[channel].secret_fields
+    return {k: box.open(v) if k in secrets and isinstance(v, str) else v for k, v in config.items()}
+
+
+def _seal_secrets(box: SecretBox, channel: Channel, config: dict[str, Any]) -> dict[str, Any]:
+    secrets = REGISTRY[channel].secret_fields
+    return {k: box.seal(v) if k in secrets and isinstance(v, str) else v for k, v in config.items()}
+
+
+def _redacted(channel: Channel, config: dict[str, Any]) -> dict[str, Any]:
+    secrets = REGISTRY[channel].secret_fields
+    return {k: REDACTED if k in secrets and v else v for k, v in config.items()}
+
+
+def _view(channel: Channel, enabled: bool, plain: dict[str, Any]) -> ChannelView:
+    provider = REGISTRY[channel]
+    try:
+        parsed = provider.parse_config(plain)
+    except ValueError:
+        parsed = None
+    return ChannelView(
+        channel=channel,
+        enabled=enabled,
+        config=_redacted(channel, plain),
+        readiness=provider.readiness(parsed),
+    )
+
+
+async def list_channels(*, tenant_id: UUID, box: SecretBox) -> list[ChannelView]:
+    views = []
+    for channel in DELIVERY_CHANNELS:
+        enabled, stored = await _stored(tenant_id, channel)
+        views.append(_view(channel, enabled, _open_secrets(box, channel, stored)))
+    return views
+
+
+async def update(
+    *,
+    tenant_id: UUID,
+    channel: Channel,
+    enabled: bool | None,
+    config: dict[str, Any] | None,
+    box: SecretBox,
+) -> ChannelView:
+    """A secret left out, or sent back redacted, keeps its stored value."""
+    channel = _provider_channel(channel)
+    was_enabled, stored = await _stored(tenant_id, channel)
+    plain = _open_secrets(box, channel, stored)
+    if config is not None:
+        plain = merge_secrets(channel, config, plain)
+        try:
+            REGISTRY[channel].parse_config(plain)
+        except ValueError as error:
+            raise BadUserInput(
+                f"Invalid {channel.value} config: {error}", field="config"
+            ) from error
+    now_enabled = was_enabled if enabled is None else enabled
+    await ChannelConfig.update_or_create(
+        tenant_id=tenant_id,
+        channel=channel,
+        defaults={
+            "enabled": now_enabled,
+            "config": json.dumps(_seal_secrets(box, channel, plain)),
+        },
+    )
+    return _view(channel, now_enabled, plain)
+
+
+def merge_secrets(
+    channel: Channel, given: dict[str, Any], current: dict[str, Any]
+) -> dict[str, Any]:
+    merged = dict(given)
+    for key in REGISTRY[channel].secret_fields:
+        if merged.get(key) in (None, REDACTED) and key in current:
+            merged[key] = current[key]
+    return merged
+
+
+async def load(*, tenant_id: UUID, box: SecretBox) -> dict[Channel, Loaded]:
+    """Every delivery channel's state, with the config parsed for its provider."""
+    rows = {r.channel: r for r in await ChannelConfig.filter(tenant_id=tenant_id)}
+    loaded: dict[Channel, Loaded] = {}
+    for channel in DELIVERY_CHANNELS:
+        row = rows.get(channel)
+        if row is None:
+            loaded[channel] = Loaded(enabled=False, config=None)
+            continue
+        plain = _open_secrets(box, channel, json.loads(row.config))
+        try:
+            parsed = REGISTRY[channel].parse_config(plain)
+        except ValueError:
+            parsed = None
+        loaded[channel] = Loaded(enabled=row.enabled, config=parsed)
+    return loaded
+
+
+async def enabled_channels(*, tenant_id: UUID) -> set[Channel]:
+    rows = await ChannelConfig.filter(tenant_id=tenant_id, enabled=True).values_list(
+        "channel", flat=True
+    )
+    return {Channel(str(c)) for c in rows} | {Channel.IN_APP}
+
+
+async def send_test(
+    *,
+    tenant_id: UUID,
+    channel: Channel,
+    config: dict[str, Any] | None,
+    target: Target,
+    box: SecretBox,
+    context: SendContext,
+) -> bool:
+    """Sends a real message with the stored config, or with `config` laid over it."""
+    channel = _provider_channel(channel)
+    _, stored = await _stored(tenant_id, channel)
+    plain = _open_secrets(box, channel, stored)
+    if config is not None:
+        plain = merge_secrets(channel, config, plain)
+    provider = REGISTRY[channel]
+    try:
+        parsed = provider.parse_config(plain)
+    except ValueError as error:
+        raise BadUserInput(f"Invalid {channel.value} config: {error}", field="config") from error
+    if parsed is None or not provider.readiness(parsed).ready:
+        reason = provider.readiness(parsed).reason
+        raise BadUserInput(f"{channel.value} is not configured ({reason})", field="config")
+    message = Message(
+        delivery_id=f"test-{uuid4()}",
+        category="system.test",
+        title="Belfry test message",
+        body=f"This is a test of the {channel.value} channel.",
+        link=None,
+        data=None,
+        created_at=datetime.now(UTC),
+    )
+    result = await provider.send(message, target, parsed, context)
+    if not result.ok:
+        raise BadUserInput(f"Test send failed: {result.error}", field="config")
+    return True

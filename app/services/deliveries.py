@@ -1,0 +1,161 @@
+"""The delivery log: what was sent where, retries, clean-up, and the dispatcher's health."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from tortoise.queryset import QuerySet
+
+from app import pubsub
+from app.crypto import SecretBox
+from app.errors import BadUserInput, NotFound
+from app.models import Channel, Delivery, DeliveryStatus, Tenant
+from app.services import channels
+from app.services.pagination import Page, PageRequest, encode_cursor, older_than
+from app.services.validation import parse_uuid
+
+MAX_BULK_DELETE = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryFilter:
+    channel: Channel | None = None
+    status: DeliveryStatus | None = None
+    category: str | None = None
+    rule_id: str | None = None
+    notification_id: str | None = None
+    job_id: str | None = None
+    before: datetime | None = None
+    recipient_id: UUID | None = None  # a user sees only their own
+
+
+def _filtered(tenant_id: UUID, f: DeliveryFilter) -> QuerySet[Delivery]:
+    query = Delivery.filter(tenant_id=tenant_id)
+    if f.channel is not None:
+        query = query.filter(channel=f.channel)
+    if f.status is not None:
+        query = query.filter(status=f.status)
+    if f.category is not None:
+        query = query.filter(category=f.category)
+    if f.before is not None:
+        query = query.filter(created_at__lt=f.before)
+    if f.recipient_id is not None:
+        query = query.filter(recipient_id=f.recipient_id)
+    if f.job_id is not None:
+        query = query.filter(job_id=f.job_id)
+    for value, column in ((f.rule_id, "rule_id"), (f.notification_id, "notification_id")):
+        if value is not None:
+            parsed = parse_uuid(value)
+            if parsed is None:
+                return Delivery.filter(id__in=[])
+            query = query.filter(**{column: parsed})
+    return query
+
+
+async def list_deliveries(
+    *, tenant_id: UUID, request: PageRequest, delivery_filter: DeliveryFilter
+) -> tuple[Page[Delivery], int]:
+    query = _filtered(tenant_id, delivery_filter)
+    total = await query.count()
+    ordered = query.order_by("-created_at", "-id").prefetch_related("notification")
+    if request.after:
+        ordered = ordered.filter(older_than(request.after))
+    if request.offset:
+        ordered = ordered.offset(request.offset)
+    rows = await ordered.limit(request.first + 1)
+    items = rows[: request.first]
+    page = Page(
+        items=items,
+        cursors=[encode_cursor(d.created_at, d.id) for d in items],
+        has_next_page=len(rows) > request.first,
+        has_previous_page=bool(request.after or request.offset),
+    )
+    return page, total
+
+
+async def _get(tenant_id: UUID, delivery_id: str) -> Delivery:
+    did = parse_uuid(delivery_id)
+    delivery = None if did is None else await Delivery.get_or_none(id=did, tenant_id=tenant_id)
+    if delivery is None:
+        raise NotFound("Delivery not found")
+    return delivery
+
+
+async def retry(*, tenant_id: UUID, delivery_id: str) -> Delivery:
+    """A FAILED delivery goes back to the queue for one more round of attempts."""
+    delivery = await _get(tenant_id, delivery_id)
+    if delivery.status is not DeliveryStatus.FAILED:
+        raise BadUserInput(f"Only FAILED deliveries can be retried; this one is {delivery.status}")
+    await Delivery.filter(id=delivery.id, status=DeliveryStatus.FAILED).update(
+        status=DeliveryStatus.QUEUED, next_attempt_at=datetime.now(UTC)
+    )
+    await pubsub.wake_workers()
+    await delivery.refresh_from_db()
+    await delivery.fetch_related("notification")
+    return delivery
+
+
+async def delete(*, tenant_id: UUID, delivery_id: str) -> bool:
+    """Idempotent: an id that is unknown (or another tenant's) deletes nothing."""
+    did = parse_uuid(delivery_id)
+    if did is not None:
+        await Delivery.filter(id=did, tenant_id=tenant_id).delete()
+    return True
+
+
+async def delete_many(*, tenant_id: UUID, delivery_filter: DeliveryFilter) -> int:
+    f = delivery_filter
+    if f.status is None and f.rule_id is None and f.before is None:
+        raise BadUserInput("Say what to delete: status, ruleId or before", field="filter")
+    if f.status in (DeliveryStatus.QUEUED, DeliveryStatus.SENDING):
+        raise BadUserInput("Queued or sending deliveries cannot be deleted", field="status")
+    deleted = 0
+    while ids := await _filtered(tenant_id, f).limit(1000).values_list("id", flat=True):
+        deleted += await Delivery.filter(id__in=ids).delete()
+    return deleted
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelStatus:
+    channel: Channel
+    ready: bool
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DispatcherStatus:
+    queue_depth: int
+    oldest_queued_seconds: float | None
+    channels: list[ChannelStatus]
+
+
+async def dispatcher_status(*, tenant_id: UUID, box: SecretBox) -> DispatcherStatus:
+    queued = Delivery.filter(
+        tenant_id=tenant_id, status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING]
+    )
+    depth = await queued.count()
+    oldest = await queued.order_by("created_at").first()
+    age = (datetime.now(UTC) - oldest.created_at).total_seconds() if oldest else None
+    statuses = [ChannelStatus(Channel.IN_APP, True, None)]
+    for view in await channels.list_channels(tenant_id=tenant_id, box=box):
+        ready = view.enabled and view.readiness.ready
+        reason = view.readiness.reason or (
+            None if view.enabled else f"{view.channel.value}_DISABLED"
+        )
+        statuses.append(ChannelStatus(view.channel, ready, None if ready else reason))
+    return DispatcherStatus(queue_depth=depth, oldest_queued_seconds=age, channels=statuses)
+
+
+async def purge_old(*, now: datetime | None = None) -> int:
+    """Delivery log rows older than each tenant's retention (finished ones only)."""
+    now = now or datetime.now(UTC)
+    purged = 0
+    for tenant_id, days in await Tenant.all().values_list("id", "retention_days"):
+        due = Delivery.filter(
+            tenant_id=tenant_id,
+            created_at__lt=now - timedelta(days=days),
+            status__in=[DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SUPPRESSED],
+        )
+        while ids := await due.limit(1000).values_list("id", flat=True):
+            purged += await Delivery.filter(id__in=ids).delete()
+    return purged

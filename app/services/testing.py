@@ -1,0 +1,37 @@
+"""Test notifications: a real publish through the pipeline, marked with a job id."""
+
+import secrets
+from uuid import UUID
+
+from app.auth import Principal, UserPrincipal
+from app.errors import BadUserInput
+from app.models import Channel, Role, User
+from app.services import publishing
+
+
+async def send_test_notification(
+    *,
+    principal: Principal,
+    category: str,
+    title: str,
+    message: str | None,
+    requested: set[Channel] | None,
+    forced: set[Channel],
+) -> tuple[str, list[UUID]]:
+    if isinstance(principal, UserPrincipal):
+        recipients = [principal.external_id]
+    else:
+        admins = await User.filter(
+            tenant_id=principal.tenant_id, role__in=[Role.OWNER, Role.ADMIN]
+        ).values_list("external_id", flat=True)
+        recipients = [str(e) for e in admins]
+        if not recipients:
+            raise BadUserInput("The tenant has no owner or admin to send a test to")
+    job_id = f"job_{secrets.token_hex(8)}"
+    result = await publishing.publish_notification(
+        tenant_id=principal.tenant_id,
+        recipients=recipients,
+        draft=publishing.NotificationDraft(category=category, title=title, body=message),
+        routing=publishing.Routing(requested=requested, forced=forced, job_id=job_id),
+    )
+    return job_id, result.notification_ids
