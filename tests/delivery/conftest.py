@@ -1,11 +1,11 @@
 """Fixtures for the delivery tests: an HTTP client and a loopback receiver."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 
-from tests.delivery.helpers import Receiver, receiving
+from tests.delivery.helpers import Mailbox, Receiver, receiving, smtp_server
 
 
 @pytest.fixture
@@ -19,3 +19,9 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 async def receiver() -> AsyncIterator[Receiver]:
     async with receiving() as live:
         yield live
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Mailbox, int]]:
+    with smtp_server() as server:
+        yield server

@@ -3,15 +3,19 @@
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
 import uvicorn
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -110,3 +114,33 @@ async def receiving() -> AsyncIterator[Receiver]:
         receiver.released.set()
         server.should_exit = True
         await task
+
+
+class Mailbox:
+    """An aiosmtpd handler that keeps what it receives and answers DATA with `reply`."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[Envelope] = []
+        self.reply = "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.envelopes.append(envelope)
+        return self.reply
+
+    def received(self) -> EmailMessage:
+        assert len(self.envelopes) == 1
+        content = self.envelopes[0].content
+        assert isinstance(content, bytes)
+        parsed = message_from_bytes(content, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        return parsed
+
+
+@contextmanager
+def smtp_server() -> Iterator[tuple[Mailbox, int]]:
+    # Controller(port=0) fails its own start-up check, so it gets a free port of ours.
+    mailbox, port = Mailbox(), free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield mailbox, port
+    controller.stop()

@@ -6,6 +6,7 @@ from app.graphql.permissions import ADMINS, PERMISSIONS, Access
 from app.graphql.schema import schema
 from tests.helpers import Api, make_tenant, make_user
 
+NO_ID = "00000000-0000-0000-0000-000000000000"  # names nothing
 # One call per operation that the table restricts to the tenant's administrators.
 ADMIN_CALLS = {
     "settings": "{ settings { retentionDays } }",
@@ -18,8 +19,8 @@ ADMIN_CALLS = {
     "channels": "{ channels { channel } }",
     "updateChannel": "mutation { updateChannel(channel: SLACK, input: {enabled: false}) { ready } }",
     "testChannel": "mutation { testChannel(channel: SLACK) }",
-    "retryDelivery": 'mutation { retryDelivery(id: "00000000-0000-0000-0000-000000000000") { id } }',
-    "deleteDelivery": 'mutation { deleteDelivery(id: "00000000-0000-0000-0000-000000000000") }',
+    "retryDelivery": f'mutation {{ retryDelivery(id: "{NO_ID}") {{ id }} }}',
+    "deleteDelivery": f'mutation {{ deleteDelivery(id: "{NO_ID}") }}',
     "deleteDeliveries": "mutation { deleteDeliveries(filter: {status: FAILED}) { deleted } }",
     "dispatcherStatus": "{ dispatcherStatus { queueDepth } }",
     "updateTenantPreference": (

@@ -1,50 +1,16 @@
 """Email against a real SMTP server (aiosmtpd) on loopback."""
 
-from collections.abc import Iterator
-from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from app.delivery.providers.base import Target
 from app.delivery.providers.email import EmailConfig, EmailProvider
-from tests.delivery.helpers import TARGET, context, free_port, make_message
+from tests.delivery.helpers import TARGET, Mailbox, context, free_port, make_message
 
 provider = EmailProvider()
-
-
-class Mailbox:
-    """An aiosmtpd handler that keeps what it receives and answers DATA with `reply`."""
-
-    def __init__(self) -> None:
-        self.envelopes: list[Envelope] = []
-        self.reply = "250 OK"
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        self.envelopes.append(envelope)
-        return self.reply
-
-    def received(self) -> EmailMessage:
-        assert len(self.envelopes) == 1
-        content = self.envelopes[0].content
-        assert isinstance(content, bytes)
-        parsed = message_from_bytes(content, policy=policy.default)
-        assert isinstance(parsed, EmailMessage)
-        return parsed
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Mailbox, int]]:
-    # Controller(port=0) fails its own start-up check, so it gets a free port of ours.
-    mailbox, port = Mailbox(), free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield mailbox, port
-    controller.stop()
 
 
 def config_for(port: int, **changes: Any) -> EmailConfig:
