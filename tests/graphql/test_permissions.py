@@ -17,7 +17,7 @@ ADMIN_CALLS = {
     "recipients": "{ recipients { roles } }",
     "upsertEventCategory": 'mutation { upsertEventCategory(input: {key: "x.y"}) { key } }',
     "channels": "{ channels { channel } }",
-    "updateChannel": "mutation { updateChannel(channel: SLACK, input: {enabled: false}) { ready } }",
+    "updateChannel": "mutation { updateChannel(channel: SLACK, input: {}) { ready } }",
     "testChannel": "mutation { testChannel(channel: SLACK) }",
     "retryDelivery": f'mutation {{ retryDelivery(id: "{NO_ID}") {{ id }} }}',
     "deleteDelivery": f'mutation {{ deleteDelivery(id: "{NO_ID}") }}',

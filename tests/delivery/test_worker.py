@@ -1,0 +1,325 @@
+"""The delivery pipeline end to end: publish, queue, worker, real receivers, the log."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from app.delivery.worker import Worker
+from app.models import ChannelConfig
+from app.settings import Settings
+from tests.delivery.helpers import Receiver
+from tests.helpers import Api, TenantAccess, make_tenant, make_user, publish
+
+UPDATE_CHANNEL = """
+mutation($channel: Channel!, $input: ChannelConfigInput!) {
+  updateChannel(channel: $channel, input: $input) { channel enabled config ready reason }
+}
+"""
+TENANT_PREF = (
+    "mutation($input: PreferenceInput!) { updateTenantPreference(input: $input) { category } }"
+)
+LOG = """
+query($filter: DeliveryFilter) {
+  deliveries(filter: $filter) {
+    totalCount
+    edges { node { id channel status attemptCount lastError jobId notification { title } } }
+  }
+}
+"""
+RETRY = "mutation($id: ID!) { retryDelivery(id: $id) { status } }"
+CATEGORY = "call.daily_summary"  # in the catalogue, not critical, not rate limited
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # Receivers are on loopback; retries come quickly; three attempts at most.
+    return settings.model_copy(
+        update={
+            "allow_private_targets": True,
+            "delivery_backoff_seconds": 0.01,
+            "delivery_max_attempts": 3,
+        }
+    )
+
+
+@pytest.fixture
+async def worker(settings: Settings) -> AsyncIterator[Worker]:
+    async with httpx.AsyncClient(trust_env=False) as http:
+        yield Worker(settings, http)
+
+
+async def drain(worker: Worker, rounds: int = 20) -> None:
+    """Runs the worker until nothing is due, letting backoffs pass."""
+    for _ in range(rounds):
+        if not await worker.run_once():
+            await asyncio.sleep(0.05)
+            if not await worker.run_once():
+                return
+
+
+async def log(api: Api, tenant: TenantAccess, **filter: Any) -> list[dict[str, Any]]:
+    data = await api.data(LOG, {"filter": filter}, token=tenant.api_key)
+    return [e["node"] for e in data["deliveries"]["edges"]]
+
+
+async def webhook_tenant(api: Api, receiver: Receiver, **config: Any) -> TenantAccess:
+    tenant = await make_tenant(free_categories=False)
+    await api.data(
+        UPDATE_CHANNEL,
+        {
+            "channel": "WEBHOOK",
+            "input": {"enabled": True, "config": {"url": f"{receiver.url}/hook", **config}},
+        },
+        token=tenant.api_key,
+    )
+    await api.data(
+        TENANT_PREF, {"input": {"category": CATEGORY, "webhook": True}}, token=tenant.api_key
+    )
+    return tenant
+
+
+async def test_a_webhook_delivery_is_sent_and_logged(api: Api, worker: Worker, receiver) -> None:
+    tenant = await webhook_tenant(api, receiver)
+    await make_user(api, tenant, "alice")
+
+    await publish(api, tenant, ["alice"], category=CATEGORY, title="Daily calls")
+    await drain(worker)
+
+    request = receiver.only
+    assert request.json()["type"] == CATEGORY and request.json()["data"]["title"] == "Daily calls"
+    rows = {r["channel"]: r for r in await log(api, tenant)}
+    assert rows["WEBHOOK"]["status"] == "SENT" and rows["WEBHOOK"]["attemptCount"] == 1
+    assert rows["WEBHOOK"]["notification"]["title"] == "Daily calls"
+    assert rows["IN_APP"]["status"] == "SENT"
+    assert request.headers["webhook-id"] == rows["WEBHOOK"]["id"]
+
+
+async def test_a_receiver_that_recovers_gets_it_on_the_third_attempt(
+    api: Api, worker: Worker, receiver
+) -> None:
+    tenant = await webhook_tenant(api, receiver)
+    await publish(api, tenant, ["alice"], category=CATEGORY)
+
+    for status in (503, 503, 200):
+        receiver.status = status
+        await worker.run_once()
+        await asyncio.sleep(0.1)  # past the backoff
+
+    [row] = await log(api, tenant, channel="WEBHOOK")
+    assert (row["status"], row["attemptCount"]) == ("SENT", 3)
+    assert len(receiver.requests) == 3
+
+
+async def test_a_receiver_that_keeps_failing_ends_failed_until_retried(
+    api: Api, worker: Worker, receiver
+) -> None:
+    tenant = await webhook_tenant(api, receiver)
+    await publish(api, tenant, ["alice"], category=CATEGORY)
+    receiver.status = 500
+
+    await drain(worker)
+    [failed] = await log(api, tenant, channel="WEBHOOK")
+    receiver.status = 200
+    retried = await api.data(RETRY, {"id": failed["id"]}, token=tenant.api_key)
+    await drain(worker)
+    [sent] = await log(api, tenant, channel="WEBHOOK")
+
+    assert (failed["status"], failed["attemptCount"], failed["lastError"]) == (
+        "FAILED",
+        3,
+        "HTTP 500",
+    )
+    assert retried["retryDelivery"]["status"] == "QUEUED"
+    assert sent["status"] == "SENT" and len(receiver.requests) == 4
+
+
+async def test_a_client_error_is_not_retried(api: Api, worker: Worker, receiver) -> None:
+    tenant = await webhook_tenant(api, receiver)
+    await publish(api, tenant, ["alice"], category=CATEGORY)
+    receiver.status = 400
+
+    await drain(worker)
+
+    [row] = await log(api, tenant, channel="WEBHOOK")
+    assert (row["status"], row["attemptCount"]) == ("FAILED", 1)
+
+
+async def test_only_a_failed_delivery_can_be_retried(api: Api, worker: Worker, receiver) -> None:
+    tenant = await webhook_tenant(api, receiver)
+    await publish(api, tenant, ["alice"], category=CATEGORY)
+    await drain(worker)
+    [row] = await log(api, tenant, channel="WEBHOOK")
+
+    error = await api.error(RETRY, {"id": row["id"]}, token=tenant.api_key)
+
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def email_tenant(api: Api, port: int, **credentials: str) -> TenantAccess:
+    tenant = await make_tenant(free_categories=False)
+    config = {
+        "host": "127.0.0.1",
+        "port": port,
+        "from": "alerts@example.com",
+        "tls": False,
+        **credentials,
+    }
+    await api.data(
+        UPDATE_CHANNEL,
+        {"channel": "EMAIL", "input": {"enabled": True, "config": config}},
+        token=tenant.api_key,
+    )
+    return tenant
+
+
+async def test_an_email_reaches_the_smtp_server(api: Api, worker: Worker, smtp) -> None:
+    mailbox, port = smtp
+    tenant = await email_tenant(api, port)
+    await make_user(api, tenant, "alice", email="alice@example.com")
+
+    await publish(api, tenant, ["alice"], category=CATEGORY, title="Calls today", body="42 calls")
+    await drain(worker)
+
+    received = mailbox.received()
+    assert received["To"] == "alice@example.com" and received["Subject"] == "Calls today"
+    assert "42 calls" in received.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+async def test_a_flapping_category_emails_once_a_day(api: Api, worker: Worker, smtp) -> None:
+    mailbox, port = smtp
+    tenant = await email_tenant(api, port)
+    await make_user(api, tenant, "alice", email="alice@example.com")
+
+    await publish(api, tenant, ["alice"], category="billing.low_balance")
+    await publish(api, tenant, ["alice"], category="billing.low_balance")
+    await drain(worker)
+
+    emails = await log(api, tenant, channel="EMAIL")
+    assert sorted(r["status"] for r in emails) == ["SENT", "SUPPRESSED"]
+    [held] = [r for r in emails if r["status"] == "SUPPRESSED"]
+    assert "rate limited" in held["lastError"]
+    assert len(mailbox.envelopes) == 1
+
+
+async def test_secrets_are_sealed_and_never_returned(api: Api, smtp, caplog) -> None:
+    _, port = smtp
+    tenant = await email_tenant(api, port, username="mailer", password="smtp-s3cret")
+
+    listed = await api.data("{ channels { channel config } }", token=tenant.api_key)
+    stored = await ChannelConfig.get(tenant_id=tenant.tenant_id, channel="EMAIL")
+    again = await api.data(
+        UPDATE_CHANNEL,
+        {
+            "channel": "EMAIL",
+            "input": {
+                "config": {
+                    "host": "127.0.0.1",
+                    "port": port,
+                    "from": "alerts@example.com",
+                    "tls": False,
+                    "username": "mailer",
+                    "password": "********",
+                }
+            },
+        },
+        token=tenant.api_key,
+    )
+    stored_again = await ChannelConfig.get(tenant_id=tenant.tenant_id, channel="EMAIL")
+
+    [email] = [c for c in listed["channels"] if c["channel"] == "EMAIL"]
+    assert email["config"]["password"] == "********"
+    assert "smtp-s3cret" not in stored.config and "smtp-s3cret" not in str(listed)
+    assert again["updateChannel"]["config"]["password"] == "********"
+    assert stored_again.config != stored.config and "smtp-s3cret" not in stored_again.config
+    assert all("smtp-s3cret" not in r.getMessage() for r in caplog.records)
+
+
+async def test_forced_and_requested_channels_shape_a_test_notification(
+    api: Api, worker: Worker, receiver
+) -> None:
+    tenant = await webhook_tenant(api, receiver)
+    owner = await make_user(api, tenant, "o", role="OWNER")
+    send = """
+    mutation($input: TestNotificationInput) { sendTestNotification(input: $input) { jobId } }
+    """
+
+    forced = await api.data(
+        send,
+        {"input": {"category": "agent.published", "forceChannels": ["WEBHOOK"]}},
+        token=owner.token,
+    )
+    narrowed = await api.data(
+        send, {"input": {"category": CATEGORY, "requestedChannels": ["IN_APP"]}}, token=owner.token
+    )
+    await drain(worker)
+
+    forced_rows = await log(api, tenant, jobId=forced["sendTestNotification"]["jobId"])
+    narrowed_rows = await log(api, tenant, jobId=narrowed["sendTestNotification"]["jobId"])
+    assert {(r["channel"], r["status"]) for r in forced_rows} == {
+        ("IN_APP", "SENT"),
+        ("WEBHOOK", "SENT"),
+    }
+    assert {r["channel"] for r in narrowed_rows} == {"IN_APP"}
+    assert len(receiver.requests) == 1
+
+
+async def test_dispatcher_status_reports_depth_and_readiness(api: Api, receiver) -> None:
+    tenant = await webhook_tenant(api, receiver)
+    await publish(api, tenant, ["alice", "bob"], category=CATEGORY)
+
+    status = await api.data(
+        "{ dispatcherStatus { queueDepth oldestQueuedSeconds channels { channel ready reason } } }",
+        token=tenant.api_key,
+    )
+
+    report = status["dispatcherStatus"]
+    assert report["queueDepth"] == 2 and report["oldestQueuedSeconds"] >= 0
+    channels = {c["channel"]: c for c in report["channels"]}
+    assert channels["WEBHOOK"]["ready"] is True and channels["IN_APP"]["ready"] is True
+    assert channels["EMAIL"] == {
+        "channel": "EMAIL",
+        "ready": False,
+        "reason": "SMTP_NOT_CONFIGURED",
+    }
+
+
+async def test_two_workers_never_send_a_row_twice(api: Api, settings: Settings, receiver) -> None:
+    tenant = await webhook_tenant(api, receiver)
+    await publish(api, tenant, [f"user-{i}" for i in range(1000)], category=CATEGORY)
+
+    async with httpx.AsyncClient(trust_env=False) as one, httpx.AsyncClient(trust_env=False) as two:
+        await asyncio.gather(drain(Worker(settings, one), 100), drain(Worker(settings, two), 100))
+
+    ids = [r.headers["webhook-id"] for r in receiver.requests]
+    assert len(ids) == 1000 and len(set(ids)) == 1000
+    sent = await api.data(
+        LOG, {"filter": {"channel": "WEBHOOK", "status": "SENT"}}, token=tenant.api_key
+    )
+    assert sent["deliveries"]["totalCount"] == 1000
+
+
+async def test_the_log_can_be_cleaned(api: Api, worker: Worker, receiver) -> None:
+    tenant = await webhook_tenant(api, receiver)
+    await publish(api, tenant, ["alice", "bob"], category=CATEGORY)
+    receiver.status = 400
+    await drain(worker)
+    failed = await log(api, tenant, status="FAILED")
+
+    one = await api.data(
+        "mutation($id: ID!) { deleteDelivery(id: $id) }",
+        {"id": failed[0]["id"]},
+        token=tenant.api_key,
+    )
+    bulk = await api.data(
+        "mutation { deleteDeliveries(filter: {status: FAILED}) { deleted } }", token=tenant.api_key
+    )
+    refused = await api.error(
+        "mutation { deleteDeliveries(filter: {}) { deleted } }", token=tenant.api_key
+    )
+
+    assert one["deleteDelivery"] is True and bulk["deleteDeliveries"]["deleted"] == 1
+    assert await log(api, tenant, status="FAILED") == []
+    assert refused["extensions"]["code"] == "BAD_USER_INPUT"
