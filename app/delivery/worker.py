@@ -60,13 +60,17 @@ class Worker:
 
     async def run_once(self, limit: int = CLAIM_BATCH) -> int:
         claimed = await claim(limit, lease=timedelta(seconds=self.settings.delivery_lease_seconds))
-        if claimed:
-            await asyncio.gather(*(self.deliver(d) for d in claimed))
+        # Channel settings are read once per tenant and batch, not once per delivery.
+        settings = {
+            tenant_id: await channels.load(tenant_id=tenant_id, box=self.box)
+            for tenant_id in {d.tenant_id for d in claimed}
+        }
+        await asyncio.gather(*(self.deliver(d, settings[d.tenant_id]) for d in claimed))
         return len(claimed)
 
-    async def deliver(self, delivery: Delivery) -> None:
+    async def deliver(self, delivery: Delivery, settings: dict[Channel, channels.Loaded]) -> None:
         try:
-            result = await self.send(delivery)
+            result = await self.send(delivery, settings[Channel(delivery.channel)])
         except Exception as error:  # a provider bug must not lose the row
             logger.exception("delivery %s raised", delivery.id)
             result = SendResult(
@@ -74,9 +78,8 @@ class Worker:
             )
         await record(delivery, self.outcome(delivery, result))
 
-    async def send(self, delivery: Delivery) -> SendResult:
+    async def send(self, delivery: Delivery, loaded: channels.Loaded) -> SendResult:
         channel = Channel(delivery.channel)
-        loaded = (await channels.load(tenant_id=delivery.tenant_id, box=self.box))[channel]
         provider = REGISTRY[channel]
         readiness = provider.readiness(loaded.config)
         if not loaded.enabled:
