@@ -526,3 +526,93 @@ async def wake_workers() -> None:
         await _hub.publish_many([(WORK_TOPIC, "1")])
     except (RedisError, OSError) as error:
         logger.warning("worker wake-up not sent: %s", error)
+
+
+# --- delivery status -----------------------------------------------------------------------
+
+ALL = "*"  # the key administrators subscribe with: every delivery of the tenant
+
+
+def deliveries_topic(tenant_id: UUID | str) -> str:
+    return f"belfry:deliveries:{tenant_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPayload:
+    """A delivery's state as the deliveryStatus subscription shows it."""
+
+    id: str
+    recipient_id: str | None
+    notification_id: str | None
+    channel: str
+    category: str
+    status: str
+    attempt_count: int
+    last_error: str | None
+    rule_id: str | None
+    job_id: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    next_attempt_at: datetime | None
+
+    @classmethod
+    def of(cls, d: Any) -> "DeliveryPayload":
+        def text(value: Any) -> str | None:
+            return None if value is None else str(value)
+
+        return cls(
+            id=str(d.id),
+            recipient_id=text(d.recipient_id),
+            notification_id=text(d.notification_id),
+            channel=str(d.channel),
+            category=d.category,
+            status=str(d.status),
+            attempt_count=d.attempt_count,
+            last_error=d.last_error,
+            rule_id=text(d.rule_id),
+            job_id=d.job_id,
+            created_at=d.created_at,
+            sent_at=d.sent_at,
+            next_attempt_at=d.next_attempt_at,
+        )
+
+
+_DELIVERY_TIMES = ("created_at", "sent_at", "next_attempt_at")
+
+
+def encode_deliveries(payloads: Sequence[DeliveryPayload]) -> list[str]:
+    def row(p: DeliveryPayload) -> dict[str, Any]:
+        values = {f: getattr(p, f) for f in DeliveryPayload.__slots__}
+        for key in _DELIVERY_TIMES:
+            values[key] = values[key].isoformat() if values[key] else None
+        return values
+
+    return [
+        json.dumps([row(p) for p in payloads[i : i + BATCH_SIZE]], separators=(",", ":"))
+        for i in range(0, len(payloads), BATCH_SIZE)
+    ]
+
+
+def decode_deliveries(raw: str) -> list[tuple[str, DeliveryPayload]]:
+    """Each delivery goes to its recipient's subscriptions and to the tenant-wide ones."""
+    items: list[tuple[str, DeliveryPayload]] = []
+    for values in json.loads(raw):
+        for key in _DELIVERY_TIMES:
+            if values[key] is not None:
+                values[key] = datetime.fromisoformat(values[key])
+        payload = DeliveryPayload(**values)
+        items.append((ALL, payload))
+        if payload.recipient_id:
+            items.append((payload.recipient_id, payload))
+    return items
+
+
+async def publish_deliveries(tenant_id: UUID | str, payloads: Sequence[DeliveryPayload]) -> None:
+    """Never raises, like publish_inbox: the log in the database is the truth."""
+    if not payloads or _hub is None:
+        return
+    topic = deliveries_topic(tenant_id)
+    try:
+        await _hub.publish_many([(topic, wire) for wire in encode_deliveries(payloads)])
+    except (RedisError, OSError) as error:
+        logger.warning("delivery status for %d deliveries not sent: %s", len(payloads), error)

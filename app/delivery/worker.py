@@ -156,15 +156,19 @@ async def claim(limit: int, *, lease: timedelta) -> list[Delivery]:
 
 async def record(delivery: Delivery, outcome: Outcome) -> None:
     """Only while our lease holds: a row another worker reclaimed is theirs to record."""
-    now = datetime.now(UTC)
-    await Delivery.filter(id=delivery.id, lease_token=delivery.lease_token).update(
-        status=outcome.status,
-        last_error=(outcome.error or "")[:1000] or None,
-        next_attempt_at=outcome.next_attempt_at,
-        sent_at=now if outcome.status is DeliveryStatus.SENT else None,
-        lease_until=None,
-        lease_token=None,
+    changes = {
+        "status": outcome.status,
+        "last_error": (outcome.error or "")[:1000] or None,
+        "next_attempt_at": outcome.next_attempt_at,
+        "sent_at": datetime.now(UTC) if outcome.status is DeliveryStatus.SENT else None,
+    }
+    updated = await Delivery.filter(id=delivery.id, lease_token=delivery.lease_token).update(
+        **changes, lease_until=None, lease_token=None
     )
+    if updated:
+        for key, value in changes.items():
+            setattr(delivery, key, value)
+        await pubsub.publish_deliveries(delivery.tenant_id, [pubsub.DeliveryPayload.of(delivery)])
 
 
 async def work(settings: Settings, *, stop: asyncio.Event | None = None) -> None:

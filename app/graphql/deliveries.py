@@ -1,18 +1,23 @@
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Self
+from uuid import UUID
 
 import strawberry
 from strawberry.relay import PageInfo
 
-from app import models
-from app.auth import UserPrincipal
+from app import models, pubsub
+from app.auth import Principal, UserPrincipal
 from app.crypto import box_for
+from app.errors import BadUserInput
 from app.graphql.context import Info
 from app.graphql.inbox import Notification
 from app.graphql.permissions import Allowed
+from app.graphql.rendering import renderer_for
 from app.services import deliveries as service
-from app.services import testing
+from app.services import live, testing
 from app.services.pagination import DEFAULT_PAGE_SIZE, PageRequest
+from app.services.validation import parse_uuid
 
 strawberry.enum(models.DeliveryStatus)
 
@@ -27,7 +32,10 @@ class Delivery:
     last_error: str | None
     rule_id: strawberry.ID | None
     job_id: str | None
-    notification: Notification | None
+    notification_id: strawberry.ID | None
+    notification: Notification | None = strawberry.field(
+        description="Null in deliveryStatus events, which carry notificationId."
+    )
     created_at: datetime
     sent_at: datetime | None
     next_attempt_at: datetime | None
@@ -44,7 +52,26 @@ class Delivery:
             last_error=d.last_error,
             rule_id=strawberry.ID(str(d.rule_id)) if d.rule_id else None,
             job_id=d.job_id,
+            notification_id=strawberry.ID(str(d.notification_id)) if d.notification_id else None,
             notification=Notification.from_model(n) if n is not None else None,
+            created_at=d.created_at,
+            sent_at=d.sent_at,
+            next_attempt_at=d.next_attempt_at,
+        )
+
+    @classmethod
+    def from_payload(cls, d: pubsub.DeliveryPayload) -> Self:
+        return cls(
+            id=strawberry.ID(d.id),
+            channel=models.Channel(d.channel),
+            status=models.DeliveryStatus(d.status),
+            category=d.category,
+            attempt_count=d.attempt_count,
+            last_error=d.last_error,
+            rule_id=strawberry.ID(d.rule_id) if d.rule_id else None,
+            job_id=d.job_id,
+            notification_id=strawberry.ID(d.notification_id) if d.notification_id else None,
+            notification=None,
             created_at=d.created_at,
             sent_at=d.sent_at,
             next_attempt_at=d.next_attempt_at,
@@ -117,9 +144,7 @@ class DeliveryQuery:
     ) -> DeliveryConnection:
         principal = info.context.require_principal()
         f = filter or DeliveryFilter()
-        own = principal.user_id if isinstance(principal, UserPrincipal) else None
-        if isinstance(principal, UserPrincipal) and principal.role is not models.Role.MEMBER:
-            own = None
+        own = _own_only(principal)
         page, total = await service.list_deliveries(
             tenant_id=principal.tenant_id,
             request=PageRequest(
@@ -233,3 +258,39 @@ class TestNotificationMutation:
         return TestNotificationPayload(
             job_id=job_id, notification_ids=[strawberry.ID(str(i)) for i in ids]
         )
+
+
+@strawberry.type
+class DeliverySubscription:
+    @strawberry.subscription(
+        permission_classes=[Allowed],
+        description="Each change of a delivery: a member's own, or the tenant's for an owner, "
+        "admin or API key. With notificationId, its current deliveries come first.",
+    )
+    async def delivery_status(
+        self,
+        info: Info,
+        notification_id: strawberry.ID | None = None,
+        channel: models.Channel | None = None,
+    ) -> AsyncGenerator[Delivery, None]:
+        principal = info.context.require_principal()
+        own = _own_only(principal)
+        render = renderer_for(info)
+        nid = parse_uuid(notification_id) if notification_id else None
+        if notification_id and nid is None:
+            raise BadUserInput("notificationId is not an id", field="notificationId")
+        async for payload in live.delivery_events(
+            tenant_id=principal.tenant_id,
+            recipient_id=own,
+            notification_id=nid,
+            channel=channel,
+            expires_at=getattr(principal, "expires_at", None),
+        ):
+            yield render(Delivery.from_payload(payload))
+
+
+def _own_only(principal: Principal) -> UUID | None:
+    """A member sees the deliveries of their own notifications; others see the tenant's."""
+    if isinstance(principal, UserPrincipal) and principal.role is models.Role.MEMBER:
+        return principal.user_id
+    return None

@@ -47,6 +47,7 @@ PERMISSIONS: dict[str, Access] = {
     "eventCategories": TENANT,
     "preferences": TENANT,
     "deliveries": TENANT,  # a member sees the deliveries of their own notifications
+    "deliveryStatus": TENANT,  # likewise
     "sendTestNotification": TENANT,  # a user tests on themselves; a key on owners and admins
     # the viewer's own inbox and choices
     "viewer": USER,

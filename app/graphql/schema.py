@@ -10,7 +10,12 @@ from strawberry.types import ExecutionContext
 
 from app.graphql.catalog import CatalogMutation, CatalogQuery
 from app.graphql.channels import ChannelMutation, ChannelQuery
-from app.graphql.deliveries import DeliveryMutation, DeliveryQuery, TestNotificationMutation
+from app.graphql.deliveries import (
+    DeliveryMutation,
+    DeliveryQuery,
+    DeliverySubscription,
+    TestNotificationMutation,
+)
 from app.graphql.errors import ErrorPolicy
 from app.graphql.inbox import InboxMutation, InboxQuery, InboxSubscription
 from app.graphql.preferences import PreferenceMutation, PreferenceQuery
@@ -56,7 +61,7 @@ class Schema(strawberry.Schema):
 
 
 @strawberry.type
-class Subscription(InboxSubscription):
+class Subscription(InboxSubscription, DeliverySubscription):
     pass
 
 

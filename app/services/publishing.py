@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -89,6 +90,7 @@ async def publish_notification(
                 tenant_id, external_ids, draft, idempotency_key, routing or Routing()
             )
             await pubsub.publish_inbox(tenant_id, written.events)
+            await pubsub.publish_deliveries(tenant_id, written.deliveries)
             if written.queued:
                 await pubsub.wake_workers()
             return PublishResult(notification_ids=written.ids, duplicate=False)
@@ -108,6 +110,7 @@ async def publish_notification(
 class Written:
     ids: list[UUID]
     events: list[tuple[UUID, pubsub.InboxMessage]]
+    deliveries: list[pubsub.DeliveryPayload]
     queued: int  # deliveries left for the workers
 
 
@@ -166,7 +169,12 @@ async def _write(
         for row in shown
     ]
     queued = sum(1 for d in deliveries if d["status"] is DeliveryStatus.QUEUED)
-    return Written(ids=[row["id"] for row in rows], events=events, queued=queued)
+    return Written(
+        ids=[row["id"] for row in rows],
+        events=events,
+        deliveries=[pubsub.DeliveryPayload.of(SimpleNamespace(**d)) for d in deliveries],
+        queued=queued,
+    )
 
 
 def _deliveries(
@@ -201,6 +209,7 @@ def _deliveries(
                     "last_error": error,
                     "next_attempt_at": now if status is DeliveryStatus.QUEUED else None,
                     "job_id": job_id,
+                    "rule_id": None,
                     "created_at": now,
                     "sent_at": sent_at,
                 }
