@@ -323,3 +323,35 @@ async def test_the_log_can_be_cleaned(api: Api, worker: Worker, receiver) -> Non
     assert one["deleteDelivery"] is True and bulk["deleteDeliveries"]["deleted"] == 1
     assert await log(api, tenant, status="FAILED") == []
     assert refused["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_private_targets_are_refused_unless_allowed(
+    api: Api, settings: Settings, receiver
+) -> None:
+    tenant = await webhook_tenant(api, receiver)
+    await publish(api, tenant, ["alice"], category=CATEGORY)
+
+    async with httpx.AsyncClient(trust_env=False) as http:
+        strict = settings.model_copy(update={"allow_private_targets": False})
+        await drain(Worker(strict, http))
+
+    [row] = await log(api, tenant, channel="WEBHOOK")
+    assert row["status"] == "FAILED" and "target refused" in row["lastError"]
+    assert receiver.requests == []
+
+
+async def test_switching_in_app_off_keeps_it_out_of_the_inbox(api: Api, receiver) -> None:
+    tenant = await webhook_tenant(api, receiver)
+    alice = await make_user(api, tenant, "alice")
+    await api.data(
+        "mutation($input: PreferenceInput!) { updateMyPreference(input: $input) { category } }",
+        {"input": {"category": CATEGORY, "inApp": False}},
+        token=alice.token,
+    )
+
+    await publish(api, tenant, ["alice"], category=CATEGORY)
+
+    inbox = await api.data("{ notifications { totalCount } unreadCount }", token=alice.token)
+    assert inbox == {"notifications": {"totalCount": 0}, "unreadCount": 0}
+    rows = {r["channel"]: r for r in await log(api, tenant)}
+    assert rows["IN_APP"]["status"] == "SUPPRESSED" and rows["WEBHOOK"]["status"] == "QUEUED"
