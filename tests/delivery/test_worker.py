@@ -25,7 +25,11 @@ LOG = """
 query($filter: DeliveryFilter) {
   deliveries(filter: $filter) {
     totalCount
-    edges { node { id channel status attemptCount lastError jobId notification { title } } }
+    edges {
+      node {
+        id channel status category attemptCount lastError jobId createdAt notification { title }
+      }
+    }
   }
 }
 """
@@ -355,3 +359,31 @@ async def test_switching_in_app_off_keeps_it_out_of_the_inbox(api: Api, receiver
     assert inbox == {"notifications": {"totalCount": 0}, "unreadCount": 0}
     rows = {r["channel"]: r for r in await log(api, tenant)}
     assert rows["IN_APP"]["status"] == "SUPPRESSED" and rows["WEBHOOK"]["status"] == "QUEUED"
+
+
+async def test_test_channel_sends_a_real_message(api: Api, receiver) -> None:
+    tenant = await webhook_tenant(api, receiver)
+    test = "mutation { testChannel(channel: WEBHOOK) }"
+
+    ok = await api.data(test, token=tenant.api_key)
+    receiver.status = 500
+    failed = await api.error(test, token=tenant.api_key)
+
+    assert ok["testChannel"] is True and len(receiver.requests) == 2
+    assert receiver.requests[0].json()["data"]["title"] == "Belfry test message"
+    assert failed["extensions"]["code"] == "BAD_USER_INPUT" and "HTTP 500" in failed["message"]
+
+
+async def test_the_log_filters_by_category_notification_and_time(api: Api, receiver) -> None:
+    tenant = await webhook_tenant(api, receiver)
+    [first] = (await publish(api, tenant, ["alice"], category=CATEGORY))["notificationIds"]
+    await publish(api, tenant, ["alice"], category="agent.published")
+    newest = (await log(api, tenant))[0]
+
+    by_category = await log(api, tenant, category="agent.published")
+    by_notification = await log(api, tenant, notificationId=first)
+    before_newest = await log(api, tenant, before=newest["createdAt"])
+
+    assert [r["category"] for r in by_category] == ["agent.published"]  # in-app only: no webhook
+    assert {r["channel"] for r in by_notification} == {"IN_APP", "WEBHOOK"}
+    assert {r["category"] for r in before_newest} == {CATEGORY}

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.main import start_jobs, stop_jobs
-from app.models import Notification
-from app.services import retention
+from app.models import Delivery, DeliveryStatus, Notification
+from app.services import deliveries, retention
 from app.settings import Settings
 from tests.helpers import Api, TenantAccess, make_tenant, make_user, publish
 
@@ -100,3 +100,22 @@ async def test_belfry_worker_runs_it_in_its_own_process(api: Api, settings: Sett
         worker.wait(timeout=10)
 
     assert await remaining(ids) == {"patient live", "patient deleted 30d", "hasty deleted 5d"}
+
+
+async def test_purges_finished_deliveries_past_the_log_retention(api: Api) -> None:
+    tenant = await make_tenant()
+    await api.data(
+        "mutation { updateSettings(input: {retentionDays: 30}) { retentionDays } }",
+        token=tenant.api_key,
+    )
+    await publish(api, tenant, ["a", "b", "c"])
+    rows = await Delivery.filter(tenant_id=tenant.tenant_id).order_by("id")
+    old, old_queued, recent = rows
+    long_ago = datetime.now(UTC) - timedelta(days=31)
+    await Delivery.filter(id__in=[old.id, old_queued.id]).update(created_at=long_ago)
+    await Delivery.filter(id=old_queued.id).update(status=DeliveryStatus.QUEUED)
+
+    purged = await deliveries.purge_old()
+
+    left = set(await Delivery.filter(tenant_id=tenant.tenant_id).values_list("id", flat=True))
+    assert purged == 1 and left == {old_queued.id, recent.id}
