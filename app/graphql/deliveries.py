@@ -12,6 +12,7 @@ from app.crypto import box_for
 from app.errors import BadUserInput
 from app.graphql.context import Info
 from app.graphql.inbox import Notification
+from app.graphql.pagination import page_info
 from app.graphql.permissions import Allowed
 from app.graphql.rendering import renderer_for
 from app.services import deliveries as service
@@ -166,12 +167,7 @@ class DeliveryQuery:
                 DeliveryEdge(cursor=c, node=Delivery.from_model(d))
                 for d, c in zip(page.items, page.cursors, strict=True)
             ],
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=page.has_previous_page,
-                start_cursor=page.cursors[0] if page.cursors else None,
-                end_cursor=page.cursors[-1] if page.cursors else None,
-            ),
+            page_info=page_info(page),
             total_count=total,
         )
 

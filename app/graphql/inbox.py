@@ -8,6 +8,7 @@ from strawberry.scalars import JSON
 
 from app import pubsub
 from app.graphql.context import Info
+from app.graphql.pagination import page_info
 from app.graphql.permissions import Allowed
 from app.graphql.rendering import renderer_for
 from app.services import inbox as service
@@ -68,12 +69,7 @@ class NotificationConnection:
         ]
         return cls(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=page.has_previous_page,
-                start_cursor=page.cursors[0] if page.cursors else None,
-                end_cursor=page.cursors[-1] if page.cursors else None,
-            ),
+            page_info=page_info(page),
             total_count=result.total_count,
             unread_count=result.unread_count,
         )
