@@ -1,6 +1,9 @@
 """The delivery pipeline end to end: publish, queue, worker, real receivers, the log."""
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -8,7 +11,7 @@ import httpx
 import pytest
 
 from app.delivery.worker import Worker
-from app.models import ChannelConfig
+from app.models import ChannelConfig, Delivery, DeliveryStatus
 from app.settings import Settings
 from tests.delivery.helpers import Receiver
 from tests.helpers import Api, TenantAccess, make_tenant, make_user, publish
@@ -290,12 +293,30 @@ async def test_dispatcher_status_reports_depth_and_readiness(api: Api, receiver)
     }
 
 
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 async def test_two_workers_never_send_a_row_twice(api: Api, settings: Settings, receiver) -> None:
+    """One `belfry worker` process and one worker here, on the same PostgreSQL queue. (SQLite
+    takes one writing process: the embedded default runs its worker in the server.)"""
     tenant = await webhook_tenant(api, receiver)
     await publish(api, tenant, [f"user-{i}" for i in range(1000)], category=CATEGORY)
-
-    async with httpx.AsyncClient(trust_env=False) as one, httpx.AsyncClient(trust_env=False) as two:
-        await asyncio.gather(drain(Worker(settings, one), 100), drain(Worker(settings, two), 100))
+    env = {
+        **os.environ,
+        "BELFRY_DATABASE_URL": settings.db_url,
+        "BELFRY_ALLOW_PRIVATE_TARGETS": "true",
+        "BELFRY_DELIVERY_POLL_SECONDS": "0.05",
+    }
+    other = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=env)
+    try:
+        async with httpx.AsyncClient(trust_env=False) as http:
+            here = Worker(settings, http)
+            for _ in range(400):
+                await here.run_once()
+                if len(receiver.requests) >= 1000 and not await queued(tenant):
+                    break
+                await asyncio.sleep(0.01)
+    finally:
+        other.terminate()
+        other.wait(timeout=10)
 
     ids = [r.headers["webhook-id"] for r in receiver.requests]
     assert len(ids) == 1000 and len(set(ids)) == 1000
@@ -303,6 +324,12 @@ async def test_two_workers_never_send_a_row_twice(api: Api, settings: Settings, 
         LOG, {"filter": {"channel": "WEBHOOK", "status": "SENT"}}, token=tenant.api_key
     )
     assert sent["deliveries"]["totalCount"] == 1000
+
+
+async def queued(tenant: TenantAccess) -> int:
+    return await Delivery.filter(
+        tenant_id=tenant.tenant_id, status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING]
+    ).count()
 
 
 async def test_the_log_can_be_cleaned(api: Api, worker: Worker, receiver) -> None:
