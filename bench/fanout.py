@@ -133,7 +133,7 @@ async def bench_belfry(db_url: str, subscribers: int, rounds: int) -> dict[str, 
                 variables = {
                     "input": {
                         "recipients": users,
-                        "category": "bench.fanout",
+                        "category": "call.daily_summary",
                         "title": f"round {round_no}",
                     }
                 }
