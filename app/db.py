@@ -32,5 +32,18 @@ async def bulk_insert(model: type[Model], rows: list[dict[str, Any]]) -> None:
         f'INSERT INTO "{meta.db_table}" ({columns}) '
         f"VALUES ({', '.join(placeholders(conn, len(names)))})"
     )
-    values = [[f.to_db_value(row[f.model_field_name], model) for f in fields] for row in rows]
+    converted: dict[tuple[int, Any], Any] = {}
+
+    def to_db(column: int, value: Any) -> Any:
+        # Most columns repeat one value across a publish (tenant, category, title, time):
+        # convert and validate each distinct value once.
+        try:
+            key = (column, value)
+            if key not in converted:
+                converted[key] = fields[column].to_db_value(value, model)
+            return converted[key]
+        except TypeError:  # unhashable (JSON data)
+            return fields[column].to_db_value(value, model)
+
+    values = [[to_db(i, row[name]) for i, name in enumerate(names)] for row in rows]
     await conn.execute_many(sql, values)

@@ -17,7 +17,7 @@ from app.models import (
     UserPreference,
 )
 from app.services import catalog, channels
-from app.services.preferences import merge
+from app.services.preferences import CategoryPreference, merge
 
 LOOKUP_BATCH = 1000
 
@@ -64,11 +64,17 @@ async def _preferred(
         batch = user_ids[start : start + LOOKUP_BATCH]
         for row in await UserPreference.filter(user_id__in=batch, category=category.key):
             personal[row.user_id] = row
-    result = {}
-    for user_id in user_ids:
-        merged = merge(category, tenant, personal.get(user_id))
-        result[user_id] = {c for c in CHANNEL_FIELDS if merged.values[c]}
-    return result
+
+    def channels_of(merged: CategoryPreference) -> set[Channel]:
+        return {c for c in CHANNEL_FIELDS if merged.values[c]}
+
+    everyone = channels_of(merge(category, tenant, None))  # for those with no choice of their own
+    return {
+        user_id: channels_of(merge(category, tenant, personal[user_id]))
+        if user_id in personal
+        else set(everyone)
+        for user_id in user_ids
+    }
 
 
 async def _recently_emailed(
