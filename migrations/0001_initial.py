@@ -158,7 +158,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('sent_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'deliveries', 'app': 'belfry', 'indexes': [Index(fields=['status', 'next_attempt_at'], name='ix_delivery_due'), Index(fields=['tenant_id', 'created_at', 'id'], name='ix_delivery_log'), Index(fields=['notification_id'], name='ix_delivery_notification'), Index(fields=['recipient_id', 'channel', 'category', 'created_at'], name='ix_delivery_rate'), Index(fields=['job_id'], name='ix_delivery_job')], 'pk_attr': 'id', 'table_description': 'One notification to one recipient over one channel: the queue and the log at once.'},
+            options={'table': 'deliveries', 'app': 'belfry', 'indexes': [Index(fields=['tenant_id', 'created_at', 'id'], name='ix_delivery_log'), Index(fields=['notification_id'], name='ix_delivery_notification')], 'pk_attr': 'id', 'table_description': 'One notification to one recipient over one channel: the queue and the log at once.'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -55,13 +55,10 @@ class Delivery(Model):
 
     class Meta:
         table = "deliveries"
+        # Two more, partial so that the in-app rows every publish writes stay out of them,
+        # are made in migrations/0002: ix_delivery_due (what workers claim) and
+        # ix_delivery_rate (recent emails, for rate limits).
         indexes = [
-            Index(fields=("status", "next_attempt_at"), name="ix_delivery_due"),
             Index(fields=("tenant_id", "created_at", "id"), name="ix_delivery_log"),
             Index(fields=("notification_id",), name="ix_delivery_notification"),
-            Index(
-                fields=("recipient_id", "channel", "category", "created_at"),
-                name="ix_delivery_rate",
-            ),
-            Index(fields=("job_id",), name="ix_delivery_job"),
         ]
