@@ -576,6 +576,25 @@ class DeliveryPayload:
             next_attempt_at=d.next_attempt_at,
         )
 
+    @classmethod
+    def of_row(cls, row: dict[str, Any]) -> "DeliveryPayload":
+        """From a row as publishing inserts it (ids are UUIDs there, enums are enums)."""
+        return cls(
+            id=str(row["id"]),
+            recipient_id=str(row["recipient_id"]),
+            notification_id=str(row["notification_id"]),
+            channel=row["channel"].value,
+            category=row["category"],
+            status=row["status"].value,
+            attempt_count=row["attempt_count"],
+            last_error=row["last_error"],
+            rule_id=None if row["rule_id"] is None else str(row["rule_id"]),
+            job_id=row["job_id"],
+            created_at=row["created_at"],
+            sent_at=row["sent_at"],
+            next_attempt_at=row["next_attempt_at"],
+        )
+
 
 _DELIVERY_TIMES = ("created_at", "sent_at", "next_attempt_at")
 

@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import SimpleNamespace
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -10,7 +9,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app import pubsub
-from app.db import bulk_insert
+from app.db import bulk_insert, connection, placeholders
 from app.errors import BadUserInput
 from app.models import Channel, Delivery, DeliveryStatus, Notification, User
 from app.services import catalog, counters
@@ -172,7 +171,7 @@ async def _write(
     return Written(
         ids=[row["id"] for row in rows],
         events=events,
-        deliveries=[pubsub.DeliveryPayload.of(SimpleNamespace(**d)) for d in deliveries],
+        deliveries=[pubsub.DeliveryPayload.of_row(d) for d in deliveries],
         queued=queued,
     )
 
@@ -220,12 +219,17 @@ def _deliveries(
 async def _resolve_recipients(tenant_id: UUID, external_ids: list[str]) -> list[UUID]:
     """User ids in the order given; unknown external ids become new MEMBER users."""
     found: dict[str, UUID] = {}
+    conn = connection()
     for start in range(0, len(external_ids), LOOKUP_BATCH):
         batch = external_ids[start : start + LOOKUP_BATCH]
-        rows = await User.filter(tenant_id=tenant_id, external_id__in=batch).values_list(
-            "external_id", "id"
+        marks = placeholders(conn, len(batch) + 1)
+        # Plain SQL: values_list costs more in Python than the query in the database.
+        rows = await conn.execute_query_dict(
+            f"SELECT external_id, id FROM users WHERE tenant_id = {marks[0]} "
+            f"AND external_id IN ({', '.join(marks[1:])})",
+            [str(tenant_id), *batch],
         )
-        found.update(rows)
+        found.update((row["external_id"], UUID(str(row["id"]))) for row in rows)
     missing = [e for e in external_ids if e not in found]
     if missing:
         new_users = [User(id=uuid4(), tenant_id=tenant_id, external_id=e) for e in missing]
