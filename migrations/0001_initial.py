@@ -3,6 +3,7 @@ from tortoise.migrations import operations as ops
 import functools
 from app.models.channels import Channel
 from app.models.deliveries import DeliveryStatus
+from app.models.rules import Cadence, ConditionLogic
 from app.models.users import Role
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
@@ -69,6 +70,25 @@ class Migration(migrations.Migration):
                 ('email_rate_limit_seconds', fields.IntField(null=True)),
             ],
             options={'table': 'event_categories', 'app': 'belfry', 'unique_together': (('tenant', 'key'),), 'pk_attr': 'id', 'table_description': 'A kind of notification a tenant sends, e.g. `billing.low_balance`.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Rule',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('tenant', fields.ForeignKeyField('belfry.Tenant', source_field='tenant_id', db_constraint=True, to_field='id', related_name='rules', on_delete=OnDelete.CASCADE)),
+                ('name', fields.CharField(max_length=200)),
+                ('enabled', fields.BooleanField(default=True)),
+                ('events', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('condition_logic', fields.CharEnumField(default=ConditionLogic.AND, description='AND: AND\nOR: OR', enum_type=ConditionLogic, max_length=8)),
+                ('conditions', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('cadence', fields.CharEnumField(default=Cadence.INSTANT, description='INSTANT: INSTANT\nHOURLY: HOURLY\nDAILY: DAILY', enum_type=Cadence, max_length=8)),
+                ('actions', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+                ('last_triggered_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'rules', 'app': 'belfry', 'pk_attr': 'id', 'table_description': 'When an event of these types matches these conditions, notify these recipients.'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -43,6 +43,12 @@ PERMISSIONS: dict[str, Access] = {
     "deleteDelivery": ADMINS,
     "deleteDeliveries": ADMINS,
     "dispatcherStatus": ADMINS,
+    "rules": ADMINS,
+    "rule": ADMINS,
+    "createRule": ADMINS,
+    "updateRule": ADMINS,
+    "toggleRule": ADMINS,
+    "deleteRule": ADMINS,
     # reading what the tenant has set up
     "eventCategories": TENANT,
     "preferences": TENANT,

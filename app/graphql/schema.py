@@ -21,6 +21,7 @@ from app.graphql.inbox import InboxMutation, InboxQuery, InboxSubscription
 from app.graphql.preferences import PreferenceMutation, PreferenceQuery
 from app.graphql.publishing import PublishingMutation
 from app.graphql.rendering import EventExecutor
+from app.graphql.rules import RuleMutation, RuleQuery
 from app.graphql.tenants import TenantMutation, TenantQuery
 from app.graphql.users import UserMutation, UserQuery
 
@@ -34,6 +35,7 @@ class Query(
     TenantQuery,
     ChannelQuery,
     DeliveryQuery,
+    RuleQuery,
 ):
     pass
 
@@ -49,6 +51,7 @@ class Mutation(
     ChannelMutation,
     DeliveryMutation,
     TestNotificationMutation,
+    RuleMutation,
 ):
     pass
 

@@ -5,6 +5,7 @@ from app.models.channels import CHANNEL_FIELDS, Channel, ChannelConfig
 from app.models.deliveries import Delivery, DeliveryStatus
 from app.models.notifications import InboxCounter, Notification
 from app.models.preferences import TenantPreference, UserPreference
+from app.models.rules import Cadence, ConditionLogic, Rule
 from app.models.tenants import ApiKey, Tenant
 from app.models.users import Role, User
 
@@ -19,19 +20,23 @@ __models__ = [
     UserPreference,
     ChannelConfig,
     Delivery,
+    Rule,
 ]
 
 __all__ = [
     "CHANNEL_FIELDS",
     "ApiKey",
+    "Cadence",
     "Channel",
     "ChannelConfig",
+    "ConditionLogic",
     "Delivery",
     "DeliveryStatus",
     "EventCategory",
     "InboxCounter",
     "Notification",
     "Role",
+    "Rule",
     "Tenant",
     "TenantPreference",
     "User",

@@ -23,6 +23,15 @@ ADMIN_CALLS = {
     "deleteDelivery": f'mutation {{ deleteDelivery(id: "{NO_ID}") }}',
     "deleteDeliveries": "mutation { deleteDeliveries(filter: {status: FAILED}) { deleted } }",
     "dispatcherStatus": "{ dispatcherStatus { queueDepth } }",
+    "rules": "{ rules { id } }",
+    "rule": f'{{ rule(id: "{NO_ID}") {{ id }} }}',
+    "createRule": (
+        'mutation { createRule(input: {name: "r", events: ["auth.*"], '
+        'actions: [{channel: EMAIL, recipients: ["role:ADMIN"]}]}) { id } }'
+    ),
+    "updateRule": f'mutation {{ updateRule(id: "{NO_ID}", input: {{}}) {{ id }} }}',
+    "toggleRule": f'mutation {{ toggleRule(id: "{NO_ID}") {{ id }} }}',
+    "deleteRule": f'mutation {{ deleteRule(id: "{NO_ID}") }}',
     "updateTenantPreference": (
         'mutation { updateTenantPreference(input: {category: "auth.welcome", sms: true}) '
         "{ category } }"

@@ -1,0 +1,102 @@
+"""Rules: create, read, update, toggle, delete; invalid rules refused when saved."""
+
+from typing import Any
+
+import pytest
+
+from tests.helpers import Api, make_tenant, make_user
+
+FIELDS = """
+id name enabled events conditionLogic cadence lastTriggeredAt
+conditions { field operator value } actions { channel recipients }
+"""
+CREATE = f"mutation($input: RuleInput!) {{ createRule(input: $input) {{ {FIELDS} }} }}"
+UPDATE = f"""
+mutation($id: ID!, $input: RuleUpdateInput!) {{ updateRule(id: $id, input: $input) {{ {FIELDS} }} }}
+"""
+TOGGLE = "mutation($id: ID!) { toggleRule(id: $id) { enabled } }"
+DELETE = "mutation($id: ID!) { deleteRule(id: $id) }"
+ONE = f"query($id: ID!) {{ rule(id: $id) {{ {FIELDS} }} }}"
+
+FAILED_LOGINS: dict[str, Any] = {
+    "name": "Alert on failed logins",
+    "events": ["auth.login_failed"],
+    "conditionLogic": "AND",
+    "conditions": [{"field": "ipAddress", "operator": "not_in", "value": ["192.168.1.0/24"]}],
+    "actions": [{"channel": "EMAIL", "recipients": ["admin@example.com", "role:ADMIN"]}],
+}
+
+
+async def test_a_rule_is_created_read_updated_toggled_and_deleted(api: Api) -> None:
+    tenant = await make_tenant()
+
+    created = (await api.data(CREATE, {"input": FAILED_LOGINS}, token=tenant.api_key))["createRule"]
+    rule_id = created["id"]
+    updated = (
+        await api.data(
+            UPDATE,
+            {"id": rule_id, "input": {"name": "Renamed", "events": ["auth.*"], "cadence": "DAILY"}},
+            token=tenant.api_key,
+        )
+    )["updateRule"]
+    toggled = (await api.data(TOGGLE, {"id": rule_id}, token=tenant.api_key))["toggleRule"]
+    read = (await api.data(ONE, {"id": rule_id}, token=tenant.api_key))["rule"]
+    deleted = await api.data(DELETE, {"id": rule_id}, token=tenant.api_key)
+    gone = await api.error(ONE, {"id": rule_id}, token=tenant.api_key)
+
+    assert created["enabled"] is True and created["cadence"] == "INSTANT"
+    assert created["conditions"] == FAILED_LOGINS["conditions"]
+    assert created["actions"] == FAILED_LOGINS["actions"] and created["lastTriggeredAt"] is None
+    assert (updated["name"], updated["events"], updated["cadence"]) == (
+        "Renamed",
+        ["auth.*"],
+        "DAILY",
+    )
+    assert updated["conditions"] == created["conditions"]  # left out, so unchanged
+    assert toggled == {"enabled": False} and read["enabled"] is False
+    assert deleted["deleteRule"] is True and gone["extensions"]["code"] == "NOT_FOUND"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"name": ""}, "name"),
+        ({"events": []}, "events"),
+        ({"events": ["not a type"]}, "events[0]"),
+        ({"actions": []}, "actions"),
+        ({"actions": [{"channel": "EMAIL", "recipients": []}]}, "actions[0].recipients"),
+        ({"actions": [{"channel": "EMAIL", "recipients": ["role:KING"]}]}, "actions[0].recipients"),
+        (
+            {"conditions": [{"field": "ip", "operator": "near", "value": 1}]},
+            "conditions[0].operator",
+        ),
+        (
+            {"conditions": [{"field": "ip", "operator": "in", "value": ["1.2.3.0/99"]}]},
+            "conditions[0].value",
+        ),
+        ({"conditions": [{"field": "n", "operator": "gt", "value": "x"}]}, "conditions[0].value"),
+    ],
+)
+async def test_a_rule_that_cannot_be_evaluated_is_refused_when_saved(
+    api: Api, change, field
+) -> None:
+    tenant = await make_tenant()
+
+    error = await api.error(CREATE, {"input": {**FAILED_LOGINS, **change}}, token=tenant.api_key)
+
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
+    assert (await api.data("{ rules { id } }", token=tenant.api_key))["rules"] == []
+
+
+async def test_rules_are_the_tenants_own(api: Api) -> None:
+    ours, theirs = await make_tenant("Ours"), await make_tenant("Theirs")
+    rule_id = (await api.data(CREATE, {"input": FAILED_LOGINS}, token=ours.api_key))["createRule"][
+        "id"
+    ]
+    their_admin = await make_user(api, theirs, "a", role="ADMIN")
+
+    listed = await api.data("{ rules { id } }", token=their_admin.token)
+    toggle = await api.error(TOGGLE, {"id": rule_id}, token=theirs.api_key)
+
+    assert listed["rules"] == [] and toggle["extensions"]["code"] == "NOT_FOUND"
+    assert (await api.data(ONE, {"id": rule_id}, token=ours.api_key))["rule"]["enabled"] is True
