@@ -58,6 +58,22 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='Event',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('tenant', fields.ForeignKeyField('belfry.Tenant', source_field='tenant_id', db_constraint=True, to_field='id', related_name='events', on_delete=OnDelete.CASCADE)),
+                ('type', fields.CharField(max_length=100)),
+                ('payload', fields.JSONField(null=True, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('actor', fields.CharField(null=True, max_length=200)),
+                ('recipients', fields.JSONField(null=True, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('idempotency_key', fields.CharField(null=True, max_length=200)),
+                ('notification_ids', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'events', 'app': 'belfry', 'unique_together': (('tenant', 'idempotency_key'),), 'pk_attr': 'id', 'table_description': "Something that happened in the tenant's product, kept for its retention period."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='EventCategory',
             fields=[
                 ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),

@@ -26,6 +26,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from app.cli import migrate
 from app.main import create_app
 from app.settings import Settings
+from tests.delivery.helpers import Mailbox, Receiver, receiving, smtp_server
 from tests.helpers import Api
 
 POSTGRES_URL = os.environ.get("BELFRY_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
@@ -235,3 +236,25 @@ async def server(settings: Settings) -> AsyncIterator[LiveServer]:
 async def live_api(server: LiveServer) -> AsyncIterator[Api]:
     async with httpx.AsyncClient(base_url=server.http_url) as client:
         yield Api(client)
+
+
+# Real peers for deliveries: an HTTP client, a loopback HTTP receiver and an SMTP server.
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    # trust_env=False: a proxy from the environment must not intercept loopback requests.
+    async with httpx.AsyncClient(trust_env=False) as client:
+        yield client
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    async with receiving() as live:
+        yield live
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Mailbox, int]]:
+    with smtp_server() as server:
+        yield server

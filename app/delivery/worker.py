@@ -9,6 +9,7 @@ import random
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import httpx
 from tortoise.expressions import F, Q
@@ -88,16 +89,22 @@ class Worker:
             return SendResult(ok=False, error=readiness.reason or "not configured")
         notification = delivery.notification
         recipient = delivery.recipient
+        explicit = delivery.target or {}  # a rule's raw address, with its own text
+        source = notification or SimpleNamespace(
+            title=explicit.get("title") or delivery.category,
+            body=explicit.get("body"),
+            link=explicit.get("link"),
+            data=explicit.get("data"),
+        )
         message = Message(
             delivery_id=str(delivery.id),
             category=delivery.category,
-            title=notification.title if notification else delivery.category,
-            body=notification.body if notification else None,
-            link=notification.link if notification else None,
-            data=notification.data if notification else None,
+            title=source.title,
+            body=source.body,
+            link=source.link,
+            data=source.data,
             created_at=delivery.created_at,
         )
-        explicit = delivery.target or {}
         target = Target(
             email=explicit.get("email") or (recipient.email if recipient else None),
             phone=explicit.get("phone") or (recipient.phone if recipient else None),

@@ -25,6 +25,7 @@ TENANT = Access.API_KEY | USER  # anyone of the tenant
 PERMISSIONS: dict[str, Access] = {
     # producing, from the tenant's servers
     "publishNotification": Access.API_KEY,
+    "publishEvent": Access.API_KEY,
     "upsertUser": Access.API_KEY,
     "issueUserToken": Access.API_KEY,
     # administering the tenant

@@ -5,6 +5,7 @@ from strawberry.scalars import JSON
 
 from app.graphql.context import Info
 from app.graphql.permissions import Allowed
+from app.services import events
 from app.services import publishing as service
 
 
@@ -56,3 +57,35 @@ class PublishingMutation:
             idempotency_key=input.idempotency_key,
         )
         return PublishPayload.from_result(result)
+
+
+@strawberry.input
+class PublishEventInput:
+    type: str = strawberry.field(description="e.g. auth.login_failed")
+    payload: JSON | None = None
+    recipients: list[str] | None = strawberry.field(
+        default=None, description="Stored with the event; rules name who is notified."
+    )
+    actor: str | None = None
+    idempotency_key: str | None = None
+
+
+@strawberry.type
+class EventMutation:
+    @strawberry.mutation(
+        permission_classes=[Allowed], description="Store an event and run the tenant's rules."
+    )
+    async def publish_event(self, info: Info, input: PublishEventInput) -> PublishPayload:
+        result = await events.publish_event(
+            tenant_id=info.context.api_key.tenant_id,
+            type=input.type,
+            payload=input.payload,
+            recipients=input.recipients,
+            actor=input.actor,
+            idempotency_key=input.idempotency_key,
+        )
+        return PublishPayload(
+            count=len(result.notification_ids) + result.deliveries,
+            notification_ids=[strawberry.ID(str(i)) for i in result.notification_ids],
+            duplicate=result.duplicate,
+        )

@@ -19,7 +19,7 @@ from app.graphql.deliveries import (
 from app.graphql.errors import ErrorPolicy
 from app.graphql.inbox import InboxMutation, InboxQuery, InboxSubscription
 from app.graphql.preferences import PreferenceMutation, PreferenceQuery
-from app.graphql.publishing import PublishingMutation
+from app.graphql.publishing import EventMutation, PublishingMutation
 from app.graphql.rendering import EventExecutor
 from app.graphql.rules import RuleMutation, RuleQuery
 from app.graphql.tenants import TenantMutation, TenantQuery
@@ -52,6 +52,7 @@ class Mutation(
     DeliveryMutation,
     TestNotificationMutation,
     RuleMutation,
+    EventMutation,
 ):
     pass
 

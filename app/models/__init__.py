@@ -5,7 +5,7 @@ from app.models.channels import CHANNEL_FIELDS, Channel, ChannelConfig
 from app.models.deliveries import Delivery, DeliveryStatus
 from app.models.notifications import InboxCounter, Notification
 from app.models.preferences import TenantPreference, UserPreference
-from app.models.rules import Cadence, ConditionLogic, Rule
+from app.models.rules import Cadence, ConditionLogic, Event, Rule
 from app.models.tenants import ApiKey, Tenant
 from app.models.users import Role, User
 
@@ -21,6 +21,7 @@ __models__ = [
     ChannelConfig,
     Delivery,
     Rule,
+    Event,
 ]
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "ConditionLogic",
     "Delivery",
     "DeliveryStatus",
+    "Event",
     "EventCategory",
     "InboxCounter",
     "Notification",

@@ -40,3 +40,24 @@ class Rule(Model):
 
     class Meta:
         table = "rules"
+
+
+class Event(Model):
+    """Something that happened in the tenant's product, kept for its retention period."""
+
+    id = fields.UUIDField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "belfry.Tenant", related_name="events", on_delete=fields.CASCADE
+    )
+    tenant_id: UUID
+    type = fields.CharField(max_length=100)
+    payload: Any = fields.JSONField(null=True)
+    actor = fields.CharField(max_length=200, null=True)
+    recipients: Any = fields.JSONField(null=True)
+    idempotency_key = fields.CharField(max_length=200, null=True)
+    notification_ids: Any = fields.JSONField(default=list)  # what it produced, for retries
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "events"
+        unique_together = (("tenant", "idempotency_key"),)

@@ -64,6 +64,7 @@ class Routing:
     requested: set[Channel] | None = None  # only these (preferences still apply)
     forced: set[Channel] = field(default_factory=set)  # these even where preferences say no
     job_id: str | None = None  # marks the deliveries, so they can be found again
+    rule_id: UUID | None = None  # the rule that asked for this publish
 
 
 async def publish_notification(
@@ -152,7 +153,7 @@ async def _write(
         shown = [row for row in rows if row["deleted_at"] is None]
         await counters.add({(row["recipient_id"], draft.category): (1, 1) for row in shown})
         unread = await counters.unread_totals([row["recipient_id"] for row in shown])
-        deliveries = _deliveries(rows, routes, routing.job_id, now)
+        deliveries = _deliveries(rows, routes, routing, now)
         await bulk_insert(Delivery, deliveries)
     events = [
         (
@@ -179,7 +180,7 @@ async def _write(
 def _deliveries(
     notifications: list[dict[str, Any]],
     routes: dict[UUID, routing_service.Route],
-    job_id: str | None,
+    routing: Routing,
     now: datetime,
 ) -> list[dict[str, Any]]:
     """One row per recipient and channel. In-app is delivered by the write itself."""
@@ -207,8 +208,8 @@ def _deliveries(
                     "attempt_count": 1 if status is DeliveryStatus.SENT else 0,
                     "last_error": error,
                     "next_attempt_at": now if status is DeliveryStatus.QUEUED else None,
-                    "job_id": job_id,
-                    "rule_id": None,
+                    "job_id": routing.job_id,
+                    "rule_id": routing.rule_id,
                     "created_at": now,
                     "sent_at": sent_at,
                 }

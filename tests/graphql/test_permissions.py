@@ -43,6 +43,7 @@ SERVER_CALLS = {
         'title: "t"}) { count } }'
     ),
     "upsertUser": 'mutation { upsertUser(input: {externalId: "x"}) { id } }',
+    "publishEvent": 'mutation { publishEvent(input: {type: "auth.login"}) { count } }',
     "issueUserToken": 'mutation { issueUserToken(externalId: "x") { token } }',
 }
 
