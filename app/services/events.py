@@ -7,7 +7,7 @@ a webhook, Slack or Telegram action goes to the channel's configured endpoint.""
 
 import contextlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -15,7 +15,17 @@ from tortoise.exceptions import IntegrityError
 
 from app import pubsub
 from app.db import bulk_insert
-from app.models import Channel, Delivery, DeliveryStatus, Event, EventCategory, Role, Rule, User
+from app.models import (
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    Event,
+    EventCategory,
+    Role,
+    Rule,
+    Tenant,
+    User,
+)
 from app.services import publishing, rules
 from app.services.validation import check_category, check_length
 
@@ -175,3 +185,15 @@ def _summary(event: Event) -> str:
         return event.type
     shown = ", ".join(f"{k}: {v}" for k, v in list(event.payload.items())[:5])
     return f"{event.type} ({shown})"
+
+
+async def purge_old(*, now: datetime | None = None) -> int:
+    """Events older than each tenant's retention."""
+    now = now or datetime.now(UTC)
+    purged = 0
+    for tenant_id, days in await Tenant.all().values_list("id", "retention_days"):
+        due = Event.filter(tenant_id=tenant_id, created_at__lt=now - timedelta(days=days))
+        while ids := await due.limit(1000).values_list("id", flat=True):
+            await Event.filter(id__in=ids).delete()
+            purged += len(ids)
+    return purged

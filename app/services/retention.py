@@ -5,7 +5,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from app.models import Notification, Tenant
-from app.services import deliveries
+from app.services import deliveries, events
 
 logger = logging.getLogger("belfry.retention")
 
@@ -30,6 +30,7 @@ async def run_once() -> dict[str, int]:
     return {
         "notifications": await purge_deleted_notifications(),
         "deliveries": await deliveries.purge_old(),
+        "events": await events.purge_old(),
     }
 
 

@@ -1,11 +1,14 @@
 """Events run the tenant's rules: matching, role recipients, raw addresses, the log's rule."""
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from app.delivery.worker import Worker
+from app.models import Event
+from app.services import events
 from app.settings import Settings
 from tests.delivery.helpers import Mailbox
 from tests.helpers import Api, TenantAccess, make_tenant, make_user
@@ -191,3 +194,16 @@ async def test_event_types_are_checked(api: Api) -> None:
     error = await api.error(PUBLISH_EVENT, {"input": {"type": "not a type"}}, token=tenant.api_key)
 
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "type"}
+
+
+async def test_events_past_the_retention_are_purged(api: Api) -> None:
+    tenant = await make_tenant()
+    await event(api, tenant, "203.0.113.9")
+    await event(api, tenant, "203.0.113.10")
+    old = await Event.filter(tenant_id=tenant.tenant_id).order_by("id").first()
+    assert old is not None
+    await Event.filter(id=old.id).update(created_at=datetime.now(UTC) - timedelta(days=91))
+
+    purged = await events.purge_old()
+
+    assert purged == 1 and await Event.filter(tenant_id=tenant.tenant_id).count() == 1
