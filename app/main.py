@@ -24,7 +24,7 @@ from app.errors import Unauthenticated
 from app.graphql.context import Context
 from app.graphql.schema import schema
 from app.pubsub import connect_hub
-from app.services import retention
+from app.services import digests, retention
 from app.settings import Settings
 
 logger = logging.getLogger("belfry")
@@ -83,13 +83,16 @@ async def readyz(request: Request) -> Response:
 
 
 def start_jobs(settings: Settings) -> list[asyncio.Task[None]]:
-    """The background work a `belfry worker` does (retention, delivery), for a server that
-    runs on its own."""
+    """The background work a `belfry worker` does (delivery, digests, retention), for a server
+    that runs on its own."""
     return [
         asyncio.create_task(
             retention.run_periodically(settings.retention_interval_seconds), name="retention"
         ),
         asyncio.create_task(delivery_worker.work(settings), name="delivery"),
+        asyncio.create_task(
+            digests.run_periodically(settings.digest_interval_seconds), name="digests"
+        ),
     ]
 
 

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
         default=True, description="run background jobs (retention) inside the API process"
     )
     retention_interval_seconds: float = Field(default=3600, gt=0)
+    digest_interval_seconds: float = Field(default=30, gt=0, description="how often due digests go")
     gc_tuning: bool = Field(
         default=True,
         description="freeze start-up objects and collect young objects less often",

@@ -70,7 +70,7 @@ class Migration(migrations.Migration):
                 ('notification_ids', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'events', 'app': 'belfry', 'unique_together': (('tenant', 'idempotency_key'),), 'pk_attr': 'id', 'table_description': "Something that happened in the tenant's product, kept for its retention period."},
+            options={'table': 'events', 'app': 'belfry', 'unique_together': (('tenant', 'idempotency_key'),), 'pk_attr': 'id', 'table_description': 'Something that happened in the product of a tenant, kept for its retention period.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -105,6 +105,30 @@ class Migration(migrations.Migration):
                 ('last_triggered_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'rules', 'app': 'belfry', 'pk_attr': 'id', 'table_description': 'When an event of these types matches these conditions, notify these recipients.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Digest',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('tenant', fields.ForeignKeyField('belfry.Tenant', source_field='tenant_id', db_constraint=True, to_field='id', related_name='digests', on_delete=OnDelete.CASCADE)),
+                ('rule', fields.ForeignKeyField('belfry.Rule', source_field='rule_id', db_constraint=True, to_field='id', related_name='digests', on_delete=OnDelete.CASCADE)),
+                ('window_end', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('flushed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'digests', 'app': 'belfry', 'unique_together': (('rule', 'window_end'),), 'pk_attr': 'id', 'table_description': 'The batch of a non-instant rule for one window: flushed once, one message per recipient.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='DigestItem',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('digest', fields.ForeignKeyField('belfry.Digest', source_field='digest_id', db_constraint=True, to_field='id', related_name='items', on_delete=OnDelete.CASCADE)),
+                ('event', fields.ForeignKeyField('belfry.Event', source_field='event_id', db_constraint=True, to_field='id', related_name='digest_items', on_delete=OnDelete.CASCADE)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'digest_items', 'app': 'belfry', 'pk_attr': 'id', 'table_description': 'One event batched into a digest.'},
             bases=['Model'],
         ),
         ops.CreateModel(

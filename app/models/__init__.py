@@ -1,11 +1,12 @@
 """Tortoise models, one module per domain. Tortoise discovers them through this package."""
 
+# Model docstrings become SQL comments: no semicolons in them (SQLite scripts split on those).
 from app.models.catalog import EventCategory
 from app.models.channels import CHANNEL_FIELDS, Channel, ChannelConfig
 from app.models.deliveries import Delivery, DeliveryStatus
 from app.models.notifications import InboxCounter, Notification
 from app.models.preferences import TenantPreference, UserPreference
-from app.models.rules import Cadence, ConditionLogic, Event, Rule
+from app.models.rules import Cadence, ConditionLogic, Digest, DigestItem, Event, Rule
 from app.models.tenants import ApiKey, Tenant
 from app.models.users import Role, User
 
@@ -22,6 +23,8 @@ __models__ = [
     Delivery,
     Rule,
     Event,
+    Digest,
+    DigestItem,
 ]
 
 __all__ = [
@@ -33,6 +36,8 @@ __all__ = [
     "ConditionLogic",
     "Delivery",
     "DeliveryStatus",
+    "Digest",
+    "DigestItem",
     "Event",
     "EventCategory",
     "InboxCounter",

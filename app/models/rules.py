@@ -43,7 +43,7 @@ class Rule(Model):
 
 
 class Event(Model):
-    """Something that happened in the tenant's product, kept for its retention period."""
+    """Something that happened in the product of a tenant, kept for its retention period."""
 
     id = fields.UUIDField(primary_key=True)
     tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
@@ -61,3 +61,42 @@ class Event(Model):
     class Meta:
         table = "events"
         unique_together = (("tenant", "idempotency_key"),)
+
+
+class Digest(Model):
+    """The batch of a non-instant rule for one window: flushed once, one message per recipient."""
+
+    id = fields.UUIDField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "belfry.Tenant", related_name="digests", on_delete=fields.CASCADE
+    )
+    tenant_id: UUID
+    rule: fields.ForeignKeyRelation[Rule] = fields.ForeignKeyField(
+        "belfry.Rule", related_name="digests", on_delete=fields.CASCADE
+    )
+    rule_id: UUID
+    window_end = fields.DatetimeField()
+    flushed_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "digests"
+        unique_together = (("rule", "window_end"),)
+
+
+class DigestItem(Model):
+    """One event batched into a digest."""
+
+    id = fields.UUIDField(primary_key=True)
+    digest: fields.ForeignKeyRelation[Digest] = fields.ForeignKeyField(
+        "belfry.Digest", related_name="items", on_delete=fields.CASCADE
+    )
+    digest_id: UUID
+    event: fields.ForeignKeyRelation[Event] = fields.ForeignKeyField(
+        "belfry.Event", related_name="digest_items", on_delete=fields.CASCADE
+    )
+    event_id: UUID
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "digest_items"

@@ -16,6 +16,7 @@ from tortoise.exceptions import IntegrityError
 from app import pubsub
 from app.db import bulk_insert
 from app.models import (
+    Cadence,
     Channel,
     Delivery,
     DeliveryStatus,
@@ -26,7 +27,7 @@ from app.models import (
     Tenant,
     User,
 )
-from app.services import publishing, rules
+from app.services import digests, publishing, rules
 from app.services.validation import check_category, check_length
 
 EVENTS_GROUP = "Events"
@@ -76,37 +77,44 @@ async def publish_event(
     ids: list[UUID] = []
     direct = 0
     for rule in matched:
-        for action in rule.actions:
-            made, sent = await _act(
-                tenant_id, event, rule, Channel(action["channel"]), action["recipients"]
-            )
-            ids += made
-            direct += sent
+        if rule.cadence != Cadence.INSTANT:
+            await digests.add(rule=rule, event=event)
+            continue
+        draft = publishing.NotificationDraft(
+            category=event.type, title=rule.name, body=summary(event), data=event.payload
+        )
+        made, sent = await act(tenant_id, rule, draft)
+        ids += made
+        direct += sent
     await rules.mark_triggered([rule.id for rule in matched])
     await Event.filter(id=event.id).update(notification_ids=[str(i) for i in ids])
     return EventResult(ids, direct, duplicate=False)
 
 
-async def _act(
-    tenant_id: UUID, event: Event, rule: Rule, channel: Channel, recipients: list[str]
+async def act(
+    tenant_id: UUID, rule: Rule, draft: publishing.NotificationDraft
 ) -> tuple[list[UUID], int]:
-    """Returns the notifications made for users and how many direct deliveries were queued."""
-    await _ensure_category(tenant_id, event.type)
-    users, addresses = await _split(tenant_id, recipients)
-    draft = publishing.NotificationDraft(
-        category=event.type, title=rule.name, body=_summary(event), data=event.payload
-    )
+    """Every action of the rule, with this message. Returns the notifications made for users
+    and how many direct deliveries were queued."""
+    await _ensure_category(tenant_id, draft.category)
     made: list[UUID] = []
-    if users and channel not in ENDPOINT_CHANNELS:
-        result = await publishing.publish_notification(
-            tenant_id=tenant_id,
-            recipients=users,
-            draft=draft,
-            routing=publishing.Routing(requested={Channel.IN_APP, channel}, rule_id=rule.id),
-        )
-        made = result.notification_ids
-    targets = [{}] if channel in ENDPOINT_CHANNELS else [_address(channel, a) for a in addresses]
-    sent = await _direct(tenant_id, rule, channel, draft, [t for t in targets if t is not None])
+    sent = 0
+    for action in rule.actions:
+        channel = Channel(action["channel"])
+        users, addresses = await _split(tenant_id, action["recipients"])
+        if users and channel not in ENDPOINT_CHANNELS:
+            result = await publishing.publish_notification(
+                tenant_id=tenant_id,
+                recipients=users,
+                draft=draft,
+                routing=publishing.Routing(requested={Channel.IN_APP, channel}, rule_id=rule.id),
+            )
+            made += result.notification_ids
+        if channel in ENDPOINT_CHANNELS:
+            targets: list[dict[str, Any]] = [{}]
+        else:
+            targets = [t for t in (_address(channel, a) for a in addresses) if t is not None]
+        sent += await _direct(tenant_id, rule, channel, draft, targets)
     return made, sent
 
 
@@ -180,7 +188,7 @@ async def _ensure_category(tenant_id: UUID, key: str) -> None:
             )
 
 
-def _summary(event: Event) -> str:
+def summary(event: Event) -> str:
     if not isinstance(event.payload, dict) or not event.payload:
         return event.type
     shown = ", ".join(f"{k}: {v}" for k, v in list(event.payload.items())[:5])

@@ -1,0 +1,82 @@
+"""Digests: a window's events become one message per recipient, sent exactly once."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from app.models import Cadence, Digest, Event
+from app.services import digests
+from tests.helpers import Api, TenantAccess, make_tenant, make_user
+
+CREATE_RULE = "mutation($input: RuleInput!) { createRule(input: $input) { id } }"
+PUBLISH_EVENT = "mutation($input: PublishEventInput!) { publishEvent(input: $input) { count } }"
+INBOX = "{ notifications { edges { node { title body data category } } } }"
+
+
+def test_windows_are_aligned_to_the_hour_and_the_day() -> None:
+    at = datetime(2026, 3, 4, 10, 17, 5, tzinfo=UTC)
+
+    assert digests.window_end(Cadence.HOURLY, at) == datetime(2026, 3, 4, 11, tzinfo=UTC)
+    assert digests.window_end(Cadence.DAILY, at) == datetime(2026, 3, 5, tzinfo=UTC)
+
+
+async def given_hourly_rule(api: Api) -> tuple[TenantAccess, Any, Any]:
+    tenant = await make_tenant()
+    admin = await make_user(api, tenant, "adm", role="ADMIN")
+    owner = await make_user(api, tenant, "own", role="OWNER")
+    rule = {
+        "name": "Failed logins",
+        "events": ["auth.login_failed"],
+        "cadence": "HOURLY",
+        "actions": [{"channel": "IN_APP", "recipients": ["role:ADMIN", "own"]}],
+    }
+    await api.data(CREATE_RULE, {"input": rule}, token=tenant.api_key)
+    return tenant, admin, owner
+
+
+async def send_events(api: Api, tenant: TenantAccess, count: int) -> None:
+    for i in range(count):
+        variables = {
+            "input": {"type": "auth.login_failed", "payload": {"n": i, "link": "/security"}}
+        }
+        assert (await api.data(PUBLISH_EVENT, variables, token=tenant.api_key))["publishEvent"][
+            "count"
+        ] == 0
+
+
+async def window_over(tenant: TenantAccess) -> datetime:
+    digest = await Digest.get(tenant_id=tenant.tenant_id)
+    return digest.window_end + timedelta(seconds=1)
+
+
+async def test_fifty_events_become_one_message_per_recipient(api: Api) -> None:
+    tenant, admin, owner = await given_hourly_rule(api)
+    await send_events(api, tenant, 50)
+
+    early = await digests.flush_due(now=datetime.now(UTC))
+    sent = await digests.flush_due(now=await window_over(tenant))
+    again = await digests.flush_due(now=await window_over(tenant) + timedelta(hours=2))
+
+    assert (early, sent, again) == (0, 1, 0)
+    for user in (admin, owner):
+        [edge] = (await api.data(INBOX, token=user.token))["notifications"]["edges"]
+        node = edge["node"]
+        assert node["title"] == "Failed logins: 50 events"
+        assert node["body"].count("\n") == 5 and node["body"].endswith("... and 45 more")
+        assert node["data"]["digest"]["count"] == 50
+        assert len(node["data"]["digest"]["eventIds"]) == 50
+    assert await Event.filter(tenant_id=tenant.tenant_id).count() == 50
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_several_workers_send_a_digest_exactly_once(api: Api) -> None:
+    tenant, admin, _ = await given_hourly_rule(api)
+    await send_events(api, tenant, 50)
+    due = await window_over(tenant)
+
+    results = await asyncio.gather(*(digests.flush_due(now=due) for _ in range(4)))
+
+    assert sorted(results) == [0, 0, 0, 1]
+    assert len((await api.data(INBOX, token=admin.token))["notifications"]["edges"]) == 1
