@@ -32,6 +32,7 @@ class Delivery:
     attempt_count: int
     last_error: str | None
     rule_id: strawberry.ID | None
+    rule_name: str | None = strawberry.field(description="Null in deliveryStatus events.")
     job_id: str | None
     notification_id: strawberry.ID | None
     notification: Notification | None = strawberry.field(
@@ -42,9 +43,10 @@ class Delivery:
     next_attempt_at: datetime | None
 
     @classmethod
-    def from_model(cls, d: models.Delivery) -> Self:
+    def from_model(cls, d: models.Delivery, rule_names: dict[UUID, str] | None = None) -> Self:
         n = d.notification
         return cls(
+            rule_name=(rule_names or {}).get(d.rule_id) if d.rule_id else None,
             id=strawberry.ID(str(d.id)),
             channel=models.Channel(d.channel),
             status=models.DeliveryStatus(d.status),
@@ -70,6 +72,7 @@ class Delivery:
             attempt_count=d.attempt_count,
             last_error=d.last_error,
             rule_id=strawberry.ID(d.rule_id) if d.rule_id else None,
+            rule_name=None,
             job_id=d.job_id,
             notification_id=strawberry.ID(d.notification_id) if d.notification_id else None,
             notification=None,
@@ -162,9 +165,10 @@ class DeliveryQuery:
                 recipient_id=own,
             ),
         )
+        names = await service.rule_names(page.items)
         return DeliveryConnection(
             edges=[
-                DeliveryEdge(cursor=c, node=Delivery.from_model(d))
+                DeliveryEdge(cursor=c, node=Delivery.from_model(d, names))
                 for d, c in zip(page.items, page.cursors, strict=True)
             ],
             page_info=page_info(page),

@@ -9,7 +9,7 @@ from tortoise.queryset import QuerySet
 from app import pubsub
 from app.crypto import SecretBox
 from app.errors import BadUserInput, NotFound
-from app.models import Channel, Delivery, DeliveryStatus, Tenant
+from app.models import Channel, Delivery, DeliveryStatus, Rule, Tenant
 from app.services import channels
 from app.services.pagination import Page, PageRequest, encode_cursor, older_than
 from app.services.validation import parse_uuid
@@ -71,6 +71,15 @@ async def list_deliveries(
         has_previous_page=bool(request.after or request.offset),
     )
     return page, total
+
+
+async def rule_names(deliveries: list[Delivery]) -> dict[UUID, str]:
+    ids = {d.rule_id for d in deliveries if d.rule_id}
+    if not ids:
+        return {}
+    return {
+        UUID(str(i)): str(n) for i, n in await Rule.filter(id__in=ids).values_list("id", "name")
+    }
 
 
 async def _get(tenant_id: UUID, delivery_id: str) -> Delivery:

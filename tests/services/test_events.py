@@ -23,7 +23,7 @@ RULE = "query($id: ID!) { rule(id: $id) { lastTriggeredAt } }"
 LOG = """
 query($filter: DeliveryFilter) {
   deliveries(filter: $filter) {
-    totalCount edges { node { channel status ruleId notification { title } } }
+    totalCount edges { node { channel status ruleId ruleName notification { title } } }
   }
 }
 """
@@ -103,6 +103,7 @@ async def test_a_matching_event_notifies_the_roles_members_and_raw_addresses(
     )
     assert logged["deliveries"]["totalCount"] == 2
     assert {e["node"]["status"] for e in logged["deliveries"]["edges"]} == {"SENT"}
+    assert {e["node"]["ruleName"] for e in logged["deliveries"]["edges"]} == {"Failed login"}
     assert (await api.data(RULE, {"id": rule["id"]}, token=tenant.api_key))["rule"][
         "lastTriggeredAt"
     ]
