@@ -121,7 +121,13 @@ def create_tenant(env: dict[str, str]) -> dict[str, str]:
 
 async def bench_belfry(db_url: str, subscribers: int, rounds: int) -> dict[str, Any]:
     port = free_port()
-    env = {**os.environ, "BELFRY_DATABASE_URL": db_url, "BELFRY_BROADCAST_URL": REDIS_URL}
+    # An API replica as in production: workers (delivery, digests, retention) run elsewhere.
+    env = {
+        **os.environ,
+        "BELFRY_DATABASE_URL": db_url,
+        "BELFRY_BROADCAST_URL": REDIS_URL,
+        "BELFRY_EMBEDDED_JOBS": "false",
+    }
     tenant = create_tenant(env)
     users = [f"user-{i}" for i in range(subscribers)]
     expires = datetime.now(UTC) + timedelta(hours=1)
