@@ -1,6 +1,6 @@
 """Who gets which channel for which category: catalogue default < tenant-wide < personal.
 
-`channels_for` is the one answer delivery asks for."""
+`channels_for_many` (for one recipient, `channels_for`) is the one answer routing asks for."""
 
 from dataclasses import dataclass
 from enum import StrEnum
@@ -13,6 +13,8 @@ from app.errors import BadUserInput
 from app.models import CHANNEL_FIELDS, Channel, EventCategory, TenantPreference, UserPreference
 from app.models.preferences import ChannelSwitches
 from app.services import catalog
+
+LOOKUP_BATCH = 1000
 
 
 class Source(StrEnum):
@@ -134,12 +136,34 @@ def merge(
 
 
 async def channels_for(*, tenant_id: UUID, user_id: UUID, category: str) -> set[Channel]:
-    """The channels this recipient gets for this category. A category outside the catalogue
-    (allowed only when the tenant publishes free categories) goes to the in-app inbox."""
+    """The channels this recipient gets for this category."""
     known = await catalog.get(tenant_id=tenant_id, key=category)
-    if known is None:
-        return {Channel.IN_APP}
-    tenant = await TenantPreference.get_or_none(tenant_id=tenant_id, category=category)
-    user = await UserPreference.get_or_none(user_id=user_id, category=category)
-    merged = merge(known, tenant, user)
-    return {channel for channel, on in merged.values.items() if on}
+    return (await channels_for_many(tenant_id=tenant_id, user_ids=[user_id], category=known))[
+        user_id
+    ]
+
+
+async def channels_for_many(
+    *, tenant_id: UUID, user_ids: list[UUID], category: EventCategory | None
+) -> dict[UUID, set[Channel]]:
+    """The same answer for many recipients at once, in three queries. A category outside the
+    catalogue (allowed only when the tenant publishes free categories) goes to the inbox."""
+    if category is None:
+        return {user_id: {Channel.IN_APP} for user_id in user_ids}
+    tenant = await TenantPreference.get_or_none(tenant_id=tenant_id, category=category.key)
+    personal: dict[UUID, UserPreference] = {}
+    for start in range(0, len(user_ids), LOOKUP_BATCH):
+        batch = user_ids[start : start + LOOKUP_BATCH]
+        for row in await UserPreference.filter(user_id__in=batch, category=category.key):
+            personal[row.user_id] = row
+
+    def channels_of(merged: CategoryPreference) -> set[Channel]:
+        return {c for c in CHANNEL_FIELDS if merged.values[c]}
+
+    everyone = channels_of(merge(category, tenant, None))  # for those with no choice of their own
+    return {
+        user_id: channels_of(merge(category, tenant, personal[user_id]))
+        if user_id in personal
+        else set(everyone)
+        for user_id in user_ids
+    }

@@ -8,16 +8,12 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from app.models import (
-    CHANNEL_FIELDS,
     Channel,
     Delivery,
     DeliveryStatus,
     EventCategory,
-    TenantPreference,
-    UserPreference,
 )
-from app.services import catalog, channels
-from app.services.preferences import CategoryPreference, merge
+from app.services import catalog, channels, preferences
 
 LOOKUP_BATCH = 1000
 
@@ -39,7 +35,9 @@ async def plan(
 ) -> dict[UUID, Route]:
     known = await catalog.get(tenant_id=tenant_id, key=category)
     enabled = await channels.enabled_channels(tenant_id=tenant_id)
-    wanted = await _preferred(tenant_id, user_ids, known)
+    wanted = await preferences.channels_for_many(
+        tenant_id=tenant_id, user_ids=user_ids, category=known
+    )
     limited = await _recently_emailed(user_ids, known, now)
     routes = {}
     for user_id in user_ids:
@@ -51,30 +49,6 @@ async def plan(
         held = {Channel.EMAIL} & chosen if user_id in limited else set()
         routes[user_id] = Route(channels=chosen, rate_limited=held)
     return routes
-
-
-async def _preferred(
-    tenant_id: UUID, user_ids: list[UUID], category: EventCategory | None
-) -> dict[UUID, set[Channel]]:
-    if category is None:  # a free category: the inbox only
-        return {user_id: {Channel.IN_APP} for user_id in user_ids}
-    tenant = await TenantPreference.get_or_none(tenant_id=tenant_id, category=category.key)
-    personal: dict[UUID, UserPreference] = {}
-    for start in range(0, len(user_ids), LOOKUP_BATCH):
-        batch = user_ids[start : start + LOOKUP_BATCH]
-        for row in await UserPreference.filter(user_id__in=batch, category=category.key):
-            personal[row.user_id] = row
-
-    def channels_of(merged: CategoryPreference) -> set[Channel]:
-        return {c for c in CHANNEL_FIELDS if merged.values[c]}
-
-    everyone = channels_of(merge(category, tenant, None))  # for those with no choice of their own
-    return {
-        user_id: channels_of(merge(category, tenant, personal[user_id]))
-        if user_id in personal
-        else set(everyone)
-        for user_id in user_ids
-    }
 
 
 async def _recently_emailed(
