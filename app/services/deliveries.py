@@ -1,7 +1,7 @@
 """The delivery log: what was sent where, retries, clean-up, and the dispatcher's health."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from uuid import UUID
 
 from tortoise.queryset import QuerySet
@@ -9,7 +9,7 @@ from tortoise.queryset import QuerySet
 from app import pubsub
 from app.crypto import SecretBox
 from app.errors import BadUserInput, NotFound
-from app.models import Channel, Delivery, DeliveryStatus, Rule, Tenant
+from app.models import Channel, Delivery, DeliveryStatus, Rule
 from app.services import channels
 from app.services.pagination import Page, PageRequest, encode_cursor, older_than
 from app.services.validation import parse_uuid
@@ -154,18 +154,3 @@ async def dispatcher_status(*, tenant_id: UUID, box: SecretBox) -> DispatcherSta
         )
         statuses.append(ChannelStatus(view.channel, ready, None if ready else reason))
     return DispatcherStatus(queue_depth=depth, oldest_queued_seconds=age, channels=statuses)
-
-
-async def purge_old(*, now: datetime | None = None) -> int:
-    """Delivery log rows older than each tenant's retention (finished ones only)."""
-    now = now or datetime.now(UTC)
-    purged = 0
-    for tenant_id, days in await Tenant.all().values_list("id", "retention_days"):
-        due = Delivery.filter(
-            tenant_id=tenant_id,
-            created_at__lt=now - timedelta(days=days),
-            status__in=[DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SUPPRESSED],
-        )
-        while ids := await due.limit(1000).values_list("id", flat=True):
-            purged += await Delivery.filter(id__in=ids).delete()
-    return purged

@@ -7,7 +7,7 @@ a webhook, Slack or Telegram action goes to the channel's configured endpoint.""
 
 import contextlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -24,7 +24,6 @@ from app.models import (
     EventCategory,
     Role,
     Rule,
-    Tenant,
     User,
 )
 from app.services import digests, publishing, rules
@@ -193,15 +192,3 @@ def summary(event: Event) -> str:
         return event.type
     shown = ", ".join(f"{k}: {v}" for k, v in list(event.payload.items())[:5])
     return f"{event.type} ({shown})"
-
-
-async def purge_old(*, now: datetime | None = None) -> int:
-    """Events older than each tenant's retention."""
-    now = now or datetime.now(UTC)
-    purged = 0
-    for tenant_id, days in await Tenant.all().values_list("id", "retention_days"):
-        due = Event.filter(tenant_id=tenant_id, created_at__lt=now - timedelta(days=days))
-        while ids := await due.limit(1000).values_list("id", flat=True):
-            await Event.filter(id__in=ids).delete()
-            purged += len(ids)
-    return purged

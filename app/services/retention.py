@@ -2,35 +2,79 @@
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
 
-from app.models import Notification, Tenant
-from app.services import deliveries, events
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
+
+from app.models import Delivery, DeliveryStatus, Event, Notification, Tenant
 
 logger = logging.getLogger("belfry.retention")
 
 BATCH = 1000
 
 
-async def purge_deleted_notifications(*, now: datetime | None = None) -> int:
-    """Soft-deleted notifications older than each tenant's purge age; returns how many."""
-    now = now or datetime.now(UTC)
-    purged = 0
-    for tenant_id, days in await Tenant.all().values_list("id", "purge_deleted_after_days"):
-        due = Notification.filter(tenant_id=tenant_id, deleted_at__lt=now - timedelta(days=days))
-        while ids := await due.limit(BATCH).values_list("id", flat=True):
-            # Counted by id: the delete's own count includes the deliveries it cascades to.
-            await Notification.filter(id__in=ids).delete()
-            purged += len(ids)
-            await asyncio.sleep(0)  # let requests in between batches
-    return purged
+async def _erase(model: type[Model], due: QuerySet[Any]) -> int:
+    """Deletes the rows of `due` a batch at a time; returns how many."""
+    erased = 0
+    while ids := await due.limit(BATCH).values_list("id", flat=True):
+        # Counted by id: a delete's own count includes the rows it cascades to.
+        await model.filter(id__in=ids).delete()
+        erased += len(ids)
+        await asyncio.sleep(0)  # let requests in between batches
+    return erased
+
+
+async def _per_tenant(setting: str, erase: Callable[[UUID, datetime], Awaitable[int]]) -> int:
+    """Runs `erase` for each tenant with the cut-off its `setting` (in days) gives."""
+    now = datetime.now(UTC)
+    erased = 0
+    for tenant_id, days in await Tenant.all().values_list("id", setting):
+        erased += await erase(tenant_id, now - timedelta(days=days))
+    return erased
+
+
+async def purge_deleted_notifications() -> int:
+    """Soft-deleted notifications older than each tenant's purge age."""
+
+    async def erase(tenant_id: UUID, cutoff: datetime) -> int:
+        due = Notification.filter(tenant_id=tenant_id, deleted_at__lt=cutoff)
+        return await _erase(Notification, due)
+
+    return await _per_tenant("purge_deleted_after_days", erase)
+
+
+async def purge_old_deliveries() -> int:
+    """Finished deliveries older than each tenant's log retention."""
+
+    async def erase(tenant_id: UUID, cutoff: datetime) -> int:
+        due = Delivery.filter(
+            tenant_id=tenant_id,
+            created_at__lt=cutoff,
+            status__in=[DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SUPPRESSED],
+        )
+        return await _erase(Delivery, due)
+
+    return await _per_tenant("retention_days", erase)
+
+
+async def purge_old_events() -> int:
+    """Events older than each tenant's retention."""
+
+    async def erase(tenant_id: UUID, cutoff: datetime) -> int:
+        return await _erase(Event, Event.filter(tenant_id=tenant_id, created_at__lt=cutoff))
+
+    return await _per_tenant("retention_days", erase)
 
 
 async def run_once() -> dict[str, int]:
     return {
         "notifications": await purge_deleted_notifications(),
-        "deliveries": await deliveries.purge_old(),
-        "events": await events.purge_old(),
+        "deliveries": await purge_old_deliveries(),
+        "events": await purge_old_events(),
     }
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from app.delivery.worker import Worker
 from app.models import Event
-from app.services import events
+from app.services import retention
 from app.settings import Settings
 from tests.delivery.helpers import Mailbox
 from tests.helpers import Api, TenantAccess, make_tenant, make_user
@@ -205,6 +205,6 @@ async def test_events_past_the_retention_are_purged(api: Api) -> None:
     assert old is not None
     await Event.filter(id=old.id).update(created_at=datetime.now(UTC) - timedelta(days=91))
 
-    purged = await events.purge_old()
+    purged = await retention.purge_old_events()
 
     assert purged == 1 and await Event.filter(tenant_id=tenant.tenant_id).count() == 1

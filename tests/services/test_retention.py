@@ -9,7 +9,7 @@ from typing import Any
 
 from app.main import start_jobs, stop_jobs
 from app.models import Delivery, DeliveryStatus, Notification
-from app.services import deliveries, retention
+from app.services import retention
 from app.settings import Settings
 from tests.helpers import Api, TenantAccess, make_tenant, make_user, publish
 
@@ -115,7 +115,7 @@ async def test_purges_finished_deliveries_past_the_log_retention(api: Api) -> No
     await Delivery.filter(id__in=[old.id, old_queued.id]).update(created_at=long_ago)
     await Delivery.filter(id=old_queued.id).update(status=DeliveryStatus.QUEUED)
 
-    purged = await deliveries.purge_old()
+    purged = await retention.purge_old_deliveries()
 
     left = set(await Delivery.filter(tenant_id=tenant.tenant_id).values_list("id", flat=True))
     assert purged == 1 and left == {old_queued.id, recent.id}
