@@ -43,12 +43,19 @@ async def _stored(tenant_id: UUID, channel: Channel) -> tuple[bool, dict[str, An
 
 def _open_secrets(box: SecretBox, channel: Channel, config: dict[str, Any]) -> dict[str, Any]:
     secrets = REGISTRY[channel].secret_fields
-    return {k: box.open(v) if k in secrets and isinstance(v, str) else v for k, v in config.items()}
+    return {
+        k: json.loads(box.open(v)) if k in secrets and v is not None else v
+        for k, v in config.items()
+    }
 
 
 def _seal_secrets(box: SecretBox, channel: Channel, config: dict[str, Any]) -> dict[str, Any]:
+    """Secret values of any JSON shape (a token, a dict of headers) are sealed as JSON."""
     secrets = REGISTRY[channel].secret_fields
-    return {k: box.seal(v) if k in secrets and isinstance(v, str) else v for k, v in config.items()}
+    return {
+        k: box.seal(json.dumps(v)) if k in secrets and v is not None else v
+        for k, v in config.items()
+    }
 
 
 def _redacted(channel: Channel, config: dict[str, Any]) -> dict[str, Any]:

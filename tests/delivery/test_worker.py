@@ -414,3 +414,19 @@ async def test_the_log_filters_by_category_notification_and_time(api: Api, recei
     assert [r["category"] for r in by_category] == ["agent.published"]  # in-app only: no webhook
     assert {r["channel"] for r in by_notification} == {"IN_APP", "WEBHOOK"}
     assert {r["category"] for r in before_newest} == {CATEGORY}
+
+
+async def test_webhook_headers_are_sealed_and_redacted_but_still_sent(
+    api: Api, worker: Worker, receiver
+) -> None:
+    tenant = await webhook_tenant(api, receiver, headers={"X-Secret": "hdr-s3cret"})
+    await publish(api, tenant, ["alice"], category=CATEGORY)
+
+    listed = await api.data("{ channels { channel config } }", token=tenant.api_key)
+    stored = await ChannelConfig.get(tenant_id=tenant.tenant_id, channel="WEBHOOK")
+    await drain(worker)
+
+    [webhook] = [c for c in listed["channels"] if c["channel"] == "WEBHOOK"]
+    assert webhook["config"]["headers"] == "********"
+    assert "hdr-s3cret" not in stored.config
+    assert receiver.only.headers["x-secret"] == "hdr-s3cret"

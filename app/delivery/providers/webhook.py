@@ -50,7 +50,8 @@ class WebhookConfig(ConfigModel):
 class WebhookProvider(Provider[WebhookConfig]):
     kind: ClassVar[Channel] = Channel.WEBHOOK
     config_model: ClassVar[type[WebhookConfig]] = WebhookConfig
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"signingSecret"})
+    # Headers often carry a shared secret (the source's example: {"X-Secret": "token"}).
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"signingSecret", "headers"})
     not_configured: ClassVar[str] = "WEBHOOK_NOT_CONFIGURED"
 
     async def send(

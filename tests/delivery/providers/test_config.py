@@ -27,7 +27,7 @@ NOT_CONFIGURED = {
 SECRETS = {
     Channel.EMAIL: {"password"},
     Channel.SMS: {"authToken"},
-    Channel.WEBHOOK: {"signingSecret"},
+    Channel.WEBHOOK: {"signingSecret", "headers"},
     Channel.SLACK: {"webhookUrl"},
     Channel.TELEGRAM: {"botToken"},
 }
