@@ -70,8 +70,8 @@ class ChannelMutation:
 
     @strawberry.mutation(
         permission_classes=[Allowed],
-        description="Send a real test message. Email and SMS go to the calling user's own "
-        "address; webhook, Slack and Telegram to the configured endpoint.",
+        description="Send a real test message: email and SMS to the calling user's own address "
+        "(email to the sender address for an API key), the rest to the configured endpoint.",
     )
     async def test_channel(
         self, info: Info, channel: models.Channel, config: JSON | None = None

@@ -430,3 +430,13 @@ async def test_webhook_headers_are_sealed_and_redacted_but_still_sent(
     assert webhook["config"]["headers"] == "********"
     assert "hdr-s3cret" not in stored.config
     assert receiver.only.headers["x-secret"] == "hdr-s3cret"
+
+
+async def test_an_email_test_from_an_api_key_goes_to_the_sender(api: Api, smtp) -> None:
+    mailbox, port = smtp
+    tenant = await email_tenant(api, port)
+
+    sent = await api.data("mutation { testChannel(channel: EMAIL) }", token=tenant.api_key)
+
+    assert sent["testChannel"] is True
+    assert mailbox.received()["To"] == "alerts@example.com"
