@@ -1,4 +1,5 @@
 from collections.abc import AsyncGenerator
+from dataclasses import replace
 from datetime import datetime
 from typing import Self
 from uuid import UUID
@@ -44,22 +45,12 @@ class Delivery:
 
     @classmethod
     def from_model(cls, d: models.Delivery, rule_names: dict[UUID, str] | None = None) -> Self:
+        """As a live event shows it, plus what the log joins: the notification, the rule."""
         n = d.notification
-        return cls(
+        return replace(
+            cls.from_payload(pubsub.DeliveryPayload.of(d)),
             rule_name=(rule_names or {}).get(d.rule_id) if d.rule_id else None,
-            id=strawberry.ID(str(d.id)),
-            channel=models.Channel(d.channel),
-            status=models.DeliveryStatus(d.status),
-            category=d.category,
-            attempt_count=d.attempt_count,
-            last_error=d.last_error,
-            rule_id=strawberry.ID(str(d.rule_id)) if d.rule_id else None,
-            job_id=d.job_id,
-            notification_id=strawberry.ID(str(d.notification_id)) if d.notification_id else None,
             notification=Notification.from_model(n) if n is not None else None,
-            created_at=d.created_at,
-            sent_at=d.sent_at,
-            next_attempt_at=d.next_attempt_at,
         )
 
     @classmethod

@@ -6,8 +6,8 @@ from uuid import UUID
 
 from app.auth import hash_api_key, new_api_key, new_signing_secret
 from app.errors import BadUserInput, NotFound
-from app.models import ApiKey, Role, Tenant, User
-from app.services import catalog, publishing
+from app.models import ApiKey, Tenant, User
+from app.services import catalog, publishing, users
 from app.services.validation import check_length, parse_uuid
 
 RETENTION_RANGE = range(1, 3651)
@@ -102,13 +102,10 @@ def _label(key: ApiKey) -> str:
 
 
 async def _tell_admins(tenant_id: UUID, category: str, title: str) -> None:
-    admins = await User.filter(tenant_id=tenant_id, role__in=[Role.OWNER, Role.ADMIN]).values_list(
-        "external_id", flat=True
-    )
-    if admins:
+    if admins := await users.admin_external_ids(tenant_id=tenant_id):
         await publishing.publish_notification(
             tenant_id=tenant_id,
-            recipients=[str(external_id) for external_id in admins],
+            recipients=admins,
             draft=publishing.NotificationDraft(category=category, title=title),
         )
 

@@ -5,8 +5,8 @@ from uuid import UUID
 
 from app.auth import Principal, UserPrincipal
 from app.errors import BadUserInput
-from app.models import Channel, Role, User
-from app.services import publishing
+from app.models import Channel
+from app.services import publishing, users
 
 
 async def send_test_notification(
@@ -21,10 +21,7 @@ async def send_test_notification(
     if isinstance(principal, UserPrincipal):
         recipients = [principal.external_id]
     else:
-        admins = await User.filter(
-            tenant_id=principal.tenant_id, role__in=[Role.OWNER, Role.ADMIN]
-        ).values_list("external_id", flat=True)
-        recipients = [str(e) for e in admins]
+        recipients = await users.admin_external_ids(tenant_id=principal.tenant_id)
         if not recipients:
             raise BadUserInput("The tenant has no owner or admin to send a test to")
     job_id = f"job_{secrets.token_hex(8)}"

@@ -86,3 +86,11 @@ async def issue_user_token(
         ttl=timedelta(seconds=ttl_seconds),
     )
     return IssuedToken(token=token, expires_at=expires_at)
+
+
+async def admin_external_ids(*, tenant_id: UUID) -> list[str]:
+    """The tenant's owners and admins, who hear of key changes and get its tests."""
+    ids = await User.filter(tenant_id=tenant_id, role__in=[Role.OWNER, Role.ADMIN]).values_list(
+        "external_id", flat=True
+    )
+    return [str(external_id) for external_id in ids]
