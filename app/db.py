@@ -1,12 +1,27 @@
 """The few statements Tortoise's query builder cannot express, written once for both dialects."""
 
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
 
 import asyncpg
+from tortoise import fields
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.connection import get_connection
 from tortoise.exceptions import IntegrityError
 from tortoise.models import Model
+
+T = TypeVar("T")
+
+# Field types whose Python values asyncpg encodes itself (in C) with no help from Tortoise.
+# Exact types: subclasses such as CharEnumField do convert.
+_NATIVE_ON_POSTGRES = {
+    fields.UUIDField,
+    fields.DatetimeField,
+    fields.CharField,
+    fields.TextField,
+    fields.IntField,
+    fields.BooleanField,
+}
 
 
 def connection() -> BaseDBAsyncClient:
@@ -14,50 +29,76 @@ def connection() -> BaseDBAsyncClient:
     return get_connection("default")
 
 
+def is_postgres(conn: BaseDBAsyncClient) -> bool:
+    return conn.capabilities.dialect == "postgres"
+
+
 def placeholders(conn: BaseDBAsyncClient, count: int, start: int = 0) -> list[str]:
-    if conn.capabilities.dialect == "postgres":
+    if is_postgres(conn):
         return [f"${i}" for i in range(start + 1, start + count + 1)]
     return ["?"] * count
 
 
+def batches(conn: BaseDBAsyncClient, values: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:
+    """`values` in slices small enough for SQLite's parameter limit; PostgreSQL takes any
+    number at once as one array (see is_in)."""
+    step = max(1, len(values)) if is_postgres(conn) else size
+    for start in range(0, len(values), step):
+        yield values[start : start + step]
+
+
+def is_in(
+    conn: BaseDBAsyncClient, column: str, values: Sequence[Any], start: int = 0
+) -> tuple[str, list[Any]]:
+    """`column IN (values)` and its parameters. PostgreSQL gets one array parameter, so the
+    statement's text (and plan) is the same for any number of values."""
+    if is_postgres(conn):
+        return f"{column} = ANY(${start + 1})", [list(values)]
+    return f"{column} IN ({', '.join('?' * len(values))})", list(values)
+
+
 async def bulk_insert(model: type[Model], rows: list[dict[str, Any]]) -> None:
-    """Insert rows given as {field: value} with one prepared statement. Model.bulk_create
-    builds a model instance per row first, which dominates large publishes."""
+    """Insert rows given as {field: value}, all with the same keys. Model.bulk_create builds
+    a model instance per row first, which dominates large publishes."""
     if not rows:
         return
     meta = model._meta
     names = list(rows[0])
-    fields = [meta.fields_map[name] for name in names]
     conn = connection()
-    columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name in names)
-    sql = (
-        f'INSERT INTO "{meta.db_table}" ({columns}) '
-        f"VALUES ({', '.join(placeholders(conn, len(names)))})"
-    )
-    converted: dict[tuple[int, Any], Any] = {}
-
-    def to_db(column: int, value: Any) -> Any:
-        # Most columns repeat one value across a publish (tenant, category, title, time):
-        # convert and validate each distinct value once.
-        try:
-            key = (column, value)
-            if key not in converted:
-                converted[key] = fields[column].to_db_value(value, model)
-            return converted[key]
-        except TypeError:  # unhashable (JSON data)
-            return fields[column].to_db_value(value, model)
-
-    values = [[to_db(i, row[name]) for i, name in enumerate(names)] for row in rows]
     raw: Any = getattr(conn, "_connection", None)  # asyncpg's, inside a transaction
-    if conn.capabilities.dialect == "postgres" and hasattr(raw, "copy_records_to_table"):
+    copy = is_postgres(conn) and hasattr(raw, "copy_records_to_table")
+    columns = [
+        _to_db([row[name] for row in rows], meta.fields_map[name], model, native=copy)
+        for name in names
+    ]
+    records = list(zip(*columns, strict=True))
+    db_columns = [meta.fields_db_projection[name] for name in names]
+    if copy:
         # COPY skips the per-row statement work of executemany: a third of the time.
         try:
-            await raw.copy_records_to_table(
-                meta.db_table,
-                records=[tuple(v) for v in values],
-                columns=[meta.fields_db_projection[name] for name in names],
-            )
+            await raw.copy_records_to_table(meta.db_table, records=records, columns=db_columns)
         except asyncpg.IntegrityConstraintViolationError as error:
             raise IntegrityError(error) from error  # as Tortoise's own queries report it
         return
-    await conn.execute_many(sql, values)
+    quoted = ", ".join(f'"{column}"' for column in db_columns)
+    marks = ", ".join(placeholders(conn, len(names)))
+    await conn.execute_many(
+        f'INSERT INTO "{meta.db_table}" ({quoted}) VALUES ({marks})', [list(r) for r in records]
+    )
+
+
+def _to_db(
+    values: list[Any], field: fields.Field[Any], model: type[Model], *, native: bool
+) -> list[Any]:
+    """One column's values as the driver takes them."""
+    if native and type(field) in _NATIVE_ON_POSTGRES:
+        return values
+    converted: list[Any] = []
+    last: Any = converted  # a sentinel no value can be
+    for value in values:
+        # Most columns repeat one object across a publish (tenant, category, title, time,
+        # JSON data): convert it once.
+        if value is not last:
+            last, last_db = value, field.to_db_value(value, model)
+        converted.append(last_db)
+    return converted

@@ -4,16 +4,36 @@ from collections import Counter
 from collections.abc import Iterable
 from uuid import UUID, uuid4
 
-from app.db import connection, placeholders
+from app.db import batches, connection, is_in, is_postgres, placeholders
 from app.models import InboxCounter
 
 BATCH = 500  # rows per statement; 5 parameters each stays far below every driver's limit
 
 
+_UPSERT = (
+    "ON CONFLICT (user_id, category) DO UPDATE SET "
+    "total = inbox_counters.total + excluded.total, "
+    "unread = inbox_counters.unread + excluded.unread"
+)
+
+
 async def add(deltas: dict[tuple[UUID, str], tuple[int, int]]) -> None:
     """Add (total, unread) to each (user, category) counter, creating missing rows."""
     rows = [(user_id, category, t, u) for (user_id, category), (t, u) in deltas.items()]
+    if not rows:
+        return
     conn = connection()
+    if is_postgres(conn):
+        # Four array parameters instead of four per row: one short statement for any count.
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        await conn.execute_query(
+            "INSERT INTO inbox_counters (id, user_id, category, total, unread) "
+            "SELECT gen_random_uuid(), * "
+            "FROM unnest($1::uuid[], $2::varchar[], $3::int[], $4::int[]) "
+            f"{_UPSERT}",
+            columns,
+        )
+        return
     for start in range(0, len(rows), BATCH):
         batch = rows[start : start + BATCH]
         marks = placeholders(conn, 5 * len(batch))
@@ -25,9 +45,7 @@ async def add(deltas: dict[tuple[UUID, str], tuple[int, int]]) -> None:
             values += [str(uuid4()), str(user_id), category, total, unread]
         await conn.execute_query(
             "INSERT INTO inbox_counters (id, user_id, category, total, unread) "
-            f"VALUES {values_sql} ON CONFLICT (user_id, category) DO UPDATE SET "
-            "total = inbox_counters.total + excluded.total, "
-            "unread = inbox_counters.unread + excluded.unread",
+            f"VALUES {values_sql} {_UPSERT}",
             values,
         )
 
@@ -55,12 +73,12 @@ async def unread_totals(user_ids: list[UUID]) -> dict[UUID, int]:
     Python than the query does in SQL when a publish reaches thousands of users)."""
     totals: dict[UUID, int] = dict.fromkeys(user_ids, 0)
     conn = connection()
-    for start in range(0, len(user_ids), BATCH):
-        batch = [str(u) for u in user_ids[start : start + BATCH]]
+    for batch in batches(conn, user_ids):
+        condition, values = is_in(conn, "user_id", [str(u) for u in batch])
         rows = await conn.execute_query_dict(
-            "SELECT user_id, SUM(unread) AS unread FROM inbox_counters "
-            f"WHERE user_id IN ({', '.join(placeholders(conn, len(batch)))}) GROUP BY user_id",
-            batch,
+            f"SELECT user_id, SUM(unread) AS unread FROM inbox_counters WHERE {condition} "
+            "GROUP BY user_id",
+            values,
         )
         for row in rows:
             totals[UUID(str(row["user_id"]))] = int(row["unread"])

@@ -9,7 +9,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app import pubsub
-from app.db import bulk_insert, connection, placeholders
+from app.db import batches, bulk_insert, connection, is_in, placeholders
 from app.errors import BadUserInput
 from app.models import Channel, Delivery, DeliveryStatus, Notification, User
 from app.services import catalog, counters
@@ -221,14 +221,13 @@ async def _resolve_recipients(tenant_id: UUID, external_ids: list[str]) -> list[
     """User ids in the order given; unknown external ids become new MEMBER users."""
     found: dict[str, UUID] = {}
     conn = connection()
-    for start in range(0, len(external_ids), LOOKUP_BATCH):
-        batch = external_ids[start : start + LOOKUP_BATCH]
-        marks = placeholders(conn, len(batch) + 1)
+    for batch in batches(conn, external_ids):
+        condition, values = is_in(conn, "external_id", batch, start=1)
         # Plain SQL: values_list costs more in Python than the query in the database.
         rows = await conn.execute_query_dict(
-            f"SELECT external_id, id FROM users WHERE tenant_id = {marks[0]} "
-            f"AND external_id IN ({', '.join(marks[1:])})",
-            [str(tenant_id), *batch],
+            f"SELECT external_id, id FROM users WHERE tenant_id = {placeholders(conn, 1)[0]} "
+            f"AND {condition}",
+            [str(tenant_id), *values],
         )
         found.update((row["external_id"], UUID(str(row["id"]))) for row in rows)
     missing = [e for e in external_ids if e not in found]
