@@ -1,7 +1,9 @@
 """The few statements Tortoise's query builder cannot express, written once for both dialects."""
 
+import os
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
+from uuid import UUID
 
 import asyncpg
 from tortoise import fields
@@ -22,6 +24,20 @@ _NATIVE_ON_POSTGRES = {
     fields.IntField,
     fields.BooleanField,
 }
+
+
+def new_ids(count: int) -> list[UUID]:
+    """Random (version 4) UUIDs for rows a bulk insert writes, which returns no keys. One read
+    of the system's randomness for all of them: uuid4() reads once per id, and a publish to
+    many makes two ids per recipient."""
+    data = os.urandom(16 * count)
+    return [UUID(bytes=data[i : i + 16], version=4) for i in range(0, 16 * count, 16)]
+
+
+def as_uuid(value: Any) -> UUID:
+    """A UUID column's value as a plain query returns it: asyncpg gives a UUID (subclass)
+    already, SQLite a string."""
+    return value if isinstance(value, UUID) else UUID(value)
 
 
 def connection() -> BaseDBAsyncClient:

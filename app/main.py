@@ -20,6 +20,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from app.auth import authenticate
 from app.delivery import worker as delivery_worker
+from app.encoding import dumps
 from app.errors import Unauthenticated
 from app.graphql.context import Context
 from app.graphql.schema import schema
@@ -39,6 +40,10 @@ class GraphQLApp(GraphQL[Context, None]):
             keep_alive_interval=15,
         )
         self.settings = settings
+
+    def encode_json(self, data: object) -> str:
+        # Every subscription event is one of these per subscriber.
+        return dumps(data)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None = None

@@ -175,7 +175,9 @@ async def record(delivery: Delivery, outcome: Outcome) -> None:
     if updated:
         for key, value in changes.items():
             setattr(delivery, key, value)
-        await pubsub.publish_deliveries(delivery.tenant_id, [pubsub.DeliveryPayload.of(delivery)])
+        await pubsub.publish_deliveries(
+            delivery.tenant_id, [pubsub.DeliveryPayload.of(delivery).as_row()]
+        )
 
 
 async def work(settings: Settings, *, stop: asyncio.Event | None = None) -> None:

@@ -4,6 +4,7 @@ from uuid import UUID
 from tortoise import fields
 from tortoise.models import Model
 
+from app.models.columns import json_field
 from app.models.tenants import Tenant
 
 
@@ -18,7 +19,7 @@ class EventCategory(Model):
     key = fields.CharField(max_length=100)
     group = fields.CharField(max_length=100)
     description = fields.CharField(max_length=500, default="")
-    default_channels: Any = fields.JSONField(default=list)  # Channel values
+    default_channels: Any = json_field(default=list)  # Channel values
     critical = fields.BooleanField(default=False)
     # At most one email per recipient in this many seconds; None means no limit.
     email_rate_limit_seconds = fields.IntField(null=True)

@@ -7,6 +7,7 @@ from tortoise.indexes import Index
 from tortoise.models import Model
 
 from app.models.channels import Channel
+from app.models.columns import json_field
 from app.models.notifications import Notification
 from app.models.tenants import Tenant
 from app.models.users import User
@@ -49,7 +50,7 @@ class Delivery(Model):
     lease_token = fields.CharField(max_length=32, null=True)  # which claim holds the lease
     job_id = fields.CharField(max_length=64, null=True)  # sendTestNotification's handle
     rule_id = fields.UUIDField(null=True)
-    target: Any = fields.JSONField(null=True)  # an explicit address instead of the user's
+    target: Any = json_field(null=True)  # an explicit address instead of the user's
     created_at = fields.DatetimeField()
     sent_at = fields.DatetimeField(null=True)
 

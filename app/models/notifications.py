@@ -5,6 +5,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
+from app.models.columns import json_field
 from app.models.tenants import Tenant
 from app.models.users import User
 
@@ -25,7 +26,7 @@ class Notification(Model):
     title = fields.CharField(max_length=500)
     body = fields.TextField(null=True)
     link = fields.CharField(max_length=2048, null=True)
-    data: Any = fields.JSONField(null=True)
+    data: Any = json_field(null=True)
     idempotency_key = fields.CharField(max_length=200, null=True)
     read_at = fields.DatetimeField(null=True)
     deleted_at = fields.DatetimeField(null=True)

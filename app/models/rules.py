@@ -5,6 +5,7 @@ from uuid import UUID
 from tortoise import fields
 from tortoise.models import Model
 
+from app.models.columns import json_field
 from app.models.tenants import Tenant
 
 
@@ -29,11 +30,11 @@ class Rule(Model):
     tenant_id: UUID
     name = fields.CharField(max_length=200)
     enabled = fields.BooleanField(default=True)
-    events: Any = fields.JSONField(default=list)  # exact types and "prefix.*" wildcards
+    events: Any = json_field(default=list)  # exact types and "prefix.*" wildcards
     condition_logic = fields.CharEnumField(ConditionLogic, max_length=8, default=ConditionLogic.AND)
-    conditions: Any = fields.JSONField(default=list)  # [{field, operator, value}]
+    conditions: Any = json_field(default=list)  # [{field, operator, value}]
     cadence = fields.CharEnumField(Cadence, max_length=8, default=Cadence.INSTANT)
-    actions: Any = fields.JSONField(default=list)  # [{channel, recipients}]
+    actions: Any = json_field(default=list)  # [{channel, recipients}]
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     last_triggered_at = fields.DatetimeField(null=True)
@@ -51,11 +52,11 @@ class Event(Model):
     )
     tenant_id: UUID
     type = fields.CharField(max_length=100)
-    payload: Any = fields.JSONField(null=True)
+    payload: Any = json_field(null=True)
     actor = fields.CharField(max_length=200, null=True)
-    recipients: Any = fields.JSONField(null=True)
+    recipients: Any = json_field(null=True)
     idempotency_key = fields.CharField(max_length=200, null=True)
-    notification_ids: Any = fields.JSONField(default=list)  # what it produced, for retries
+    notification_ids: Any = json_field(default=list)  # what it produced, for retries
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

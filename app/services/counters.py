@@ -4,7 +4,7 @@ from collections import Counter
 from collections.abc import Iterable
 from uuid import UUID, uuid4
 
-from app.db import batches, connection, is_in, is_postgres, placeholders
+from app.db import as_uuid, batches, connection, is_in, is_postgres, placeholders
 from app.models import InboxCounter
 
 BATCH = 500  # rows per statement; 5 parameters each stays far below every driver's limit
@@ -81,7 +81,7 @@ async def unread_totals(user_ids: list[UUID]) -> dict[UUID, int]:
             values,
         )
         for row in rows:
-            totals[UUID(str(row["user_id"]))] = int(row["unread"])
+            totals[as_uuid(row["user_id"])] = int(row["unread"])
     return totals
 
 

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from tortoise.exceptions import IntegrityError
 
+from app.db import batches, connection, is_in, placeholders
 from app.errors import BadUserInput
 from app.models import CHANNEL_FIELDS, Channel, EventCategory, TenantPreference, UserPreference
 from app.models.preferences import ChannelSwitches
@@ -152,8 +153,9 @@ async def channels_for_many(
         return {user_id: {Channel.IN_APP} for user_id in user_ids}
     tenant = await TenantPreference.get_or_none(tenant_id=tenant_id, category=category.key)
     personal: dict[UUID, UserPreference] = {}
-    for start in range(0, len(user_ids), LOOKUP_BATCH):
-        batch = user_ids[start : start + LOOKUP_BATCH]
+    with_own = await _with_own_preference(user_ids, category.key)
+    for start in range(0, len(with_own), LOOKUP_BATCH):
+        batch = with_own[start : start + LOOKUP_BATCH]
         for row in await UserPreference.filter(user_id__in=batch, category=category.key):
             personal[row.user_id] = row
 
@@ -167,3 +169,19 @@ async def channels_for_many(
         else set(everyone)
         for user_id in user_ids
     }
+
+
+async def _with_own_preference(user_ids: list[UUID], category: str) -> list[str]:
+    """The few recipients with a preference of their own for the category, in plain SQL: a
+    Tortoise filter over thousands of ids costs more in Python than the query in the database."""
+    conn = connection()
+    found: list[str] = []
+    for batch in batches(conn, [str(u) for u in user_ids]):
+        condition, values = is_in(conn, "user_id", batch, start=1)
+        rows = await conn.execute_query_dict(
+            f"SELECT user_id FROM user_preferences WHERE category = {placeholders(conn, 1)[0]} "
+            f"AND {condition}",
+            [category, *values],
+        )
+        found += [str(row["user_id"]) for row in rows]
+    return found

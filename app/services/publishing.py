@@ -9,7 +9,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app import pubsub
-from app.db import batches, bulk_insert, connection, is_in, placeholders
+from app.db import as_uuid, batches, bulk_insert, connection, is_in, new_ids, placeholders
 from app.errors import BadUserInput
 from app.models import Channel, Delivery, DeliveryStatus, Notification, User
 from app.services import catalog, counters
@@ -89,11 +89,10 @@ async def publish_notification(
             written = await _write(
                 tenant_id, external_ids, draft, idempotency_key, routing or Routing()
             )
-            await pubsub.publish_inbox(tenant_id, written.events)
-            await pubsub.publish_deliveries(tenant_id, written.deliveries)
-            if written.queued:
-                await pubsub.wake_workers()
-            return PublishResult(notification_ids=written.ids, duplicate=False)
+            await _announce(tenant_id, written)
+            return PublishResult(
+                notification_ids=[row["id"] for row in written.notifications], duplicate=False
+            )
         except IntegrityError:
             # A concurrent publish won a race: either it used the same idempotency key (answer
             # with its result) or it created one of our new recipients (write again).
@@ -108,10 +107,9 @@ async def publish_notification(
 
 @dataclass(frozen=True, slots=True)
 class Written:
-    ids: list[UUID]
-    events: list[tuple[UUID, pubsub.InboxMessage]]
-    deliveries: list[pubsub.DeliveryPayload]
-    queued: int  # deliveries left for the workers
+    notifications: list[dict[str, Any]]
+    unread: dict[UUID, int]  # each recipient's unread count after the write (inbox only)
+    deliveries: list[dict[str, Any]]
 
 
 async def _write(
@@ -134,7 +132,7 @@ async def _write(
         )
         rows: list[dict[str, Any]] = [
             {
-                "id": uuid4(),  # made here: a bulk insert returns no keys
+                "id": nid,
                 "tenant_id": tenant_id,
                 "recipient_id": user_id,
                 "category": draft.category,
@@ -147,34 +145,28 @@ async def _write(
                 "deleted_at": None if Channel.IN_APP in routes[user_id].channels else now,
                 "created_at": now,
             }
-            for user_id in user_ids
+            for user_id, nid in zip(user_ids, new_ids(len(user_ids)), strict=True)
         ]
         await bulk_insert(Notification, rows)
-        shown = [row for row in rows if row["deleted_at"] is None]
-        await counters.add({(row["recipient_id"], draft.category): (1, 1) for row in shown})
-        unread = await counters.unread_totals([row["recipient_id"] for row in shown])
+        shown = [row["recipient_id"] for row in rows if row["deleted_at"] is None]
+        await counters.add({(user_id, draft.category): (1, 1) for user_id in shown})
+        unread = await counters.unread_totals(shown)
         deliveries = _deliveries(rows, routes, routing, now)
         await bulk_insert(Delivery, deliveries)
-    events = [
-        (
-            row["recipient_id"],
-            pubsub.InboxMessage(
-                kind=pubsub.InboxEventKind.CREATED,
-                unread_count=unread[row["recipient_id"]],
-                notification=pubsub.NotificationPayload.of_row(row),
-                notification_ids=[str(row["id"])],
-                categories=[draft.category],
-            ),
-        )
-        for row in shown
-    ]
-    queued = sum(1 for d in deliveries if d["status"] is DeliveryStatus.QUEUED)
-    return Written(
-        ids=[row["id"] for row in rows],
-        events=events,
-        deliveries=[pubsub.DeliveryPayload.of_row(d) for d in deliveries],
-        queued=queued,
-    )
+    return Written(notifications=rows, unread=unread, deliveries=deliveries)
+
+
+async def _announce(tenant_id: UUID, written: Written) -> None:
+    """Live events once the write committed: the inbox first, which browsers wait on."""
+    shown = [row for row in written.notifications if row["deleted_at"] is None]
+    if shown:
+        to = [
+            (row["recipient_id"], row["id"], written.unread[row["recipient_id"]]) for row in shown
+        ]
+        await pubsub.publish_created(tenant_id, pubsub.NotificationPayload.of_row(shown[0]), to)
+    await pubsub.publish_deliveries(tenant_id, written.deliveries)
+    if any(d["status"] is DeliveryStatus.QUEUED for d in written.deliveries):
+        await pubsub.wake_workers()
 
 
 def _deliveries(
@@ -198,7 +190,6 @@ def _deliveries(
                 status, error = DeliveryStatus.SUPPRESSED, "rate limited: one email per window"
             rows.append(
                 {
-                    "id": uuid4(),
                     "tenant_id": n["tenant_id"],
                     "notification_id": n["id"],
                     "recipient_id": n["recipient_id"],
@@ -214,6 +205,8 @@ def _deliveries(
                     "sent_at": sent_at,
                 }
             )
+    for row, delivery_id in zip(rows, new_ids(len(rows)), strict=True):
+        row["id"] = delivery_id  # made here: a bulk insert returns no keys
     return rows
 
 
@@ -229,7 +222,7 @@ async def _resolve_recipients(tenant_id: UUID, external_ids: list[str]) -> list[
             f"AND {condition}",
             [str(tenant_id), *values],
         )
-        found.update((row["external_id"], UUID(str(row["id"]))) for row in rows)
+        found.update((row["external_id"], as_uuid(row["id"])) for row in rows)
     missing = [e for e in external_ids if e not in found]
     if missing:
         new_users = [User(id=uuid4(), tenant_id=tenant_id, external_id=e) for e in missing]

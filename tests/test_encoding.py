@@ -1,0 +1,31 @@
+"""JSON for live batches and websocket frames."""
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+from app.encoding import dumps
+from app.models import Channel
+
+
+def test_ids_times_and_enums_are_written_as_the_api_shows_them() -> None:
+    an_id = uuid.uuid4()
+    at = datetime(2026, 1, 2, 3, 4, 5, 600, tzinfo=UTC)
+
+    text = dumps({"id": an_id, "at": at, "channel": Channel.EMAIL, "n": [1, None, "é"]})
+
+    assert json.loads(text) == {
+        "id": str(an_id),
+        "at": at.isoformat(),
+        "channel": "EMAIL",
+        "n": [1, None, "é"],
+    }
+    assert " " not in text  # compact
+
+
+def test_integers_beyond_64_bits_are_written_exactly() -> None:
+    huge = 2**70 + 1
+
+    text = dumps({"data": {"big": huge}, "id": uuid.UUID(int=1)})
+
+    assert json.loads(text) == {"data": {"big": huge}, "id": str(uuid.UUID(int=1))}
