@@ -106,6 +106,10 @@ class NotificationPayload:
             created_at=row["created_at"],
         )
 
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
     def content(self) -> dict[str, Any]:
         """Everything but the id (see encode_inbox)."""
         return {

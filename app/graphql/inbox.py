@@ -98,6 +98,8 @@ class DeletePayload:
     deleted: int
 
 
+# Served straight from pubsub.InboxMessage, which has these fields (and NotificationPayload
+# those of Notification): no copy is made per subscriber and event.
 @strawberry.type
 class InboxEvent:
     kind: pubsub.InboxEventKind = strawberry.field(
@@ -110,18 +112,6 @@ class InboxEvent:
         description="Every notification in scope changed (mark all read, delete all read)."
     )
     category: str | None = strawberry.field(description="The scope of an `all` change.")
-
-    @classmethod
-    def from_message(cls, message: pubsub.InboxMessage) -> Self:
-        n = message.notification
-        return cls(
-            kind=message.kind,
-            notification=Notification.from_model(n) if n is not None else None,
-            notification_ids=[strawberry.ID(i) for i in message.notification_ids],
-            unread_count=message.unread_count,
-            all=message.all,
-            category=message.category,
-        )
 
 
 @strawberry.type
@@ -226,7 +216,7 @@ class InboxSubscription:
         async for message in live.inbox_events(
             tenant_id=viewer.tenant_id, user_id=viewer.user_id, expires_at=viewer.expires_at
         ):
-            yield render(InboxEvent.from_message(message))
+            yield render(message)
 
     @strawberry.subscription(
         permission_classes=[Allowed],

@@ -21,12 +21,11 @@ NOTIFICATION = NotificationPayload(
     read_at=None,
     created_at=datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
 )
+# The live messages themselves: InboxEvent is served from them, with no copy per event.
 EVENTS = [
-    InboxEvent.from_message(InboxMessage(InboxEventKind.SYNC, 0)),
-    InboxEvent.from_message(
-        InboxMessage(InboxEventKind.CREATED, 2, notification=NOTIFICATION, notification_ids=["n1"])
-    ),
-    InboxEvent.from_message(InboxMessage(InboxEventKind.UPDATED, 0, all=True, category="a.b")),
+    InboxMessage(InboxEventKind.SYNC, 0),
+    InboxMessage(InboxEventKind.CREATED, 2, notification=NOTIFICATION, notification_ids=["n1"]),
+    InboxMessage(InboxEventKind.UPDATED, 0, all=True, category="a.b"),
 ]
 rendered_kinds: list[bool] = []
 
