@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import asyncpg
 from tortoise.cli.cli import tortoise_cli_context
 from tortoise.migrations.autodetector import MigrationAutodetector
 
@@ -16,3 +17,16 @@ async def test_migrations_cover_every_model_change(tmp_path: Path) -> None:
     assert not pending, (
         "models changed without a migration: run `uv run tortoise makemigrations` and commit it"
     )
+
+
+async def test_postgres_deliveries_check_only_their_notification(postgres_database: str) -> None:
+    conn = await asyncpg.connect(postgres_database.replace("postgres://", "postgresql://", 1))
+    try:
+        rows = await conn.fetch(
+            "SELECT conname FROM pg_constraint "
+            "WHERE conrelid = 'deliveries'::regclass AND contype = 'f'"
+        )
+    finally:
+        await conn.close()
+
+    assert [row["conname"] for row in rows] == ["deliveries_notification_id_fkey"]
