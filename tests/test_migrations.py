@@ -19,14 +19,18 @@ async def test_migrations_cover_every_model_change(tmp_path: Path) -> None:
     )
 
 
-async def test_postgres_deliveries_check_only_their_notification(postgres_database: str) -> None:
+async def test_postgres_is_tuned_for_the_publish_path(postgres_database: str) -> None:
     conn = await asyncpg.connect(postgres_database.replace("postgres://", "postgresql://", 1))
     try:
-        rows = await conn.fetch(
+        checks = await conn.fetch(
             "SELECT conname FROM pg_constraint "
             "WHERE conrelid = 'deliveries'::regclass AND contype = 'f'"
+        )
+        options = await conn.fetchval(
+            "SELECT reloptions FROM pg_class WHERE relname = 'inbox_counters'"
         )
     finally:
         await conn.close()
 
-    assert [row["conname"] for row in rows] == ["deliveries_notification_id_fkey"]
+    assert [row["conname"] for row in checks] == ["deliveries_notification_id_fkey"]
+    assert options == ["fillfactor=50"]

@@ -29,7 +29,7 @@ class Delivery(Model):
 
     The tenant and recipient are not checked by the database: a publish writes a row per
     recipient in the transaction that resolved them, tenants and users are never deleted, and
-    on PostgreSQL the two checks cost over a third of the insert (migration 0003)."""
+    on PostgreSQL the two checks cost over a third of the insert (see migration 0003)."""
 
     id = fields.UUIDField(primary_key=True)
     tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
