@@ -14,7 +14,8 @@ def dumps(value: Any) -> str:
     the standard library; what it refuses (integers beyond 64 bits, which a notification's
     JSON data may hold) goes through the standard library instead."""
     try:
-        return orjson.dumps(value).decode()
+        # `default` covers what orjson knows only by exact type, such as asyncpg's UUIDs.
+        return orjson.dumps(value, default=_default).decode()
     except TypeError:
         return json.dumps(value, separators=(",", ":"), default=_default)
 

@@ -29,3 +29,12 @@ def test_integers_beyond_64_bits_are_written_exactly() -> None:
     text = dumps({"data": {"big": huge}, "id": uuid.UUID(int=1)})
 
     assert json.loads(text) == {"data": {"big": huge}, "id": str(uuid.UUID(int=1))}
+
+
+def test_subclasses_of_the_types_it_knows_are_written_too() -> None:
+    class DriverUUID(uuid.UUID):  # asyncpg returns one of these
+        pass
+
+    an_id = DriverUUID(int=7)
+
+    assert json.loads(dumps([an_id])) == [str(uuid.UUID(int=7))]

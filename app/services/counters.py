@@ -50,6 +50,26 @@ async def add(deltas: dict[tuple[UUID, str], tuple[int, int]]) -> None:
         )
 
 
+async def count_new(user_ids: list[UUID], category: str) -> dict[UUID, int]:
+    """One new unread notification of `category` for each user (each listed once); returns
+    every user's unread total afterwards. One statement on PostgreSQL: the upsert returns the
+    new value of its counter and adds the user's other categories."""
+    conn = connection()
+    if not is_postgres(conn) or not user_ids:
+        await add({(user_id, category): (1, 1) for user_id in user_ids})
+        return await unread_totals(user_ids)
+    rows = await conn.execute_query_dict(
+        "WITH changed AS ("
+        "INSERT INTO inbox_counters (id, user_id, category, total, unread) "
+        "SELECT gen_random_uuid(), u, $2, 1, 1 FROM unnest($1::uuid[]) AS u "
+        f"{_UPSERT} RETURNING user_id, unread) "
+        "SELECT user_id, unread + COALESCE((SELECT SUM(c.unread) FROM inbox_counters c "
+        "WHERE c.user_id = changed.user_id AND c.category <> $2), 0) AS unread FROM changed",
+        [user_ids, category],
+    )
+    return {as_uuid(row["user_id"]): int(row["unread"]) for row in rows}
+
+
 async def add_per_category(
     user_id: UUID, categories: Iterable[str], *, total: int = 0, unread: int = 0
 ) -> None:

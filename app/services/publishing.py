@@ -149,8 +149,7 @@ async def _write(
         ]
         await bulk_insert(Notification, rows)
         shown = [row["recipient_id"] for row in rows if row["deleted_at"] is None]
-        await counters.add({(user_id, draft.category): (1, 1) for user_id in shown})
-        unread = await counters.unread_totals(shown)
+        unread = await counters.count_new(shown, draft.category)
         deliveries = _deliveries(rows, routes, routing, now)
         await bulk_insert(Delivery, deliveries)
     return Written(notifications=rows, unread=unread, deliveries=deliveries)
@@ -210,11 +209,39 @@ def _deliveries(
     return rows
 
 
+class _KnownUsers:
+    """(tenant, external id) -> user id, for recipients seen before. Users are never deleted
+    and never change ids, so an entry stays true in every process. Bounded by starting over
+    when full."""
+
+    def __init__(self, limit: int) -> None:
+        self._ids: dict[tuple[UUID, str], UUID] = {}
+        self._limit = limit
+
+    def get(self, tenant_id: UUID, external_id: str) -> UUID | None:
+        return self._ids.get((tenant_id, external_id))
+
+    def add(self, tenant_id: UUID, found: dict[str, UUID]) -> None:
+        if len(self._ids) + len(found) > self._limit:
+            self._ids.clear()
+        self._ids.update(((tenant_id, e), user_id) for e, user_id in found.items())
+
+
+_known_users = _KnownUsers(limit=50_000)
+
+
 async def _resolve_recipients(tenant_id: UUID, external_ids: list[str]) -> list[UUID]:
     """User ids in the order given; unknown external ids become new MEMBER users."""
     found: dict[str, UUID] = {}
+    unknown = []
+    for external_id in external_ids:
+        if (user_id := _known_users.get(tenant_id, external_id)) is not None:
+            found[external_id] = user_id
+        else:
+            unknown.append(external_id)
     conn = connection()
-    for batch in batches(conn, external_ids):
+    stored: dict[str, UUID] = {}
+    for batch in batches(conn, unknown):
         condition, values = is_in(conn, "external_id", batch, start=1)
         # Plain SQL: values_list costs more in Python than the query in the database.
         rows = await conn.execute_query_dict(
@@ -222,8 +249,10 @@ async def _resolve_recipients(tenant_id: UUID, external_ids: list[str]) -> list[
             f"AND {condition}",
             [str(tenant_id), *values],
         )
-        found.update((row["external_id"], as_uuid(row["id"])) for row in rows)
-    missing = [e for e in external_ids if e not in found]
+        stored.update((row["external_id"], as_uuid(row["id"])) for row in rows)
+    _known_users.add(tenant_id, stored)  # committed rows only: new users wait for their commit
+    found.update(stored)
+    missing = [e for e in unknown if e not in found]
     if missing:
         new_users = [User(id=uuid4(), tenant_id=tenant_id, external_id=e) for e in missing]
         await User.bulk_create(new_users, batch_size=500)

@@ -1,0 +1,25 @@
+"""Inbox counters: kept per (user, category), summed per user."""
+
+from starlette.applications import Starlette
+
+from app.models import InboxCounter, User
+from app.services import counters
+from tests.helpers import make_tenant
+
+
+async def make_user(tenant_id: str, external_id: str) -> User:
+    return await User.create(tenant_id=tenant_id, external_id=external_id)
+
+
+async def test_counting_new_notifications_returns_each_users_unread_total(app: Starlette) -> None:
+    tenant = await make_tenant()
+    ann, bob = await make_user(tenant.tenant_id, "ann"), await make_user(tenant.tenant_id, "bob")
+    await counters.add({(ann.id, "x.y"): (3, 2)})
+
+    first = await counters.count_new([ann.id, bob.id], "a.b")
+    second = await counters.count_new([ann.id], "a.b")
+
+    assert first == {ann.id: 3, bob.id: 1}
+    assert second == {ann.id: 4}
+    rows = await InboxCounter.filter(user_id=ann.id).order_by("category")
+    assert [(r.category, r.total, r.unread) for r in rows] == [("a.b", 2, 2), ("x.y", 3, 2)]
