@@ -136,7 +136,7 @@ def merge(
     )
 
 
-async def channels_for(*, tenant_id: UUID, user_id: UUID, category: str) -> set[Channel]:
+async def channels_for(*, tenant_id: UUID, user_id: UUID, category: str) -> frozenset[Channel]:
     """The channels this recipient gets for this category."""
     known = await catalog.get(tenant_id=tenant_id, key=category)
     return (await channels_for_many(tenant_id=tenant_id, user_ids=[user_id], category=known))[
@@ -146,11 +146,12 @@ async def channels_for(*, tenant_id: UUID, user_id: UUID, category: str) -> set[
 
 async def channels_for_many(
     *, tenant_id: UUID, user_ids: list[UUID], category: EventCategory | None
-) -> dict[UUID, set[Channel]]:
+) -> dict[UUID, frozenset[Channel]]:
     """The same answer for many recipients at once, in three queries. A category outside the
-    catalogue (allowed only when the tenant publishes free categories) goes to the inbox."""
+    catalogue (allowed only when the tenant publishes free categories) goes to the inbox.
+    Recipients with the same answer share one (immutable) set."""
     if category is None:
-        return {user_id: {Channel.IN_APP} for user_id in user_ids}
+        return dict.fromkeys(user_ids, frozenset({Channel.IN_APP}))
     tenant = await TenantPreference.get_or_none(tenant_id=tenant_id, category=category.key)
     personal: dict[UUID, UserPreference] = {}
     with_own = await _with_own_preference(user_ids, category.key)
@@ -159,16 +160,14 @@ async def channels_for_many(
         for row in await UserPreference.filter(user_id__in=batch, category=category.key):
             personal[row.user_id] = row
 
-    def channels_of(merged: CategoryPreference) -> set[Channel]:
-        return {c for c in CHANNEL_FIELDS if merged.values[c]}
+    def channels_of(merged: CategoryPreference) -> frozenset[Channel]:
+        return frozenset(c for c in CHANNEL_FIELDS if merged.values[c])
 
-    everyone = channels_of(merge(category, tenant, None))  # for those with no choice of their own
-    return {
-        user_id: channels_of(merge(category, tenant, personal[user_id]))
-        if user_id in personal
-        else set(everyone)
-        for user_id in user_ids
-    }
+    # Most recipients have no choice of their own.
+    answers = dict.fromkeys(user_ids, channels_of(merge(category, tenant, None)))
+    for user_id, own in personal.items():
+        answers[user_id] = channels_of(merge(category, tenant, own))
+    return answers
 
 
 async def _with_own_preference(user_ids: list[UUID], category: str) -> list[str]:

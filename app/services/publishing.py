@@ -175,18 +175,13 @@ def _deliveries(
     now: datetime,
 ) -> list[dict[str, Any]]:
     """One row per recipient and channel. In-app is delivered by the write itself."""
+    outcomes: dict[int, list[tuple[Channel, DeliveryStatus, str | None]]] = {}
     rows = []
     for n in notifications:
         route = routes[n["recipient_id"]]
-        for channel in sorted({Channel.IN_APP} | route.channels):
-            status, error, sent_at = DeliveryStatus.QUEUED, None, None
-            if channel is Channel.IN_APP:
-                if channel in route.channels:
-                    status, sent_at = DeliveryStatus.SENT, now
-                else:
-                    status, error = DeliveryStatus.SUPPRESSED, "in-app switched off by preferences"
-            elif channel in route.rate_limited:
-                status, error = DeliveryStatus.SUPPRESSED, "rate limited: one email per window"
+        if (planned := outcomes.get(id(route))) is None:  # recipients share their Route
+            planned = outcomes[id(route)] = _outcomes(route)
+        for channel, status, error in planned:
             rows.append(
                 {
                     "tenant_id": n["tenant_id"],
@@ -201,12 +196,31 @@ def _deliveries(
                     "job_id": routing.job_id,
                     "rule_id": routing.rule_id,
                     "created_at": now,
-                    "sent_at": sent_at,
+                    "sent_at": now if status is DeliveryStatus.SENT else None,
                 }
             )
     for row, delivery_id in zip(rows, new_ids(len(rows)), strict=True):
         row["id"] = delivery_id  # made here: a bulk insert returns no keys
     return rows
+
+
+def _outcomes(route: routing_service.Route) -> list[tuple[Channel, DeliveryStatus, str | None]]:
+    """(channel, status, reason) for each channel a recipient with this route is written."""
+    outcomes: list[tuple[Channel, DeliveryStatus, str | None]] = []
+    for channel in sorted({Channel.IN_APP} | route.channels):
+        if channel is Channel.IN_APP and channel in route.channels:
+            outcomes.append((channel, DeliveryStatus.SENT, None))
+        elif channel is Channel.IN_APP:
+            outcomes.append(
+                (channel, DeliveryStatus.SUPPRESSED, "in-app switched off by preferences")
+            )
+        elif channel in route.rate_limited:
+            outcomes.append(
+                (channel, DeliveryStatus.SUPPRESSED, "rate limited: one email per window")
+            )
+        else:
+            outcomes.append((channel, DeliveryStatus.QUEUED, None))
+    return outcomes
 
 
 class _KnownUsers:

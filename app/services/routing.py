@@ -3,7 +3,7 @@
 Preferences decide first (catalogue < tenant < personal); a request may narrow them
 (`requested`) or override them (`forced`); only channels the tenant has enabled deliver."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -20,8 +20,10 @@ LOOKUP_BATCH = 1000
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    channels: set[Channel]
-    rate_limited: set[Channel] = field(default_factory=set)  # recorded SUPPRESSED, not sent
+    """Shared by every recipient with the same answer, hence immutable throughout."""
+
+    channels: frozenset[Channel]
+    rate_limited: frozenset[Channel] = frozenset()  # recorded SUPPRESSED, not sent
 
 
 async def plan(
@@ -39,15 +41,17 @@ async def plan(
         tenant_id=tenant_id, user_ids=user_ids, category=known
     )
     limited = await _recently_emailed(user_ids, known, now)
-    routes = {}
+    routes: dict[UUID, Route] = {}
+    # Recipients with the same preferences and rate limit share one Route.
+    shared: dict[tuple[frozenset[Channel], bool], Route] = {}
     for user_id in user_ids:
-        chosen = wanted[user_id]
-        if requested is not None:
-            chosen &= requested
-        chosen |= forced or set()
-        chosen &= enabled
-        held = {Channel.EMAIL} & chosen if user_id in limited else set()
-        routes[user_id] = Route(channels=chosen, rate_limited=held)
+        key = (wanted[user_id], user_id in limited)
+        if (route := shared.get(key)) is None:
+            chosen = key[0] if requested is None else key[0] & requested
+            chosen = (chosen | (forced or set())) & enabled
+            held = chosen & {Channel.EMAIL} if key[1] else frozenset()
+            route = shared[key] = Route(channels=chosen, rate_limited=held)
+        routes[user_id] = route
     return routes
 
 
