@@ -28,7 +28,7 @@ from strawberry.types import Info
 Render = Callable[[Any], Any]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one is made per subscriber and event, and frozen costs
 class Rendered:
     """An event whose response data is already built; `event` is what it was built from."""
 
