@@ -1,4 +1,5 @@
-"""The few statements Tortoise's query builder cannot express, written once for both dialects."""
+"""Below Tortoise: ids for bulk inserts, and the statements its query builder cannot express,
+written once for both dialects."""
 
 import os
 from collections.abc import Iterator, Sequence

@@ -8,8 +8,8 @@ subscriber queues are unbounded, so Belfry adds:
 - bounded subscriber queues: a subscriber that falls behind has its backlog replaced by one
   `RESYNC`, so a slow reader costs a fixed amount of memory and catches up from the database;
 - batches: one channel per tenant, one message per change however many users it reaches
-  (a publish to 10,000 users is ten messages, not 10,000), decoded once per process and handed
-  to the local subscribers of each user it names.
+  (a publish to 10,000 users is ten messages, not 10,000), what its users share written once,
+  decoded once per process and only for the users with subscribers there.
 """
 
 import asyncio
@@ -65,8 +65,6 @@ class InboxEventKind(StrEnum):
 
 # Payloads are made per recipient on every publish: plain slotted dataclasses, since frozen
 # ones cost three times as much to construct. Nobody changes one once made.
-
-
 @dataclass(slots=True)
 class NotificationPayload:
     """A notification as it travels to subscribers: the fields the API shows."""

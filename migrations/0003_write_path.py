@@ -1,3 +1,4 @@
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tortoise import fields, migrations
@@ -13,34 +14,23 @@ from tortoise.migrations import operations as ops
 #   PostgreSQL do that without touching the counters' indexes (a HOT update).
 
 
-async def drop_reference_checks(apps: Any, schema_editor: Any) -> None:
-    if schema_editor.client.capabilities.dialect == "postgres":
-        await schema_editor.client.execute_script(
-            "ALTER TABLE deliveries DROP CONSTRAINT IF EXISTS deliveries_tenant_id_fkey, "
-            "DROP CONSTRAINT IF EXISTS deliveries_recipient_id_fkey"
-        )
+def on_postgres(sql: str) -> Callable[[Any, Any], Awaitable[None]]:
+    async def run(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.client.capabilities.dialect == "postgres":
+            await schema_editor.client.execute_script(sql)
+
+    return run
 
 
-async def add_reference_checks(apps: Any, schema_editor: Any) -> None:
-    if schema_editor.client.capabilities.dialect == "postgres":
-        await schema_editor.client.execute_script(
-            "ALTER TABLE deliveries ADD CONSTRAINT deliveries_tenant_id_fkey FOREIGN KEY "
-            "(tenant_id) REFERENCES tenants (id) ON DELETE CASCADE, ADD CONSTRAINT "
-            "deliveries_recipient_id_fkey FOREIGN KEY (recipient_id) REFERENCES users (id) "
-            "ON DELETE CASCADE"
-        )
-
-
-async def leave_room_for_counter_updates(apps: Any, schema_editor: Any) -> None:
-    if schema_editor.client.capabilities.dialect == "postgres":
-        await schema_editor.client.execute_script(
-            "ALTER TABLE inbox_counters SET (fillfactor = 50)"
-        )
-
-
-async def fill_counter_pages(apps: Any, schema_editor: Any) -> None:
-    if schema_editor.client.capabilities.dialect == "postgres":
-        await schema_editor.client.execute_script("ALTER TABLE inbox_counters RESET (fillfactor)")
+DROP_REFERENCE_CHECKS = (
+    "ALTER TABLE deliveries DROP CONSTRAINT IF EXISTS deliveries_tenant_id_fkey, "
+    "DROP CONSTRAINT IF EXISTS deliveries_recipient_id_fkey"
+)
+ADD_REFERENCE_CHECKS = (
+    "ALTER TABLE deliveries ADD CONSTRAINT deliveries_tenant_id_fkey FOREIGN KEY (tenant_id) "
+    "REFERENCES tenants (id) ON DELETE CASCADE, ADD CONSTRAINT deliveries_recipient_id_fkey "
+    "FOREIGN KEY (recipient_id) REFERENCES users (id) ON DELETE CASCADE"
+)
 
 
 class Migration(migrations.Migration):
@@ -59,6 +49,9 @@ class Migration(migrations.Migration):
             name='tenant',
             field=fields.ForeignKeyField('belfry.Tenant', source_field='tenant_id', db_constraint=False, to_field='id', related_name='deliveries', on_delete=OnDelete.CASCADE),
         ),
-        ops.RunPython(drop_reference_checks, add_reference_checks),
-        ops.RunPython(leave_room_for_counter_updates, fill_counter_pages),
+        ops.RunPython(on_postgres(DROP_REFERENCE_CHECKS), on_postgres(ADD_REFERENCE_CHECKS)),
+        ops.RunPython(
+            on_postgres("ALTER TABLE inbox_counters SET (fillfactor = 50)"),
+            on_postgres("ALTER TABLE inbox_counters RESET (fillfactor)"),
+        ),
     ]
