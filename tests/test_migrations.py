@@ -1,9 +1,13 @@
 from pathlib import Path
 
 import asyncpg
+from starlette.applications import Starlette
+from tortoise import Tortoise
 from tortoise.cli.cli import tortoise_cli_context
+from tortoise.indexes import Index
 from tortoise.migrations.autodetector import MigrationAutodetector
 
+from app.db import connection, is_postgres
 from app.settings import Settings
 
 
@@ -23,8 +27,8 @@ async def test_postgres_is_tuned_for_the_publish_path(postgres_database: str) ->
     conn = await asyncpg.connect(postgres_database.replace("postgres://", "postgresql://", 1))
     try:
         checks = await conn.fetch(
-            "SELECT conname FROM pg_constraint "
-            "WHERE conrelid = 'deliveries'::regclass AND contype = 'f'"
+            "SELECT conname FROM pg_constraint WHERE contype = 'f' "
+            "AND conrelid IN ('notifications'::regclass, 'deliveries'::regclass)"
         )
         options = await conn.fetchval(
             "SELECT reloptions FROM pg_class WHERE relname = 'inbox_counters'"
@@ -34,3 +38,21 @@ async def test_postgres_is_tuned_for_the_publish_path(postgres_database: str) ->
 
     assert [row["conname"] for row in checks] == ["deliveries_notification_id_fkey"]
     assert options == ["fillfactor=50"]
+
+
+async def test_every_declared_and_partial_index_exists(app: Starlette) -> None:
+    conn = connection()
+    if is_postgres(conn):
+        query = "SELECT indexname AS name FROM pg_indexes WHERE schemaname = 'public'"
+    else:
+        query = "SELECT name FROM sqlite_master WHERE type = 'index'"
+    present = {row["name"] for row in await conn.execute_query_dict(query)}
+
+    declared = {
+        index.name
+        for model in Tortoise.apps["belfry"].values()
+        for index in model._meta.indexes
+        if isinstance(index, Index)
+    }
+    partial = {"ix_notif_purge", "ix_delivery_due", "ix_delivery_rate"}  # migration 0002
+    assert declared and declared | partial <= present

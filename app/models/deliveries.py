@@ -27,13 +27,13 @@ class Delivery(Model):
     Workers claim QUEUED rows that are due, and SENDING rows whose lease ran out (a worker
     died mid-send), so nothing lives only in memory or in Redis.
 
-    The tenant and recipient are not checked by the database: a publish writes a row per
-    recipient in the transaction that resolved them, tenants and users are never deleted, and
-    on PostgreSQL the two checks cost over a third of the insert (see migration 0003)."""
+    On PostgreSQL the database does not check the tenant and recipient (migration 0003): a
+    publish writes them in the transaction that resolved them, tenants and users are never
+    deleted, and the checks cost over a third of the insert."""
 
     id = fields.UUIDField(primary_key=True)
     tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
-        "belfry.Tenant", related_name="deliveries", on_delete=fields.CASCADE, db_constraint=False
+        "belfry.Tenant", related_name="deliveries", on_delete=fields.CASCADE
     )
     tenant_id: UUID
     notification: fields.ForeignKeyNullableRelation[Notification] = fields.ForeignKeyField(
@@ -41,11 +41,7 @@ class Delivery(Model):
     )
     notification_id: UUID | None
     recipient: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
-        "belfry.User",
-        related_name="deliveries",
-        on_delete=fields.CASCADE,
-        null=True,
-        db_constraint=False,
+        "belfry.User", related_name="deliveries", on_delete=fields.CASCADE, null=True
     )
     recipient_id: UUID | None
     channel = fields.CharEnumField(Channel, max_length=16)
