@@ -147,7 +147,7 @@ async def channels_for(*, tenant_id: UUID, user_id: UUID, category: str) -> froz
 async def channels_for_many(
     *, tenant_id: UUID, user_ids: list[UUID], category: EventCategory | None
 ) -> dict[UUID, frozenset[Channel]]:
-    """The same answer for many recipients at once, in three queries. A category outside the
+    """The same answer for many recipients at once, in a few queries. A category outside the
     catalogue (allowed only when the tenant publishes free categories) goes to the inbox.
     Recipients with the same answer share one (immutable) set."""
     if category is None:
