@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from app.models import User
 from app.services import tenants
 
 
@@ -82,6 +83,11 @@ mutation($input: PublishNotificationInput!) {
 class UserAccess:
     external_id: str
     token: str
+
+
+async def store_user(tenant_id: str, external_id: str) -> User:
+    """A user written straight to the database, for tests below the API."""
+    return await User.create(tenant_id=tenant_id, external_id=external_id)
 
 
 async def make_user(

@@ -5,12 +5,8 @@ from datetime import UTC, datetime
 from starlette.applications import Starlette
 
 from app.db import as_uuid, batches, bulk_insert, connection, is_in, new_ids
-from app.models import Channel, Delivery, DeliveryStatus, Notification, User
-from tests.helpers import make_tenant
-
-
-async def make_user(tenant_id: str, external_id: str) -> User:
-    return await User.create(tenant_id=tenant_id, external_id=external_id)
+from app.models import Channel, Delivery, DeliveryStatus, Notification
+from tests.helpers import make_tenant, store_user
 
 
 def test_new_ids_are_distinct_random_uuids() -> None:
@@ -22,7 +18,7 @@ def test_new_ids_are_distinct_random_uuids() -> None:
 
 async def test_bulk_insert_writes_every_kind_of_value(app: Starlette) -> None:
     tenant = await make_tenant()
-    user = await make_user(tenant.tenant_id, "ann")
+    user = await store_user(tenant.tenant_id, "ann")
     now = datetime(2026, 3, 4, 5, 6, 7, 890, tzinfo=UTC)
     data = {"nested": [1, 2**70, "x"]}
     notification_ids = new_ids(2)
@@ -73,7 +69,7 @@ async def test_bulk_insert_writes_every_kind_of_value(app: Starlette) -> None:
 
 async def test_is_in_matches_lists_longer_than_one_sqlite_statement_takes(app: Starlette) -> None:
     tenant = await make_tenant()
-    users = [await make_user(tenant.tenant_id, f"u{i}") for i in range(3)]
+    users = [await store_user(tenant.tenant_id, f"u{i}") for i in range(3)]
     wanted = [str(u.id) for u in users[:2]] + [str(i) for i in new_ids(1200)]
     conn = connection()
 

@@ -2,18 +2,14 @@
 
 from starlette.applications import Starlette
 
-from app.models import InboxCounter, User
+from app.models import InboxCounter
 from app.services import counters
-from tests.helpers import make_tenant
-
-
-async def make_user(tenant_id: str, external_id: str) -> User:
-    return await User.create(tenant_id=tenant_id, external_id=external_id)
+from tests.helpers import make_tenant, store_user
 
 
 async def test_counting_new_notifications_returns_each_users_unread_total(app: Starlette) -> None:
     tenant = await make_tenant()
-    ann, bob = await make_user(tenant.tenant_id, "ann"), await make_user(tenant.tenant_id, "bob")
+    ann, bob = await store_user(tenant.tenant_id, "ann"), await store_user(tenant.tenant_id, "bob")
     await counters.add({(ann.id, "x.y"): (3, 2)})
 
     first = await counters.count_new([ann.id, bob.id], "a.b")
