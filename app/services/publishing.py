@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 from app import pubsub
 from app.db import as_uuid, batches, bulk_insert, connection, is_in, new_ids, placeholders
 from app.errors import BadUserInput
-from app.models import Channel, Delivery, DeliveryStatus, Notification, User
+from app.models import Channel, Delivery, DeliveryStatus, EventCategory, Notification, User
 from app.services import catalog, counters
 from app.services import routing as routing_service
 from app.services.validation import check_category, check_external_id, check_length
@@ -79,7 +79,7 @@ async def publish_notification(
     with the same idempotency key returns the first result instead of writing again."""
     external_ids = _unique_recipients(recipients)
     draft.validate()
-    await catalog.require_publishable(tenant_id=tenant_id, key=draft.category)
+    known = await catalog.require_publishable(tenant_id=tenant_id, key=draft.category)
     if idempotency_key is not None:
         check_length("idempotencyKey", idempotency_key, 200, required=True)
         if earlier := await _earlier_result(tenant_id, idempotency_key, external_ids):
@@ -87,7 +87,7 @@ async def publish_notification(
     for attempt in range(ATTEMPTS):
         try:
             written = await _write(
-                tenant_id, external_ids, draft, idempotency_key, routing or Routing()
+                tenant_id, external_ids, draft, known, idempotency_key, routing or Routing()
             )
             await _announce(tenant_id, written)
             return PublishResult(
@@ -116,6 +116,7 @@ async def _write(
     tenant_id: UUID,
     external_ids: list[str],
     draft: NotificationDraft,
+    category: EventCategory | None,
     idempotency_key: str | None,
     routing: Routing,
 ) -> Written:
@@ -125,7 +126,7 @@ async def _write(
         routes = await routing_service.plan(
             tenant_id=tenant_id,
             user_ids=user_ids,
-            category=draft.category,
+            category=category,
             now=now,
             requested=routing.requested,
             forced=routing.forced,

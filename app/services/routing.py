@@ -13,7 +13,7 @@ from app.models import (
     DeliveryStatus,
     EventCategory,
 )
-from app.services import catalog, channels, preferences
+from app.services import channels, preferences
 
 LOOKUP_BATCH = 1000
 
@@ -30,17 +30,17 @@ async def plan(
     *,
     tenant_id: UUID,
     user_ids: list[UUID],
-    category: str,
+    category: EventCategory | None,
     now: datetime,
     requested: set[Channel] | None = None,
     forced: set[Channel] | None = None,
 ) -> dict[UUID, Route]:
-    known = await catalog.get(tenant_id=tenant_id, key=category)
+    """`category` as the catalogue has it; None for a free category."""
     enabled = await channels.enabled_channels(tenant_id=tenant_id)
     wanted = await preferences.channels_for_many(
-        tenant_id=tenant_id, user_ids=user_ids, category=known
+        tenant_id=tenant_id, user_ids=user_ids, category=category
     )
-    limited = await _recently_emailed(user_ids, known, now)
+    limited = await _recently_emailed(user_ids, category, now)
     routes: dict[UUID, Route] = {}
     # Recipients with the same preferences and rate limit share one Route.
     shared: dict[tuple[frozenset[Channel], bool], Route] = {}
