@@ -18,22 +18,10 @@ _UPSERT = (
 
 
 async def add(deltas: dict[tuple[UUID, str], tuple[int, int]]) -> None:
-    """Add (total, unread) to each (user, category) counter, creating missing rows."""
+    """Add (total, unread) to each (user, category) counter, creating missing rows. Inbox
+    changes touch a few; a publish to many goes through count_new."""
     rows = [(user_id, category, t, u) for (user_id, category), (t, u) in deltas.items()]
-    if not rows:
-        return
     conn = connection()
-    if is_postgres(conn):
-        # Four array parameters instead of four per row: one short statement for any count.
-        columns = [list(column) for column in zip(*rows, strict=True)]
-        await conn.execute_query(
-            "INSERT INTO inbox_counters (id, user_id, category, total, unread) "
-            "SELECT gen_random_uuid(), * "
-            "FROM unnest($1::uuid[], $2::varchar[], $3::int[], $4::int[]) "
-            f"{_UPSERT}",
-            columns,
-        )
-        return
     for start in range(0, len(rows), BATCH):
         batch = rows[start : start + BATCH]
         marks = placeholders(conn, 5 * len(batch))
