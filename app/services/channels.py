@@ -36,9 +36,12 @@ def _provider_channel(channel: Channel) -> Channel:
     return channel
 
 
-async def _stored(tenant_id: UUID, channel: Channel) -> tuple[bool, dict[str, Any]]:
+async def _stored(tenant_id: UUID, channel: Channel, box: SecretBox) -> tuple[bool, dict[str, Any]]:
+    """Whether the channel is enabled, and its config with the secrets opened."""
     row = await ChannelConfig.get_or_none(tenant_id=tenant_id, channel=channel)
-    return (row.enabled, json.loads(row.config)) if row else (False, {})
+    if row is None:
+        return False, {}
+    return row.enabled, _open_secrets(box, channel, json.loads(row.config))
 
 
 def _open_secrets(box: SecretBox, channel: Channel, config: dict[str, Any]) -> dict[str, Any]:
@@ -78,11 +81,9 @@ def _view(channel: Channel, enabled: bool, plain: dict[str, Any]) -> ChannelView
 
 
 async def list_channels(*, tenant_id: UUID, box: SecretBox) -> list[ChannelView]:
-    views = []
-    for channel in DELIVERY_CHANNELS:
-        enabled, stored = await _stored(tenant_id, channel)
-        views.append(_view(channel, enabled, _open_secrets(box, channel, stored)))
-    return views
+    return [
+        _view(channel, *await _stored(tenant_id, channel, box)) for channel in DELIVERY_CHANNELS
+    ]
 
 
 async def update(
@@ -95,8 +96,7 @@ async def update(
 ) -> ChannelView:
     """A secret left out, or sent back redacted, keeps its stored value."""
     channel = _provider_channel(channel)
-    was_enabled, stored = await _stored(tenant_id, channel)
-    plain = _open_secrets(box, channel, stored)
+    was_enabled, plain = await _stored(tenant_id, channel, box)
     if config is not None:
         plain = merge_secrets(channel, config, plain)
         try:
@@ -163,8 +163,7 @@ async def send_test(
 ) -> bool:
     """Sends a real message with the stored config, or with `config` laid over it."""
     channel = _provider_channel(channel)
-    _, stored = await _stored(tenant_id, channel)
-    plain = _open_secrets(box, channel, stored)
+    _, plain = await _stored(tenant_id, channel, box)
     if config is not None:
         plain = merge_secrets(channel, config, plain)
     provider = REGISTRY[channel]
