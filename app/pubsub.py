@@ -636,9 +636,6 @@ class DeliveryPayload:
             next_attempt_at=d.next_attempt_at,
         )
 
-    def as_row(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in DELIVERY_FIELDS}
-
 
 DELIVERY_FIELDS = DeliveryPayload.__slots__
 
@@ -679,6 +676,12 @@ def decode_deliveries(raw: str, wanted: Container[str]) -> list[tuple[str, Deliv
         payload = DeliveryPayload(**values)
         items += [(key, payload) for key in keys]
     return items
+
+
+async def publish_delivery(delivery: Any) -> None:
+    """One delivery's new state: a Delivery row, whose fields are DeliveryPayload's."""
+    row = {name: getattr(delivery, name) for name in DELIVERY_FIELDS}
+    await publish_deliveries(delivery.tenant_id, [row])
 
 
 async def publish_deliveries(tenant_id: UUID | str, rows: Sequence[Mapping[str, Any]]) -> None:

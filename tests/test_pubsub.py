@@ -3,7 +3,7 @@
 import asyncio
 import uuid
 from collections.abc import Container
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 
 import pytest
@@ -107,7 +107,7 @@ def delivery(i: int, **changes: object) -> DeliveryPayload:
 def test_deliveries_share_what_they_have_in_common_on_the_wire() -> None:
     payloads = [delivery(i) for i in range(3)] + [delivery(3, status="QUEUED", sent_at=None)]
 
-    wire = encode_deliveries([p.as_row() for p in payloads])
+    wire = encode_deliveries([asdict(p) for p in payloads])
 
     assert len(wire) == 1
     decoded = decode_deliveries(wire[0], {ALL})
@@ -117,7 +117,7 @@ def test_deliveries_share_what_they_have_in_common_on_the_wire() -> None:
 
 
 def test_deliveries_decode_for_the_recipients_and_tenant_wide_keys_subscribed_here() -> None:
-    wire = encode_deliveries([delivery(i).as_row() for i in range(5)])
+    wire = encode_deliveries([asdict(delivery(i)) for i in range(5)])
 
     mine = decode_deliveries(wire[0], {"u1", "u4"})
     with_admin = decode_deliveries(wire[0], {ALL, "u1"})

@@ -175,9 +175,7 @@ async def record(delivery: Delivery, outcome: Outcome) -> None:
     if updated:
         for key, value in changes.items():
             setattr(delivery, key, value)
-        await pubsub.publish_deliveries(
-            delivery.tenant_id, [pubsub.DeliveryPayload.of(delivery).as_row()]
-        )
+        await pubsub.publish_delivery(delivery)
 
 
 async def work(settings: Settings, *, stop: asyncio.Event | None = None) -> None:

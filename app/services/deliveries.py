@@ -100,7 +100,7 @@ async def retry(*, tenant_id: UUID, delivery_id: str) -> Delivery:
     )
     await pubsub.wake_workers()
     await delivery.refresh_from_db()
-    await pubsub.publish_deliveries(tenant_id, [pubsub.DeliveryPayload.of(delivery).as_row()])
+    await pubsub.publish_delivery(delivery)
     await delivery.fetch_related("notification")
     return delivery
 
