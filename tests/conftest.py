@@ -18,7 +18,6 @@ import asyncpg
 import httpx
 import pytest
 import redis
-import uvicorn
 from starlette.applications import Starlette
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
@@ -28,6 +27,7 @@ from app.main import create_app
 from app.settings import Settings
 from tests.delivery.helpers import Mailbox, Receiver, receiving, smtp_server
 from tests.helpers import Api
+from tests.servers import serving_in_loop
 
 POSTGRES_URL = os.environ.get("BELFRY_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BELFRY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -202,27 +202,10 @@ class LiveServer:
 async def serving(settings: Settings) -> AsyncIterator[LiveServer]:
     """A real uvicorn server on a free loopback port, in this test's event loop."""
     EXECUTOR_CACHE.clear()
-    config = uvicorn.Config(
-        create_app(settings),
-        host="127.0.0.1",
-        port=0,
-        log_level="warning",
-        ws_per_message_deflate=False,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
+    async with serving_in_loop(create_app(settings), ws_per_message_deflate=False) as port:
         yield LiveServer(
             http_url=f"http://127.0.0.1:{port}", ws_url=f"ws://127.0.0.1:{port}/graphql"
         )
-    finally:
-        server.should_exit = True
-        await task
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
-import uvicorn
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from starlette.applications import Starlette
@@ -22,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from app.delivery.providers.base import Message, SendContext, Target
+from tests.servers import serving_in_loop
 
 
 def make_message(**changes: Any) -> Message:
@@ -99,21 +99,12 @@ async def receiving() -> AsyncIterator[Receiver]:
     """A Receiver served by uvicorn on a free loopback port, in the test's event loop."""
     receiver = Receiver()
     app = Starlette(routes=[Route("/{path:path}", receiver.handle, methods=["POST", "PUT"])])
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    receiver.url = f"http://127.0.0.1:{port}"
-    try:
-        yield receiver
-    finally:
-        receiver.released.set()
-        server.should_exit = True
-        await task
+    async with serving_in_loop(app, lifespan="off") as port:
+        receiver.url = f"http://127.0.0.1:{port}"
+        try:
+            yield receiver
+        finally:
+            receiver.released.set()  # lets held requests finish, so the server can stop
 
 
 class Mailbox:
