@@ -50,7 +50,7 @@ async def test_bulk_insert_writes_every_kind_of_value(app: Starlette) -> None:
                 "status": DeliveryStatus.QUEUED,
                 "attempt_count": 0,
                 "created_at": now,
-                "target": {"to": "ann@example.com"},
+                "snapshot": {"to": "ann@example.com"},
             }
             for nid in notification_ids
         ],
@@ -62,7 +62,7 @@ async def test_bulk_insert_writes_every_kind_of_value(app: Starlette) -> None:
         ("t1", data, now),
     ]
     deliveries = await Delivery.filter(notification_id__in=notification_ids)
-    assert {(d.channel, d.status, d.target["to"]) for d in deliveries} == {
+    assert {(d.channel, d.status, d.snapshot["to"]) for d in deliveries} == {
         (Channel.EMAIL, DeliveryStatus.QUEUED, "ann@example.com")
     }
 

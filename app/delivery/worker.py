@@ -9,7 +9,6 @@ import random
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
 import httpx
 from tortoise.expressions import F, Q
@@ -19,7 +18,7 @@ from app import pubsub
 from app.crypto import SecretBox
 from app.delivery.providers import REGISTRY
 from app.delivery.providers.base import Message, SendContext, SendResult, Target
-from app.models import Channel, Delivery, DeliveryStatus
+from app.models import Channel, Delivery, DeliveryStatus, Snapshot
 from app.services import channels
 from app.settings import Settings
 
@@ -83,35 +82,13 @@ class Worker:
         channel = Channel(delivery.channel)
         provider = REGISTRY[channel]
         readiness = provider.readiness(loaded.config)
-        if not loaded.enabled:
+        if not loaded.enabled and not delivery.forced:
             return SendResult(ok=False, error=f"{channel.value} channel is disabled")
         if not readiness.ready or loaded.config is None:
             return SendResult(ok=False, error=readiness.reason or "not configured")
-        notification = delivery.notification
-        recipient = delivery.recipient
-        explicit = delivery.target or {}  # a rule's raw address, with its own text
-        source = notification or SimpleNamespace(
-            title=explicit.get("title") or delivery.category,
-            body=explicit.get("body"),
-            link=explicit.get("link"),
-            data=explicit.get("data"),
+        result: SendResult = await provider.send(
+            message_of(delivery), target_of(delivery), loaded.config, self.context
         )
-        message = Message(
-            delivery_id=str(delivery.id),
-            category=delivery.category,
-            title=source.title,
-            body=source.body,
-            link=source.link,
-            data=source.data,
-            created_at=delivery.created_at,
-        )
-        target = Target(
-            email=explicit.get("email") or (recipient.email if recipient else None),
-            phone=explicit.get("phone") or (recipient.phone if recipient else None),
-            name=recipient.name if recipient else None,
-            external_id=recipient.external_id if recipient else None,
-        )
-        result: SendResult = await provider.send(message, target, loaded.config, self.context)
         return result
 
     def outcome(self, delivery: Delivery, result: SendResult) -> Outcome:
@@ -129,6 +106,42 @@ class Worker:
         """Exponential, with jitter so retries of a burst do not return together."""
         base = self.settings.delivery_backoff_seconds * 2 ** max(0, attempts - 1)
         return min(timedelta(seconds=base * random.uniform(0.5, 1.5)), MAX_BACKOFF)
+
+
+def message_of(delivery: Delivery) -> Message:
+    """The same shape on every channel, from the notification or, for a delivery with none
+    behind it, from the snapshot it was written with."""
+    n = delivery.notification
+    if n is not None:
+        shown = Snapshot(title=n.title, body=n.body, link=n.link, data=n.data)
+    elif delivery.snapshot:
+        shown = Snapshot.from_json(delivery.snapshot)
+    else:
+        shown = Snapshot(title=delivery.category)
+    return Message(
+        delivery_id=str(delivery.id),
+        category=delivery.category,
+        title=shown.title,
+        body=shown.body,
+        link=shown.link,
+        data=shown.data,
+        created_at=delivery.created_at,
+        notification_id=str(delivery.notification_id) if delivery.notification_id else None,
+        rule_id=str(delivery.rule_id) if delivery.rule_id else None,
+    )
+
+
+def target_of(delivery: Delivery) -> Target:
+    """A raw address where the delivery has one, else its recipient's own."""
+    user = delivery.recipient
+    if user is None:
+        address = delivery.address
+        channel = Channel(delivery.channel)
+        return Target(
+            email=address if channel is Channel.EMAIL else None,
+            phone=address if channel is Channel.SMS else None,
+        )
+    return Target(email=user.email, phone=user.phone, name=user.name, external_id=user.external_id)
 
 
 async def claim(limit: int, *, lease: timedelta) -> list[Delivery]:

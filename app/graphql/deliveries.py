@@ -121,6 +121,9 @@ class DispatcherStatus:
 @strawberry.type
 class DeletedDeliveries:
     deleted: int
+    skipped: int = strawberry.field(
+        description="Matching deliveries left alone because they are queued or being sent."
+    )
 
 
 @strawberry.type
@@ -191,7 +194,10 @@ class DeliveryMutation:
             await service.retry(tenant_id=info.context.tenant_id, delivery_id=id)
         )
 
-    @strawberry.mutation(permission_classes=[Allowed], description="Idempotent.")
+    @strawberry.mutation(
+        permission_classes=[Allowed],
+        description="Idempotent; a queued or sending delivery cannot be deleted.",
+    )
     async def delete_delivery(self, info: Info, id: strawberry.ID) -> bool:
         return await service.delete(tenant_id=info.context.tenant_id, delivery_id=id)
 
@@ -199,13 +205,13 @@ class DeliveryMutation:
     async def delete_deliveries(
         self, info: Info, filter: DeliveryDeleteFilter
     ) -> DeletedDeliveries:
-        deleted = await service.delete_many(
+        result = await service.delete_many(
             tenant_id=info.context.tenant_id,
             delivery_filter=service.DeliveryFilter(
                 status=filter.status, rule_id=filter.rule_id, before=filter.before
             ),
         )
-        return DeletedDeliveries(deleted=deleted)
+        return DeletedDeliveries(deleted=result.deleted, skipped=result.skipped)
 
 
 @strawberry.input
@@ -245,6 +251,7 @@ class TestNotificationMutation:
             message=given.message,
             requested=set(given.requested_channels) if given.requested_channels else None,
             forced=set(given.force_channels or []),
+            box=box_for(info.context.settings.secret_key),
         )
         return TestNotificationPayload(
             job_id=job_id, notification_ids=[strawberry.ID(str(i)) for i in ids]

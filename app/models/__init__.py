@@ -3,7 +3,7 @@
 # Model docstrings become SQL comments: no semicolons in them (SQLite scripts split on those).
 from app.models.catalog import EventCategory
 from app.models.channels import CHANNEL_FIELDS, Channel, ChannelConfig
-from app.models.deliveries import Delivery, DeliveryStatus
+from app.models.deliveries import FINISHED, IN_FLIGHT, Delivery, DeliveryStatus, Snapshot
 from app.models.notifications import InboxCounter, Notification
 from app.models.preferences import TenantPreference, UserPreference
 from app.models.rules import Cadence, ConditionLogic, Digest, DigestItem, Event, Rule
@@ -29,6 +29,8 @@ __models__ = [
 
 __all__ = [
     "CHANNEL_FIELDS",
+    "FINISHED",
+    "IN_FLIGHT",
     "ApiKey",
     "Cadence",
     "Channel",
@@ -44,6 +46,7 @@ __all__ = [
     "Notification",
     "Role",
     "Rule",
+    "Snapshot",
     "Tenant",
     "TenantPreference",
     "User",

@@ -1,3 +1,4 @@
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -21,15 +22,44 @@ class DeliveryStatus(StrEnum):
     SUPPRESSED = "SUPPRESSED"
 
 
+# A delivery in flight is the queue, not the log: only finished ones may be deleted.
+IN_FLIGHT = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING)
+FINISHED = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SUPPRESSED)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What a delivery with no notification behind it sends (a rule's raw address or a
+    channel's own endpoint): the same fields a notification gives every channel."""
+
+    title: str
+    body: str | None = None
+    link: str | None = None
+    data: Any = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, stored: dict[str, Any]) -> "Snapshot":
+        return cls(
+            title=stored["title"],
+            body=stored.get("body"),
+            link=stored.get("link"),
+            data=stored.get("data"),
+        )
+
+
 class Delivery(Model):
     """One notification to one recipient over one channel: the queue and the log at once.
 
     Workers claim QUEUED rows that are due, and SENDING rows whose lease ran out (a worker
     died mid-send), so nothing lives only in memory or in Redis.
 
-    On PostgreSQL the database does not check the tenant and recipient (migration 0003): a
-    publish writes them in the transaction that resolved them, tenants and users are never
-    deleted, and the checks cost over a third of the insert."""
+    A delivery goes to a user (`recipient`, with a `notification`), to a raw address
+    (`address`, with a `snapshot` of the message) or to the channel's own endpoint (neither).
+    The log outlives the notification: the retention job erases a deleted notification only
+    once its deliveries are gone."""
 
     id = fields.UUIDField(primary_key=True)
     tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
@@ -54,7 +84,10 @@ class Delivery(Model):
     lease_token = fields.CharField(max_length=32, null=True)  # which claim holds the lease
     job_id = fields.CharField(max_length=64, null=True)  # sendTestNotification's handle
     rule_id = fields.UUIDField(null=True)
-    target: Any = json_field(null=True)  # an explicit address instead of the user's
+    # A test send: goes out on a channel that is configured but not enabled.
+    forced = fields.BooleanField(default=False, db_default=False)
+    address = fields.CharField(max_length=320, null=True)  # a rule's raw email or phone
+    snapshot: Any = json_field(null=True)  # a Snapshot, where there is no notification
     created_at = fields.DatetimeField()
     sent_at = fields.DatetimeField(null=True)
 

@@ -57,6 +57,9 @@ class Event(Model):
     recipients: Any = json_field(null=True)
     idempotency_key = fields.CharField(max_length=200, null=True)
     notification_ids: Any = json_field(default=list)  # what it produced, for retries
+    direct_deliveries = fields.IntField(
+        default=0, db_default=0
+    )  # and to raw addresses and endpoints
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -145,6 +145,18 @@ async def load(*, tenant_id: UUID, box: SecretBox) -> dict[Channel, Loaded]:
     return loaded
 
 
+async def unready(*, tenant_id: UUID, box: SecretBox, wanted: set[Channel]) -> dict[Channel, str]:
+    """Why each of the `wanted` channels could not send, enabled or not: e.g.
+    SMS_NOT_CONFIGURED. Channels that could are left out; in-app always can."""
+    loaded = await load(tenant_id=tenant_id, box=box)
+    reasons = {}
+    for channel in sorted(wanted - {Channel.IN_APP}):
+        readiness = REGISTRY[channel].readiness(loaded[channel].config)
+        if not readiness.ready:
+            reasons[channel] = readiness.reason or "NOT_CONFIGURED"
+    return reasons
+
+
 async def enabled_channels(*, tenant_id: UUID) -> set[Channel]:
     rows = await ChannelConfig.filter(tenant_id=tenant_id, enabled=True).values_list(
         "channel", flat=True

@@ -9,7 +9,7 @@ from tortoise.queryset import QuerySet
 from app import pubsub
 from app.crypto import SecretBox
 from app.errors import BadUserInput, NotFound
-from app.models import Channel, Delivery, DeliveryStatus, Rule
+from app.models import FINISHED, IN_FLIGHT, Channel, Delivery, DeliveryStatus, Rule
 from app.services import channels
 from app.services.pagination import Page, PageRequest, encode_cursor, older_than
 from app.services.validation import parse_uuid
@@ -108,21 +108,33 @@ async def retry(*, tenant_id: UUID, delivery_id: str) -> Delivery:
 async def delete(*, tenant_id: UUID, delivery_id: str) -> bool:
     """Idempotent: an id that is unknown (or another tenant's) deletes nothing."""
     did = parse_uuid(delivery_id)
-    if did is not None:
-        await Delivery.filter(id=did, tenant_id=tenant_id).delete()
+    if did is None:
+        return True
+    deleted = await Delivery.filter(id=did, tenant_id=tenant_id, status__in=FINISHED).delete()
+    if not deleted and await Delivery.exists(id=did, tenant_id=tenant_id):
+        raise BadUserInput("Queued or sending deliveries cannot be deleted", field="id")
     return True
 
 
-async def delete_many(*, tenant_id: UUID, delivery_filter: DeliveryFilter) -> int:
+@dataclass(frozen=True, slots=True)
+class Deleted:
+    deleted: int
+    skipped: int  # matched, but in flight
+
+
+async def delete_many(*, tenant_id: UUID, delivery_filter: DeliveryFilter) -> Deleted:
     f = delivery_filter
     if f.status is None and f.rule_id is None and f.before is None:
         raise BadUserInput("Say what to delete: status, ruleId or before", field="filter")
-    if f.status in (DeliveryStatus.QUEUED, DeliveryStatus.SENDING):
+    if f.status in IN_FLIGHT:
         raise BadUserInput("Queued or sending deliveries cannot be deleted", field="status")
+    finished = _filtered(tenant_id, f).filter(status__in=FINISHED)
     deleted = 0
-    while ids := await _filtered(tenant_id, f).limit(1000).values_list("id", flat=True):
-        deleted += await Delivery.filter(id__in=ids).delete()
-    return deleted
+    while ids := await finished.limit(1000).values_list("id", flat=True):
+        # The status again: a row retried meanwhile is back in the queue.
+        deleted += await Delivery.filter(id__in=ids, status__in=FINISHED).delete()
+    skipped = await _filtered(tenant_id, f).filter(status__in=IN_FLIGHT).count()
+    return Deleted(deleted=deleted, skipped=skipped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,9 +152,7 @@ class DispatcherStatus:
 
 
 async def dispatcher_status(*, tenant_id: UUID, box: SecretBox) -> DispatcherStatus:
-    queued = Delivery.filter(
-        tenant_id=tenant_id, status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING]
-    )
+    queued = Delivery.filter(tenant_id=tenant_id, status__in=IN_FLIGHT)
     depth = await queued.count()
     oldest = await queued.order_by("created_at").first()
     age = (datetime.now(UTC) - oldest.created_at).total_seconds() if oldest else None

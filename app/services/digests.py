@@ -8,6 +8,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from app.models import Cadence, Digest, DigestItem, Event, Rule
 from app.services import events, publishing
@@ -26,37 +27,43 @@ def window_end(cadence: Cadence, at: datetime) -> datetime:
 
 
 async def add(*, rule: Rule, event: Event) -> None:
+    """Inside the event's transaction."""
     end = window_end(Cadence(rule.cadence), event.created_at)
     digest = await Digest.get_or_none(rule_id=rule.id, window_end=end)
     if digest is None:
         try:
-            digest = await Digest.create(tenant_id=rule.tenant_id, rule_id=rule.id, window_end=end)
+            async with in_transaction():  # a savepoint: losing the race must not abort the event
+                digest = await Digest.create(
+                    tenant_id=rule.tenant_id, rule_id=rule.id, window_end=end
+                )
         except IntegrityError:  # another event of the window created it
             digest = await Digest.get(rule_id=rule.id, window_end=end)
     await DigestItem.create(digest_id=digest.id, event_id=event.id)
 
 
 async def flush_due(*, now: datetime | None = None) -> int:
-    """Sends every digest whose window has ended; returns how many this call sent."""
+    """Sends every digest whose window has ended; returns how many this call sent. The claim
+    and the deliveries it writes share one transaction: a digest goes out whole, once."""
     now = now or datetime.now(UTC)
     sent = 0
     for digest_id in await Digest.filter(window_end__lte=now, flushed_at__isnull=True).values_list(
         "id", flat=True
     ):
-        claimed = await Digest.filter(id=digest_id, flushed_at__isnull=True).update(flushed_at=now)
-        if not claimed:
-            continue  # another worker has it
-        try:
-            await _send(await Digest.get(id=digest_id))
-        except Exception:
-            # Give it back, so the next run sends it.
-            await Digest.filter(id=digest_id).update(flushed_at=None)
-            raise
+        async with in_transaction():
+            claimed = await Digest.filter(id=digest_id, flushed_at__isnull=True).update(
+                flushed_at=now
+            )
+            # Unclaimed: another worker has it.
+            written = await _write(await Digest.get(id=digest_id)) if claimed else None
+        if written is None:
+            continue
+        for each in written:
+            await publishing.announce(each)
         sent += 1
     return sent
 
 
-async def _send(digest: Digest) -> None:
+async def _write(digest: Digest) -> list[publishing.Written]:
     rule = await Rule.get_or_none(id=digest.rule_id)
     items = (
         await DigestItem.filter(digest_id=digest.id)
@@ -64,28 +71,20 @@ async def _send(digest: Digest) -> None:
         .prefetch_related("event")
     )
     if rule is None or not items:
-        return
+        return []
     batched = [item.event for item in items]
     count = len(batched)
     lines = [events.summary(e) for e in batched[:SHOWN]]
     if count > SHOWN:
         lines.append(f"... and {count - SHOWN} more")
-    link = next(
-        (
-            e.payload["link"]
-            for e in batched
-            if isinstance(e.payload, dict) and isinstance(e.payload.get("link"), str)
-        ),
-        None,
-    )
     draft = publishing.NotificationDraft(
         category=batched[0].type,
         title=f"{rule.name}: {count} event{'s' if count != 1 else ''}",
         body="\n".join(lines),
-        link=link[:2048] if link else None,
+        link=next((link for e in batched if (link := events.link_of(e))), None),
         data={"digest": {"count": count, "eventIds": [str(e.id) for e in batched]}},
     )
-    await events.act(rule.tenant_id, rule, draft)
+    return await events.act(rule.tenant_id, rule, draft)
 
 
 async def run_periodically(interval_seconds: float) -> None:

@@ -1,43 +1,33 @@
 """Events from the tenant's product, matched against its rules.
 
-A match produces notifications through the same publishing service as any other, so
-preferences, rate limits, the delivery log and live events all apply; each delivery records
-its rule. A raw address in a rule (an email, a phone number) gets a delivery of its own, and
-a webhook, Slack or Telegram action goes to the channel's configured endpoint."""
+A match is written through the same publishing path as any notification, so preferences,
+rate limits, the delivery log and live events all apply; each delivery records its rule. A
+raw address in a rule (an email, a phone number) and a webhook, Slack or Telegram action
+(the channel's configured endpoint) are direct targets of that same publish."""
 
 import contextlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
-from app import pubsub
-from app.db import bulk_insert
-from app.models import (
-    Cadence,
-    Channel,
-    Delivery,
-    DeliveryStatus,
-    Event,
-    EventCategory,
-    Role,
-    Rule,
-    User,
-)
-from app.services import digests, publishing, rules
+from app.models import Cadence, Channel, Event, EventCategory, Role, Rule, User
+from app.services import catalog, digests, publishing, rules
+from app.services.routing import Direct
 from app.services.validation import check_category, check_length
 
 EVENTS_GROUP = "Events"
-# Channels whose endpoint is the channel's own configuration, not a person.
-ENDPOINT_CHANNELS = {Channel.WEBHOOK, Channel.SLACK, Channel.TELEGRAM}
+
+
+ATTEMPTS = 3
 
 
 @dataclass(frozen=True, slots=True)
 class EventResult:
     notification_ids: list[UUID]
-    deliveries: int
+    deliveries: int  # direct ones: to raw addresses and channel endpoints
     duplicate: bool
 
 
@@ -50,71 +40,118 @@ async def publish_event(
     actor: str | None,
     idempotency_key: str | None,
 ) -> EventResult:
+    """Stores the event and runs every matching rule, all in one transaction: an event that
+    fails (a rule's action that cannot be published, say) leaves nothing behind and can be
+    sent again with the same idempotency key. A replay returns the first result."""
     check_category(type, field="type")
+    check_length("actor", actor or "", 200)
     if idempotency_key is not None:
         check_length("idempotencyKey", idempotency_key, 200, required=True)
-        earlier = await Event.get_or_none(tenant_id=tenant_id, idempotency_key=idempotency_key)
-        if earlier is not None:
-            return EventResult([UUID(i) for i in earlier.notification_ids], 0, duplicate=True)
-    try:
-        event = await Event.create(
-            tenant_id=tenant_id,
-            type=type,
-            payload=payload,
-            recipients=recipients,
-            actor=actor,
-            idempotency_key=idempotency_key,
-        )
-    except IntegrityError:  # a concurrent retry stored it first
-        earlier = await Event.get(tenant_id=tenant_id, idempotency_key=idempotency_key)
-        return EventResult([UUID(i) for i in earlier.notification_ids], 0, duplicate=True)
+        if earlier := await _earlier_result(tenant_id, idempotency_key):
+            return earlier
+    for attempt in range(ATTEMPTS):
+        try:
+            async with in_transaction():
+                event = await Event.create(
+                    tenant_id=tenant_id,
+                    type=type,
+                    payload=payload,
+                    recipients=recipients,
+                    actor=actor,
+                    idempotency_key=idempotency_key,
+                )
+                written = await _run_rules(tenant_id, event)
+                ids = [i for w in written for i in w.notification_ids]
+                direct = sum(w.direct_deliveries for w in written)
+                await Event.filter(id=event.id).update(
+                    notification_ids=[str(i) for i in ids], direct_deliveries=direct
+                )
+            for each in written:
+                await publishing.announce(each)
+            return EventResult(ids, direct, duplicate=False)
+        except IntegrityError:
+            # A concurrent retry stored the event first, or created one of our new recipients.
+            if idempotency_key and (earlier := await _earlier_result(tenant_id, idempotency_key)):
+                return earlier
+            if attempt == ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _earlier_result(tenant_id: UUID, idempotency_key: str) -> EventResult | None:
+    earlier = await Event.get_or_none(tenant_id=tenant_id, idempotency_key=idempotency_key)
+    if earlier is None:
+        return None
+    ids = [UUID(i) for i in earlier.notification_ids]
+    return EventResult(ids, earlier.direct_deliveries, duplicate=True)
+
+
+async def _run_rules(tenant_id: UUID, event: Event) -> list[publishing.Written]:
     matched = [
         rule
         for rule in await Rule.filter(tenant_id=tenant_id, enabled=True)
-        if rules.matches(rule, type, payload)
+        if rules.matches(rule, event.type, event.payload)
     ]
-    ids: list[UUID] = []
-    direct = 0
+    written: list[publishing.Written] = []
     for rule in matched:
         if rule.cadence != Cadence.INSTANT:
             await digests.add(rule=rule, event=event)
-            continue
-        draft = publishing.NotificationDraft(
-            category=event.type, title=rule.name, body=summary(event), data=event.payload
-        )
-        made, sent = await act(tenant_id, rule, draft)
-        ids += made
-        direct += sent
+        else:
+            written += await act(tenant_id, rule, draft_for(rule, event))
     await rules.mark_triggered([rule.id for rule in matched])
-    await Event.filter(id=event.id).update(notification_ids=[str(i) for i in ids])
-    return EventResult(ids, direct, duplicate=False)
+    return written
+
+
+def draft_for(rule: Rule, event: Event) -> publishing.NotificationDraft:
+    """What an instant rule sends for one event."""
+    return publishing.NotificationDraft(
+        category=event.type,
+        title=rule.name,
+        body=summary(event),
+        link=link_of(event),
+        data=event.payload,
+    )
+
+
+def link_of(event: Event) -> str | None:
+    """`payload.link`, where the event carries a usable one."""
+    payload = event.payload
+    link = payload.get("link") if isinstance(payload, dict) else None
+    return link if isinstance(link, str) and 0 < len(link) <= publishing.MAX_LINK else None
 
 
 async def act(
     tenant_id: UUID, rule: Rule, draft: publishing.NotificationDraft
-) -> tuple[list[UUID], int]:
-    """Every action of the rule, with this message. Returns the notifications made for users
-    and how many direct deliveries were queued."""
+) -> list[publishing.Written]:
+    """Writes every action of the rule with this message, inside the caller's transaction;
+    the caller announces what was written once it commits."""
+    draft.validate()
     await _ensure_category(tenant_id, draft.category)
-    made: list[UUID] = []
-    sent = 0
+    category = await catalog.require_publishable(tenant_id=tenant_id, key=draft.category)
+    written = []
     for action in rule.actions:
         channel = Channel(action["channel"])
         users, addresses = await _split(tenant_id, action["recipients"])
-        if users and channel not in ENDPOINT_CHANNELS:
-            result = await publishing.publish_notification(
-                tenant_id=tenant_id,
-                recipients=users,
-                draft=draft,
-                routing=publishing.Routing(requested={Channel.IN_APP, channel}, rule_id=rule.id),
-            )
-            made += result.notification_ids
-        if channel in ENDPOINT_CHANNELS:
-            targets: list[dict[str, Any]] = [{}]
+        direct: tuple[Direct, ...]
+        if channel in rules.ENDPOINT_CHANNELS:
+            users, direct = [], (Direct(channel),)
         else:
-            targets = [t for t in (_address(channel, a) for a in addresses) if t is not None]
-        sent += await _direct(tenant_id, rule, channel, draft, targets)
-    return made, sent
+            direct = tuple(Direct(channel, a) for a in addresses if rules.reaches(channel, a))
+        if not users and not direct:
+            continue
+        routing = publishing.Routing(
+            requested={Channel.IN_APP, channel}, rule_id=rule.id, direct=direct
+        )
+        written.append(
+            await publishing.write(
+                tenant_id=tenant_id,
+                external_ids=publishing.checked_recipients(users, required=False),
+                draft=draft,
+                category=category,
+                routing=routing,
+            )
+        )
+    return written
 
 
 async def _split(tenant_id: UUID, recipients: list[str]) -> tuple[list[str], list[str]]:
@@ -128,63 +165,26 @@ async def _split(tenant_id: UUID, recipients: list[str]) -> tuple[list[str], lis
                 "external_id", flat=True
             )
             users += [str(m) for m in members]
-        elif "@" in recipient or recipient.lstrip("+").isdigit():
+        elif rules.is_address(recipient):
             addresses.append(recipient)
         else:
             users.append(recipient)
     return list(dict.fromkeys(users)), addresses
 
 
-def _address(channel: Channel, address: str) -> dict[str, str] | None:
-    if channel is Channel.EMAIL and "@" in address:
-        return {"email": address}
-    if channel is Channel.SMS and "@" not in address:
-        return {"phone": address}
-    return None  # an address that this channel cannot use
-
-
-async def _direct(
-    tenant_id: UUID,
-    rule: Rule,
-    channel: Channel,
-    draft: publishing.NotificationDraft,
-    targets: list[dict[str, Any]],
-) -> int:
-    """Deliveries with no user behind them: raw addresses and channel endpoints."""
-    if not targets:
-        return 0
-    now = datetime.now(UTC)
-    rows = [
-        {
-            "id": uuid4(),
-            "tenant_id": tenant_id,
-            "channel": channel,
-            "category": draft.category,
-            "status": DeliveryStatus.QUEUED,
-            "attempt_count": 0,
-            "next_attempt_at": now,
-            "rule_id": rule.id,
-            "target": {**target, "title": draft.title, "body": draft.body},
-            "created_at": now,
-        }
-        for target in targets
-    ]
-    await bulk_insert(Delivery, rows)
-    await pubsub.wake_workers()
-    return len(rows)
-
-
 async def _ensure_category(tenant_id: UUID, key: str) -> None:
     """An event type a rule acts on joins the catalogue, so preferences can switch it."""
     if not await EventCategory.exists(tenant_id=tenant_id, key=key):
-        with contextlib.suppress(IntegrityError):  # created meanwhile
-            await EventCategory.create(
-                tenant_id=tenant_id,
-                key=key,
-                group=EVENTS_GROUP,
-                description="Raised by rules",
-                default_channels=[c.value for c in Channel],
-            )
+        # A savepoint: a concurrent event may create it first, and that must not abort ours.
+        with contextlib.suppress(IntegrityError):
+            async with in_transaction():
+                await EventCategory.create(
+                    tenant_id=tenant_id,
+                    key=key,
+                    group=EVENTS_GROUP,
+                    description="Raised by rules",
+                    default_channels=[c.value for c in Channel],
+                )
 
 
 def summary(event: Event) -> str:

@@ -11,12 +11,21 @@ from tortoise.transactions import in_transaction
 from app import pubsub
 from app.db import as_uuid, batches, bulk_insert, connection, is_in, new_ids, placeholders
 from app.errors import BadUserInput
-from app.models import Channel, Delivery, DeliveryStatus, EventCategory, Notification, User
+from app.models import (
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    EventCategory,
+    Notification,
+    Snapshot,
+    User,
+)
 from app.services import catalog, counters
 from app.services import routing as routing_service
 from app.services.validation import check_category, check_external_id, check_length
 
 MAX_RECIPIENTS = 10_000
+MAX_LINK = 2048
 LOOKUP_BATCH = 1000
 ATTEMPTS = 3
 
@@ -33,7 +42,7 @@ class NotificationDraft:
         check_category(self.category)
         check_length("title", self.title, 500, required=True)
         check_length("body", self.body or "", 20_000)
-        check_length("link", self.link or "", 2048)
+        check_length("link", self.link or "", MAX_LINK)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +55,10 @@ class PublishResult:
         return len(self.notification_ids)
 
 
-def _unique_recipients(recipients: list[str]) -> list[str]:
+def checked_recipients(recipients: list[str], *, required: bool = True) -> list[str]:
+    """External ids, each once, in order; BadUserInput for a bad or missing one."""
     unique = list(dict.fromkeys(r.strip() for r in recipients))
-    if not unique:
+    if required and not unique:
         raise BadUserInput("recipients must name at least one user", field="recipients")
     if len(unique) > MAX_RECIPIENTS:
         raise BadUserInput(f"At most {MAX_RECIPIENTS} recipients per call", field="recipients")
@@ -65,6 +75,8 @@ class Routing:
     forced: set[Channel] = field(default_factory=set)  # these even where preferences say no
     job_id: str | None = None  # marks the deliveries, so they can be found again
     rule_id: UUID | None = None  # the rule that asked for this publish
+    # Deliveries with no user behind them: a rule's raw addresses, a channel's endpoint.
+    direct: tuple[routing_service.Direct, ...] = ()
 
 
 async def publish_notification(
@@ -77,7 +89,7 @@ async def publish_notification(
 ) -> PublishResult:
     """One transaction writes every recipient's notification, counter and deliveries. A retry
     with the same idempotency key returns the first result instead of writing again."""
-    external_ids = _unique_recipients(recipients)
+    external_ids = checked_recipients(recipients)
     draft.validate()
     known = await catalog.require_publishable(tenant_id=tenant_id, key=draft.category)
     if idempotency_key is not None:
@@ -86,13 +98,17 @@ async def publish_notification(
             return earlier
     for attempt in range(ATTEMPTS):
         try:
-            written = await _write(
-                tenant_id, external_ids, draft, known, idempotency_key, routing or Routing()
-            )
-            await _announce(tenant_id, written)
-            return PublishResult(
-                notification_ids=[row["id"] for row in written.notifications], duplicate=False
-            )
+            async with in_transaction():
+                written = await write(
+                    tenant_id=tenant_id,
+                    external_ids=external_ids,
+                    draft=draft,
+                    category=known,
+                    routing=routing or Routing(),
+                    idempotency_key=idempotency_key,
+                )
+            await announce(written)
+            return PublishResult(notification_ids=written.notification_ids, duplicate=False)
         except IntegrityError:
             # A concurrent publish won a race: either it used the same idempotency key (answer
             # with its result) or it created one of our new recipients (write again).
@@ -107,121 +123,146 @@ async def publish_notification(
 
 @dataclass(frozen=True, slots=True)
 class Written:
+    tenant_id: UUID
     notifications: list[dict[str, Any]]
     unread: dict[UUID, int]  # each recipient's unread count after the write (inbox only)
     deliveries: list[dict[str, Any]]
 
+    @property
+    def notification_ids(self) -> list[UUID]:
+        return [row["id"] for row in self.notifications]
 
-async def _write(
+    @property
+    def direct_deliveries(self) -> int:
+        return sum(1 for d in self.deliveries if d["notification_id"] is None)
+
+
+async def write(
+    *,
     tenant_id: UUID,
     external_ids: list[str],
     draft: NotificationDraft,
     category: EventCategory | None,
-    idempotency_key: str | None,
     routing: Routing,
+    idempotency_key: str | None = None,
 ) -> Written:
+    """The rows of one publish, inside the caller's transaction; `announce` them after it
+    commits. `external_ids` are checked (checked_recipients) and `category` is the
+    catalogue's entry for draft.category (None for a free category)."""
     now = datetime.now(UTC)
-    async with in_transaction():
-        user_ids = await _resolve_recipients(tenant_id, external_ids)
-        routes = await routing_service.plan(
-            tenant_id=tenant_id,
-            user_ids=user_ids,
-            category=category,
-            now=now,
-            requested=routing.requested,
-            forced=routing.forced,
-        )
-        rows: list[dict[str, Any]] = [
-            {
-                "id": nid,
-                "tenant_id": tenant_id,
-                "recipient_id": user_id,
-                "category": draft.category,
-                "title": draft.title,
-                "body": draft.body,
-                "link": draft.link,
-                "data": draft.data,
-                "idempotency_key": idempotency_key,
-                # In-app switched off: kept for the delivery log, never shown in the inbox.
-                "deleted_at": None if Channel.IN_APP in routes[user_id].channels else now,
-                "created_at": now,
-            }
-            for user_id, nid in zip(user_ids, new_ids(len(user_ids)), strict=True)
-        ]
-        await bulk_insert(Notification, rows)
-        shown = [row["recipient_id"] for row in rows if row["deleted_at"] is None]
-        unread = await counters.count_new(shown, draft.category)
-        deliveries = _deliveries(rows, routes, routing, now)
-        await bulk_insert(Delivery, deliveries)
-    return Written(notifications=rows, unread=unread, deliveries=deliveries)
+    user_ids = await _resolve_recipients(tenant_id, external_ids)
+    plan = await routing_service.plan(
+        tenant_id=tenant_id,
+        user_ids=user_ids,
+        direct=routing.direct,
+        category=category,
+        now=now,
+        requested=routing.requested,
+        forced=routing.forced,
+    )
+    rows: list[dict[str, Any]] = [
+        {
+            "id": nid,
+            "tenant_id": tenant_id,
+            "recipient_id": user_id,
+            "category": draft.category,
+            "title": draft.title,
+            "body": draft.body,
+            "link": draft.link,
+            "data": draft.data,
+            "idempotency_key": idempotency_key,
+            # In-app switched off: kept for the delivery log, never shown in the inbox.
+            "deleted_at": None if Channel.IN_APP in plan.routes[user_id].channels else now,
+            "created_at": now,
+        }
+        for user_id, nid in zip(user_ids, new_ids(len(user_ids)), strict=True)
+    ]
+    await bulk_insert(Notification, rows)
+    shown = [row["recipient_id"] for row in rows if row["deleted_at"] is None]
+    unread = await counters.count_new(shown, draft.category)
+    deliveries = _deliveries(tenant_id, rows, plan, draft, routing, now)
+    await bulk_insert(Delivery, deliveries)
+    return Written(tenant_id, notifications=rows, unread=unread, deliveries=deliveries)
 
 
-async def _announce(tenant_id: UUID, written: Written) -> None:
+async def announce(written: Written) -> None:
     """Live events once the write committed: the inbox first, which browsers wait on."""
     shown = [row for row in written.notifications if row["deleted_at"] is None]
     if shown:
         to = [
             (row["recipient_id"], row["id"], written.unread[row["recipient_id"]]) for row in shown
         ]
-        await pubsub.publish_created(tenant_id, pubsub.NotificationPayload.of_row(shown[0]), to)
-    await pubsub.publish_deliveries(tenant_id, written.deliveries)
+        payload = pubsub.NotificationPayload.of_row(shown[0])
+        await pubsub.publish_created(written.tenant_id, payload, to)
+    await pubsub.publish_deliveries(written.tenant_id, written.deliveries)
     if any(d["status"] is DeliveryStatus.QUEUED for d in written.deliveries):
         await pubsub.wake_workers()
 
 
 def _deliveries(
+    tenant_id: UUID,
     notifications: list[dict[str, Any]],
-    routes: dict[UUID, routing_service.Route],
+    plan: routing_service.Plan,
+    draft: NotificationDraft,
     routing: Routing,
     now: datetime,
 ) -> list[dict[str, Any]]:
-    """One row per recipient and channel. In-app is delivered by the write itself."""
-    outcomes: dict[int, list[tuple[Channel, DeliveryStatus, str | None]]] = {}
+    """One row per recipient and channel (in-app is delivered by the write itself), and one
+    per direct target."""
+    common = {
+        "tenant_id": tenant_id,
+        "category": draft.category,
+        "job_id": routing.job_id,
+        "rule_id": routing.rule_id,
+        "created_at": now,
+    }
+    outcomes: dict[int, list[routing_service.Outcome]] = {}
     rows = []
     for n in notifications:
-        route = routes[n["recipient_id"]]
+        route = plan.routes[n["recipient_id"]]
         if (planned := outcomes.get(id(route))) is None:  # recipients share their Route
-            planned = outcomes[id(route)] = _outcomes(route)
-        for channel, status, error in planned:
+            planned = outcomes[id(route)] = route.outcomes()
+        for outcome in planned:
             rows.append(
-                {
-                    "tenant_id": n["tenant_id"],
-                    "notification_id": n["id"],
-                    "recipient_id": n["recipient_id"],
-                    "channel": channel,
-                    "category": n["category"],
-                    "status": status,
-                    "attempt_count": 1 if status is DeliveryStatus.SENT else 0,
-                    "last_error": error,
-                    "next_attempt_at": now if status is DeliveryStatus.QUEUED else None,
-                    "job_id": routing.job_id,
-                    "rule_id": routing.rule_id,
-                    "created_at": now,
-                    "sent_at": now if status is DeliveryStatus.SENT else None,
-                }
+                _delivery(
+                    common, outcome, now, notification_id=n["id"], recipient_id=n["recipient_id"]
+                )
             )
+    snapshot = Snapshot(title=draft.title, body=draft.body, link=draft.link, data=draft.data)
+    for direct, outcome in plan.direct:
+        rows.append(
+            _delivery(common, outcome, now, address=direct.address, snapshot=snapshot.to_json())
+        )
     for row, delivery_id in zip(rows, new_ids(len(rows)), strict=True):
         row["id"] = delivery_id  # made here: a bulk insert returns no keys
     return rows
 
 
-def _outcomes(route: routing_service.Route) -> list[tuple[Channel, DeliveryStatus, str | None]]:
-    """(channel, status, reason) for each channel a recipient with this route is written."""
-    outcomes: list[tuple[Channel, DeliveryStatus, str | None]] = []
-    for channel in sorted({Channel.IN_APP} | route.channels):
-        if channel is Channel.IN_APP and channel in route.channels:
-            outcomes.append((channel, DeliveryStatus.SENT, None))
-        elif channel is Channel.IN_APP:
-            outcomes.append(
-                (channel, DeliveryStatus.SUPPRESSED, "in-app switched off by preferences")
-            )
-        elif channel in route.rate_limited:
-            outcomes.append(
-                (channel, DeliveryStatus.SUPPRESSED, "rate limited: one email per window")
-            )
-        else:
-            outcomes.append((channel, DeliveryStatus.QUEUED, None))
-    return outcomes
+def _delivery(
+    common: dict[str, Any],
+    outcome: routing_service.Outcome,
+    now: datetime,
+    *,
+    notification_id: UUID | None = None,
+    recipient_id: UUID | None = None,
+    address: str | None = None,
+    snapshot: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    sent = outcome.status is DeliveryStatus.SENT
+    return {
+        **common,
+        "notification_id": notification_id,
+        "recipient_id": recipient_id,
+        "address": address,
+        "snapshot": snapshot,
+        "channel": outcome.channel,
+        "status": outcome.status,
+        "forced": outcome.forced,
+        "attempt_count": 1 if sent else 0,
+        "last_error": outcome.reason,
+        "next_attempt_at": now if outcome.status is DeliveryStatus.QUEUED else None,
+        "sent_at": now if sent else None,
+    }
 
 
 class _KnownUsers:

@@ -10,7 +10,7 @@ from uuid import UUID
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from app.models import Delivery, DeliveryStatus, Event, Notification, Tenant
+from app.models import FINISHED, Delivery, Event, Notification, Tenant
 
 logger = logging.getLogger("belfry.retention")
 
@@ -38,10 +38,13 @@ async def _per_tenant(setting: str, erase: Callable[[UUID, datetime], Awaitable[
 
 
 async def purge_deleted_notifications() -> int:
-    """Soft-deleted notifications older than each tenant's purge age."""
+    """Soft-deleted notifications older than each tenant's purge age, once the delivery log
+    holds none of their deliveries: the log lives by its own retention."""
 
     async def erase(tenant_id: UUID, cutoff: datetime) -> int:
-        due = Notification.filter(tenant_id=tenant_id, deleted_at__lt=cutoff)
+        due = Notification.filter(
+            tenant_id=tenant_id, deleted_at__lt=cutoff, deliveries__id__isnull=True
+        )
         return await _erase(Notification, due)
 
     return await _per_tenant("purge_deleted_after_days", erase)
@@ -54,7 +57,7 @@ async def purge_old_deliveries() -> int:
         due = Delivery.filter(
             tenant_id=tenant_id,
             created_at__lt=cutoff,
-            status__in=[DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SUPPRESSED],
+            status__in=FINISHED,
         )
         return await _erase(Delivery, due)
 
@@ -71,9 +74,11 @@ async def purge_old_events() -> int:
 
 
 async def run_once() -> dict[str, int]:
+    # Deliveries first: a notification waits for its deliveries to go.
+    deliveries = await purge_old_deliveries()
     return {
         "notifications": await purge_deleted_notifications(),
-        "deliveries": await purge_old_deliveries(),
+        "deliveries": deliveries,
         "events": await purge_old_events(),
     }
 

@@ -2,6 +2,7 @@
 
 A rule that could not be evaluated is refused when it is saved, naming the field."""
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +14,32 @@ from app.services import conditions
 from app.services.validation import CATEGORY_PATTERN, check_length, parse_uuid
 
 ROLE_PREFIX = "role:"
+# Channels whose endpoint is the channel's own configuration, not a person.
+ENDPOINT_CHANNELS = frozenset({Channel.WEBHOOK, Channel.SLACK, Channel.TELEGRAM})
+MAX_EXTERNAL_ID = 200  # as publishing takes them
+MAX_EMAIL = 320
+# E.164: a bare run of digits is an external user id (many products number their users).
+PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+
+def is_email(recipient: str) -> bool:
+    return "@" in recipient
+
+
+def is_phone(recipient: str) -> bool:
+    return PHONE.match(recipient) is not None
+
+
+def is_address(recipient: str) -> bool:
+    """A raw email address or phone number, rather than an external user id or a role."""
+    return is_email(recipient) or is_phone(recipient)
+
+
+def reaches(channel: Channel, address: str) -> bool:
+    """Whether a message on `channel` can go to this raw address."""
+    return (channel is Channel.EMAIL and is_email(address)) or (
+        channel is Channel.SMS and is_phone(address)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,23 +91,40 @@ def _checked_actions(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         raise BadUserInput("actions must name at least one channel", field="actions")
     checked = []
     for index, action in enumerate(actions):
+        channel = Channel(action["channel"])
         recipients = action.get("recipients") or []
+        field = f"actions[{index}].recipients"
         if not recipients:
-            raise BadUserInput(
-                f"actions[{index}].recipients must not be empty",
-                field=f"actions[{index}].recipients",
-            )
+            raise BadUserInput(f"{field} must not be empty", field=field)
         for recipient in recipients:
-            role = recipient.removeprefix(ROLE_PREFIX)
-            if recipient.startswith(ROLE_PREFIX) and role not in Role.__members__:
-                raise BadUserInput(
-                    f"actions[{index}]: {recipient!r} is not one of "
-                    + ", ".join(ROLE_PREFIX + r for r in Role.__members__),
-                    field=f"actions[{index}].recipients",
-                )
-            check_length(f"actions[{index}].recipients", recipient, 320, required=True)
-        checked.append({"channel": Channel(action["channel"]).value, "recipients": recipients})
+            _check_recipient(f"actions[{index}]", channel, recipient)
+        checked.append({"channel": channel.value, "recipients": recipients})
     return checked
+
+
+def _check_recipient(where: str, channel: Channel, recipient: str) -> None:
+    """Refuses what the action could never reach, naming the action and the recipient."""
+    field = f"{where}.recipients"
+    role = recipient.removeprefix(ROLE_PREFIX)
+    if recipient.startswith(ROLE_PREFIX) and role not in Role.__members__:
+        raise BadUserInput(
+            f"{where}: {recipient!r} is not one of "
+            + ", ".join(ROLE_PREFIX + r for r in Role.__members__),
+            field=field,
+        )
+    check_length(
+        field, recipient, MAX_EMAIL if is_email(recipient) else MAX_EXTERNAL_ID, required=True
+    )
+    if (
+        is_address(recipient)
+        and channel not in ENDPOINT_CHANNELS
+        and not reaches(channel, recipient)
+    ):
+        raise BadUserInput(
+            f"{where}: a {channel.value} action cannot reach {recipient!r}; "
+            "name a user or a role, or use a channel that delivers to that address",
+            field=field,
+        )
 
 
 async def create(*, tenant_id: UUID, fields: RuleFields) -> Rule:

@@ -4,9 +4,10 @@ import secrets
 from uuid import UUID
 
 from app.auth import Principal, UserPrincipal
+from app.crypto import SecretBox
 from app.errors import BadUserInput
 from app.models import Channel
-from app.services import publishing, users
+from app.services import channels, publishing, users
 
 
 async def send_test_notification(
@@ -17,7 +18,17 @@ async def send_test_notification(
     message: str | None,
     requested: set[Channel] | None,
     forced: set[Channel],
+    box: SecretBox,
 ) -> tuple[str, list[UUID]]:
+    """Forcing is how a channel is tried before it is enabled: a forced channel sends while
+    disabled, as long as it is configured."""
+    if unready := await channels.unready(tenant_id=principal.tenant_id, box=box, wanted=forced):
+        raise BadUserInput(
+            "Cannot force "
+            + ", ".join(f"{c.value} ({reason})" for c, reason in unready.items())
+            + ": configure it with updateChannel first",
+            field="forceChannels",
+        )
     if isinstance(principal, UserPrincipal):
         recipients = [principal.external_id]
     else:

@@ -16,19 +16,22 @@ from tests.helpers import Api, TenantAccess, make_tenant, make_user, publish
 DELETE = "mutation($id: ID!) { deleteNotification(id: $id) }"
 SETTINGS = """
 mutation($days: Int!) {
-  updateSettings(input: {purgeDeletedAfterDays: $days}) { purgeDeletedAfterDays }
+  updateSettings(input: {purgeDeletedAfterDays: $days, retentionDays: $days}) {
+    purgeDeletedAfterDays
+  }
 }
 """
 
 
 async def notification(api: Api, tenant: TenantAccess, deleted_days_ago: int | None) -> str:
-    """One notification, soft-deleted that many days ago (None: not deleted)."""
+    """One notification, published and soft-deleted that many days ago (None: not deleted)."""
     user = await make_user(api, tenant)
     [nid] = (await publish(api, tenant, [user.external_id]))["notificationIds"]
     if deleted_days_ago is not None:
         await api.data(DELETE, {"id": nid}, token=user.token)
         when = datetime.now(UTC) - timedelta(days=deleted_days_ago)
-        await Notification.filter(id=nid).update(deleted_at=when)
+        await Notification.filter(id=nid).update(deleted_at=when, created_at=when)
+        await Delivery.filter(notification_id=nid).update(created_at=when)
     return str(nid)
 
 
@@ -52,10 +55,35 @@ async def given_two_tenants(api: Api) -> dict[str, str]:
 async def test_purges_only_deleted_notifications_past_each_tenants_age(api: Api) -> None:
     ids = await given_two_tenants(api)
 
-    purged = await retention.purge_deleted_notifications()
+    purged = await retention.run_once()
 
-    assert purged == 2
+    assert purged["notifications"] == 2
     assert await remaining(ids) == {"patient live", "patient deleted 30d", "hasty deleted 5d"}
+
+
+async def test_a_deleted_notification_stays_while_the_log_holds_its_deliveries(
+    api: Api,
+) -> None:
+    # given a tenant that erases deleted notifications after 10 days, keeping its log for 90
+    tenant = await make_tenant()
+    await api.data(
+        "mutation { updateSettings(input: {purgeDeletedAfterDays: 10}) { retentionDays } }",
+        token=tenant.api_key,
+    )
+    nid = await notification(api, tenant, 30)
+
+    # when the retention job runs
+    purged = await retention.run_once()
+
+    # then the log still shows the delivery, with its notification's title
+    log = await api.data(
+        "{ deliveries { edges { node { channel notification { id title } } } } }",
+        token=tenant.api_key,
+    )
+    assert purged["notifications"] == 0
+    assert [e["node"] for e in log["deliveries"]["edges"]] == [
+        {"channel": "IN_APP", "notification": {"id": nid, "title": "Your balance is getting low"}}
+    ]
 
 
 async def test_purges_in_batches(api: Api, monkeypatch) -> None:
@@ -63,7 +91,7 @@ async def test_purges_in_batches(api: Api, monkeypatch) -> None:
     ids = {str(i): await notification(api, tenant, 200) for i in range(5)}
     monkeypatch.setattr(retention, "BATCH", 2)
 
-    assert await retention.purge_deleted_notifications() == 5
+    assert (await retention.run_once())["notifications"] == 5
     assert await remaining(ids) == set()
 
 

@@ -24,6 +24,8 @@ class Message:
     link: str | None
     data: Any
     created_at: datetime
+    notification_id: str | None = None  # None where it goes to a raw address or an endpoint
+    rule_id: str | None = None  # the rule that sent it, if any
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,6 +84,8 @@ def payload(message: Message, target: Target) -> dict[str, Any]:
             "body": message.body,
             "link": message.link,
             "data": message.data,
+            "notificationId": message.notification_id,
+            "ruleId": message.rule_id,
             "recipient": {
                 "externalId": target.external_id,
                 "email": target.email,
