@@ -5,12 +5,13 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from app.delivery.worker import Worker
+from app.delivery.worker import Worker, claim
 from app.models import ChannelConfig, Delivery, DeliveryStatus
 from app.settings import Settings
 from tests.delivery.helpers import Receiver
@@ -440,3 +441,118 @@ async def test_an_email_test_from_an_api_key_goes_to_the_sender(api: Api, smtp) 
 
     assert sent["testChannel"] is True
     assert mailbox.received()["To"] == "alerts@example.com"
+
+
+SEND_TEST = """
+mutation($input: TestNotificationInput) { sendTestNotification(input: $input) { jobId } }
+"""
+
+
+async def test_forcing_sends_through_a_configured_channel_that_is_not_enabled(
+    api: Api, worker: Worker, receiver: Receiver
+) -> None:
+    # given an SMS channel configured but switched off, and an owner with a phone
+    tenant = await make_tenant(free_categories=False)
+    config = {"accountSid": "AC1", "authToken": "tok", "from": "+15550199"}
+    await api.data(
+        UPDATE_CHANNEL,
+        {
+            "channel": "SMS",
+            "input": {"enabled": False, "config": {**config, "apiBaseUrl": receiver.url}},
+        },
+        token=tenant.api_key,
+    )
+    owner = await make_user(api, tenant, "o", role="OWNER", phone="+15550100")
+
+    # when the owner forces a test through SMS
+    sent = await api.data(SEND_TEST, {"input": {"forceChannels": ["SMS"]}}, token=owner.token)
+    await drain(worker)
+
+    # then the text goes out and the log says so
+    rows = await log(api, tenant, jobId=sent["sendTestNotification"]["jobId"], channel="SMS")
+    assert [r["status"] for r in rows] == ["SENT"]
+    assert receiver.only.form()["To"] == "+15550100"
+
+
+async def test_forcing_an_unconfigured_channel_says_why(api: Api) -> None:
+    tenant = await make_tenant()
+    owner = await make_user(api, tenant, "o", role="OWNER")
+
+    error = await api.error(
+        SEND_TEST, {"input": {"forceChannels": ["TELEGRAM"]}}, token=owner.token
+    )
+
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "TELEGRAM_NOT_CONFIGURED" in error["message"]
+
+
+async def test_a_channel_not_requested_is_not_logged(
+    api: Api, worker: Worker, receiver: Receiver
+) -> None:
+    # given a tenant with a webhook
+    tenant = await webhook_tenant(api, receiver)
+    owner = await make_user(api, tenant, "o", role="OWNER")
+
+    # when a test asks for the webhook alone
+    sent = await api.data(
+        SEND_TEST,
+        {"input": {"category": CATEGORY, "requestedChannels": ["WEBHOOK"]}},
+        token=owner.token,
+    )
+
+    # then the log holds the webhook only: in-app was not asked for, not switched off
+    rows = await log(api, tenant, jobId=sent["sendTestNotification"]["jobId"])
+    assert [(r["channel"], r["status"]) for r in rows] == [("WEBHOOK", "QUEUED")]
+
+
+DELETE_MANY = """
+mutation($filter: DeliveryDeleteFilter!) { deleteDeliveries(filter: $filter) { deleted skipped } }
+"""
+
+
+async def test_a_bulk_delete_leaves_deliveries_in_flight(
+    api: Api, settings: Settings, receiver: Receiver
+) -> None:
+    # given a rule's webhook delivery that a worker is sending, and an in-app one already done
+    tenant = await webhook_tenant(api, receiver)
+    rule = await api.data(
+        "mutation($input: RuleInput!) { createRule(input: $input) { id } }",
+        {
+            "input": {
+                "name": "Calls",
+                "events": [CATEGORY],
+                "actions": [{"channel": "WEBHOOK", "recipients": ["#ops"]}],
+            }
+        },
+        token=tenant.api_key,
+    )
+    await api.data(
+        'mutation { publishEvent(input: {type: "call.daily_summary"}) { count } }',
+        token=tenant.api_key,
+    )
+    [sending] = await claim(10, lease=timedelta(minutes=1))
+
+    # when the rule's deliveries, and everything before tomorrow, are deleted
+    by_rule = await api.data(
+        DELETE_MANY, {"filter": {"ruleId": rule["createRule"]["id"]}}, token=tenant.api_key
+    )
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    by_date = await api.data(DELETE_MANY, {"filter": {"before": tomorrow}}, token=tenant.api_key)
+
+    # then the row being sent is still there, and both calls said they left it
+    assert by_rule["deleteDeliveries"] == {"deleted": 0, "skipped": 1}
+    assert by_date["deleteDeliveries"] == {"deleted": 0, "skipped": 1}
+    assert await Delivery.exists(id=sending.id, status=DeliveryStatus.SENDING)
+
+
+async def test_one_delivery_in_flight_cannot_be_deleted(api: Api, receiver: Receiver) -> None:
+    tenant = await webhook_tenant(api, receiver)
+    await publish(api, tenant, ["alice"], category=CATEGORY)
+    [queued] = await log(api, tenant, status="QUEUED")
+
+    error = await api.error(
+        "mutation($id: ID!) { deleteDelivery(id: $id) }", {"id": queued["id"]}, token=tenant.api_key
+    )
+
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert await log(api, tenant, status="QUEUED") == [queued]

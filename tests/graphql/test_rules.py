@@ -100,3 +100,51 @@ async def test_rules_are_the_tenants_own(api: Api) -> None:
 
     assert listed["rules"] == [] and toggle["extensions"]["code"] == "NOT_FOUND"
     assert (await api.data(ONE, {"id": rule_id}, token=ours.api_key))["rule"]["enabled"] is True
+
+
+@pytest.mark.parametrize(
+    ("channel", "recipient"),
+    [
+        ("IN_APP", "oncall@example.com"),
+        ("SMS", "oncall@example.com"),
+        ("IN_APP", "+15550100"),
+        ("EMAIL", "+15550100"),
+    ],
+)
+async def test_an_action_that_cannot_reach_its_recipient_is_refused(
+    api: Api, channel: str, recipient: str
+) -> None:
+    tenant = await make_tenant()
+    actions = [
+        {"channel": "EMAIL", "recipients": ["role:ADMIN"]},
+        {"channel": channel, "recipients": ["alice", recipient]},
+    ]
+
+    error = await api.error(
+        CREATE, {"input": {**FAILED_LOGINS, "actions": actions}}, token=tenant.api_key
+    )
+
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "actions[1].recipients"}
+    assert f"a {channel} action cannot reach {recipient!r}" in error["message"]
+
+
+async def test_a_recipient_longer_than_publishing_takes_is_refused(api: Api) -> None:
+    tenant = await make_tenant()
+    actions = [{"channel": "IN_APP", "recipients": ["u" * 201]}]
+
+    error = await api.error(
+        CREATE, {"input": {**FAILED_LOGINS, "actions": actions}}, token=tenant.api_key
+    )
+
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "actions[0].recipients"}
+
+
+async def test_numbers_without_a_plus_are_user_ids(api: Api) -> None:
+    tenant = await make_tenant()
+    actions = [{"channel": "IN_APP", "recipients": ["1042"]}]
+
+    created = await api.data(
+        CREATE, {"input": {**FAILED_LOGINS, "actions": actions}}, token=tenant.api_key
+    )
+
+    assert created["createRule"]["actions"] == actions

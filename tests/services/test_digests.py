@@ -8,7 +8,10 @@ import pytest
 
 from app.models import Cadence, Digest, Event
 from app.services import digests
+from app.settings import Settings
+from tests.delivery.helpers import Receiver
 from tests.helpers import Api, TenantAccess, make_tenant, make_user
+from tests.services.test_events import drain
 
 CREATE_RULE = "mutation($input: RuleInput!) { createRule(input: $input) { id } }"
 PUBLISH_EVENT = "mutation($input: PublishEventInput!) { publishEvent(input: $input) { count } }"
@@ -89,3 +92,34 @@ async def test_several_workers_send_a_digest_exactly_once(api: Api) -> None:
 
     assert sorted(results) == [0, 0, 0, 1]
     assert len((await api.data(INBOX, token=admin.token))["notifications"]["edges"]) == 1
+
+
+async def test_a_digest_to_an_endpoint_carries_the_link_and_data(
+    api: Api, settings: Settings, receiver: Receiver
+) -> None:
+    # given an hourly rule posting to the tenant's webhook, and two events with a link
+    tenant = await make_tenant()
+    await api.data(
+        "mutation($input: ChannelConfigInput!) { updateChannel(channel: WEBHOOK, input: $input) "
+        "{ ready } }",
+        {"input": {"enabled": True, "config": {"url": f"{receiver.url}/hook"}}},
+        token=tenant.api_key,
+    )
+    rule = {
+        "name": "Failed logins",
+        "events": ["auth.login_failed"],
+        "cadence": "HOURLY",
+        "actions": [{"channel": "WEBHOOK", "recipients": ["#security"]}],
+    }
+    await api.data(CREATE_RULE, {"input": rule}, token=tenant.api_key)
+    await send_events(api, tenant, 2)
+
+    # when the window ends and the worker sends
+    await digests.flush_due(now=await window_over(tenant))
+    await drain(settings.model_copy(update={"allow_private_targets": True}))
+
+    # then the webhook gets the digest's link and data, as an inbox would
+    body = receiver.only.json()["data"]
+    assert body["title"] == "Failed logins: 2 events"
+    assert body["link"] == "/security"
+    assert body["data"]["digest"]["count"] == 2

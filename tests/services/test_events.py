@@ -7,10 +7,12 @@ import httpx
 import pytest
 
 from app.delivery.worker import Worker
-from app.models import Event
+from app.models import Event, Rule
 from app.services import retention
 from app.settings import Settings
-from tests.delivery.helpers import Mailbox
+from tests.conftest import LiveServer
+from tests.delivery.helpers import Mailbox, Receiver
+from tests.graphql.test_subscriptions import subscribed
 from tests.helpers import Api, TenantAccess, make_tenant, make_user
 
 PUBLISH_EVENT = """
@@ -208,3 +210,182 @@ async def test_events_past_the_retention_are_purged(api: Api) -> None:
     purged = await retention.purge_old_events()
 
     assert purged == 1 and await Event.filter(tenant_id=tenant.tenant_id).count() == 1
+
+
+# --- Every path delivers the same notification -------------------------------------------
+
+LOGIN_WITH_LINK = {"ipAddress": "203.0.113.9", "link": "https://app.example/sec/1"}
+
+
+async def endpoint_rule(api: Api, receiver: Receiver, channel: str, **rule: Any) -> TenantAccess:
+    """A tenant whose failed-login rule goes to `channel`'s endpoint on the receiver."""
+    tenant = await make_tenant(free_categories=False)
+    configs = {
+        "WEBHOOK": {"url": f"{receiver.url}/hook"},
+        "SLACK": {"webhookUrl": f"{receiver.url}/slack"},
+        "TELEGRAM": {"botToken": "1:abc", "chatId": 5, "apiBaseUrl": receiver.url},
+    }
+    await api.data(
+        UPDATE_CHANNEL.replace("CHANNEL", channel),
+        {"input": {"enabled": True, "config": configs[channel]}},
+        token=tenant.api_key,
+    )
+    actions = [{"channel": channel, "recipients": ["#security"]}]
+    await api.data(
+        CREATE_RULE, {"input": failed_login_rule(actions=actions, **rule)}, token=tenant.api_key
+    )
+    return tenant
+
+
+async def test_a_rules_webhook_carries_the_events_link_and_data(
+    api: Api, settings: Settings, receiver: Receiver
+) -> None:
+    # given a rule that posts failed logins to the tenant's webhook
+    tenant = await endpoint_rule(api, receiver, "WEBHOOK")
+
+    # when an event with a link comes and the worker sends
+    await event(api, tenant, "203.0.113.9", payload=LOGIN_WITH_LINK)
+    await drain(settings)
+
+    # then the webhook gets the same shape a published notification gives it
+    body = receiver.only.json()
+    assert body["type"] == "auth.login_failed"
+    assert body["data"]["title"] == "Failed login"
+    assert body["data"]["link"] == "https://app.example/sec/1"
+    assert body["data"]["data"] == LOGIN_WITH_LINK
+    assert body["data"]["ruleId"] is not None and body["data"]["notificationId"] is None
+
+
+@pytest.mark.parametrize("channel", ["SLACK", "TELEGRAM"])
+async def test_a_rules_chat_message_carries_the_link(
+    api: Api, settings: Settings, receiver: Receiver, channel: str
+) -> None:
+    tenant = await endpoint_rule(api, receiver, channel)
+
+    await event(api, tenant, "203.0.113.9", payload=LOGIN_WITH_LINK)
+    await drain(settings)
+
+    # the summary quotes the payload too: the link must come as a line of its own
+    assert receiver.only.json()["text"].splitlines()[-1] == "https://app.example/sec/1"
+
+
+async def test_a_rules_email_to_a_raw_address_carries_the_link(
+    api: Api, settings: Settings, smtp: tuple[Mailbox, int]
+) -> None:
+    mailbox, port = smtp
+    tenant = await email_tenant(api, port)
+    await api.data(CREATE_RULE, {"input": failed_login_rule()}, token=tenant.api_key)
+
+    await event(api, tenant, "203.0.113.9", payload=LOGIN_WITH_LINK)
+    await drain(settings)
+
+    message = mailbox.received()
+    assert message["To"] == "security@example.com"
+    text = message.get_body(("plain",)).get_content()
+    assert "https://app.example/sec/1" in text.splitlines()
+
+
+async def test_an_instant_rule_links_the_inbox_notification(api: Api) -> None:
+    # given an admin whom a failed-login rule notifies in the inbox
+    tenant = await make_tenant()
+    admin = await make_user(api, tenant, "adm", role="ADMIN")
+    actions = [{"channel": "IN_APP", "recipients": ["role:ADMIN"]}]
+    await api.data(CREATE_RULE, {"input": failed_login_rule(actions=actions)}, token=tenant.api_key)
+
+    # when an event with a link comes
+    await event(api, tenant, "203.0.113.9", payload=LOGIN_WITH_LINK)
+
+    # then the notification links where the event said, as a digest's would
+    inbox = await api.data("{ notifications { edges { node { link } } } }", token=admin.token)
+    assert [e["node"]["link"] for e in inbox["notifications"]["edges"]] == [
+        "https://app.example/sec/1"
+    ]
+
+
+async def test_the_email_rate_limit_holds_for_a_raw_address(
+    api: Api, settings: Settings, smtp: tuple[Mailbox, int]
+) -> None:
+    # given a rule emailing on-call for a category limited to one email a day
+    mailbox, port = smtp
+    tenant = await email_tenant(api, port)
+    rule = {
+        "name": "Agent down",
+        "events": ["agent.failed"],
+        "actions": [{"channel": "EMAIL", "recipients": ["oncall@example.com"]}],
+    }
+    await api.data(CREATE_RULE, {"input": rule}, token=tenant.api_key)
+
+    # when the agent fails three times
+    for _ in range(3):
+        await api.data(PUBLISH_EVENT, {"input": {"type": "agent.failed"}}, token=tenant.api_key)
+    await drain(settings)
+
+    # then on-call gets one email and the log says why the others were held
+    assert [e.rcpt_tos for e in mailbox.envelopes] == [["oncall@example.com"]]
+    logged = await api.data(LOG, {"filter": {"channel": "EMAIL"}}, token=tenant.api_key)
+    statuses = sorted(e["node"]["status"] for e in logged["deliveries"]["edges"])
+    assert statuses == ["SENT", "SUPPRESSED", "SUPPRESSED"]
+
+
+async def test_a_replayed_event_answers_as_the_first_time(api: Api, smtp) -> None:
+    # given a rule that notifies an admin and emails a raw address
+    _, port = smtp
+    tenant = await email_tenant(api, port)
+    await make_user(api, tenant, "adm", role="ADMIN", email="adm@example.com")
+    await api.data(CREATE_RULE, {"input": failed_login_rule()}, token=tenant.api_key)
+
+    # when the same event is sent twice with one key
+    first = await event(api, tenant, "203.0.113.9", idempotencyKey="evt-9")
+    again = await event(api, tenant, "203.0.113.9", idempotencyKey="evt-9")
+
+    # then the replay answers with the first result, marked as a duplicate
+    assert first["count"] == 2 and first["duplicate"] is False
+    assert again == {**first, "duplicate": True}
+
+
+async def test_an_event_that_fails_leaves_nothing_and_can_be_sent_again(api: Api) -> None:
+    # given a rule stored before recipients were checked, whose second action cannot publish
+    tenant = await make_tenant()
+    admin = await make_user(api, tenant, "adm", role="ADMIN")
+    rule = await Rule.create(
+        tenant_id=tenant.tenant_id,
+        name="Broken",
+        events=["auth.*"],
+        actions=[
+            {"channel": "IN_APP", "recipients": ["role:ADMIN"]},
+            {"channel": "IN_APP", "recipients": ["x" * 250]},
+        ],
+    )
+
+    # when the event comes, and again once the rule is mended
+    refused = await api.error(
+        PUBLISH_EVENT,
+        {"input": {"type": "auth.login_failed", "idempotencyKey": "evt-5"}},
+        token=tenant.api_key,
+    )
+    empty = await api.data(INBOX, token=admin.token)
+    await Rule.filter(id=rule.id).update(actions=rule.actions[:1])
+    retried = await event(api, tenant, "203.0.113.9", idempotencyKey="evt-5")
+
+    # then the failed event wrote nothing, and its retry ran
+    assert refused["extensions"]["code"] == "BAD_USER_INPUT"
+    assert empty["notifications"]["edges"] == []
+    assert retried["duplicate"] is False and retried["count"] == 1
+    assert len((await api.data(INBOX, token=admin.token))["notifications"]["edges"]) == 1
+
+
+async def test_a_rules_endpoint_delivery_is_announced_when_queued(
+    server: LiveServer, live_api: Api, receiver: Receiver
+) -> None:
+    # given an admin watching the tenant's deliveries
+    tenant = await endpoint_rule(live_api, receiver, "WEBHOOK")
+    admin = await make_user(live_api, tenant, "adm", role="ADMIN")
+    status = "subscription { deliveryStatus { channel status ruleId } }"
+    async with subscribed(server, admin.token, status) as (socket, op):
+        # when the rule fires
+        await event(live_api, tenant, "203.0.113.9")
+
+        # then its webhook delivery shows up as queued at once
+        queued = (await socket.next(op))["deliveryStatus"]
+    assert queued["channel"] == "WEBHOOK" and queued["status"] == "QUEUED"
+    assert queued["ruleId"] is not None
