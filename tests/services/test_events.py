@@ -281,7 +281,9 @@ async def test_a_rules_email_to_a_raw_address_carries_the_link(
 
     message = mailbox.received()
     assert message["To"] == "security@example.com"
-    text = message.get_body(("plain",)).get_content()
+    plain = message.get_body(("plain",))
+    assert plain is not None
+    text = plain.get_content()
     assert "https://app.example/sec/1" in text.splitlines()
 
 
