@@ -11,11 +11,7 @@ from app.models.users import User
 
 
 class Notification(Model):
-    """One notification in one user's inbox. Soft-deleted rows keep `deleted_at`.
-
-    On PostgreSQL the database does not check the tenant and recipient (migration 0003): a
-    publish writes them in the transaction that resolved them, tenants and users are never
-    deleted, and the checks cost a fifth of the insert."""
+    """One notification in one user's inbox. Soft-deleted rows keep `deleted_at`."""
 
     id = fields.UUIDField(primary_key=True)
     tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
