@@ -28,6 +28,13 @@ class BadUserInput(BelfryError):
     code = "BAD_USER_INPUT"
 
 
+class RateLimited(BelfryError):
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, retryAfterSeconds=retry_after)
+
+
 class InvalidNotificationIds(BelfryError):
     code = "INVALID_NOTIFICATION_IDS"
 

@@ -1,13 +1,24 @@
-"""Test notifications: a real publish through the pipeline, marked with a job id."""
+"""Test notifications: a real publish through the pipeline, marked with a job id.
+
+A member tests on their own inbox and address; the channels everyone shares (webhook,
+Slack, Telegram) are for owners, admins and the API key. Test sends are rate limited, counted
+in the log itself so the limit holds across replicas."""
 
 import secrets
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from app.auth import Principal, UserPrincipal
 from app.crypto import SecretBox
-from app.errors import BadUserInput
-from app.models import Channel
+from app.errors import BadUserInput, Forbidden, RateLimited
+from app.models import Channel, Delivery, Role
 from app.services import channels, publishing, users
+
+# A member's own channels: what reaches only them.
+OWN_CHANNELS = frozenset({Channel.IN_APP, Channel.EMAIL, Channel.SMS})
+WINDOW = timedelta(minutes=1)
+PER_USER = 5  # test sends a user may make per window
+PER_TENANT = 30  # and the tenant's owners, admins and API keys together
 
 
 async def send_test_notification(
@@ -22,6 +33,10 @@ async def send_test_notification(
 ) -> tuple[str, list[UUID]]:
     """Forcing is how a channel is tried before it is enabled: a forced channel sends while
     disabled, as long as it is configured."""
+    member = isinstance(principal, UserPrincipal) and principal.role is Role.MEMBER
+    if member:
+        _refuse_shared(requested, forced)
+        requested = set(OWN_CHANNELS if requested is None else requested)
     if unready := await channels.unready(tenant_id=principal.tenant_id, box=box, wanted=forced):
         raise BadUserInput(
             "Cannot force "
@@ -29,6 +44,7 @@ async def send_test_notification(
             + ": configure it with updateChannel first",
             field="forceChannels",
         )
+    await _check_rate(principal)
     if isinstance(principal, UserPrincipal):
         recipients = [principal.external_id]
     else:
@@ -43,3 +59,28 @@ async def send_test_notification(
         routing=publishing.Routing(requested=requested, forced=forced, job_id=job_id),
     )
     return job_id, result.notification_ids
+
+
+def _refuse_shared(requested: set[Channel] | None, forced: set[Channel]) -> None:
+    shared = ((requested or set()) | forced) - OWN_CHANNELS
+    if shared:
+        names = ", ".join(sorted(c.value for c in shared))
+        raise Forbidden(f"Test sends to shared channels ({names}) need an OWNER, ADMIN or API key")
+
+
+async def _check_rate(principal: Principal) -> None:
+    """At most PER_USER test sends a window for a user, PER_TENANT for the administrators."""
+    since = datetime.now(UTC) - WINDOW
+    recent = Delivery.filter(
+        tenant_id=principal.tenant_id, job_id__isnull=False, created_at__gte=since
+    )
+    if isinstance(principal, UserPrincipal) and principal.role is Role.MEMBER:
+        recent, limit = recent.filter(recipient_id=principal.user_id), PER_USER
+    else:
+        limit = PER_TENANT
+    jobs = await recent.distinct().values_list("job_id", flat=True)
+    if len(jobs) >= limit:
+        raise RateLimited(
+            f"At most {limit} test sends a minute; try again shortly",
+            retry_after=int(WINDOW.total_seconds()),
+        )

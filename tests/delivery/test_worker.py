@@ -556,3 +556,44 @@ async def test_one_delivery_in_flight_cannot_be_deleted(api: Api, receiver: Rece
 
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert await log(api, tenant, status="QUEUED") == [queued]
+
+
+@pytest.mark.parametrize("field", ["forceChannels", "requestedChannels"])
+async def test_a_member_cannot_test_a_shared_channel(
+    api: Api, receiver: Receiver, field: str
+) -> None:
+    tenant = await webhook_tenant(api, receiver)
+    member = await make_user(api, tenant, "m")
+
+    error = await api.error(SEND_TEST, {"input": {field: ["WEBHOOK"]}}, token=member.token)
+
+    assert error["extensions"]["code"] == "FORBIDDEN" and "WEBHOOK" in error["message"]
+    assert await log(api, tenant) == []
+
+
+async def test_a_members_test_reaches_only_their_own_channels(
+    api: Api, worker: Worker, receiver: Receiver
+) -> None:
+    # given a tenant whose webhook takes this category
+    tenant = await webhook_tenant(api, receiver)
+    member = await make_user(api, tenant, "m")
+
+    # when a member sends a test of it
+    await api.data(SEND_TEST, {"input": {"category": CATEGORY}}, token=member.token)
+    await drain(worker)
+
+    # then their inbox has it and the shared webhook heard nothing
+    assert {r["channel"] for r in await log(api, tenant)} == {"IN_APP"}
+    assert receiver.requests == []
+
+
+async def test_test_sends_are_rate_limited(api: Api) -> None:
+    tenant = await make_tenant()
+    member = await make_user(api, tenant, "m")
+    for _ in range(5):
+        await api.data(SEND_TEST, token=member.token)
+
+    error = await api.error(SEND_TEST, token=member.token)
+
+    assert error["extensions"]["code"] == "RATE_LIMITED"
+    assert error["extensions"]["retryAfterSeconds"] > 0
