@@ -131,7 +131,7 @@ async def erase_user(*, tenant_id: UUID, external_id: str) -> bool:
     preferences, inbox counters, their external id as the actor of the tenant's events, and
     the user. Tokens issued before it are refused from then on, also once a publish has made
     a new user with the same external id, and every process lets go of the user. False when
-    there was no such user; the events and tokens are seen to all the same."""
+    there was no such user; events still lose that actor and earlier tokens are refused."""
     check_external_id(external_id)
     async with in_transaction():
         user_id = await _lock_user(tenant_id, external_id)
