@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -9,7 +10,7 @@ from uuid import UUID
 import jwt
 
 from app.errors import Unauthenticated
-from app.models import ApiKey, Role, Tenant, User
+from app.models import ApiKey, Role, Tenant, User, UserErasure
 
 API_KEY_PREFIX = "bfk_"
 JWT_ALGORITHM = "HS256"
@@ -54,8 +55,14 @@ def mint_user_token(
     *, tenant_id: UUID, external_id: str, signing_secret: str, ttl: timedelta
 ) -> tuple[str, datetime]:
     expires_at = datetime.now(UTC).replace(microsecond=0) + ttl
-    claims = {"sub": external_id, "tid": str(tenant_id), "exp": expires_at}
+    # A float `iat`: a token minted in the same second as an erase, but after it, still works.
+    claims = {"sub": external_id, "tid": str(tenant_id), "exp": expires_at, "iat": time.time()}
     return jwt.encode(claims, signing_secret, algorithm=JWT_ALGORITHM), expires_at
+
+
+def subject_hash(external_id: str) -> str:
+    """How an erased user is remembered: never the external id in clear."""
+    return hashlib.sha256(external_id.encode()).hexdigest()
 
 
 async def authenticate(authorization: str | None) -> Principal | None:
@@ -104,6 +111,8 @@ async def _authenticate_user_token(token: str) -> UserPrincipal:
     external_id = str(claims["sub"])
     if not external_id or len(external_id) > 200:
         raise Unauthenticated("Invalid subject in user token")
+    # Before the lookup below, which would otherwise re-create an erased user.
+    await _refuse_if_erased(tenant_id, external_id, claims.get("iat"))
     # Tokens minted by the host backend may name a user Belfry has not seen yet.
     user = await User.get_or_none(tenant_id=tenant_id, external_id=external_id)
     if user is None:
@@ -115,3 +124,20 @@ async def _authenticate_user_token(token: str) -> UserPrincipal:
         role=user.role,  # from the record, never from the token
         expires_at=datetime.fromtimestamp(claims["exp"], UTC),
     )
+
+
+async def _refuse_if_erased(tenant_id: UUID, external_id: str, issued_at: object) -> None:
+    """A token issued before its subject was last erased is dead, even once a later publish
+    has made a new user with that external id; so is one that does not say when it was
+    issued."""
+    erasure = await UserErasure.get_or_none(
+        tenant_id=tenant_id, subject_hash=subject_hash(external_id)
+    )
+    if erasure is None:
+        return
+    if (
+        isinstance(issued_at, bool)
+        or not isinstance(issued_at, int | float)
+        or erasure.erased_at.timestamp() >= issued_at
+    ):
+        raise Unauthenticated("User token was issued before the user was erased")

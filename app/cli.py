@@ -100,6 +100,15 @@ async def issue_token(
     return {"token": issued.token, "expiresAt": issued.expires_at.isoformat()}
 
 
+async def erase_user(settings: Settings, tenant_id: str, external_id: str) -> dict[str, Any]:
+    # Through the hub, so that the running servers close the user's sockets (with Redis).
+    async with connect_hub(settings.broadcast_url, queue_limit=settings.subscriber_queue_limit):
+        erased = await users.erase_user(
+            tenant_id=await _tenant_id(tenant_id), external_id=external_id
+        )
+    return {"erased": erased}
+
+
 async def prepare_demo(settings: Settings) -> dict[str, Any]:
     """A demo tenant with a fresh API key and a user token, reused across restarts."""
     tenant = await Tenant.filter(name=DEMO_TENANT).order_by("created_at").first()
@@ -129,7 +138,10 @@ async def work(settings: Settings) -> None:
     """Runs the jobs until stopped; any number of workers may run against PostgreSQL."""
     await Tortoise.init(config=settings.tortoise_config())
     try:
-        async with connect_hub(settings.broadcast_url, queue_limit=settings.subscriber_queue_limit):
+        async with (
+            connect_hub(settings.broadcast_url, queue_limit=settings.subscriber_queue_limit),
+            users.following_erasures(),  # the jobs publish, through the recipients cache
+        ):
             jobs = start_jobs(settings)
             try:
                 await asyncio.gather(*jobs)
@@ -209,6 +221,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("external_id")
     p.add_argument("--ttl", type=int, help="seconds")
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("erase-user", help="erase a user and all Belfry holds of them (GDPR)")
+    p.add_argument("tenant_id")
+    p.add_argument("external_id")
+    p.add_argument("--json", action="store_true")
     return parser
 
 
@@ -250,6 +267,7 @@ def run(args: argparse.Namespace, settings: Settings) -> None:
         "create-api-key": lambda: create_api_key(args.tenant_id, args.name),
         "upsert-user": lambda: upsert_user(args.tenant_id, args.external_id, args),
         "issue-token": lambda: issue_token(settings, args.tenant_id, args.external_id, args.ttl),
+        "erase-user": lambda: erase_user(settings, args.tenant_id, args.external_id),
     }
     _emit(asyncio.run(_with_db(settings, jobs[command])), as_json=args.json)
 

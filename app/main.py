@@ -18,15 +18,16 @@ from strawberry.types.unset import UNSET, UnsetType
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
-from app.auth import authenticate
+from app.auth import UserPrincipal, authenticate
 from app.delivery import worker as delivery_worker
 from app.encoding import dumps
 from app.errors import Unauthenticated
 from app.graphql.context import Context
 from app.graphql.schema import schema
 from app.pubsub import connect_hub
-from app.services import digests, retention
+from app.services import digests, retention, users
 from app.settings import Settings
+from app.sockets import UserSockets
 
 logger = logging.getLogger("belfry")
 
@@ -40,6 +41,14 @@ class GraphQLApp(GraphQL[Context, None]):
             keep_alive_interval=15,
         )
         self.settings = settings
+        self.sockets = UserSockets()
+
+    async def serve_websocket(self, websocket: WebSocket) -> None:
+        """The websocket route: Strawberry's protocols, then the socket leaves the registry."""
+        try:
+            await self.run(websocket)
+        finally:
+            self.sockets.discard(websocket)
 
     def encode_json(self, data: object) -> str:
         # Every subscription event is one of these per subscriber.
@@ -71,7 +80,17 @@ class GraphQLApp(GraphQL[Context, None]):
             message = 'Send {"authorization": "Bearer <token>"} in connection_init'
             raise ConnectionRejectionError({"message": message, "code": Unauthenticated.code})
         context.principal = principal
+        if isinstance(principal, UserPrincipal):
+            await self._register(principal, context.request)
         return cast(UnsetType, UNSET)  # acknowledge with no payload
+
+    async def _register(self, viewer: UserPrincipal, websocket: WebSocket) -> None:
+        self.sockets.add(viewer.tenant_id, viewer.user_id, websocket)
+        # An erase that committed after authenticate() read the user closed the sockets it
+        # found, which did not include this one yet.
+        if not await users.user_exists(tenant_id=viewer.tenant_id, user_id=viewer.user_id):
+            message = "User token was issued before the user was erased"
+            raise ConnectionRejectionError({"message": message, "code": Unauthenticated.code})
 
 
 async def healthz(request: Request) -> Response:
@@ -127,6 +146,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async with (
             RegisterTortoise(app, config=settings.tortoise_config()),
             connect_hub(settings.broadcast_url, queue_limit=settings.subscriber_queue_limit),
+            users.following_erasures(graphql.sockets),
         ):
             if settings.gc_tuning:
                 tune_gc()
@@ -136,12 +156,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             finally:
                 await stop_jobs(jobs)
 
-    return Starlette(
+    application = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
+            WebSocketRoute("/graphql", graphql.serve_websocket),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],
         lifespan=lifespan,
     )
+    application.state.sockets = graphql.sockets  # this process's open user websockets
+    return application

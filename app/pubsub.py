@@ -588,6 +588,43 @@ async def wake_workers() -> None:
         logger.warning("worker wake-up not sent: %s", error)
 
 
+# --- erased users --------------------------------------------------------------------------
+
+USERS_TOPIC = "belfry:users"
+
+
+@dataclass(frozen=True, slots=True)
+class UserErased:
+    """A user erased through some process: every process lets go of what it holds for them."""
+
+    tenant_id: UUID
+    user_id: UUID
+    external_id: str
+
+
+def decode_user_erased(raw: str, wanted: Container[str]) -> list[tuple[str, UserErased]]:
+    data = json.loads(raw)
+    erased = UserErased(
+        tenant_id=UUID(data["tenant_id"]),
+        user_id=UUID(data["user_id"]),
+        external_id=str(data["external_id"]),
+    )
+    return [("all", erased)]
+
+
+async def publish_user_erased(erased: UserErased) -> None:
+    """Call after the erase committed. Never raises: a process that missed it resyncs (see
+    services.users), and tokens are refused from the database anyway."""
+    wire = dumps(
+        {
+            "tenant_id": erased.tenant_id,
+            "user_id": erased.user_id,
+            "external_id": erased.external_id,
+        }
+    )
+    await _publish(USERS_TOPIC, [wire], "erasure")
+
+
 # --- delivery status -----------------------------------------------------------------------
 
 ALL = "*"  # the key administrators subscribe with: every delivery of the tenant

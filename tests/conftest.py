@@ -196,15 +196,19 @@ async def api(app: Starlette) -> AsyncIterator[Api]:
 class LiveServer:
     http_url: str
     ws_url: str
+    app: Starlette
 
 
 @asynccontextmanager
 async def serving(settings: Settings) -> AsyncIterator[LiveServer]:
     """A real uvicorn server on a free loopback port, in this test's event loop."""
     EXECUTOR_CACHE.clear()
-    async with serving_in_loop(create_app(settings), ws_per_message_deflate=False) as port:
+    application = create_app(settings)
+    async with serving_in_loop(application, ws_per_message_deflate=False) as port:
         yield LiveServer(
-            http_url=f"http://127.0.0.1:{port}", ws_url=f"ws://127.0.0.1:{port}/graphql"
+            http_url=f"http://127.0.0.1:{port}",
+            ws_url=f"ws://127.0.0.1:{port}/graphql",
+            app=application,
         )
 
 

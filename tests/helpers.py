@@ -77,6 +77,7 @@ mutation($input: PublishNotificationInput!) {
   publishNotification(input: $input) { count notificationIds duplicate }
 }
 """
+ERASE_USER = "mutation($externalId: String!) { eraseUser(externalId: $externalId) }"
 
 
 @dataclass(frozen=True)
@@ -116,3 +117,10 @@ async def publish(
         "publishNotification"
     ]
     return result
+
+
+async def erase_user(api: Api, token: str, external_id: str) -> bool:
+    """Erases through the API with an API key or an owner's or admin's token."""
+    variables = {"externalId": external_id}
+    erased: bool = (await api.data(ERASE_USER, variables, token=token))["eraseUser"]
+    return erased

@@ -1,19 +1,30 @@
 """The `belfry` command as scripts drive it: a real process, a real SQLite file."""
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import jwt
+import pytest
 
-from tests.conftest import free_port
-from tests.helpers import Api, TenantAccess, make_user, publish
+from tests.conftest import POSTGRES_URL, _pg_admin, free_port, with_database
+from tests.helpers import (
+    ISSUE_TOKEN,
+    Api,
+    TenantAccess,
+    UserAccess,
+    erase_user,
+    make_user,
+    publish,
+)
 from tests.wsclient import GraphQLSocket
 
 
@@ -46,6 +57,17 @@ def test_admin_commands_print_json_that_scripts_can_chain(tmp_path: Path) -> Non
     claims = jwt.decode(token["token"], tenant["signingSecret"], algorithms=["HS256"])
     assert claims["sub"] == "u1" and claims["tid"] == tenant["tenantId"]
     assert key["apiKey"].startswith("bfk_") and key["apiKey"] != tenant["apiKey"]
+
+
+def test_erase_user_prints_whether_there_was_a_user(tmp_path: Path) -> None:
+    belfry(tmp_path, "migrate")
+    tenant_id = json.loads(belfry(tmp_path, "create-tenant", "Acme", "--json").stdout)["tenantId"]
+    belfry(tmp_path, "upsert-user", tenant_id, "u1")
+
+    erased = json.loads(belfry(tmp_path, "erase-user", tenant_id, "u1", "--json").stdout)
+    again = json.loads(belfry(tmp_path, "erase-user", tenant_id, "u1", "--json").stdout)
+
+    assert (erased, again) == ({"erased": True}, {"erased": False})
 
 
 def test_admin_errors_exit_non_zero_with_a_message(tmp_path: Path) -> None:
@@ -133,3 +155,93 @@ async def test_two_api_processes_share_live_events_through_redis(
 
             assert (await socket.next(op))["unreadCount"] == 1
             await socket.close()
+
+
+# --- erasing a user reaches every process ---------------------------------------------------
+
+
+@pytest.fixture
+def replicas_env(postgres_database: str, redis_url: str) -> Iterator[dict[str, str]]:
+    """The environment of API processes sharing a fresh PostgreSQL database and the test Redis.
+    (postgres_database is asked for only to skip, or fail in CI, without PostgreSQL.)"""
+    name = f"belfry_replicas_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    env = {
+        **os.environ,
+        "BELFRY_DATABASE_URL": with_database(POSTGRES_URL, name),
+        "BELFRY_BROADCAST_URL": redis_url,
+    }
+    try:
+        subprocess.run([sys.executable, "-m", "app.cli", "migrate"], env=env, check=True)
+        yield env
+    finally:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def created_tenant(env: dict[str, str]) -> TenantAccess:
+    command = [sys.executable, "-m", "app.cli", "create-tenant", "Replicas", "--json"]
+    created = json.loads(
+        subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    )
+    return TenantAccess(tenant_id=created["tenantId"], api_key=created["apiKey"])
+
+
+async def inbox_socket(http_url: str, user: UserAccess) -> GraphQLSocket:
+    socket = await GraphQLSocket.open(http_url.replace("http", "ws") + "/graphql", user.token)
+    await socket.acknowledged()
+    op = await socket.subscribe("subscription { inbox { kind } }")
+    assert (await socket.next(op))["inbox"]["kind"] == "SYNC"
+    return socket
+
+
+async def viewer_and_titles(api: Api, token: str) -> tuple[str, list[str]]:
+    query = "{ viewer { id } notifications { edges { node { title } } } }"
+    data = await api.data(query, token=token)
+    return data["viewer"]["id"], [e["node"]["title"] for e in data["notifications"]["edges"]]
+
+
+async def test_an_erase_through_one_process_reaches_the_users_socket_and_cache_on_another(
+    replicas_env: dict[str, str],
+) -> None:
+    tenant = created_tenant(replicas_env)
+    with (
+        serve_process(replicas_env, free_port()) as first,
+        serve_process(replicas_env, free_port()) as second,
+    ):
+        async with (
+            httpx.AsyncClient(base_url=first) as first_client,
+            httpx.AsyncClient(base_url=second) as second_client,
+        ):
+            through_first, through_second = Api(first_client), Api(second_client)
+            alice = await make_user(through_second, tenant, "alice")
+            old_id, _ = await viewer_and_titles(through_second, alice.token)
+            socket = await inbox_socket(second, alice)
+            # the second process looks alice up, and keeps her in its recipients cache
+            await publish(through_second, tenant, ["alice"], title="before")
+
+            assert await erase_user(through_first, tenant.api_key, "alice") is True
+
+            assert await socket.close_frame(timeout=2) == (4401, "user erased")
+            await publish(through_second, tenant, ["alice"], title="after")
+            issued = await through_second.data(
+                ISSUE_TOKEN, {"externalId": "alice"}, token=tenant.api_key
+            )
+            new_id, titles = await viewer_and_titles(
+                through_second, issued["issueUserToken"]["token"]
+            )
+            assert new_id != old_id and titles == ["after"]
+
+
+async def test_erase_user_from_the_command_line_closes_the_users_socket_on_a_server(
+    replicas_env: dict[str, str],
+) -> None:
+    tenant = created_tenant(replicas_env)
+    with serve_process(replicas_env, free_port()) as server:
+        async with httpx.AsyncClient(base_url=server) as client:
+            alice = await make_user(Api(client), tenant, "alice")
+            socket = await inbox_socket(server, alice)
+
+            command = [sys.executable, "-m", "app.cli", "erase-user", tenant.tenant_id, "alice"]
+            subprocess.run([*command, "--json"], env=replicas_env, capture_output=True, check=True)
+
+            assert await socket.close_frame(timeout=2) == (4401, "user erased")

@@ -7,6 +7,7 @@ from typing import Any
 
 import websockets
 from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
 
 TRANSPORT_WS = "graphql-transport-ws"
 LEGACY_WS = "graphql-ws"
@@ -70,6 +71,15 @@ class GraphQLSocket:
         except TimeoutError:
             return True
         return False
+
+    async def close_frame(self, timeout: float = 5) -> tuple[int, str] | None:
+        """Reads past any messages until the server closes the socket: its code and reason."""
+        async with asyncio.timeout(timeout):
+            try:
+                while True:
+                    await self.connection.recv()
+            except ConnectionClosed as closed:
+                return None if closed.rcvd is None else (closed.rcvd.code, closed.rcvd.reason)
 
     async def close(self) -> None:
         await self.connection.close()

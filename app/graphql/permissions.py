@@ -34,6 +34,7 @@ PERMISSIONS: dict[str, Access] = {
     "apiKeys": ADMINS,
     "createApiKey": ADMINS,
     "revokeApiKey": ADMINS,
+    "eraseUser": ADMINS,
     "recipients": ADMINS,
     "upsertEventCategory": ADMINS,
     "updateTenantPreference": ADMINS,

@@ -97,3 +97,13 @@ class UserMutation:
             max_ttl_seconds=settings.user_token_max_ttl,
         )
         return UserToken(token=issued.token, expires_at=issued.expires_at)
+
+    @strawberry.mutation(
+        permission_classes=[Allowed],
+        description=(
+            "Erase a user and everything Belfry holds about them (a GDPR erasure request); "
+            "false when there was no such user. Tokens issued before it stop working."
+        ),
+    )
+    async def erase_user(self, info: Info, external_id: str) -> bool:
+        return await service.erase_user(tenant_id=info.context.tenant_id, external_id=external_id)

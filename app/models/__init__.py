@@ -8,12 +8,13 @@ from app.models.notifications import InboxCounter, Notification
 from app.models.preferences import TenantPreference, UserPreference
 from app.models.rules import Cadence, ConditionLogic, Digest, DigestItem, Event, Rule
 from app.models.tenants import ApiKey, Tenant
-from app.models.users import Role, User
+from app.models.users import Role, User, UserErasure
 
 __models__ = [
     Tenant,
     ApiKey,
     User,
+    UserErasure,
     Notification,
     InboxCounter,
     EventCategory,
@@ -50,5 +51,6 @@ __all__ = [
     "Tenant",
     "TenantPreference",
     "User",
+    "UserErasure",
     "UserPreference",
 ]

@@ -32,3 +32,21 @@ class User(Model):
     class Meta:
         table = "users"
         unique_together = (("tenant", "external_id"),)
+
+
+class UserErasure(Model):
+    """A user erased at the tenant's request, known only by the SHA-256 of the external id.
+
+    That is enough to refuse tokens issued before the erase without keeping the id itself."""
+
+    id = fields.UUIDField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "belfry.Tenant", related_name="user_erasures", on_delete=fields.CASCADE
+    )
+    tenant_id: UUID
+    subject_hash = fields.CharField(max_length=64)
+    erased_at = fields.DatetimeField()  # the last erase: a re-created user can be erased again
+
+    class Meta:
+        table = "user_erasures"
+        unique_together = (("tenant", "subject_hash"),)

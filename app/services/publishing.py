@@ -111,7 +111,9 @@ async def publish_notification(
             return PublishResult(notification_ids=written.notification_ids, duplicate=False)
         except IntegrityError:
             # A concurrent publish won a race: either it used the same idempotency key (answer
-            # with its result) or it created one of our new recipients (write again).
+            # with its result) or it created one of our new recipients (write again). Or a
+            # cached recipient was erased meanwhile: look the tenant's users up afresh.
+            _known_users.evict_tenant(tenant_id)
             if idempotency_key and (
                 earlier := await _earlier_result(tenant_id, idempotency_key, external_ids)
             ):
@@ -266,9 +268,10 @@ def _delivery(
 
 
 class _KnownUsers:
-    """(tenant, external id) -> user id, for recipients seen before. Users are never deleted
-    and never change ids, so an entry stays true in every process. Bounded by starting over
-    when full."""
+    """(tenant, external id) -> user id, for recipients seen before. A user never changes ids,
+    but may be erased: every process then evicts the user (services.users follows erasures),
+    and a publish that meets a user erased meanwhile forgets the tenant's entries and retries.
+    Bounded by starting over when full."""
 
     def __init__(self, limit: int) -> None:
         self._ids: dict[tuple[UUID, str], UUID] = {}
@@ -281,6 +284,16 @@ class _KnownUsers:
         if len(self._ids) + len(found) > self._limit:
             self._ids.clear()
         self._ids.update(((tenant_id, e), user_id) for e, user_id in found.items())
+
+    def evict(self, tenant_id: UUID, external_id: str) -> None:
+        self._ids.pop((tenant_id, external_id), None)
+
+    def evict_tenant(self, tenant_id: UUID) -> None:
+        for key in [key for key in self._ids if key[0] == tenant_id]:
+            del self._ids[key]
+
+    def clear(self) -> None:
+        self._ids.clear()
 
 
 _known_users = _KnownUsers(limit=50_000)

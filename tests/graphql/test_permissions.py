@@ -14,6 +14,7 @@ ADMIN_CALLS = {
     "apiKeys": "{ apiKeys { id } }",
     "createApiKey": 'mutation { createApiKey(name: "x") { key } }',
     "revokeApiKey": 'mutation { revokeApiKey(id: "00000000-0000-0000-0000-000000000000") { id } }',
+    "eraseUser": 'mutation { eraseUser(externalId: "nobody") }',
     "recipients": "{ recipients { roles } }",
     "upsertEventCategory": 'mutation { upsertEventCategory(input: {key: "x.y"}) { key } }',
     "channels": "{ channels { channel } }",

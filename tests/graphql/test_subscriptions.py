@@ -281,15 +281,19 @@ async def wait_until(condition: Any, timeout: float = 5) -> None:
 @pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
 async def test_an_abrupt_disconnect_leaves_nothing_behind(server, alice, protocol) -> None:
     tasks_before = len(asyncio.all_tasks())
+    subscribers_before = pubsub.hub().subscriber_count()  # the process's own, such as erasures
+    sockets = server.app.state.sockets
     socket = await GraphQLSocket.open(server.ws_url, alice.token, protocol)
     await socket.acknowledged()
     op = await socket.subscribe(INBOX)
     await socket.next(op)
-    assert pubsub.hub().subscriber_count() == 1
+    assert pubsub.hub().subscriber_count() == subscribers_before + 1
+    assert len(sockets) == 1
 
     socket.connection.transport.abort()  # no close frame, as when a laptop lid shuts
 
-    await wait_until(lambda: pubsub.hub().subscriber_count() == 0)
+    await wait_until(lambda: pubsub.hub().subscriber_count() == subscribers_before)
+    await wait_until(lambda: len(sockets) == 0)
     await wait_until(lambda: len(asyncio.all_tasks()) <= tasks_before)
 
 

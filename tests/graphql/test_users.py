@@ -2,11 +2,24 @@
 
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import jwt
 import pytest
 
-from app.models import ApiKey
-from tests.helpers import ISSUE_TOKEN, UPSERT_USER, Api, make_tenant, make_user
+from app.models import ApiKey, User
+from app.settings import Settings
+from tests.conftest import LiveServer, RedisServer, serving
+from tests.helpers import (
+    ERASE_USER,
+    ISSUE_TOKEN,
+    UPSERT_USER,
+    Api,
+    erase_user,
+    make_tenant,
+    make_user,
+    publish,
+)
+from tests.wsclient import LEGACY_WS, TRANSPORT_WS, GraphQLSocket
 
 VIEWER = "{ viewer { id externalId email name role } }"
 FULL_UPSERT = """
@@ -182,3 +195,172 @@ async def test_api_key_use_is_recorded(api: Api) -> None:
     key = await ApiKey.get(tenant_id=tenant.tenant_id)
     assert key.last_used_at is not None
     assert datetime.now(UTC) - key.last_used_at < timedelta(minutes=1)
+
+
+# --- erasure -------------------------------------------------------------------------------
+
+INBOX_TITLES = "{ notifications { edges { node { title } } } }"
+
+
+async def titles(api: Api, token: str) -> list[str]:
+    inbox = (await api.data(INBOX_TITLES, token=token))["notifications"]
+    return [edge["node"]["title"] for edge in inbox["edges"]]
+
+
+async def test_erase_user_answers_whether_there_was_a_user(api: Api) -> None:
+    tenant = await make_tenant()
+    await make_user(api, tenant, "alice")
+
+    first = await erase_user(api, tenant.api_key, "alice")
+    again = await erase_user(api, tenant.api_key, "alice")
+
+    assert (first, again) == (True, False)
+    assert not await User.exists(tenant_id=tenant.tenant_id, external_id="alice")
+
+
+@pytest.mark.parametrize("role", ["OWNER", "ADMIN"])
+async def test_owners_and_admins_may_erase_users(api: Api, role: str) -> None:
+    tenant = await make_tenant()
+    administrator = await make_user(api, tenant, "boss", role=role)
+    await make_user(api, tenant, "alice")
+
+    assert await erase_user(api, administrator.token, "alice") is True
+
+
+async def test_members_may_not_erase_users(api: Api) -> None:
+    tenant = await make_tenant()
+    member = await make_user(api, tenant, "member", role="MEMBER")
+    await make_user(api, tenant, "alice")
+
+    error = await api.error(ERASE_USER, {"externalId": "alice"}, token=member.token)
+
+    assert error["extensions"]["code"] == "FORBIDDEN"
+    assert await User.exists(tenant_id=tenant.tenant_id, external_id="alice")
+
+
+async def test_erase_leaves_another_tenants_user_of_the_same_id(api: Api) -> None:
+    ours, theirs = await make_tenant("Ours"), await make_tenant("Theirs")
+    await make_user(api, ours, "alice")
+    their_alice = await make_user(api, theirs, "alice")
+    await publish(api, theirs, ["alice"], title="theirs")
+
+    await erase_user(api, ours.api_key, "alice")
+
+    assert await titles(api, their_alice.token) == ["theirs"]
+
+
+async def test_a_token_issued_before_the_erase_is_refused(api: Api) -> None:
+    tenant = await make_tenant()
+    alice = await make_user(api, tenant, "alice")
+
+    await erase_user(api, tenant.api_key, "alice")
+    error = await api.error(VIEWER, token=alice.token)
+
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
+    # refused before the lookup that creates users a token names
+    assert not await User.exists(tenant_id=tenant.tenant_id, external_id="alice")
+
+
+async def test_an_old_token_stays_refused_once_a_publish_re_creates_the_user(api: Api) -> None:
+    tenant = await make_tenant()
+    alice = await make_user(api, tenant, "alice")
+    await erase_user(api, tenant.api_key, "alice")
+
+    await publish(api, tenant, ["alice"], title="after")
+    error = await api.error(VIEWER, token=alice.token)
+
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_token_issued_after_the_erase_sees_only_the_new_notification(api: Api) -> None:
+    tenant = await make_tenant()
+    alice = await make_user(api, tenant, "alice")
+    old_id = (await api.data(VIEWER, token=alice.token))["viewer"]["id"]
+    await publish(api, tenant, ["alice"], title="before")
+    await erase_user(api, tenant.api_key, "alice")
+    await publish(api, tenant, ["alice"], title="after")
+
+    fresh = await api.data(ISSUE_TOKEN, {"externalId": "alice"}, token=tenant.api_key)
+    token = fresh["issueUserToken"]["token"]
+
+    assert (await api.data(VIEWER, token=token))["viewer"]["id"] != old_id
+    assert await titles(api, token) == ["after"]
+
+
+async def test_a_host_minted_token_without_iat_is_refused_once_its_subject_was_erased(
+    api: Api,
+) -> None:
+    tenant = await make_tenant()
+    without_iat = host_minted_token(
+        tenant.tenant_id, await tenant_secret(tenant.tenant_id), "hosted"
+    )
+    await api.data(VIEWER, token=without_iat)  # creates the user
+
+    await erase_user(api, tenant.api_key, "hosted")
+    error = await api.error(VIEWER, token=without_iat)
+
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_host_minted_token_with_a_later_iat_is_let_in_after_the_erase(api: Api) -> None:
+    tenant = await make_tenant()
+    secret = await tenant_secret(tenant.tenant_id)
+    await api.data(VIEWER, token=host_minted_token(tenant.tenant_id, secret, "hosted"))
+    await erase_user(api, tenant.api_key, "hosted")
+    claims = {
+        "sub": "hosted",
+        "tid": tenant.tenant_id,
+        "exp": datetime.now(UTC) + timedelta(minutes=5),
+        "iat": datetime.now(UTC).timestamp(),
+    }
+
+    viewer = await api.data(VIEWER, token=jwt.encode(claims, secret, algorithm="HS256"))
+
+    assert viewer["viewer"]["externalId"] == "hosted"
+
+
+async def subscribed_socket(server: LiveServer, token: str, protocol: str) -> GraphQLSocket:
+    socket = await GraphQLSocket.open(server.ws_url, token, protocol)
+    await socket.acknowledged()
+    op = await socket.subscribe("subscription { inbox { kind unreadCount } }")
+    assert (await socket.next(op))["inbox"]["kind"] == "SYNC"
+    return socket
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_the_erased_users_open_sockets_are_closed(
+    server: LiveServer, live_api: Api, protocol: str
+) -> None:
+    tenant = await make_tenant()
+    alice = await make_user(live_api, tenant, "alice")
+    bob = await make_user(live_api, tenant, "bob")
+    alice_socket = await subscribed_socket(server, alice.token, protocol)
+    bob_socket = await subscribed_socket(server, bob.token, protocol)
+
+    await erase_user(live_api, tenant.api_key, "alice")
+
+    assert await alice_socket.close_frame() == (4401, "user erased")
+    await publish(live_api, tenant, ["bob"])  # bob's socket lives on
+    assert (await bob_socket.result())["payload"]["data"]["inbox"]["kind"] == "CREATED"
+    await bob_socket.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_socket_whose_erase_message_was_lost_is_closed_once_redis_is_back(
+    settings: Settings, own_redis: RedisServer
+) -> None:
+    redis_settings = settings.model_copy(update={"broadcast_url": own_redis.url})
+    async with (
+        serving(redis_settings) as live,
+        httpx.AsyncClient(base_url=live.http_url) as client,
+    ):
+        api = Api(client)
+        tenant = await make_tenant()
+        alice = await make_user(api, tenant, "alice")
+        socket = await subscribed_socket(live, alice.token, TRANSPORT_WS)
+
+        own_redis.stop()
+        await erase_user(api, tenant.api_key, "alice")  # its message to the processes is lost
+        own_redis.start()
+
+        assert await socket.close_frame(timeout=15) == (4401, "user erased")
