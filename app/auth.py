@@ -1,6 +1,7 @@
 """Who is calling: a tenant API key (server side) or a user token (one user of one tenant)."""
 
 import hashlib
+import hmac
 import secrets
 import time
 from dataclasses import dataclass
@@ -60,9 +61,12 @@ def mint_user_token(
     return jwt.encode(claims, signing_secret, algorithm=JWT_ALGORITHM), expires_at
 
 
-def subject_hash(external_id: str) -> str:
-    """How an erased user is remembered: never the external id in clear."""
-    return hashlib.sha256(external_id.encode()).hexdigest()
+def subject_hash(external_id: str, signing_secret: str) -> str:
+    """How an erased user is remembered: never the external id in clear, and keyed by the
+    tenant's secret, so a guessable id (an email, a number) cannot be found by hashing
+    guesses. A rotated secret loses the erasures, and with them nothing: tokens signed with
+    the old secret no longer verify."""
+    return hmac.new(signing_secret.encode(), external_id.encode(), hashlib.sha256).hexdigest()
 
 
 async def authenticate(authorization: str | None) -> Principal | None:
@@ -112,7 +116,7 @@ async def _authenticate_user_token(token: str) -> UserPrincipal:
     if not external_id or len(external_id) > 200:
         raise Unauthenticated("Invalid subject in user token")
     # Before the lookup below, which would otherwise re-create an erased user.
-    await _refuse_if_erased(tenant_id, external_id, claims.get("iat"))
+    await _refuse_if_erased(tenant, external_id, claims.get("iat"))
     # Tokens minted by the host backend may name a user Belfry has not seen yet.
     user = await User.get_or_none(tenant_id=tenant_id, external_id=external_id)
     if user is None:
@@ -126,12 +130,12 @@ async def _authenticate_user_token(token: str) -> UserPrincipal:
     )
 
 
-async def _refuse_if_erased(tenant_id: UUID, external_id: str, issued_at: object) -> None:
+async def _refuse_if_erased(tenant: Tenant, external_id: str, issued_at: object) -> None:
     """A token issued before its subject was last erased is dead, even once a later publish
     has made a new user with that external id; so is one that does not say when it was
     issued."""
     erasure = await UserErasure.get_or_none(
-        tenant_id=tenant_id, subject_hash=subject_hash(external_id)
+        tenant_id=tenant.id, subject_hash=subject_hash(external_id, tenant.signing_secret)
     )
     if erasure is None:
         return

@@ -299,6 +299,16 @@ class _KnownUsers:
 _known_users = _KnownUsers(limit=50_000)
 
 
+def forget_user(tenant_id: UUID, external_id: str) -> None:
+    """An erased user: the next publish to that external id looks it up (and makes it anew)."""
+    _known_users.evict(tenant_id, external_id)
+
+
+def forget_all_users() -> None:
+    """When erasures may have been missed (the hub lost messages)."""
+    _known_users.clear()
+
+
 async def _resolve_recipients(tenant_id: UUID, external_ids: list[str]) -> list[UUID]:
     """User ids in the order given; unknown external ids become new MEMBER users."""
     found: dict[str, UUID] = {}

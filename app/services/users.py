@@ -139,7 +139,7 @@ async def erase_user(*, tenant_id: UUID, external_id: str) -> bool:
             await _delete_user(user_id)
         await Event.filter(tenant_id=tenant_id, actor=external_id).update(actor=None)
         await _record_erasure(tenant_id, external_id)
-    publishing._known_users.evict(tenant_id, external_id)  # this process now, others by the hub
+    publishing.forget_user(tenant_id, external_id)  # this process now, others by the hub
     if user_id is None:
         return False
     await pubsub.publish_user_erased(pubsub.UserErased(tenant_id, user_id, external_id))
@@ -171,10 +171,11 @@ async def _delete_user(user_id: UUID) -> None:
 
 async def _record_erasure(tenant_id: UUID, external_id: str) -> None:
     """The time is taken last: a token minted while the erase ran is refused too."""
+    tenant = await Tenant.get(id=tenant_id)
     erasure = UserErasure(
         id=uuid4(),
         tenant_id=tenant_id,
-        subject_hash=subject_hash(external_id),
+        subject_hash=subject_hash(external_id, tenant.signing_secret),
         erased_at=datetime.now(UTC),
     )
     await UserErasure.bulk_create(
@@ -219,14 +220,14 @@ async def _follow(erasures: pubsub.Subscription, holder: UserHolder | None) -> N
 
 
 async def _let_go(erased: pubsub.UserErased, holder: UserHolder | None) -> None:
-    publishing._known_users.evict(erased.tenant_id, erased.external_id)
+    publishing.forget_user(erased.tenant_id, erased.external_id)
     if holder is not None:
         await holder.release(erased.tenant_id, erased.user_id)
 
 
 async def _let_go_of_missed(holder: UserHolder | None) -> None:
     """The cache starts over, and the holder lets go of the users who no longer exist."""
-    publishing._known_users.clear()
+    publishing.forget_all_users()
     if holder is None:
         return
     held = holder.held_users()

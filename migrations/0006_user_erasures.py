@@ -5,7 +5,7 @@ from uuid import uuid4
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('belfry', '0003_write_path')]
+    dependencies = [('belfry', '0005_reference_checks')]
 
     initial = False
 
