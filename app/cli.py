@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import json
 import logging
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -144,11 +145,26 @@ async def work(settings: Settings) -> None:
         ):
             jobs = start_jobs(settings)
             try:
-                await asyncio.gather(*jobs)
+                await _until_terminated(jobs)
             finally:
-                await stop_jobs(jobs)
+                await stop_jobs(jobs)  # sends in hand finish within the grace period
     finally:
         await Tortoise.close_connections()
+
+
+async def _until_terminated(jobs: list[asyncio.Task[None]]) -> None:
+    """Until SIGTERM or SIGINT (or a job ends, which it only does by failing)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    waiter = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait([waiter, *jobs], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
 
 
 def schema_sdl() -> str:

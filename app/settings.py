@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     delivery_lease_seconds: float = Field(default=60, gt=0)
     delivery_poll_seconds: float = Field(default=2, gt=0)
     delivery_timeout_seconds: float = Field(default=10, gt=0)
+    # On SIGTERM, how long sends in hand may take before they go back to the queue.
+    shutdown_grace_seconds: float = Field(default=15, ge=0)
     embedded_jobs: bool = Field(
         default=True, description="run background jobs (retention) inside the API process"
     )

@@ -3,10 +3,10 @@ lease (FOR UPDATE SKIP LOCKED on PostgreSQL, so workers never share a row), send
 outside any transaction, and a row whose worker died is claimed again once its lease ends."""
 
 import asyncio
-import contextlib
 import logging
 import random
 import secrets
+from asyncio import FIRST_COMPLETED
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -44,28 +44,40 @@ class Worker:
             allow_private_targets=settings.allow_private_targets,
             timeout=settings.delivery_timeout_seconds,
         )
+        self.leases: set[str] = set()  # the claims this worker is sending now
 
-    async def run_forever(self) -> None:
-        """Works while there is work; otherwise waits for a wake-up or the poll interval."""
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """Works while there is work; otherwise waits for a wake-up or the poll interval.
+        Once `stop` is set it claims nothing more and returns after the round in hand."""
         hub = pubsub.hub()
+        stopping = asyncio.ensure_future(stop.wait())
         async with hub.subscription(pubsub.WORK_TOPIC, "all", decode=pubsub.decode_wake) as wake:
-            while True:
-                try:
-                    if await self.run_once():
-                        continue
-                except Exception:  # keep working; the rows stay claimable
-                    logger.exception("delivery round failed")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.get(), self.settings.delivery_poll_seconds)
+            try:
+                while not stop.is_set():
+                    try:
+                        if await self.run_once():
+                            continue
+                    except Exception:  # keep working; the rows stay claimable
+                        logger.exception("delivery round failed")
+                    woken = asyncio.ensure_future(wake.get())
+                    poll = self.settings.delivery_poll_seconds
+                    await asyncio.wait([woken, stopping], timeout=poll, return_when=FIRST_COMPLETED)
+                    woken.cancel()
+            finally:
+                stopping.cancel()
 
     async def run_once(self, limit: int = CLAIM_BATCH) -> int:
-        claimed = await claim(limit, lease=timedelta(seconds=self.settings.delivery_lease_seconds))
+        token = secrets.token_hex(16)
+        self.leases.add(token)
+        lease = timedelta(seconds=self.settings.delivery_lease_seconds)
+        claimed = await claim(limit, lease=lease, token=token)
         # Channel settings are read once per tenant and batch, not once per delivery.
         settings = {
             tenant_id: await channels.load(tenant_id=tenant_id, box=self.box)
             for tenant_id in {d.tenant_id for d in claimed}
         }
         await asyncio.gather(*(self.deliver(d, settings[d.tenant_id]) for d in claimed))
+        self.leases.discard(token)  # kept when cut short: the wind-down gives those rows back
         return len(claimed)
 
     async def deliver(self, delivery: Delivery, settings: dict[Channel, channels.Loaded]) -> None:
@@ -144,10 +156,10 @@ def target_of(delivery: Delivery) -> Target:
     return Target(email=user.email, phone=user.phone, name=user.name, external_id=user.external_id)
 
 
-async def claim(limit: int, *, lease: timedelta) -> list[Delivery]:
+async def claim(limit: int, *, lease: timedelta, token: str | None = None) -> list[Delivery]:
     """Due rows, and rows whose lease ran out, leased to this call alone."""
     now = datetime.now(UTC)
-    token = secrets.token_hex(16)
+    token = token or secrets.token_hex(16)
     due = Q(status=DeliveryStatus.QUEUED, next_attempt_at__lte=now) | Q(
         status=DeliveryStatus.SENDING, lease_until__lt=now
     )
@@ -191,14 +203,44 @@ async def record(delivery: Delivery, outcome: Outcome) -> None:
         await pubsub.publish_delivery(delivery)
 
 
+async def release(tokens: set[str]) -> int:
+    """Gives rows claimed under `tokens` back to the queue, due now, their attempt undone:
+    a send cut short may or may not have arrived, and goes again with the same webhook-id."""
+    if not tokens:
+        return 0
+    return await Delivery.filter(
+        lease_token__in=list(tokens), status=DeliveryStatus.SENDING
+    ).update(
+        status=DeliveryStatus.QUEUED,
+        next_attempt_at=datetime.now(UTC),
+        lease_until=None,
+        lease_token=None,
+        attempt_count=F("attempt_count") - 1,
+    )
+
+
 async def work(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+    """Sends until `stop` is set or the task is cancelled; then claims nothing more, lets the
+    sends in hand finish within the grace period and gives back what is still unsent."""
+    stop = stop or asyncio.Event()
     async with httpx.AsyncClient(follow_redirects=False) as http:
-        runner = asyncio.create_task(Worker(settings, http).run_forever(), name="delivery")
+        worker = Worker(settings, http)
+        runner = asyncio.create_task(worker.run_forever(stop), name="delivery")
         try:
-            if stop is None:
-                await runner
-            else:
-                await stop.wait()
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait([runner, stopping], return_when=FIRST_COMPLETED)
+            stopping.cancel()
         finally:
-            runner.cancel()
-            await asyncio.gather(runner, return_exceptions=True)
+            stop.set()
+            await _wind_down(worker, runner, settings.shutdown_grace_seconds)
+
+
+async def _wind_down(worker: Worker, runner: asyncio.Task[None], grace: float) -> None:
+    await asyncio.wait([runner], timeout=grace)
+    if not runner.done():
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+        if released := await release(worker.leases):
+            logger.warning("gave %d unfinished deliveries back to the queue", released)
+    elif not runner.cancelled() and (error := runner.exception()) is not None:
+        raise error

@@ -57,9 +57,8 @@ class Event(Model):
     recipients: Any = json_field(null=True)
     idempotency_key = fields.CharField(max_length=200, null=True)
     notification_ids: Any = json_field(default=list)  # what it produced, for retries
-    direct_deliveries = fields.IntField(
-        default=0, db_default=0
-    )  # and to raw addresses and endpoints
+    # And how many deliveries it made to raw addresses and channel endpoints.
+    direct_deliveries = fields.IntField(default=0, db_default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -81,6 +80,10 @@ class Digest(Model):
     rule_id: UUID
     window_end = fields.DatetimeField()
     flushed_at = fields.DatetimeField(null=True)
+    # Writing it failed this often; at MAX_ATTEMPTS it is given up, recorded as failed.
+    attempts = fields.IntField(default=0, db_default=0)
+    last_error = fields.CharField(max_length=500, null=True)
+    failed_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

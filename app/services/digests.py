@@ -6,10 +6,12 @@ A digest is claimed by a conditional update, so with any number of workers it go
 import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from app.errors import BelfryError
 from app.models import Cadence, Digest, DigestItem, Event, Rule
 from app.services import events, publishing
 
@@ -18,6 +20,7 @@ logger = logging.getLogger("belfry.digests")
 WINDOWS = {Cadence.HOURLY: timedelta(hours=1), Cadence.DAILY: timedelta(days=1)}
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SHOWN = 5  # events listed in a digest; the rest are counted
+MAX_ATTEMPTS = 3  # runs that may fail to write a digest before it is given up
 
 
 def window_end(cadence: Cadence, at: datetime) -> datetime:
@@ -43,24 +46,42 @@ async def add(*, rule: Rule, event: Event) -> None:
 
 async def flush_due(*, now: datetime | None = None) -> int:
     """Sends every digest whose window has ended; returns how many this call sent. The claim
-    and the deliveries it writes share one transaction: a digest goes out whole, once."""
+    and the deliveries it writes share one transaction: a digest goes out whole, once, to
+    every recipient. One that cannot be written is retried at the next runs, then recorded as
+    failed; it never holds up the others."""
     now = now or datetime.now(UTC)
     sent = 0
-    for digest_id in await Digest.filter(window_end__lte=now, flushed_at__isnull=True).values_list(
-        "id", flat=True
-    ):
-        async with in_transaction():
-            claimed = await Digest.filter(id=digest_id, flushed_at__isnull=True).update(
-                flushed_at=now
-            )
-            # Unclaimed: another worker has it.
-            written = await _write(await Digest.get(id=digest_id)) if claimed else None
-        if written is None:
-            continue
-        for each in written:
-            await publishing.announce(each)
-        sent += 1
+    due = Digest.filter(window_end__lte=now, flushed_at__isnull=True, failed_at__isnull=True)
+    for digest_id in [UUID(str(i)) for i in await due.values_list("id", flat=True)]:
+        try:
+            sent += await _flush(digest_id, now)
+        except Exception as error:  # the next run tries again, up to MAX_ATTEMPTS
+            logger.exception("digest %s could not be written", digest_id)
+            await _record_failure(digest_id, error, now)
     return sent
+
+
+async def _flush(digest_id: UUID, now: datetime) -> int:
+    async with in_transaction():
+        claimed = await Digest.filter(id=digest_id, flushed_at__isnull=True).update(flushed_at=now)
+        # Unclaimed: another worker has it.
+        written = await _write(await Digest.get(id=digest_id)) if claimed else None
+    if written is None:
+        return 0
+    for each in written:
+        await publishing.announce(each)
+    return 1
+
+
+async def _record_failure(digest_id: UUID, error: Exception, now: datetime) -> None:
+    reason = str(error) if isinstance(error, BelfryError) else type(error).__name__
+    digest = await Digest.get(id=digest_id)
+    attempts = digest.attempts + 1
+    await Digest.filter(id=digest_id, flushed_at__isnull=True).update(
+        attempts=attempts,
+        last_error=reason[:500],
+        failed_at=now if attempts >= MAX_ATTEMPTS else None,
+    )
 
 
 async def _write(digest: Digest) -> list[publishing.Written]:

@@ -105,3 +105,59 @@ async def test_with_redis_stopped_deliveries_still_go_out_by_polling(
 
 async def _worker(settings: Settings) -> asyncio.Task[None]:
     return asyncio.create_task(delivery_worker.work(settings))
+
+
+async def test_a_terminated_worker_finishes_its_sends_and_leaves_nothing_sending(
+    api: Api, settings: Settings, receiver: Receiver
+) -> None:
+    # given 30 webhooks a worker process is in the middle of sending (each takes a second)
+    tenant = await webhook_tenant(api, receiver)
+    await publish(api, tenant, [f"user-{i}" for i in range(30)], category=CATEGORY)
+    receiver.delay = 1
+    env = {
+        **os.environ,
+        "BELFRY_DATABASE_URL": settings.db_url,
+        "BELFRY_ALLOW_PRIVATE_TARGETS": "true",
+        "BELFRY_DELIVERY_POLL_SECONDS": "0.1",
+        "BELFRY_SHUTDOWN_GRACE_SECONDS": "10",
+    }
+    worker = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=env)
+    try:
+        await until(received(receiver, 30))
+
+        # when it is told to stop
+        worker.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(worker.wait, 20)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+
+    # then it stopped cleanly, every send it began is recorded, and none went twice
+    webhooks = Delivery.filter(tenant_id=tenant.tenant_id, channel="WEBHOOK")
+    statuses = [str(s) for s in await webhooks.values_list("status", flat=True)]
+    assert code == 0
+    assert statuses == ["SENT"] * 30
+    ids = [r.headers["webhook-id"] for r in receiver.requests]
+    assert len(ids) == len(set(ids)) == 30
+
+
+async def test_sends_cut_short_by_the_grace_period_go_back_to_the_queue(
+    api: Api, settings: Settings, receiver: Receiver
+) -> None:
+    # given a worker in the middle of a send that will not finish in time
+    tenant = await webhook_tenant(api, receiver)
+    [nid] = (await publish(api, tenant, ["alice"], category=CATEGORY))["notificationIds"]
+    receiver.delay = 60
+    stop = asyncio.Event()
+    quick = settings.model_copy(
+        update={"allow_private_targets": True, "shutdown_grace_seconds": 0.2}
+    )
+    worker = asyncio.create_task(delivery_worker.work(quick, stop=stop))
+    await until(received(receiver, 1))
+
+    # when it is stopped
+    stop.set()
+    await worker
+
+    # then the row is queued again, due now, its attempt not counted
+    assert await webhook_status(nid) == ("QUEUED", 0)

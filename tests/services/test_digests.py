@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from app.models import Cadence, Digest, Event
+from app.models import Cadence, Digest, Event, Rule
 from app.services import digests
 from app.settings import Settings
 from tests.delivery.helpers import Receiver
@@ -59,7 +59,8 @@ async def send_events(api: Api, tenant: TenantAccess, count: int) -> None:
 
 
 async def window_over(tenant: TenantAccess) -> datetime:
-    digest = await Digest.get(tenant_id=tenant.tenant_id)
+    digest = await Digest.filter(tenant_id=tenant.tenant_id).first()
+    assert digest is not None
     return digest.window_end + timedelta(seconds=1)
 
 
@@ -123,3 +124,50 @@ async def test_a_digest_to_an_endpoint_carries_the_link_and_data(
     assert body["title"] == "Failed logins: 2 events"
     assert body["link"] == "/security"
     assert body["data"]["digest"]["count"] == 2
+
+
+async def test_a_digest_that_cannot_be_written_is_sent_to_no_one_and_recorded_as_failed(
+    api: Api,
+) -> None:
+    # given an hourly rule stored before recipients were checked: u3, then one that cannot be
+    tenant = await make_tenant()
+    u3 = await make_user(api, tenant, "u3")
+    await Rule.create(
+        tenant_id=tenant.tenant_id,
+        name="Broken",
+        events=["auth.login_failed"],
+        cadence=Cadence.HOURLY,
+        actions=[
+            {"channel": "IN_APP", "recipients": ["u3"]},
+            {"channel": "IN_APP", "recipients": ["x" * 250]},
+        ],
+    )
+    await send_events(api, tenant, 2)
+    due = await window_over(tenant)
+
+    # when three runs try to flush it
+    sent = [await digests.flush_due(now=due + timedelta(minutes=i)) for i in range(3)]
+
+    # then no partial digest went out, and the digest is given up with the reason
+    assert sent == [0, 0, 0]
+    assert (await api.data(INBOX, token=u3.token))["notifications"]["edges"] == []
+    digest = await Digest.get(tenant_id=tenant.tenant_id)
+    assert digest.attempts == 3 and digest.failed_at is not None
+    assert digest.last_error is not None and "recipients" in digest.last_error
+
+
+async def test_a_failing_digest_does_not_hold_up_the_others(api: Api) -> None:
+    tenant, admin, _ = await given_hourly_rule(api)
+    await Rule.create(
+        tenant_id=tenant.tenant_id,
+        name="Broken",
+        events=["auth.login_failed"],
+        cadence=Cadence.HOURLY,
+        actions=[{"channel": "IN_APP", "recipients": ["x" * 250]}],
+    )
+    await send_events(api, tenant, 1)
+
+    sent = await digests.flush_due(now=await window_over(tenant))
+
+    assert sent == 1
+    assert len((await api.data(INBOX, token=admin.token))["notifications"]["edges"]) == 1

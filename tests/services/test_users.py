@@ -2,6 +2,7 @@
 
 import asyncio
 import hashlib
+import hmac
 from collections.abc import Callable
 from uuid import UUID
 
@@ -16,6 +17,7 @@ from app.models import (
     Event,
     InboxCounter,
     Notification,
+    Tenant,
     User,
     UserErasure,
     UserPreference,
@@ -130,14 +132,17 @@ async def test_erase_leaves_other_users_and_other_tenants_alone(app: Starlette) 
     assert await Event.filter(tenant_id=theirs.tenant_id, actor="alice").exists()
 
 
-async def test_erase_remembers_the_subject_only_as_a_hash(app: Starlette) -> None:
+async def test_erase_remembers_the_subject_only_as_a_keyed_hash(app: Starlette) -> None:
     tenant = await make_tenant()
     await store_user(tenant.tenant_id, "alice@example.com")
 
     await erase(tenant.tenant_id, "alice@example.com")
 
     [erasure] = await UserErasure.filter(tenant_id=tenant.tenant_id)
-    assert erasure.subject_hash == hashlib.sha256(b"alice@example.com").hexdigest()
+    secret = (await Tenant.get(id=tenant.tenant_id)).signing_secret
+    expected = hmac.new(secret.encode(), b"alice@example.com", hashlib.sha256).hexdigest()
+    assert erasure.subject_hash == expected
+    assert erasure.subject_hash != hashlib.sha256(b"alice@example.com").hexdigest()
 
 
 async def test_erasing_a_re_created_user_moves_the_erasure_forward(app: Starlette) -> None:
