@@ -1,6 +1,7 @@
 """A small GraphQL-over-websocket client speaking both protocols, on the real `websockets`."""
 
 import asyncio
+import contextlib
 import itertools
 import json
 from typing import Any
@@ -64,6 +65,15 @@ class GraphQLSocket:
     async def result(self, timeout: float = 5) -> dict[str, Any]:
         """The next operation message, whatever it is."""
         return await self.receive(timeout)
+
+    async def received_within(self, seconds: float) -> list[dict[str, Any]]:
+        """Every message that arrives within `seconds`."""
+        messages = []
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                while True:
+                    messages.append(await self.receive(timeout=seconds))
+        return messages
 
     async def nothing_within(self, seconds: float) -> bool:
         try:
