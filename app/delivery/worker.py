@@ -17,7 +17,13 @@ from tortoise.transactions import in_transaction
 from app import pubsub
 from app.crypto import SecretBox
 from app.delivery.providers import REGISTRY
-from app.delivery.providers.base import Message, SendContext, SendResult, Target
+from app.delivery.providers.base import (
+    Message,
+    SendContext,
+    SendResult,
+    Target,
+    outgoing_client,
+)
 from app.models import Channel, Delivery, DeliveryStatus, Snapshot
 from app.services import channels
 from app.settings import Settings
@@ -192,7 +198,7 @@ async def record(delivery: Delivery, outcome: Outcome) -> None:
 
 
 async def work(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
-    async with httpx.AsyncClient(follow_redirects=False) as http:
+    async with outgoing_client() as http:
         runner = asyncio.create_task(Worker(settings, http).run_forever(), name="delivery")
         try:
             if stop is None:
