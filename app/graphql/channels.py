@@ -64,6 +64,7 @@ class ChannelMutation:
             enabled=input.enabled,
             config=cast(dict[str, Any] | None, input.config),
             box=box_for(info.context.settings.secret_key),
+            allow_private_targets=info.context.settings.allow_private_targets,
         )
         return ChannelConfig.from_view(view)
 

@@ -109,6 +109,8 @@ class Provider(ABC, Generic[C]):
     secret_fields: ClassVar[frozenset[str]]
     # The readiness reason when the channel has no config.
     not_configured: ClassVar[str]
+    # The config key saying where Belfry connects (a URL, or the SMTP host): checked at save.
+    target_field: ClassVar[str]
 
     def parse_config(self, raw: dict[str, Any] | None) -> C | None:
         """The validated config, None when there is none; ValueError naming bad keys."""

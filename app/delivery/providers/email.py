@@ -61,6 +61,7 @@ class EmailProvider(Provider[EmailConfig]):
     config_model: ClassVar[type[EmailConfig]] = EmailConfig
     secret_fields: ClassVar[frozenset[str]] = frozenset({"password"})
     not_configured: ClassVar[str] = "SMTP_NOT_CONFIGURED"
+    target_field: ClassVar[str] = "host"
 
     async def send(
         self, message: Message, target: Target, config: EmailConfig, ctx: SendContext
