@@ -51,6 +51,7 @@ async def through_worker(settings: Settings, url: str, count: int) -> float:
         enabled=True,
         config={"url": url},
         box=box_for(settings.secret_key),
+        allow_private_targets=settings.allow_private_targets,
     )
     await preferences.update_tenant(
         tenant_id=tenant.id, category=CATEGORY, changes={Channel.WEBHOOK: True}

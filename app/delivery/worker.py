@@ -17,7 +17,13 @@ from tortoise.transactions import in_transaction
 from app import pubsub
 from app.crypto import SecretBox
 from app.delivery.providers import REGISTRY
-from app.delivery.providers.base import Message, SendContext, SendResult, Target
+from app.delivery.providers.base import (
+    Message,
+    SendContext,
+    SendResult,
+    Target,
+    outgoing_client,
+)
 from app.models import Channel, Delivery, DeliveryStatus, Snapshot
 from app.services import channels
 from app.settings import Settings
@@ -223,7 +229,7 @@ async def work(settings: Settings, *, stop: asyncio.Event | None = None) -> None
     """Sends until `stop` is set or the task is cancelled; then claims nothing more, lets the
     sends in hand finish within the grace period and gives back what is still unsent."""
     stop = stop or asyncio.Event()
-    async with httpx.AsyncClient(follow_redirects=False) as http:
+    async with outgoing_client() as http:
         worker = Worker(settings, http)
         runner = asyncio.create_task(worker.run_forever(stop), name="delivery")
         try:

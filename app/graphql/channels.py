@@ -1,13 +1,12 @@
 from typing import Any, Self, cast
 
-import httpx
 import strawberry
 from strawberry.scalars import JSON
 
 from app import models
 from app.auth import Principal, UserPrincipal
 from app.crypto import box_for
-from app.delivery.providers.base import SendContext, Target
+from app.delivery.providers.base import SendContext, Target, outgoing_client
 from app.graphql.context import Info
 from app.graphql.permissions import Allowed
 from app.services import channels as service
@@ -65,6 +64,7 @@ class ChannelMutation:
             enabled=input.enabled,
             config=cast(dict[str, Any] | None, input.config),
             box=box_for(info.context.settings.secret_key),
+            allow_private_targets=info.context.settings.allow_private_targets,
         )
         return ChannelConfig.from_view(view)
 
@@ -79,7 +79,7 @@ class ChannelMutation:
         settings = info.context.settings
         principal = info.context.require_principal()
         target = await _target_of(principal)
-        async with httpx.AsyncClient() as http:
+        async with outgoing_client() as http:
             return await service.send_test(
                 tenant_id=principal.tenant_id,
                 channel=channel,

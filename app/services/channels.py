@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 from app.crypto import SecretBox
 from app.delivery.providers import REGISTRY
 from app.delivery.providers.base import Message, Readiness, SendContext, Target
+from app.delivery.targets import UnsafeTarget, check_target
 from app.errors import BadUserInput
 from app.models import Channel, ChannelConfig
 
@@ -93,8 +94,10 @@ async def update(
     enabled: bool | None,
     config: dict[str, Any] | None,
     box: SecretBox,
+    allow_private_targets: bool,
 ) -> ChannelView:
-    """A secret left out, or sent back redacted, keeps its stored value."""
+    """A secret left out, or sent back redacted, keeps its stored value. A target Belfry
+    may not connect to is refused now rather than at the first send."""
     channel = _provider_channel(channel)
     was_enabled, plain = await _stored(tenant_id, channel, box)
     if config is not None:
@@ -105,6 +108,7 @@ async def update(
             raise BadUserInput(
                 f"Invalid {channel.value} config: {error}", field="config"
             ) from error
+        await _check_target(channel, plain, allow_private=allow_private_targets)
     now_enabled = was_enabled if enabled is None else enabled
     await ChannelConfig.update_or_create(
         tenant_id=tenant_id,
@@ -115,6 +119,21 @@ async def update(
         },
     )
     return _view(channel, now_enabled, plain)
+
+
+async def _check_target(channel: Channel, plain: dict[str, Any], *, allow_private: bool) -> None:
+    """BadUserInput naming the config key when Belfry may not connect where it says. A key
+    left out keeps its default, a public service, and is not looked up."""
+    field = REGISTRY[channel].target_field
+    value = plain.get(field)
+    if not isinstance(value, str):
+        return
+    try:
+        await check_target(value.strip(), allow_private=allow_private)
+    except UnsafeTarget as refusal:
+        raise BadUserInput(
+            f"{channel.value} config.{field} is refused: {refusal}", field=f"config.{field}"
+        ) from None
 
 
 def merge_secrets(
@@ -186,6 +205,7 @@ async def send_test(
     if parsed is None or not provider.readiness(parsed).ready:
         reason = provider.readiness(parsed).reason
         raise BadUserInput(f"{channel.value} is not configured ({reason})", field="config")
+    await _check_target(channel, plain, allow_private=context.allow_private_targets)
     if channel is Channel.EMAIL and not target.email:
         # A caller with no address of their own (an API key) tests on the sender address.
         target = replace(target, email=getattr(parsed, "from_", None))

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from uuid import UUID
 
 import httpx
+import pytest
 
 from app.delivery import worker as delivery_worker
 from app.models import Delivery
@@ -17,6 +18,12 @@ from tests.conftest import RedisServer, serving
 from tests.delivery.helpers import Receiver
 from tests.delivery.test_worker import CATEGORY, webhook_tenant
 from tests.helpers import Api, make_user, publish
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # The receivers are on loopback, where channels may only be saved when this is allowed.
+    return settings.model_copy(update={"allow_private_targets": True})
 
 
 async def until(condition: Callable[[], Awaitable[bool]], timeout: float = 15) -> None:
@@ -68,7 +75,7 @@ async def test_a_worker_killed_mid_send_leaves_a_lease_another_reclaims(
         doomed.wait(timeout=10)
     receiver.delay = 0
 
-    survivor = await _worker(settings.model_copy(update={"allow_private_targets": True}))
+    survivor = await _worker(settings)
     try:
         await until(webhook_is(nid, "SENT", 2))
     finally:
@@ -84,7 +91,6 @@ async def test_with_redis_stopped_deliveries_still_go_out_by_polling(
     live_settings = settings.model_copy(
         update={
             "broadcast_url": own_redis.url,
-            "allow_private_targets": True,
             "delivery_poll_seconds": 0.2,
         }
     )

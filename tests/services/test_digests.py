@@ -18,6 +18,12 @@ PUBLISH_EVENT = "mutation($input: PublishEventInput!) { publishEvent(input: $inp
 INBOX = "{ notifications { edges { node { title body data category } } } }"
 
 
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # The webhook receiver is on loopback, where a channel may only be saved when allowed.
+    return settings.model_copy(update={"allow_private_targets": True})
+
+
 def test_windows_are_aligned_to_the_hour_and_the_day() -> None:
     at = datetime(2026, 3, 4, 10, 17, 5, tzinfo=UTC)
 
@@ -117,7 +123,7 @@ async def test_a_digest_to_an_endpoint_carries_the_link_and_data(
 
     # when the window ends and the worker sends
     await digests.flush_due(now=await window_over(tenant))
-    await drain(settings.model_copy(update={"allow_private_targets": True}))
+    await drain(settings)
 
     # then the webhook gets the digest's link and data, as an inbox would
     body = receiver.only.json()["data"]

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
 
-from app.delivery.targets import UnsafeTarget, check_public_url
+from app.delivery.targets import UnsafeTarget, address_literal, checked_addresses
 from app.models.channels import Channel
 
 
@@ -61,6 +61,15 @@ class SendContext:
 SENT = SendResult(ok=True)
 
 
+def outgoing_client() -> httpx.AsyncClient:
+    """The HTTP client sends share. Proxies and .netrc from the environment are ignored: a
+    proxy would resolve target names itself, past the address check, and the server's own
+    credentials must not go to tenants' hosts. SSL_CERT_FILE still applies."""
+    return httpx.AsyncClient(
+        transport=httpx.AsyncHTTPTransport(), trust_env=False, follow_redirects=False
+    )
+
+
 def failed(error: str) -> SendResult:
     """A failure that will fail the same way next time."""
     return SendResult(ok=False, retry=False, error=error)
@@ -100,6 +109,8 @@ class Provider(ABC, Generic[C]):
     secret_fields: ClassVar[frozenset[str]]
     # The readiness reason when the channel has no config.
     not_configured: ClassVar[str]
+    # The config key saying where Belfry connects (a URL, or the SMTP host): checked at save.
+    target_field: ClassVar[str]
 
     def parse_config(self, raw: dict[str, Any] | None) -> C | None:
         """The validated config, None when there is none; ValueError naming bad keys."""
@@ -137,25 +148,55 @@ async def http_request(
 ) -> httpx.Response | SendResult:
     """Make one request to a checked target: the response, or the failure that stopped it.
 
-    Error texts are fixed strings: httpx's messages can quote the URL, which may hold a
-    secret (a bot token, a Slack webhook path)."""
+    The host is resolved once and every address checked; the request then goes to a checked
+    address, with the name kept as the Host header and TLS server name, so DNS cannot send
+    it elsewhere after the check. Error texts are fixed strings: httpx's messages can quote
+    the URL, which may hold a secret (a bot token, a Slack webhook path)."""
+    auth = kwargs.pop("auth", httpx.USE_CLIENT_DEFAULT)
     try:
-        await check_public_url(url, allow_private=ctx.allow_private_targets)
+        request = ctx.http.build_request(method, url, timeout=ctx.timeout, **kwargs)
+    except httpx.InvalidURL:
+        return failed("invalid URL")
+    if request.url.scheme not in ("http", "https") or not request.url.raw_host:
+        return failed("target refused: not an http(s) URL")
+    host = request.url.raw_host.decode("ascii")  # IDNA-encoded, as DNS and TLS want it
+    try:
+        addresses = await checked_addresses(host, allow_private=ctx.allow_private_targets)
     except UnsafeTarget as refusal:
         return failed(f"target refused: {refusal}")
+    if not addresses:
+        return retryable("host not found")
+    if request.url.scheme == "https":
+        # httpx pools connections by address, not by name: a kept TLS connection verified
+        # for one name must not carry another name's request to the same address.
+        request.headers["connection"] = "close"
+        if address_literal(host) is None:  # TLS names no server for an address
+            request.extensions = {**request.extensions, "sni_hostname": host}
+    for address in addresses:
+        # The Host header was set from the name when the request was built.
+        request.url = request.url.copy_with(host=str(address))
+        outcome = await _send(ctx, request, auth)
+        if outcome is not None:
+            return outcome
+    return retryable("connection failed")
+
+
+async def _send(
+    ctx: SendContext, request: httpx.Request, auth: Any
+) -> httpx.Response | SendResult | None:
+    """The response or the failure; None when the address refused the connection, so the
+    next checked address may be tried."""
     try:
         # Redirects are not followed: the next hop would skip the target check.
-        return await ctx.http.request(
-            method, url, timeout=ctx.timeout, follow_redirects=False, **kwargs
-        )
+        return await ctx.http.send(request, auth=auth, follow_redirects=False)
     except httpx.TimeoutException:
         return retryable("timeout")
+    except httpx.ConnectError:
+        return None
     except httpx.TransportError:
         return retryable("connection failed")
     except httpx.RequestError:  # e.g. an undecodable response body
         return retryable("request failed")
-    except httpx.InvalidURL:
-        return failed("invalid URL")
 
 
 def classify(response: httpx.Response) -> SendResult:

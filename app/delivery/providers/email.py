@@ -1,12 +1,18 @@
 """Email over SMTP (aiosmtplib): a plain text and an HTML alternative of the same message.
 
-SMTP relays usually sit on the private network, so their addresses are not checked."""
+The SMTP host is a target like any URL: private addresses are refused unless allowed, and the
+connection goes to the address that was checked. Nothing the server says is ever quoted in an
+error, since a tenant could point the host at any service and read its greeting back."""
 
+import asyncio
+import contextlib
 import html
 import re
+import socket
+import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 from urllib.parse import urlsplit
 
 import aiosmtplib
@@ -24,7 +30,11 @@ from app.delivery.providers.base import (
     failed,
     retryable,
 )
+from app.delivery.targets import IPAddress, UnsafeTarget, checked_addresses
 from app.models.channels import Channel
+
+# What the client was doing when the conversation failed; it names the error.
+Step = Literal["connect", "tls", "login", "send"]
 
 # Schemes an email client may follow from a link; others (javascript:, data:) stay text.
 _LINKABLE_SCHEMES = frozenset({"", "http", "https", "mailto"})
@@ -51,6 +61,7 @@ class EmailProvider(Provider[EmailConfig]):
     config_model: ClassVar[type[EmailConfig]] = EmailConfig
     secret_fields: ClassVar[frozenset[str]] = frozenset({"password"})
     not_configured: ClassVar[str] = "SMTP_NOT_CONFIGURED"
+    target_field: ClassVar[str] = "host"
 
     async def send(
         self, message: Message, target: Target, config: EmailConfig, ctx: SendContext
@@ -62,49 +73,105 @@ class EmailProvider(Provider[EmailConfig]):
         except ValueError:  # the email package refuses malformed addresses
             return failed("invalid email address")
         try:
-            await aiosmtplib.send(
-                email,
-                sender=parseaddr(config.from_)[1],
-                recipients=[target.email],
-                hostname=config.host,
-                port=config.port,
-                # aiosmtplib logs in whenever a username is given.
-                username=config.username or None,
-                password=(config.password or "") if config.username else None,
-                use_tls=config.ssl,
-                start_tls=config.tls and not config.ssl,
-                timeout=ctx.timeout,
+            addresses = await checked_addresses(
+                config.host, allow_private=ctx.allow_private_targets
             )
-        except aiosmtplib.SMTPException as error:
-            return smtp_failure(error)
+        except UnsafeTarget as refusal:
+            return failed(f"target refused: {refusal}")
+        if not addresses:
+            return retryable("host not found")
+        connected = await _connect(addresses, config.port, ctx)
+        if isinstance(connected, SendResult):
+            return connected
+        return await _converse(connected, email, config, target.email, ctx)
+
+
+async def _connect(
+    addresses: list[IPAddress], port: int, ctx: SendContext
+) -> socket.socket | SendResult:
+    """A socket connected to the first checked address that answers."""
+    loop = asyncio.get_running_loop()
+    for address in addresses:
+        family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        try:
+            await asyncio.wait_for(loop.sock_connect(sock, (str(address), port)), ctx.timeout)
+        except TimeoutError:
+            sock.close()
+            return retryable("timeout")
         except OSError:
-            return retryable("connection failed")
-        return SENT
+            sock.close()
+            continue
+        return sock
+    return retryable("connection failed")
 
 
-def smtp_failure(error: aiosmtplib.SMTPException) -> SendResult:
-    """4xx replies and lost or slow connections are transient; 5xx replies are final."""
-    if isinstance(error, aiosmtplib.SMTPResponseException):
-        return _reply_failure(error.code, error.message)
-    if isinstance(error, aiosmtplib.SMTPRecipientsRefused) and error.recipients:
-        refused = error.recipients[0]
-        return _reply_failure(refused.code, refused.message)
+async def _converse(
+    sock: socket.socket, email: EmailMessage, config: EmailConfig, recipient: str, ctx: SendContext
+) -> SendResult:
+    # Given the socket, aiosmtplib still verifies TLS against the configured host name.
+    smtp = aiosmtplib.SMTP(
+        hostname=config.host, sock=sock, use_tls=config.ssl, start_tls=False, timeout=ctx.timeout
+    )
+    step: Step = "connect"
+    try:
+        await smtp.connect()
+        if config.tls and not config.ssl:
+            step = "tls"
+            await smtp.starttls()
+        if config.username:
+            step = "login"
+            await smtp.login(config.username, config.password or "")
+        step = "send"
+        await smtp.send_message(email, sender=parseaddr(config.from_)[1], recipients=[recipient])
+        with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+            await smtp.quit()  # the message is accepted whatever QUIT gets
+    except aiosmtplib.SMTPException as error:
+        return smtp_failure(error, step)
+    except ssl.SSLError:
+        return failed("TLS failed")
+    except OSError:
+        return retryable("connection failed")
+    finally:
+        # The client owns the socket now: its transport closes it, after any TLS shutdown.
+        smtp.close()
+    return SENT
+
+
+def smtp_failure(error: aiosmtplib.SMTPException, step: Step) -> SendResult:
+    """A fixed text for what failed at `step`: 4xx replies and lost or slow connections are
+    transient, the rest final."""
     if isinstance(error, aiosmtplib.SMTPTimeoutError):
         return retryable("timeout")
-    if isinstance(error, aiosmtplib.SMTPConnectError | aiosmtplib.SMTPServerDisconnected):
+    if isinstance(error.__cause__, ssl.SSLError):
+        return failed("TLS failed")  # implicit TLS fails while connecting
+    code = _reply_code(error)
+    if code is None and isinstance(error, ConnectionError):  # lost, or never made
         return retryable("connection failed")
-    # e.g. STARTTLS or AUTH not offered by the server: a configuration problem.
-    return failed(f"SMTP error: {_short(error.message)}")
+    if step == "tls":
+        return failed("TLS failed")  # including a server that does not offer STARTTLS
+    if step == "login":
+        return _by_code("authentication failed", code)
+    if code is not None and not 200 <= code <= 599:
+        return failed("not an SMTP server")  # aiosmtplib could not read its reply at all
+    what = "connection" if step == "connect" else "message"
+    return _by_code(f"SMTP server refused the {what}", code)
 
 
-def _reply_failure(code: int, text: str) -> SendResult:
-    error = f"SMTP {code}: {_short(text)}"
-    return retryable(error) if 400 <= code < 500 else failed(error)
+def _reply_code(error: aiosmtplib.SMTPException) -> int | None:
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused) and error.recipients:
+        return error.recipients[0].code
+    if isinstance(error, aiosmtplib.SMTPResponseException):
+        return error.code
+    return None
 
 
-def _short(text: str, limit: int = 120) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _by_code(error: str, code: int | None) -> SendResult:
+    if code is None or not 200 <= code <= 599:
+        return failed(error)
+    text = f"{error} ({code})"
+    return retryable(text) if 400 <= code < 500 else failed(text)
 
 
 def build_email(message: Message, sender: str, recipient: str) -> EmailMessage:

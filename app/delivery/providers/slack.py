@@ -26,6 +26,7 @@ class SlackProvider(Provider[SlackConfig]):
     config_model: ClassVar[type[SlackConfig]] = SlackConfig
     secret_fields: ClassVar[frozenset[str]] = frozenset({"webhookUrl"})
     not_configured: ClassVar[str] = "SLACK_NOT_CONFIGURED"
+    target_field: ClassVar[str] = "webhookUrl"
 
     async def send(
         self, message: Message, target: Target, config: SlackConfig, ctx: SendContext

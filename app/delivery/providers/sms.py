@@ -32,6 +32,7 @@ class SmsProvider(Provider[SmsConfig]):
     config_model: ClassVar[type[SmsConfig]] = SmsConfig
     secret_fields: ClassVar[frozenset[str]] = frozenset({"authToken"})
     not_configured: ClassVar[str] = "SMS_NOT_CONFIGURED"
+    target_field: ClassVar[str] = "apiBaseUrl"
 
     async def send(
         self, message: Message, target: Target, config: SmsConfig, ctx: SendContext

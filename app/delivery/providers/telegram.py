@@ -39,6 +39,7 @@ class TelegramProvider(Provider[TelegramConfig]):
     config_model: ClassVar[type[TelegramConfig]] = TelegramConfig
     secret_fields: ClassVar[frozenset[str]] = frozenset({"botToken"})
     not_configured: ClassVar[str] = "TELEGRAM_NOT_CONFIGURED"
+    target_field: ClassVar[str] = "apiBaseUrl"
 
     async def send(
         self, message: Message, target: Target, config: TelegramConfig, ctx: SendContext

@@ -53,6 +53,7 @@ class WebhookProvider(Provider[WebhookConfig]):
     # Headers often carry a shared secret (the source's example: {"X-Secret": "token"}).
     secret_fields: ClassVar[frozenset[str]] = frozenset({"signingSecret", "headers"})
     not_configured: ClassVar[str] = "WEBHOOK_NOT_CONFIGURED"
+    target_field: ClassVar[str] = "url"
 
     async def send(
         self, message: Message, target: Target, config: WebhookConfig, ctx: SendContext

@@ -4,6 +4,7 @@ import base64
 import hashlib
 import hmac
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,7 +14,17 @@ from app.delivery.providers import REGISTRY
 from app.delivery.providers.base import Provider, SendContext, SendResult, Target
 from app.delivery.providers.slack import slack_text
 from app.models.channels import Channel
-from tests.delivery.helpers import TARGET, Receiver, context, free_port, make_message
+from tests.delivery.helpers import (
+    PUBLIC_ADDRESS,
+    TARGET,
+    Receiver,
+    context,
+    free_port,
+    make_message,
+    rebinding,
+    receiving,
+    self_signed,
+)
 
 BOT_TOKEN = "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 SIGNING_SECRET = "whsec_" + base64.b64encode(b"sixteen byte key" * 2).decode()
@@ -48,7 +59,6 @@ async def send(
 
 
 HTTP_CHANNELS = [Channel.SMS, Channel.SLACK, Channel.TELEGRAM, Channel.WEBHOOK]
-
 
 # --- each provider's request -------------------------------------------------------------
 
@@ -261,3 +271,87 @@ async def test_private_targets_are_refused_in_production(
             "target refused: private or loopback address",
         ), channel
     assert receiver.requests == []
+
+
+@pytest.mark.parametrize("channel", HTTP_CHANNELS)
+async def test_cloud_metadata_is_refused_even_when_private_targets_are_allowed(
+    http: httpx.AsyncClient, channel: Channel
+) -> None:
+    result = await send(channel, context(http), "http://169.254.169.254")
+    assert (result.ok, result.retry, result.error) == (
+        False,
+        False,
+        "target refused: cloud metadata address",
+    )
+
+
+async def test_a_host_name_is_sent_to_its_checked_address_under_its_own_name(
+    receiver: Receiver, http: httpx.AsyncClient
+) -> None:
+    # given a webhook named by a host name that resolves to the loopback receiver
+    port = receiver.url.rsplit(":", 1)[1]
+
+    result = await send(Channel.WEBHOOK, context(http), f"http://localhost:{port}")
+
+    # then the request arrived, still addressed to the name
+    assert result.ok, result
+    assert receiver.only.headers["host"] == f"localhost:{port}"
+    assert receiver.only.path == "/hooks/belfry"
+
+
+async def test_a_name_that_changes_its_answer_after_the_check_is_not_followed(
+    receiver: Receiver, http: httpx.AsyncClient
+) -> None:
+    # given a name that answers a public address to the check, then the loopback receiver
+    port = receiver.url.rsplit(":", 1)[1]
+    ctx = SendContext(http=http, allow_private_targets=False, timeout=0.5)
+
+    with rebinding("hooks.rebind.test", first=PUBLIC_ADDRESS, then="127.0.0.1") as answers:
+        result = await send(Channel.WEBHOOK, ctx, f"http://hooks.rebind.test:{port}")
+
+    # then the request went to the public address alone, and the receiver heard nothing
+    assert not result.ok and result.retry
+    assert answers == [PUBLIC_ADDRESS]
+    assert receiver.requests == []
+
+
+async def test_tls_is_verified_against_the_name_while_connecting_to_its_address(
+    tmp_path: Path,
+) -> None:
+    # given an HTTPS receiver whose certificate names "localhost" and no address
+    certificate = self_signed(tmp_path, "localhost")
+    async with (
+        receiving(certificate) as receiver,
+        httpx.AsyncClient(verify=certificate.client_context(), trust_env=False) as http,
+    ):
+        port = receiver.url.rsplit(":", 1)[1]
+
+        by_name = await send(Channel.WEBHOOK, context(http), f"https://localhost:{port}")
+        by_address = await send(Channel.WEBHOOK, context(http), f"https://127.0.0.1:{port}")
+
+    # then the name passes verification though the connection went to the checked address,
+    # and the address alone does not
+    assert by_name.ok, by_name
+    assert by_address == SendResult(ok=False, retry=True, error="connection failed")
+    assert receiver.only.headers["host"] == f"localhost:{port}"
+
+
+async def test_a_tls_connection_verified_for_one_name_never_carries_another(
+    tmp_path: Path,
+) -> None:
+    # given an HTTPS receiver for "localhost" only, and another name for the same address
+    certificate = self_signed(tmp_path, "localhost")
+    async with (
+        receiving(certificate) as receiver,
+        httpx.AsyncClient(verify=certificate.client_context(), trust_env=False) as http,
+    ):
+        port = receiver.url.rsplit(":", 1)[1]
+        with rebinding("other.test", first="127.0.0.1", then="127.0.0.1"):
+            # when one name is sent to, then the other right after
+            first = await send(Channel.WEBHOOK, context(http), f"https://localhost:{port}")
+            other = await send(Channel.WEBHOOK, context(http), f"https://other.test:{port}")
+
+    # then the other name got a connection of its own, which failed verification
+    assert first.ok, first
+    assert other == SendResult(ok=False, retry=True, error="connection failed")
+    assert len(receiver.requests) == 1

@@ -1,0 +1,193 @@
+"""Where a channel may point: checked when it is saved and when it is tested."""
+
+import time
+from typing import Any
+
+import pytest
+
+from app.settings import Settings
+from tests.delivery.helpers import BANNER, Receiver, banner_server
+from tests.helpers import Api, TenantAccess, make_tenant
+
+UPDATE_CHANNEL = """
+mutation($channel: Channel!, $input: ChannelConfigInput!) {
+  updateChannel(channel: $channel, input: $input) { channel ready reason }
+}
+"""
+TEST_CHANNEL = """
+mutation($channel: Channel!, $config: JSON) { testChannel(channel: $channel, config: $config) }
+"""
+CHANNELS = "{ channels { channel ready reason } }"
+
+
+@pytest.fixture
+def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """Private targets refused, as in production, unless a test allows them."""
+    allowed = getattr(request, "param", False)
+    return settings.model_copy(update={"allow_private_targets": allowed})
+
+
+# Runs a test with BELFRY_ALLOW_PRIVATE_TARGETS=true.
+private_targets_allowed = pytest.mark.parametrize(
+    "settings", [True], indirect=True, ids=["private-allowed"]
+)
+
+
+def email_config(port: int, host: str = "127.0.0.1") -> dict[str, Any]:
+    return {"host": host, "port": port, "from": "alerts@example.com", "tls": False}
+
+
+async def save(api: Api, tenant: TenantAccess, channel: str, config: dict[str, Any]) -> Any:
+    variables = {"channel": channel, "input": {"enabled": True, "config": config}}
+    return await api.call(UPDATE_CHANNEL, variables, token=tenant.api_key)
+
+
+async def readiness(api: Api, tenant: TenantAccess, channel: str) -> dict[str, Any]:
+    listed = await api.data(CHANNELS, token=tenant.api_key)
+    [found] = [c for c in listed["channels"] if c["channel"] == channel]
+    return dict(found)
+
+
+# --- testChannel on EMAIL ------------------------------------------------------------------
+
+
+async def test_testing_email_on_a_private_host_is_refused_at_once(api: Api) -> None:
+    # given a loopback service that would answer with its banner
+    tenant = await make_tenant()
+    async with banner_server() as port:
+        # when a tenant tests an email channel pointed at it
+        started = time.monotonic()
+        error = await api.error(
+            TEST_CHANNEL, {"channel": "EMAIL", "config": email_config(port)}, token=tenant.api_key
+        )
+        elapsed = time.monotonic() - started
+
+    # then it is refused before connecting, naming the field, with nothing of the service
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "config.host"}
+    assert "private or loopback" in error["message"]
+    assert "SSH" not in error["message"] and "OpenSSH" not in error["message"]
+    assert elapsed < 1
+
+
+@private_targets_allowed
+async def test_testing_email_on_a_service_that_is_not_smtp_never_shows_its_banner(
+    api: Api,
+) -> None:
+    tenant = await make_tenant()
+    async with banner_server() as port:
+        error = await api.error(
+            TEST_CHANNEL, {"channel": "EMAIL", "config": email_config(port)}, token=tenant.api_key
+        )
+
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "not an SMTP server" in error["message"]
+    assert BANNER.decode() not in error["message"] and "OpenSSH" not in error["message"]
+
+
+@private_targets_allowed
+async def test_testing_email_on_metadata_is_refused_even_when_private_targets_are_allowed(
+    api: Api,
+) -> None:
+    tenant = await make_tenant()
+    config = email_config(80, host="169.254.169.254")
+
+    error = await api.error(
+        TEST_CHANNEL, {"channel": "EMAIL", "config": config}, token=tenant.api_key
+    )
+
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "config.host"}
+    assert "cloud metadata" in error["message"]
+
+
+# --- updateChannel -------------------------------------------------------------------------
+
+# Each channel's target key, set to loopback.
+PRIVATE_CONFIGS = [
+    ("EMAIL", email_config(25), "config.host"),
+    ("WEBHOOK", {"url": "http://127.0.0.1:8080/hook"}, "config.url"),
+    ("SLACK", {"webhookUrl": "http://127.0.0.1/services/T0/B0/X"}, "config.webhookUrl"),
+    (
+        "TELEGRAM",
+        {"botToken": "1:ABC", "chatId": 1, "apiBaseUrl": "http://[::1]:8081"},
+        "config.apiBaseUrl",
+    ),
+    (
+        "SMS",
+        {
+            "accountSid": "AC1",
+            "authToken": "t",
+            "from": "+15550199",
+            "apiBaseUrl": "http://10.0.0.7",
+        },
+        "config.apiBaseUrl",
+    ),
+]
+
+
+@pytest.mark.parametrize(("channel", "config", "field"), PRIVATE_CONFIGS)
+async def test_saving_a_private_target_is_refused_naming_the_field(
+    api: Api, channel: str, config: dict[str, Any], field: str
+) -> None:
+    tenant = await make_tenant()
+
+    body = await save(api, tenant, channel, config)
+
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
+    assert "private or loopback" in error["message"]
+    assert await readiness(api, tenant, channel) == {
+        "channel": channel,
+        "ready": False,
+        "reason": f"{channel if channel != 'EMAIL' else 'SMTP'}_NOT_CONFIGURED",
+    }
+
+
+async def test_saving_a_loopback_webhook_is_refused_when_private_targets_are_not_allowed(
+    api: Api, receiver: Receiver
+) -> None:
+    tenant = await make_tenant()
+
+    body = await save(api, tenant, "WEBHOOK", {"url": f"{receiver.url}/hook"})
+
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "config.url"}
+
+
+@private_targets_allowed
+async def test_saving_a_loopback_webhook_is_accepted_when_private_targets_are_allowed(
+    api: Api, receiver: Receiver
+) -> None:
+    tenant = await make_tenant()
+
+    body = await save(api, tenant, "WEBHOOK", {"url": f"{receiver.url}/hook"})
+
+    assert body["data"]["updateChannel"] == {"channel": "WEBHOOK", "ready": True, "reason": None}
+
+
+@private_targets_allowed
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+        "http://[fd00:ec2::254]/latest/api/token",
+        "http://100.100.100.200/latest/meta-data/",
+    ],
+)
+async def test_saving_a_metadata_webhook_is_refused_even_when_private_targets_are_allowed(
+    api: Api, url: str
+) -> None:
+    tenant = await make_tenant()
+
+    body = await save(api, tenant, "WEBHOOK", {"url": url})
+
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "config.url"}
+    assert "cloud metadata" in error["message"]
+
+
+async def test_saving_a_name_that_does_not_resolve_is_accepted(api: Api) -> None:
+    # given a public name that does not resolve here: it is checked again at every send
+    tenant = await make_tenant()
+
+    body = await save(api, tenant, "WEBHOOK", {"url": "https://hooks.example.com/belfry"})
+
+    assert body["data"]["updateChannel"]["ready"] is True
