@@ -10,6 +10,7 @@ import jwt
 
 from app.errors import Unauthenticated
 from app.models import ApiKey, Role, Tenant, User
+from app.services.validation import is_storable
 
 API_KEY_PREFIX = "bfk_"
 JWT_ALGORITHM = "HS256"
@@ -102,7 +103,7 @@ async def _authenticate_user_token(token: str) -> UserPrincipal:
     except jwt.PyJWTError as exc:
         raise Unauthenticated("Invalid user token") from exc
     external_id = str(claims["sub"])
-    if not external_id or len(external_id) > 200:
+    if not external_id or len(external_id) > 200 or not is_storable(external_id):
         raise Unauthenticated("Invalid subject in user token")
     # Tokens minted by the host backend may name a user Belfry has not seen yet.
     user = await User.get_or_none(tenant_id=tenant_id, external_id=external_id)

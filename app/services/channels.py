@@ -11,6 +11,7 @@ from app.delivery.providers import REGISTRY
 from app.delivery.providers.base import Message, Readiness, SendContext, Target
 from app.errors import BadUserInput
 from app.models import Channel, ChannelConfig
+from app.services.validation import MAX_CONFIG_BYTES, check_json
 
 REDACTED = "********"
 DELIVERY_CHANNELS = [c for c in Channel if c is not Channel.IN_APP]
@@ -98,6 +99,7 @@ async def update(
     channel = _provider_channel(channel)
     was_enabled, plain = await _stored(tenant_id, channel, box)
     if config is not None:
+        check_json("config", config, max_bytes=MAX_CONFIG_BYTES)
         plain = merge_secrets(channel, config, plain)
         try:
             REGISTRY[channel].parse_config(plain)
@@ -177,6 +179,7 @@ async def send_test(
     channel = _provider_channel(channel)
     _, plain = await _stored(tenant_id, channel, box)
     if config is not None:
+        check_json("config", config, max_bytes=MAX_CONFIG_BYTES)
         plain = merge_secrets(channel, config, plain)
     provider = REGISTRY[channel]
     try:
