@@ -1,9 +1,15 @@
-"""What answering a query would cost, estimated from its document before it runs.
+"""What answering a query would take, measured from its document before anything else.
 
-Every field counts 1; a field that takes `first` (a page) counts its selection once per item
-asked for (50 when `first` is left out), so pages inside pages multiply. Fragments count where
-they are spread."""
+- cost: every field counts 1; a field that takes `first` (a page) counts its selection once
+  per item asked for (50 when `first` is left out), so pages inside pages multiply;
+- depth: how deeply fields nest (introspection fields aside, so GraphiQL's own query fits);
+- aliases: how many fields are renamed, counted wherever their fragment is spread.
 
+Fragments count where they are spread, but each is walked once: a document that spreads
+fragments inside fragments has exponentially many paths (Strawberry's QueryDepthLimiter and
+MaxAliasesLimiter walk every one of them, for seconds on a few hundred bytes)."""
+
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -32,22 +38,42 @@ from app.services.pagination import DEFAULT_PAGE_SIZE
 PAGE_ARGUMENT = "first"
 
 
+@dataclass(frozen=True, slots=True)
+class Measure:
+    cost: int = 0
+    depth: int = 0
+    aliases: int = 0
+
+    def __add__(self, other: "Measure") -> "Measure":
+        return Measure(
+            self.cost + other.cost, max(self.depth, other.depth), self.aliases + other.aliases
+        )
+
+
+def measure(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+) -> Measure:
+    operation = get_operation_ast(document, operation_name)
+    root = schema.get_root_type(operation.operation) if operation else None
+    if operation is None or root is None:
+        return Measure()
+    walk = _Walk(schema, document, operation, variables or {})
+    return walk.selections(root, operation.selection_set)
+
+
 def query_cost(
     schema: GraphQLSchema,
     document: DocumentNode,
     operation_name: str | None,
     variables: dict[str, Any] | None,
 ) -> int:
-    operation = get_operation_ast(document, operation_name)
-    root = schema.get_root_type(operation.operation) if operation else None
-    if operation is None or root is None:
-        return 0
-    return _Estimate(schema, document, operation, variables or {}).selections(
-        root, operation.selection_set
-    )
+    return measure(schema, document, operation_name, variables).cost
 
 
-class _Estimate:
+class _Walk:
     def __init__(
         self,
         schema: GraphQLSchema,
@@ -63,12 +89,12 @@ class _Estimate:
         self.fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
-        # Each fragment is costed once however often it is spread: a document that spreads
-        # fragments inside fragments would otherwise take exponential time to walk.
-        self.fragment_costs: dict[str, int] = {}
+        self.measured: dict[str, Measure] = {}
 
-    def selections(self, parent: GraphQLNamedType | None, selection_set: SelectionSetNode) -> int:
-        total = 0
+    def selections(
+        self, parent: GraphQLNamedType | None, selection_set: SelectionSetNode
+    ) -> Measure:
+        total = Measure()
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
                 total += self.field(parent, selection)
@@ -80,21 +106,29 @@ class _Estimate:
                 total += self.fragment(selection.name.value)
         return total
 
-    def fragment(self, name: str) -> int:
-        if name not in self.fragment_costs:
-            self.fragment_costs[name] = 0  # a cycle (refused by validation) adds nothing
+    def fragment(self, name: str) -> Measure:
+        if name not in self.measured:
+            self.measured[name] = Measure()  # a cycle (refused by validation) adds nothing
             definition = self.fragments.get(name)
             if definition is not None:
                 condition = self.schema.get_type(definition.type_condition.name.value)
-                self.fragment_costs[name] = self.selections(condition, definition.selection_set)
-        return self.fragment_costs[name]
+                self.measured[name] = self.selections(condition, definition.selection_set)
+        return self.measured[name]
 
-    def field(self, parent: GraphQLNamedType | None, node: FieldNode) -> int:
+    def field(self, parent: GraphQLNamedType | None, node: FieldNode) -> Measure:
+        aliases = 1 if node.alias else 0
+        if node.selection_set is None:
+            return Measure(cost=1, aliases=aliases)
+        # A field the schema lacks is measured all the same: validation refuses it later.
         definition = _definition(parent, node.name.value)
-        if node.selection_set is None or definition is None:
-            return 1
-        inner = self.selections(get_named_type(definition.type), node.selection_set)
-        return 1 + self.page_size(definition, node) * inner
+        inner_type = get_named_type(definition.type) if definition else None
+        inner = self.selections(inner_type, node.selection_set)
+        introspection = node.name.value.startswith("__")
+        return Measure(
+            cost=1 + (self.page_size(definition, node) if definition else 1) * inner.cost,
+            depth=0 if introspection else 1 + inner.depth,
+            aliases=aliases + inner.aliases,
+        )
 
     def page_size(self, definition: GraphQLField, node: FieldNode) -> int:
         if PAGE_ARGUMENT not in definition.args:

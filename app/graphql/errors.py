@@ -20,8 +20,11 @@ UNAVAILABLE = "The database cannot be reached; try again shortly"
 
 
 def is_expected(error: GraphQLError) -> bool:
-    # No path means the request itself was rejected (syntax, validation, variables).
-    return isinstance(error.original_error, BelfryError) or error.path is None
+    if isinstance(error.original_error, BelfryError):
+        return True
+    # No path means the request itself was rejected (syntax, validation, variables), pointing
+    # into the document; a subscription whose stream failed has neither path nor location.
+    return error.path is None and (error.original_error is None or bool(error.nodes))
 
 
 def clipped(text: str, limit: int = MAX_LOG_LINE) -> str:

@@ -1,9 +1,9 @@
 """What one GraphQL request may ask of the server, refused as early as it can be known.
 
 Before parsing: the document's length and unstorable text in the variables. While parsing:
-the number of tokens. While validating: depth, aliases, unstorable text in string literals
-and, when it is off, introspection; valid documents from signed-in callers are remembered so
-their repeats skip validation. Before executing: the query's cost (see cost.py)."""
+the number of tokens. Before validating: the query's cost, depth and aliases (see cost.py).
+While validating: unstorable text in string literals and, when it is off, introspection.
+Valid documents from signed-in callers are remembered so their repeats skip validation."""
 
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -20,11 +20,11 @@ from graphql import (
     ValidationRule,
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
 from app.errors import BadUserInput
-from app.graphql.cost import query_cost
+from app.graphql.cost import Measure, measure
 from app.services.validation import UNSTORABLE, is_storable
 from app.settings import Settings
 
@@ -93,11 +93,7 @@ class StorableStrings(ValidationRule):
         )
 
 
-RULES: tuple[type[ASTValidationRule], ...] = (
-    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
-    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
-    StorableStrings,
-)
+RULES: tuple[type[ASTValidationRule], ...] = (StorableStrings,)
 WITHOUT_INTROSPECTION = (*RULES, NoSchemaIntrospectionCustomRule)
 
 
@@ -117,6 +113,10 @@ class ValidDocuments:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def __iter__(self) -> Iterator[str]:
+        """The remembered documents' texts, oldest first."""
+        return (text for text, _ in self._entries)
 
     def __contains__(self, key: tuple[str, tuple[type[ASTValidationRule], ...]]) -> bool:
         if key in self._entries:
@@ -165,31 +165,21 @@ class RequestLimits(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         assert document is not None and context.query is not None
+        # graphql-core's own schema; Strawberry's ValidationCache reads it the same way.
+        schema = context.schema._schema
+        # Measured first: it takes one pass, where validating an oversized query may take many.
+        if refused := _oversized(
+            measure(schema, document, context.operation_name, context.variables), settings
+        ):
+            return [_error(refused)]
         key = (context.query, context.validation_rules)
         cache = valid_documents(settings.validation_cache_bytes)
         if key not in cache:
-            # graphql-core's own schema; Strawberry's ValidationCache reads it the same way.
-            errors = validate_document(context.schema._schema, document, context.validation_rules)
+            errors = validate_document(schema, document, context.validation_rules)
             if errors:
                 return errors
             if self._cacheable(context.query, settings):
                 cache.add(key)
-        cost = query_cost(
-            context.schema._schema, document, context.operation_name, context.variables
-        )
-        if cost > settings.max_query_cost:
-            return [
-                _error(
-                    BadUserInput(
-                        f"The query's cost is {cost}; the limit is {settings.max_query_cost} "
-                        "(BELFRY_MAX_QUERY_COST). Each field counts 1, and the fields under "
-                        "a page count once per item of `first` (50 by default): ask for "
-                        "smaller pages or fewer fields.",
-                        limit="maxQueryCost",
-                        cost=cost,
-                    )
-                )
-            ]
         return []
 
     def _cacheable(self, query: str, settings: Settings) -> bool:
@@ -201,6 +191,28 @@ class RequestLimits(SchemaExtension):
         # Absent only when the schema is run directly (tests, the SDL export).
         settings = getattr(self.execution_context.context, "settings", None)
         return settings if isinstance(settings, Settings) else None
+
+
+def _oversized(size: Measure, settings: Settings) -> BadUserInput | None:
+    if size.depth > MAX_DEPTH:
+        return BadUserInput(
+            f"The query nests fields {size.depth} deep; the limit is {MAX_DEPTH}",
+            limit="maxDepth",
+        )
+    if size.aliases > MAX_ALIASES:
+        return BadUserInput(
+            f"The query has {size.aliases} aliases; the limit is {MAX_ALIASES}",
+            limit="maxAliases",
+        )
+    if size.cost > settings.max_query_cost:
+        return BadUserInput(
+            f"The query's cost is {size.cost}; the limit is {settings.max_query_cost} "
+            "(BELFRY_MAX_QUERY_COST). Each field counts 1, and the fields under a page count "
+            "once per item of `first` (50 by default): ask for smaller pages or fewer fields.",
+            limit="maxQueryCost",
+            cost=size.cost,
+        )
+    return None
 
 
 def _error(error: BadUserInput) -> GraphQLError:
