@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tortoise.exceptions import DBConnectionError
 
 from app.auth import API_KEY_PREFIX
 from app.main import create_app
@@ -202,8 +203,6 @@ async def test_a_result_saying_the_database_is_down_is_answered_503(
 
     async def unreachable(**_: object) -> int:
         # What Tortoise raises when its pool cannot open a connection.
-        from tortoise.exceptions import DBConnectionError
-
         raise DBConnectionError("Can't establish connection to database belfry")
 
     monkeypatch.setattr(inbox, "unread_count", unreachable)
