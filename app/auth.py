@@ -12,6 +12,7 @@ import jwt
 
 from app.errors import Unauthenticated
 from app.models import ApiKey, Role, Tenant, User, UserErasure
+from app.services.validation import is_storable
 
 API_KEY_PREFIX = "bfk_"
 JWT_ALGORITHM = "HS256"
@@ -113,7 +114,7 @@ async def _authenticate_user_token(token: str) -> UserPrincipal:
     except jwt.PyJWTError as exc:
         raise Unauthenticated("Invalid user token") from exc
     external_id = str(claims["sub"])
-    if not external_id or len(external_id) > 200:
+    if not external_id or len(external_id) > 200 or not is_storable(external_id):
         raise Unauthenticated("Invalid subject in user token")
     # Before the lookup below, which would otherwise re-create an erased user.
     await _refuse_if_erased(tenant, external_id, claims.get("iat"))

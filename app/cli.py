@@ -191,6 +191,7 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
         workers=workers,
         log_level=settings.log_level,
         ws_per_message_deflate=False,  # ~300 KiB per idle socket otherwise
+        ws_max_size=settings.max_body_bytes,  # a websocket message is held whole, like a body
         ws_ping_interval=20,  # keeps idle sockets alive through proxies, finds dead peers
         ws_ping_timeout=20,
         proxy_headers=True,

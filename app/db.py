@@ -10,10 +10,21 @@ import asyncpg
 from tortoise import fields
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.connection import get_connection
-from tortoise.exceptions import IntegrityError
+from tortoise.exceptions import DBConnectionError, IntegrityError
 from tortoise.models import Model
 
 T = TypeVar("T")
+
+# What a database that is down, restarting, renamed or out of connections raises, as the driver
+# or Tortoise report it; anything else is a bug or bad input.
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    ConnectionError,  # refused, reset, broken pipe
+    DBConnectionError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError,  # shutting down, cannot connect now
+    asyncpg.InsufficientResourcesError,  # too many connections
+    asyncpg.InvalidCatalogNameError,  # the database is gone
+)
 
 # Field types whose Python values asyncpg encodes itself (in C) with no help from Tortoise.
 # Exact types: subclasses such as CharEnumField do convert.
@@ -39,6 +50,17 @@ def as_uuid(value: Any) -> UUID:
     """A UUID column's value as a plain query returns it: asyncpg gives a UUID (subclass)
     already, SQLite a string."""
     return value if isinstance(value, UUID) else UUID(value)
+
+
+def is_unavailable(error: BaseException | None) -> bool:
+    """Whether `error`, or one it was raised from, says the database cannot be reached."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, _UNAVAILABLE):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def connection() -> BaseDBAsyncClient:

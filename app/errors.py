@@ -43,3 +43,9 @@ class InvalidNotificationIds(BelfryError):
             f"{len(invalid_ids)} notification id(s) do not exist or are not yours",
             invalidIds=invalid_ids,
         )
+
+
+class ServiceUnavailable(BelfryError):
+    """The database (or another service Belfry needs) cannot be reached; try again later."""
+
+    code = "SERVICE_UNAVAILABLE"

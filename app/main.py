@@ -12,7 +12,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise.connection import get_connection
@@ -24,6 +23,7 @@ from app.encoding import dumps
 from app.errors import Unauthenticated
 from app.graphql.context import Context
 from app.graphql.schema import schema
+from app.graphql.view import GraphQLView
 from app.pubsub import connect_hub
 from app.services import digests, retention, users
 from app.settings import Settings
@@ -32,15 +32,15 @@ from app.sockets import UserSockets
 logger = logging.getLogger("belfry")
 
 
-class GraphQLApp(GraphQL[Context, None]):
+class GraphQLApp(GraphQLView):
     def __init__(self, settings: Settings) -> None:
         super().__init__(
             schema,
+            settings,
             allowed_origins=settings.allowed_origins,
             keep_alive=True,  # legacy graphql-ws "ka" frames keep proxies from cutting idle sockets
             keep_alive_interval=15,
         )
-        self.settings = settings
         self.sockets = UserSockets()
 
     async def serve_websocket(self, websocket: WebSocket) -> None:

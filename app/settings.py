@@ -47,6 +47,21 @@ class Settings(BaseSettings):
     user_token_default_ttl: int = 3600
     user_token_max_ttl: int = 30 * 24 * 3600
     log_level: str = "info"
+    # What one request may ask of the server (see the README's "Limits").
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="HTTP and websocket")
+    max_document_chars: int = Field(default=16_384, ge=100, description="checked before parsing")
+    max_document_tokens: int = Field(default=1000, ge=10, description="counted while parsing")
+    max_query_cost: int = Field(
+        default=10_000, ge=1, description="fields, each counted once per item of its pages"
+    )
+    validation_cache_bytes: int = Field(
+        default=1024 * 1024, ge=0, description="documents known valid, from signed-in callers"
+    )
+    validation_cache_document_chars: int = Field(
+        default=4096, ge=0, description="larger documents are validated every time"
+    )
+    introspection: bool | None = Field(default=None, description="default: off in production")
+    graphiql: bool | None = Field(default=None, description="default: off in production")
 
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> "Settings":
@@ -59,6 +74,17 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite://{self.data_dir / 'belfry.sqlite3'}"
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self._unless_production(self.introspection)
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self._unless_production(self.graphiql)
+
+    def _unless_production(self, switch: bool | None) -> bool:
+        return self.environment != "production" if switch is None else switch
 
     @property
     def is_sqlite(self) -> bool:

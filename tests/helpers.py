@@ -25,6 +25,13 @@ class Api:
         body: dict[str, Any] = response.json()
         return body
 
+    async def raw(self, body: str | bytes, token: str | None = None) -> httpx.Response:
+        """Posts `body` as it is: JSON that a JSON encoder would not write (NaN, say), or none."""
+        headers = {"content-type": "application/json"}
+        if token:
+            headers["authorization"] = f"Bearer {token}"
+        return await self.client.post("/graphql", content=body, headers=headers)
+
     async def data(
         self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
     ) -> dict[str, Any]:

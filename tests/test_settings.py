@@ -35,3 +35,29 @@ def test_production_starts_with_a_real_secret() -> None:
     settings = Settings(environment="production", secret_key="s" * 40, _env_file=None)
 
     assert settings.environment == "production"
+
+
+def test_production_turns_graphiql_and_introspection_off_by_default() -> None:
+    development = Settings(_env_file=None)
+    production = Settings(environment="production", secret_key="s" * 40, _env_file=None)
+
+    assert development.graphiql_enabled and development.introspection_enabled
+    assert not production.graphiql_enabled and not production.introspection_enabled
+
+
+def test_switches_override_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BELFRY_INTROSPECTION", "true")
+    monkeypatch.setenv("BELFRY_GRAPHIQL", "false")
+
+    settings = Settings(environment="production", secret_key="s" * 40, _env_file=None)
+
+    assert settings.introspection_enabled and not settings.graphiql_enabled
+
+
+def test_request_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BELFRY_MAX_BODY_BYTES", "2048")
+    monkeypatch.setenv("BELFRY_MAX_QUERY_COST", "500")
+
+    settings = Settings(_env_file=None)
+
+    assert settings.max_body_bytes == 2048 and settings.max_query_cost == 500

@@ -1,19 +1,42 @@
-"""Expected errors keep their message and code; anything else is masked and logged."""
+"""Expected errors keep their message and code; anything else is masked and logged. A database
+that cannot be reached is SERVICE_UNAVAILABLE (and HTTP 503), not a bug."""
 
 import logging
+import traceback
 import uuid
 
 from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from app.errors import BelfryError
+from app.db import is_unavailable
+from app.errors import BelfryError, ServiceUnavailable
 
 logger = logging.getLogger("belfry.graphql")
 
+# Exceptions often quote what they were given (a 100,000-character category, say): a log line
+# keeps at most this much of any of them.
+MAX_LOG_LINE = 300
+UNAVAILABLE = "The database cannot be reached; try again shortly"
+
 
 def is_expected(error: GraphQLError) -> bool:
-    # No path means the request itself was rejected (syntax, validation, variables).
-    return isinstance(error.original_error, BelfryError) or error.path is None
+    if isinstance(error.original_error, BelfryError):
+        return True
+    # No path means the request itself was rejected (syntax, validation, variables), pointing
+    # into the document; a subscription whose stream failed has neither path nor location.
+    return error.path is None and (error.original_error is None or bool(error.nodes))
+
+
+def clipped(text: str, limit: int = MAX_LOG_LINE) -> str:
+    return "\n".join(
+        line if len(line) <= limit else f"{line[:limit]}... ({len(line) - limit} more characters)"
+        for line in text.splitlines()
+    )
+
+
+def describe(error: BaseException) -> str:
+    """The traceback, every line of it clipped."""
+    return clipped("".join(traceback.format_exception(error)))
 
 
 class ErrorPolicy(MaskErrors):
@@ -22,19 +45,22 @@ class ErrorPolicy(MaskErrors):
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         request_id = uuid.uuid4().hex[:16]
-        logger.error(
-            "unexpected error %s at %s",
-            request_id,
-            error.path,
-            exc_info=error.original_error or error,
-        )
+        cause = error.original_error or error
+        if is_unavailable(cause):
+            logger.warning(
+                "database unavailable %s at %s: %s", request_id, error.path, clipped(str(cause))
+            )
+            code, message = ServiceUnavailable.code, f"{UNAVAILABLE} (request id {request_id})."
+        else:
+            logger.error("unexpected error %s at %s\n%s", request_id, error.path, describe(cause))
+            code, message = "INTERNAL_SERVER_ERROR", f"Unexpected error (request id {request_id})."
         return GraphQLError(
-            message=f"Unexpected error (request id {request_id}).",
+            message=message,
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,
             path=error.path,
-            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+            extensions={"code": code, "requestId": request_id},
         )
 
     def _process_result(self, result: object) -> None:

@@ -1,12 +1,11 @@
+from collections.abc import AsyncGenerator
+from typing import Any
+
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    QueryDepthLimiter,
-    ValidationCache,
-)
-from strawberry.types import ExecutionContext
+from strawberry.schema.schema import StreamResult
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.execution import PreExecutionError
 
 from app.graphql.catalog import CatalogMutation, CatalogQuery
 from app.graphql.channels import ChannelMutation, ChannelQuery
@@ -18,6 +17,7 @@ from app.graphql.deliveries import (
 )
 from app.graphql.errors import ErrorPolicy
 from app.graphql.inbox import InboxMutation, InboxQuery, InboxSubscription
+from app.graphql.limits import RequestLimits, refusal
 from app.graphql.preferences import PreferenceMutation, PreferenceQuery
 from app.graphql.publishing import EventMutation, PublishingMutation
 from app.graphql.rendering import EventExecutor
@@ -63,16 +63,48 @@ class Schema(strawberry.Schema):
     ) -> None:
         """ErrorPolicy logs what is unexpected; expected errors are the client's business."""
 
+    # A document is refused for its length before Strawberry parses it; extensions only
+    # start once it is parsed.
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> ExecutionResult:
+        if error := _refusal(query, variable_values, context_value):
+            return ExecutionResult(data=None, errors=[error])
+        return await super().execute(query, variable_values, context_value, *args, **kwargs)
+
+    async def stream(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> StreamResult:
+        if error := _refusal(query, variable_values, context_value):
+            return _refused(error)
+        return await super().stream(query, variable_values, context_value, *args, **kwargs)
+
+
+def _refusal(query: str | None, variables: Any, context: Any) -> GraphQLError | None:
+    settings = getattr(context, "settings", None)
+    if settings is None or not isinstance(variables, dict | None):
+        return None
+    return refusal(query, variables, settings)
+
+
+async def _refused(error: GraphQLError) -> AsyncGenerator[PreExecutionError, None]:
+    yield PreExecutionError(data=None, errors=[error])
+
 
 @strawberry.type
 class Subscription(InboxSubscription, DeliverySubscription):
     pass
 
-
-LIMITS = [
-    *QueryDepthLimiter(max_depth=12).validation_rules,
-    *MaxAliasesLimiter(max_alias_count=30).validation_rules,
-]
 
 schema = Schema(
     query=Query,
@@ -82,8 +114,6 @@ schema = Schema(
     # Few extensions on purpose: each one adds hooks to every subscription event.
     extensions=[
         ErrorPolicy,
-        # Producers and browsers send the same few documents over and over.
-        lambda: ValidationCache(maxsize=256),
-        lambda: AddValidationRules(LIMITS),
+        RequestLimits,  # sizes, depth, cost; and remembers valid documents of signed-in callers
     ],
 )

@@ -12,6 +12,7 @@ from app.delivery.providers.base import Message, Readiness, SendContext, Target
 from app.delivery.targets import UnsafeTarget, check_target
 from app.errors import BadUserInput
 from app.models import Channel, ChannelConfig
+from app.services.validation import MAX_CONFIG_BYTES, check_json
 
 REDACTED = "********"
 DELIVERY_CHANNELS = [c for c in Channel if c is not Channel.IN_APP]
@@ -101,6 +102,7 @@ async def update(
     channel = _provider_channel(channel)
     was_enabled, plain = await _stored(tenant_id, channel, box)
     if config is not None:
+        check_json("config", config, max_bytes=MAX_CONFIG_BYTES)
         plain = merge_secrets(channel, config, plain)
         try:
             REGISTRY[channel].parse_config(plain)
@@ -196,6 +198,7 @@ async def send_test(
     channel = _provider_channel(channel)
     _, plain = await _stored(tenant_id, channel, box)
     if config is not None:
+        check_json("config", config, max_bytes=MAX_CONFIG_BYTES)
         plain = merge_secrets(channel, config, plain)
     provider = REGISTRY[channel]
     try:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from app.errors import BadUserInput
+from app.services.validation import check_json
 
 MISSING = object()
 NUMERIC = {"gt", "gte", "lt", "lte"}
@@ -33,6 +34,7 @@ def check(conditions: list[dict[str, Any]]) -> None:
                 f"{where}.operator must be one of {', '.join(sorted(OPERATORS))}",
                 field=f"{where}.operator",
             )
+        check_json(f"{where}.value", value)
         problem = _value_problem(operator, value)
         if problem:
             raise BadUserInput(f"{where}.value {problem}", field=f"{where}.value")

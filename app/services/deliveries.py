@@ -12,9 +12,10 @@ from app.errors import BadUserInput, NotFound
 from app.models import FINISHED, IN_FLIGHT, Channel, Delivery, DeliveryStatus, Rule
 from app.services import channels
 from app.services.pagination import Page, PageRequest, encode_cursor, older_than
-from app.services.validation import parse_uuid
+from app.services.validation import check_category_filter, check_length, parse_uuid
 
 MAX_BULK_DELETE = 10_000
+MAX_JOB_ID = 64  # the column's width
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,8 @@ class DeliveryFilter:
 
 
 def _filtered(tenant_id: UUID, f: DeliveryFilter) -> QuerySet[Delivery]:
+    check_category_filter([f.category] if f.category is not None else None)
+    check_length("jobId", f.job_id or "", MAX_JOB_ID)
     query = Delivery.filter(tenant_id=tenant_id)
     if f.channel is not None:
         query = query.filter(channel=f.channel)

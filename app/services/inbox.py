@@ -16,7 +16,7 @@ from app.models import Notification
 from app.pubsub import InboxEventKind, InboxMessage, NotificationPayload
 from app.services import counters
 from app.services.pagination import Page, PageRequest, encode_cursor, older_than
-from app.services.validation import parse_uuid
+from app.services.validation import check_category_filter, parse_uuid
 
 MAX_IDS_PER_CALL = 1000
 
@@ -68,6 +68,7 @@ def _filtered(user_id: UUID, inbox_filter: InboxFilter) -> QuerySet[Notification
 async def list_notifications(
     *, user_id: UUID, request: PageRequest, inbox_filter: InboxFilter
 ) -> InboxPage:
+    check_category_filter(inbox_filter.categories, field="categories")
     query = _filtered(user_id, inbox_filter).order_by("-created_at", "-id")
     if request.after:
         query = query.filter(older_than(request.after))
@@ -96,6 +97,7 @@ async def get_notification(*, user_id: UUID, notification_id: str) -> Notificati
 
 
 async def stats_for(*, user_id: UUID, categories: list[str] | None = None) -> Stats:
+    check_category_filter(categories)
     total, unread = await counters.totals(user_id, categories)
     return Stats(total=total, unread=unread)
 
@@ -188,6 +190,7 @@ async def mark_many_read(*, viewer: UserPrincipal, notification_ids: list[str]) 
 
 
 async def mark_all_read(*, viewer: UserPrincipal, category: str | None = None) -> int:
+    check_category_filter([category] if category else None)
     user_id = viewer.user_id
     marked = 0
     async with in_transaction():

@@ -14,6 +14,7 @@ from app.errors import BadUserInput
 from app.models import CHANNEL_FIELDS, Channel, EventCategory, TenantPreference, UserPreference
 from app.models.preferences import ChannelSwitches
 from app.services import catalog
+from app.services.validation import check_category
 
 LOOKUP_BATCH = 1000
 
@@ -60,6 +61,7 @@ async def update_user(
 
 
 async def _category(tenant_id: UUID, key: str) -> EventCategory:
+    check_category(key)
     category = await catalog.get(tenant_id=tenant_id, key=key)
     if category is None:
         raise BadUserInput(f"Unknown category {key!r}", field="category")

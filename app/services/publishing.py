@@ -22,7 +22,12 @@ from app.models import (
 )
 from app.services import catalog, counters
 from app.services import routing as routing_service
-from app.services.validation import check_category, check_external_id, check_length
+from app.services.validation import (
+    check_category,
+    check_external_id,
+    check_json,
+    check_length,
+)
 
 MAX_RECIPIENTS = 10_000
 MAX_LINK = 2048
@@ -43,6 +48,7 @@ class NotificationDraft:
         check_length("title", self.title, 500, required=True)
         check_length("body", self.body or "", 20_000)
         check_length("link", self.link or "", MAX_LINK)
+        check_json("data", self.data)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,23 @@
 """Input checks shared by several services; each raises BadUserInput naming the field."""
 
+import math
 import re
+from typing import Any
 from uuid import UUID
 
+from app.encoding import dumps
 from app.errors import BadUserInput
 
 CATEGORY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
+MAX_CATEGORY = 100
+# Text no database of ours stores: PostgreSQL refuses NUL in text and JSON, and an unpaired
+# surrogate is not UTF-8 at all.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# JSON a client hands us to keep (notification data, event payloads, rule values): large and
+# deep enough for any real payload, small enough that a page of them stays a page.
+MAX_JSON_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 32
+MAX_CONFIG_BYTES = 16 * 1024  # a channel's config: addresses, tokens and a few headers
 
 
 def check_length(field: str, value: str, limit: int, *, required: bool = False) -> None:
@@ -22,8 +34,48 @@ def check_external_id(external_id: str, field: str = "externalId") -> None:
 def check_category(category: str, field: str = "category") -> None:
     if not CATEGORY_PATTERN.match(category):
         raise BadUserInput(
-            f"{field} {category!r} must be 1-100 letters, digits, '.', '_', ':' or '-'",
+            f"{field} {category[:MAX_CATEGORY]!r} must be 1-100 letters, digits, '.', '_', ':' "
+            "or '-'",
             field=field,
+        )
+
+
+def check_category_filter(categories: list[str] | None, field: str = "category") -> None:
+    """Filters only look categories up, so any text will do, as long as a stored category
+    could be that long."""
+    for category in categories or ():
+        check_length(field, category, MAX_CATEGORY)
+
+
+def is_storable(text: str) -> bool:
+    return UNSTORABLE.search(text) is None
+
+
+def check_json(
+    field: str, value: Any, *, max_bytes: int = MAX_JSON_BYTES, max_depth: int = MAX_JSON_DEPTH
+) -> None:
+    """JSON that every client can read back and both databases can store: finite numbers
+    (JSON has no NaN or Infinity), nesting at most `max_depth` deep, at most `max_bytes`
+    encoded."""
+    stack: list[tuple[Any, str, int]] = [(value, field, 0)]
+    while stack:
+        item, path, depth = stack.pop()
+        if depth > max_depth:
+            raise BadUserInput(f"{field} nests deeper than {max_depth} levels", field=field)
+        if isinstance(item, float) and not math.isfinite(item):
+            name = "NaN" if math.isnan(item) else "Infinity" if item > 0 else "-Infinity"
+            raise BadUserInput(
+                f"{path} is {name}, which JSON cannot carry: send a finite number or a string",
+                field=field,
+            )
+        if isinstance(item, dict):
+            stack.extend((v, f"{path}.{k}"[:200], depth + 1) for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((v, f"{path}[{i}]"[:200], depth + 1) for i, v in enumerate(item))
+    size = len(dumps(value).encode())
+    if size > max_bytes:
+        raise BadUserInput(
+            f"{field} is {size} bytes as JSON; at most {max_bytes} are accepted", field=field
         )
 
 

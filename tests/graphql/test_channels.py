@@ -1,5 +1,6 @@
 """Where a channel may point: checked when it is saved and when it is tested."""
 
+import json
 import time
 from typing import Any
 
@@ -191,3 +192,44 @@ async def test_saving_a_name_that_does_not_resolve_is_accepted(api: Api) -> None
     body = await save(api, tenant, "WEBHOOK", {"url": "https://hooks.example.com/belfry"})
 
     assert body["data"]["updateChannel"]["ready"] is True
+
+
+# --- what a config may hold -----------------------------------------------------------------
+
+CONFIG_UPDATE = """
+mutation($channel: Channel!, $input: ChannelConfigInput!) {
+  updateChannel(channel: $channel, input: $input) { channel config }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        (
+            CONFIG_UPDATE,
+            {"channel": "WEBHOOK", "input": {"config": {"headers": {"x": "y" * 17_000}}}},
+        ),
+        (TEST_CHANNEL, {"channel": "WEBHOOK", "config": {"headers": {"x": "y" * 17_000}}}),
+    ],
+)
+async def test_a_config_over_16_kib_is_refused(api: Api, query: str, variables: Any) -> None:
+    tenant = await make_tenant()
+
+    error = await api.error(query, variables, token=tenant.api_key)
+
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "config"}
+    assert "bytes" in error["message"]
+
+
+async def test_a_config_holding_nan_is_refused(api: Api) -> None:
+    tenant = await make_tenant()
+    variables = {"channel": "EMAIL", "input": {"config": {"host": "smtp.example.com", "port": 0}}}
+    body = json.dumps({"query": CONFIG_UPDATE, "variables": variables})
+
+    response = await api.raw(body.replace('"port": 0', '"port": NaN'), token=tenant.api_key)
+
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "config"}
+    channels = await api.data("{ channels { channel config } }", token=tenant.api_key)
+    assert {c["channel"]: c["config"] for c in channels["channels"]}["EMAIL"] == {}

@@ -443,3 +443,24 @@ async def test_counts_match_the_rows_after_racing_changes(api, tenant, alice) ->
         assert (await counts(api, alice, category))["notificationStats"]["total"] == len(
             in_category
         )
+
+
+# --- what a filter may name ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "field"),
+    [
+        (LIST, {"filter": {"categories": ["a.b", "x" * 101]}}, "categories"),
+        ("query($c: String) { unreadCount(category: $c) }", {"c": "x" * 101}, "category"),
+        (COUNTS, {"category": "x" * 101}, "category"),
+        (MARK_ALL, {"category": "x" * 101}, "category"),
+    ],
+)
+async def test_a_category_longer_than_any_stored_one_is_bad_user_input(
+    api, alice, query, variables, field
+) -> None:
+    body = await api.call(query, variables, token=alice.token)
+
+    assert {e["extensions"]["code"] for e in body["errors"]} == {"BAD_USER_INPUT"}
+    assert {e["extensions"]["field"] for e in body["errors"]} == {field}

@@ -163,3 +163,13 @@ async def test_unknown_categories_have_no_preferences(api, tenant) -> None:
     )
 
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "category"}
+
+
+@pytest.mark.parametrize("mutation", [TENANT_UPDATE, MY_UPDATE])
+async def test_an_over_long_category_is_bad_user_input(api, tenant, mutation) -> None:
+    alice = await make_user(api, tenant, "alice")
+    token = tenant.api_key if mutation is TENANT_UPDATE else alice.token
+
+    error = await api.error(mutation, {"input": {"category": "x" * 101, "sms": True}}, token=token)
+
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "category"}

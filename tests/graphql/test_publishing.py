@@ -1,6 +1,8 @@
 """Producers publish with an API key; each recipient gets their own copy."""
 
 import asyncio
+import json
+from typing import Any
 
 import pytest
 
@@ -8,6 +10,22 @@ from tests.helpers import PUBLISH, Api, make_tenant, make_user, publish
 
 COUNT = "{ unreadCount }"
 USERS = "query { viewer { externalId role } }"
+
+
+PUBLISH_EVENT = "mutation($input: PublishEventInput!) { publishEvent(input: $input) { count } }"
+
+
+def nested(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+def raw_body(query: str, variables_json: str) -> str:
+    """A request whose variables are written by hand, so they can hold what json.dumps
+    writes only when asked: NaN and Infinity."""
+    return f'{{"query": {json.dumps(query)}, "variables": {variables_json}}}'
 
 
 def publish_input(recipients: list[str], **extra: object) -> dict[str, object]:
@@ -113,6 +131,8 @@ async def test_same_external_id_in_another_tenant_is_another_user(api: Api) -> N
         (publish_input(["a"], link="x" * 2049), "link"),
         (publish_input(["a"], idempotencyKey=""), "idempotencyKey"),
         (publish_input([f"u{i}" for i in range(10_001)]), "recipients"),
+        (publish_input(["a"], data={"blob": "x" * 70_000}), "data"),
+        (publish_input(["a"], data=nested(33)), "data"),
     ],
 )
 async def test_bad_input_is_refused_and_writes_nothing(api: Api, variables, field) -> None:
@@ -135,3 +155,71 @@ async def test_publishing_needs_an_api_key(api: Api) -> None:
     assert as_user["extensions"]["code"] == "FORBIDDEN"
     assert anonymous["extensions"]["code"] == "UNAUTHENTICATED"
     assert (await api.data(COUNT, token=alice.token))["unreadCount"] == 0
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity"])
+async def test_non_finite_numbers_in_data_are_refused(api: Api, number: str) -> None:
+    tenant = await make_tenant()
+    variables = (
+        '{"input": {"recipients": ["a"], "category": "a.b", "title": "T", '
+        f'"data": {{"price": {{"amount": {number}}}}}}}}}'
+    )
+
+    response = await api.raw(raw_body(PUBLISH, variables), token=tenant.api_key)
+
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "data"}
+    assert "data.price.amount" in error["message"] and number.lstrip("-") in error["message"]
+
+
+async def test_an_infinite_literal_in_data_is_refused(api: Api) -> None:
+    tenant = await make_tenant()
+    query = (
+        'mutation { publishNotification(input: {recipients: ["a"], category: "a.b", '
+        'title: "T", data: {ratio: 1e999}}) { count } }'
+    )
+
+    error = await api.error(query, token=tenant.api_key)
+
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "data"}
+
+
+async def test_data_at_the_limits_is_kept(api: Api) -> None:
+    tenant = await make_tenant()
+    alice = await make_user(api, tenant, "alice")
+    data = {"deep": nested(31), "blob": "x" * 60_000, "ratio": 1.5}
+
+    await publish(api, tenant, ["alice"], data=data)
+
+    listed = await api.data("{ notifications { edges { node { data } } } }", token=alice.token)
+    assert listed["notifications"]["edges"][0]["node"]["data"] == data
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ('{"blob": "' + "x" * 70_000 + '"}', "bytes"),
+        (json.dumps(nested(33)), "deeper"),
+        ('{"score": NaN}', "NaN"),
+    ],
+)
+async def test_an_event_payload_too_large_deep_or_not_finite_is_refused(
+    api: Api, payload: str, message: str
+) -> None:
+    tenant = await make_tenant()
+    variables = f'{{"input": {{"type": "auth.login_failed", "payload": {payload}}}}}'
+
+    response = await api.raw(raw_body(PUBLISH_EVENT, variables), token=tenant.api_key)
+
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "payload"}
+    assert message in error["message"]
+
+
+async def test_an_over_long_actor_is_bad_user_input(api: Api) -> None:
+    tenant = await make_tenant()
+    variables = {"input": {"type": "auth.login_failed", "actor": "x" * 201}}
+
+    error = await api.error(PUBLISH_EVENT, variables, token=tenant.api_key)
+
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "actor"}

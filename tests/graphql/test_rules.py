@@ -1,5 +1,6 @@
 """Rules: create, read, update, toggle, delete; invalid rules refused when saved."""
 
+import json
 from typing import Any
 
 import pytest
@@ -75,6 +76,10 @@ async def test_a_rule_is_created_read_updated_toggled_and_deleted(api: Api) -> N
             "conditions[0].value",
         ),
         ({"conditions": [{"field": "n", "operator": "gt", "value": "x"}]}, "conditions[0].value"),
+        (
+            {"conditions": [{"field": "n", "operator": "eq", "value": "x" * 70_000}]},
+            "conditions[0].value",
+        ),
     ],
 )
 async def test_a_rule_that_cannot_be_evaluated_is_refused_when_saved(
@@ -148,3 +153,17 @@ async def test_numbers_without_a_plus_are_user_ids(api: Api) -> None:
     )
 
     assert created["createRule"]["actions"] == actions
+
+
+async def test_a_condition_value_that_is_not_a_finite_number_is_refused(api: Api) -> None:
+    tenant = await make_tenant()
+    rule = {**FAILED_LOGINS, "conditions": [{"field": "score", "operator": "gt", "value": 0}]}
+    body = json.dumps({"query": CREATE, "variables": {"input": rule}}).replace(
+        '"value": 0', '"value": Infinity'
+    )
+
+    response = await api.raw(body, token=tenant.api_key)
+
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "conditions[0].value"}
+    assert "Infinity" in error["message"]

@@ -162,6 +162,7 @@ async def test_bad_credentials_are_unauthenticated(api: Api) -> None:
         "unknown tenant": host_minted_token("00000000-0000-0000-0000-000000000000", secret, "u"),
         "garbage": "not.a.jwt",
         "unknown key": "bfk_" + "x" * 43,
+        "unstorable subject": host_minted_token(tenant.tenant_id, secret, "u\x00"),
     }
 
     for reason, token in candidates.items():

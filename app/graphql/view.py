@@ -1,0 +1,150 @@
+"""Strawberry's ASGI view with Belfry's HTTP policy.
+
+A body is refused (413) as soon as it passes BELFRY_MAX_BODY_BYTES, before the rest is read;
+and every failure, including those before GraphQL runs (a body that is not JSON, a database
+that is down), is answered as GraphQL JSON with an `extensions.code`, never as plain text."""
+
+import json
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema import BaseSchema
+
+from app.db import is_unavailable
+from app.errors import BadUserInput, NotFound, ServiceUnavailable
+from app.graphql.context import Context
+from app.graphql.errors import UNAVAILABLE, clipped, describe
+from app.settings import Settings
+
+logger = logging.getLogger("belfry.graphql")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def error_response(status: int, message: str, code: str, **extensions: Any) -> Response:
+    """A request-level GraphQL error: no data, one error, as GraphQL over HTTP answers."""
+    error = {"message": message, "extensions": {"code": code, **extensions}}
+    return JSONResponse({"errors": [error]}, status_code=status)
+
+
+class GraphQLView(GraphQL[Context, None]):
+    def __init__(self, schema: BaseSchema, settings: Settings, **options: Any) -> None:
+        super().__init__(
+            schema, graphql_ide="graphiql" if settings.graphiql_enabled else None, **options
+        )
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        response = await self._answer(scope, receive)
+        await response(scope, receive, send)
+
+    async def _answer(self, scope: Scope, receive: Receive) -> Response:
+        limit = self.settings.max_body_bytes
+        if _declared_length(scope) > limit:
+            return _too_large(limit)
+        try:
+            return await self.run(Request(scope, _within(receive, limit)))
+        except BodyTooLarge:
+            return _too_large(limit)
+        except HTTPException as error:
+            code = NotFound.code if error.status_code == 404 else BadUserInput.code
+            return error_response(error.status_code, error.reason, code)
+        except Exception as error:  # answered as GraphQL, whatever it was
+            request_id = uuid.uuid4().hex[:16]
+            if is_unavailable(error):
+                # Authentication is the first thing to read the database.
+                logger.warning("database unavailable %s: %s", request_id, clipped(str(error)))
+                return error_response(
+                    503, f"{UNAVAILABLE}.", ServiceUnavailable.code, requestId=request_id
+                )
+            logger.error("unexpected error %s\n%s", request_id, describe(error))
+            return error_response(
+                500,
+                f"Unexpected error (request id {request_id}).",
+                "INTERNAL_SERVER_ERROR",
+                requestId=request_id,
+            )
+
+    def parse_json(self, data: str | bytes) -> Any:
+        try:
+            return self.decode_json(data)
+        except json.JSONDecodeError as error:
+            raise HTTPException(400, f"The body is not JSON: {error.msg}") from error
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Strictly UTF-8, as GraphQL over HTTP asks. Both failures below would otherwise
+        escape the view as a bare 500 (and, on a websocket, end the connection uncleanly)."""
+        try:
+            return json.loads(data.decode() if isinstance(data, bytes) else data)
+        except UnicodeDecodeError as error:
+            raise json.JSONDecodeError("it is not UTF-8", "", error.start) from error
+        except RecursionError as error:
+            raise json.JSONDecodeError("it nests too deeply", "", 0) from error
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        if ServiceUnavailable.code in _codes(response_data):
+            response.status_code = 503
+        return response
+
+
+def _codes(response_data: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> set[str | None]:
+    results = [response_data] if isinstance(response_data, Mapping) else response_data
+    return {
+        (error.get("extensions") or {}).get("code")
+        for result in results
+        for error in result.get("errors") or ()
+    }
+
+
+def _declared_length(scope: Scope) -> int:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return 0  # the server refuses such a request before it gets here
+    return 0
+
+
+def _within(receive: Receive, limit: int) -> Receive:
+    """`receive`, failing once the body read so far passes `limit`: a body sent without a
+    length (chunked) is never buffered beyond it."""
+    received = 0
+
+    async def receive_within_limit() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise BodyTooLarge
+        return message
+
+    return receive_within_limit
+
+
+def _too_large(limit: int) -> Response:
+    return error_response(
+        413,
+        f"The request body is larger than {limit} bytes (BELFRY_MAX_BODY_BYTES)",
+        BadUserInput.code,
+        limit="maxBodyBytes",
+    )

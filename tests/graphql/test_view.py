@@ -1,0 +1,216 @@
+"""The HTTP side of /graphql: bodies capped as they arrive, and every failure, even before
+GraphQL runs, answered as GraphQL JSON with a code."""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, MutableMapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tortoise.exceptions import DBConnectionError
+
+from app.auth import API_KEY_PREFIX
+from app.main import create_app
+from app.services import inbox
+from app.settings import Settings
+from tests.conftest import LiveServer, free_port, serving
+from tests.helpers import Api, make_tenant, make_user
+
+LIMIT = 1024 * 1024  # BELFRY_MAX_BODY_BYTES by default
+CHUNK = 64 * 1024
+
+
+def graphql_error(response: httpx.Response) -> dict[str, Any]:
+    """The one error of a request-level failure, whose body must be GraphQL JSON."""
+    assert response.headers["content-type"].startswith("application/json"), response.text
+    body = response.json()
+    assert set(body) == {"errors"} and len(body["errors"]) == 1, body
+    error: dict[str, Any] = body["errors"][0]
+    return error
+
+
+async def http_exchange(server: LiveServer, head: str, body: AsyncIterator[bytes]) -> bytes:
+    """Sends a request as raw bytes while reading the answer; stops sending once it comes."""
+    host, port = server.http_url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    answer = asyncio.create_task(reader.read(65536))
+    try:
+        writer.write(head.encode())
+        async for chunk in body:
+            if answer.done():
+                break
+            writer.write(chunk)
+            await writer.drain()
+        return await asyncio.wait_for(answer, 10)
+    except ConnectionError:
+        return await asyncio.wait_for(answer, 10)
+    finally:
+        writer.close()
+
+
+async def chunked(total: int) -> AsyncIterator[bytes]:
+    for _ in range(total // CHUNK):
+        yield f"{CHUNK:x}\r\n".encode() + b" " * CHUNK + b"\r\n"
+    yield b"0\r\n\r\n"
+
+
+async def nothing() -> AsyncIterator[bytes]:
+    return
+    yield b""
+
+
+def status_and_json(raw: bytes) -> tuple[int, dict[str, Any]]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), json.loads(body)
+
+
+# --- body size -------------------------------------------------------------------------------
+
+
+async def test_a_body_declared_over_the_limit_is_refused_before_it_is_sent(
+    server: LiveServer,
+) -> None:
+    head = (
+        "POST /graphql HTTP/1.1\r\nhost: belfry\r\ncontent-type: application/json\r\n"
+        f"content-length: {100 * LIMIT}\r\n\r\n"
+    )
+
+    status, body = status_and_json(await http_exchange(server, head, nothing()))
+
+    assert status == 413
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_a_body_sent_without_a_length_is_refused_once_past_the_limit(
+    server: LiveServer,
+) -> None:
+    head = (
+        "POST /graphql HTTP/1.1\r\nhost: belfry\r\ncontent-type: application/json\r\n"
+        "transfer-encoding: chunked\r\n\r\n"
+    )
+
+    status, body = status_and_json(await http_exchange(server, head, chunked(100 * LIMIT)))
+
+    assert status == 413 and "1048576" in body["errors"][0]["message"]
+
+
+async def test_a_body_is_read_no_further_than_the_limit(settings: Settings) -> None:
+    app = create_app(settings)
+    reads = 0
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal reads
+        reads += 1
+        return {"type": "http.request", "body": b" " * CHUNK, "more_body": reads < 1600}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(dict(message))
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }
+    await app(scope, receive, send)
+
+    assert sent[0]["status"] == 413
+    assert reads <= LIMIT // CHUNK + 1
+
+
+async def test_a_body_within_the_limit_is_answered(live_api: Api) -> None:
+    query = "{ __typename }" + " " * (LIMIT - 100)
+
+    response = await live_api.client.post("/graphql", json={"query": query})
+
+    assert response.status_code == 200 and response.json()["errors"][0]["extensions"] == {
+        "code": "BAD_USER_INPUT",
+        "limit": "maxDocumentChars",
+    }
+
+
+# --- bodies that are not GraphQL requests ----------------------------------------------------
+
+
+async def test_a_body_that_is_not_utf8_is_bad_user_input(live_api: Api) -> None:
+    response = await live_api.raw(b'{"query": "{ __typename }", "x": "\xff\xfe"}')
+
+    assert response.status_code == 400
+    assert graphql_error(response)["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert "UTF-8" in graphql_error(response)["message"]
+
+
+async def test_variables_nested_5000_deep_are_bad_user_input(live_api: Api) -> None:
+    deep = "[" * 5000 + "]" * 5000
+    body = '{"query": "query($x: JSON) { __typename }", "variables": {"x": ' + deep + "}}"
+
+    response = await live_api.raw(body)
+
+    assert response.status_code == 400
+    assert graphql_error(response)["extensions"] == {"code": "BAD_USER_INPUT"}
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [(b"{}", {"content-type": "text/plain"}), (b"{}", {"content-type": "application/json"})],
+)
+async def test_other_refusals_are_graphql_json_too(
+    live_api: Api, body: bytes, headers: dict[str, str]
+) -> None:
+    response = await live_api.client.post("/graphql", content=body, headers=headers)
+
+    assert response.status_code == 400
+    assert graphql_error(response)["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+# --- the database is down --------------------------------------------------------------------
+
+
+async def test_a_signed_in_request_while_the_database_is_down_is_service_unavailable(
+    tmp_path: Path,
+) -> None:
+    nowhere = f"postgres://postgres@127.0.0.1:{free_port()}/belfry"  # nothing listens there
+    settings = Settings(
+        database_url=nowhere, data_dir=tmp_path, gc_tuning=False, embedded_jobs=False
+    )
+    async with serving(settings) as server, httpx.AsyncClient(base_url=server.http_url) as http:
+        response = await http.post(
+            "/graphql",
+            json={"query": "{ unreadCount }"},
+            headers={"authorization": f"Bearer {API_KEY_PREFIX}anything"},
+        )
+
+    assert response.status_code == 503
+    assert graphql_error(response)["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+
+
+async def test_a_result_saying_the_database_is_down_is_answered_503(
+    live_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant = await make_tenant()
+    alice = await make_user(live_api, tenant)
+
+    async def unreachable(**_: object) -> int:
+        # What Tortoise raises when its pool cannot open a connection.
+        raise DBConnectionError("Can't establish connection to database belfry")
+
+    monkeypatch.setattr(inbox, "unread_count", unreachable)
+    response = await live_api.client.post(
+        "/graphql",
+        json={"query": "{ unreadCount }"},
+        headers={"authorization": f"Bearer {alice.token}"},
+    )
+
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
