@@ -6,6 +6,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from uuid import UUID
 
 import jwt
@@ -20,10 +21,37 @@ JWT_ALGORITHM = "HS256"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
+class CredentialKind(StrEnum):
+    USER = "user"
+    API_KEY = "api_key"
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """What a principal stands on, as long-lived connections are held by: a user (of any of
+    their tokens) or one API key."""
+
+    kind: CredentialKind
+    tenant_id: UUID
+    id: UUID  # the user's or the API key's
+
+
+class CredentialGone(StrEnum):
+    """Why a credential stopped working while a connection held it."""
+
+    USER_ERASED = "user_erased"
+    API_KEY_REVOKED = "api_key_revoked"
+    TOKEN_EXPIRED = "token_expired"
+
+
 @dataclass(frozen=True, slots=True)
 class ApiKeyPrincipal:
     tenant_id: UUID
     key_id: UUID
+
+    @property
+    def credential(self) -> Credential:
+        return Credential(CredentialKind.API_KEY, self.tenant_id, self.key_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +61,10 @@ class UserPrincipal:
     external_id: str
     role: Role
     expires_at: datetime
+
+    @property
+    def credential(self) -> Credential:
+        return Credential(CredentialKind.USER, self.tenant_id, self.user_id)
 
 
 Principal = ApiKeyPrincipal | UserPrincipal

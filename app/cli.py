@@ -19,7 +19,7 @@ from app.errors import BelfryError, NotFound
 from app.main import start_jobs, stop_jobs
 from app.models import Role, Tenant
 from app.pubsub import connect_hub
-from app.services import tenants, users
+from app.services import credentials, tenants, users
 from app.services.validation import parse_uuid
 from app.settings import Settings
 
@@ -76,16 +76,20 @@ async def create_api_key(tenant_id: str, name: str) -> dict[str, Any]:
     return {"tenantId": tenant_id, "apiKeyId": str(key.record.id), "apiKey": key.plain_key}
 
 
-async def upsert_user(tenant_id: str, external_id: str, args: argparse.Namespace) -> dict[str, Any]:
+async def upsert_user(
+    settings: Settings, tenant_id: str, external_id: str, args: argparse.Namespace
+) -> dict[str, Any]:
     fields = users.UserFields(
         email=args.email,
         name=args.name,
         phone=args.phone,
         role=Role(args.role) if args.role else None,
     )
-    user = await users.upsert_user(
-        tenant_id=await _tenant_id(tenant_id), external_id=external_id, fields=fields
-    )
+    # Through the hub, so that a changed role reaches the running servers' sockets (with Redis).
+    async with connect_hub(settings.broadcast_url, queue_limit=settings.subscriber_queue_limit):
+        user = await users.upsert_user(
+            tenant_id=await _tenant_id(tenant_id), external_id=external_id, fields=fields
+        )
     return {"userId": str(user.id), "externalId": user.external_id, "role": user.role.value}
 
 
@@ -141,7 +145,7 @@ async def work(settings: Settings) -> None:
     try:
         async with (
             connect_hub(settings.broadcast_url, queue_limit=settings.subscriber_queue_limit),
-            users.following_erasures(),  # the jobs publish, through the recipients cache
+            credentials.following_credentials(),  # the jobs publish, through the recipients cache
         ):
             jobs = start_jobs(settings)
             try:
@@ -282,7 +286,7 @@ def run(args: argparse.Namespace, settings: Settings) -> None:
     jobs: dict[str, Callable[[], Awaitable[dict[str, Any]]]] = {
         "create-tenant": lambda: create_tenant(args.name),
         "create-api-key": lambda: create_api_key(args.tenant_id, args.name),
-        "upsert-user": lambda: upsert_user(args.tenant_id, args.external_id, args),
+        "upsert-user": lambda: upsert_user(settings, args.tenant_id, args.external_id, args),
         "issue-token": lambda: issue_token(settings, args.tenant_id, args.external_id, args.ttl),
         "erase-user": lambda: erase_user(settings, args.tenant_id, args.external_id),
     }

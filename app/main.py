@@ -17,7 +17,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
-from app.auth import UserPrincipal, authenticate
+from app.auth import authenticate
 from app.delivery import worker as delivery_worker
 from app.encoding import dumps
 from app.errors import Unauthenticated
@@ -25,9 +25,9 @@ from app.graphql.context import Context
 from app.graphql.schema import schema
 from app.graphql.view import GraphQLView
 from app.pubsub import connect_hub
-from app.services import digests, retention, users
+from app.services import credentials, digests, retention
 from app.settings import Settings
-from app.sockets import UserSockets
+from app.sockets import LiveSockets
 
 logger = logging.getLogger("belfry")
 
@@ -41,7 +41,7 @@ class GraphQLApp(GraphQLView):
             keep_alive=True,  # legacy graphql-ws "ka" frames keep proxies from cutting idle sockets
             keep_alive_interval=15,
         )
-        self.sockets = UserSockets()
+        self.sockets = LiveSockets()
 
     async def serve_websocket(self, websocket: WebSocket) -> None:
         """The websocket route: Strawberry's protocols, then the socket leaves the registry."""
@@ -58,7 +58,8 @@ class GraphQLApp(GraphQLView):
         self, request: Request | WebSocket, response: Response | WebSocket | None = None
     ) -> Context:
         if isinstance(request, WebSocket):
-            # Websockets authenticate once, in connection_init (on_ws_connect below).
+            # Websockets authenticate once, in connection_init (on_ws_connect below); then
+            # their principal is kept current (app.sockets).
             return Context(settings=self.settings, request=request, response=response)
         return await Context.build(
             self.settings,
@@ -80,17 +81,24 @@ class GraphQLApp(GraphQLView):
             message = 'Send {"authorization": "Bearer <token>"} in connection_init'
             raise ConnectionRejectionError({"message": message, "code": Unauthenticated.code})
         context.principal = principal
-        if isinstance(principal, UserPrincipal):
-            await self._register(principal, context.request)
+        await self._register(context)
         return cast(UnsetType, UNSET)  # acknowledge with no payload
 
-    async def _register(self, viewer: UserPrincipal, websocket: WebSocket) -> None:
-        self.sockets.add(viewer.tenant_id, viewer.user_id, websocket)
-        # An erase that committed after authenticate() read the user closed the sockets it
-        # found, which did not include this one yet.
-        if not await users.user_exists(tenant_id=viewer.tenant_id, user_id=viewer.user_id):
-            message = "User token was issued before the user was erased"
+    async def _register(self, context: Context) -> None:
+        """From here on, credential changes reach the socket (app.sockets). One that committed
+        after authenticate() read the credential reached the sockets held then, which did not
+        include this one yet: read it again."""
+        accepted = context.principal
+        assert accepted is not None
+        self.sockets.add(context.request, context)
+        now = await credentials.current(accepted)
+        if now is None:
+            self.sockets.discard(context.request)
+            context.principal = None
+            message = "The API key was revoked or the token's user erased"
             raise ConnectionRejectionError({"message": message, "code": Unauthenticated.code})
+        if context.principal is accepted:  # else a change that came meanwhile has the last word
+            context.principal = now
 
 
 async def healthz(request: Request) -> Response:
@@ -146,7 +154,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async with (
             RegisterTortoise(app, config=settings.tortoise_config()),
             connect_hub(settings.broadcast_url, queue_limit=settings.subscriber_queue_limit),
-            users.following_erasures(graphql.sockets),
+            credentials.following_credentials(graphql.sockets),
         ):
             if settings.gc_tuning:
                 tune_gc()
@@ -165,5 +173,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         lifespan=lifespan,
     )
-    application.state.sockets = graphql.sockets  # this process's open user websockets
+    application.state.sockets = graphql.sockets  # this process's open websockets
     return application

@@ -19,10 +19,10 @@ import logging
 import random
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Container, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import Enum, StrEnum
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlparse
 from uuid import UUID
 
@@ -53,7 +53,6 @@ class Signal(Enum):
     """Markers a subscriber receives besides events."""
 
     RESYNC = "resync"  # events may have been missed: re-read the current state
-    EXPIRED = "expired"  # the subscriber's credentials ran out
 
 
 class InboxEventKind(StrEnum):
@@ -276,7 +275,7 @@ class Subscription:
 
     def signal(self, signal: Signal) -> None:
         """Always delivered. Whatever is still queued is dropped: a resync re-reads the state
-        those events would have changed, and an expiry ends the subscription anyway."""
+        those events would have changed."""
         self._items.clear()
         self._put(signal)
 
@@ -588,41 +587,62 @@ async def wake_workers() -> None:
         logger.warning("worker wake-up not sent: %s", error)
 
 
-# --- erased users --------------------------------------------------------------------------
+# --- credential changes --------------------------------------------------------------------
 
-USERS_TOPIC = "belfry:users"
+CREDENTIALS_TOPIC = "belfry:credentials"
 
 
 @dataclass(frozen=True, slots=True)
 class UserErased:
     """A user erased through some process: every process lets go of what it holds for them."""
 
+    kind: ClassVar[str] = "user_erased"
     tenant_id: UUID
     user_id: UUID
     external_id: str
 
 
-def decode_user_erased(raw: str, wanted: Container[str]) -> list[tuple[str, UserErased]]:
+@dataclass(frozen=True, slots=True)
+class ApiKeyRevoked:
+    kind: ClassVar[str] = "api_key_revoked"
+    tenant_id: UUID
+    key_id: UUID
+
+
+@dataclass(frozen=True, slots=True)
+class RoleChanged:
+    kind: ClassVar[str] = "role_changed"
+    tenant_id: UUID
+    user_id: UUID
+    role: str  # a models.Role value
+
+
+CredentialChange = UserErased | ApiKeyRevoked | RoleChanged
+
+
+def decode_credential_change(
+    raw: str, wanted: Container[str]
+) -> list[tuple[str, CredentialChange]]:
     data = json.loads(raw)
-    erased = UserErased(
-        tenant_id=UUID(data["tenant_id"]),
-        user_id=UUID(data["user_id"]),
-        external_id=str(data["external_id"]),
-    )
-    return [("all", erased)]
+    tenant_id = UUID(data["tenant_id"])
+    change: CredentialChange
+    match data["kind"]:
+        case UserErased.kind:
+            change = UserErased(tenant_id, UUID(data["user_id"]), str(data["external_id"]))
+        case ApiKeyRevoked.kind:
+            change = ApiKeyRevoked(tenant_id, UUID(data["key_id"]))
+        case RoleChanged.kind:
+            change = RoleChanged(tenant_id, UUID(data["user_id"]), str(data["role"]))
+        case unknown:
+            raise ValueError(f"unknown credential change {unknown!r}")
+    return [("all", change)]
 
 
-async def publish_user_erased(erased: UserErased) -> None:
-    """Call after the erase committed. Never raises: a process that missed it resyncs (see
-    services.users), and tokens are refused from the database anyway."""
-    wire = dumps(
-        {
-            "tenant_id": erased.tenant_id,
-            "user_id": erased.user_id,
-            "external_id": erased.external_id,
-        }
-    )
-    await _publish(USERS_TOPIC, [wire], "erasure")
+async def publish_credential_change(change: CredentialChange) -> None:
+    """Call after the change committed. Never raises: a process that missed it re-checks what
+    it holds when it resyncs (services.credentials), and requests read the database anyway."""
+    wire = dumps({"kind": change.kind, **asdict(change)})
+    await _publish(CREDENTIALS_TOPIC, [wire], "credential")
 
 
 # --- delivery status -----------------------------------------------------------------------

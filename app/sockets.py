@@ -1,53 +1,119 @@
-"""This process's open websockets of users, by (tenant, user), so an erased user's are closed
-at once. A socket is added when on_ws_connect accepts its user token and dropped when it ends."""
+"""This process's open websockets, by the credential each was opened with (a user, or an API
+key), each with its GraphQL context, which every operation on the socket shares. A credential
+that is revoked, erased or expires ends its sockets at once; a changed role applies to their
+next operation and event. A socket is added when on_ws_connect accepts its credential and
+dropped when its handler ends."""
 
+import asyncio
 import contextlib
-from uuid import UUID
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-# How an erased user's sockets close, whatever the protocol: 4401 is graphql-transport-ws's
-# "Unauthorized", and the token that opened the socket is refused from then on.
-USER_ERASED_CLOSE_CODE = 4401
-USER_ERASED_CLOSE_REASON = "user erased"
-
-UserKey = tuple[UUID, UUID]  # (tenant id, user id)
+from app.auth import Credential, CredentialGone, UserPrincipal
+from app.graphql.context import Context
+from app.models import Role
 
 
-class UserSockets:
+@dataclass(frozen=True, slots=True)
+class SocketClose:
+    code: int
+    reason: str
+
+
+# How Belfry closes a socket whose credential is gone, whatever the protocol; the README's
+# Live section lists these. 4401 is graphql-transport-ws's "Unauthorized": the credential is
+# refused from then on, so the client needs a new one rather than a retry.
+CLOSES: dict[CredentialGone, SocketClose] = {
+    CredentialGone.USER_ERASED: SocketClose(4401, "user erased"),
+    CredentialGone.API_KEY_REVOKED: SocketClose(4401, "API key revoked"),
+    CredentialGone.TOKEN_EXPIRED: SocketClose(4401, "token expired"),
+}
+
+
+@dataclass(slots=True, eq=False)
+class _Held:
+    websocket: WebSocket
+    context: Context
+    credential: Credential
+    expiry: asyncio.TimerHandle | None = None
+
+
+class LiveSockets:
     def __init__(self) -> None:
-        self._by_user: dict[UserKey, set[WebSocket]] = {}
-        self._users: dict[WebSocket, UserKey] = {}
+        self._by_credential: dict[Credential, set[WebSocket]] = {}
+        self._held: dict[WebSocket, _Held] = {}
+        self._closing: set[asyncio.Task[None]] = set()
 
-    def add(self, tenant_id: UUID, user_id: UUID, websocket: WebSocket) -> None:
-        key = (tenant_id, user_id)
-        self._by_user.setdefault(key, set()).add(websocket)
-        self._users[websocket] = key
+    def add(self, websocket: WebSocket, context: Context) -> None:
+        """Holds the socket by its context's principal; a user token's ends when it expires."""
+        principal = context.principal
+        assert principal is not None, "add a socket once its credential is accepted"
+        self.discard(websocket)  # the legacy protocol lets a socket authenticate again
+        held = _Held(websocket, context, principal.credential)
+        if isinstance(principal, UserPrincipal):
+            delay = max(0.0, (principal.expires_at - datetime.now(UTC)).total_seconds())
+            held.expiry = asyncio.get_running_loop().call_later(delay, self._expire, held)
+        self._held[websocket] = held
+        self._by_credential.setdefault(held.credential, set()).add(websocket)
 
     def discard(self, websocket: WebSocket) -> None:
-        key = self._users.pop(websocket, None)
-        if key is None:
+        held = self._held.pop(websocket, None)
+        if held is None:
             return
-        sockets = self._by_user[key]
+        if held.expiry is not None:
+            held.expiry.cancel()
+        sockets = self._by_credential[held.credential]
         sockets.discard(websocket)
         if not sockets:
-            del self._by_user[key]
+            del self._by_credential[held.credential]
 
     def __len__(self) -> int:
-        return len(self._users)
+        return len(self._held)
 
-    def held_users(self) -> list[UserKey]:
-        return list(self._by_user)
+    def held(self) -> list[Credential]:
+        return list(self._by_credential)
 
-    async def release(self, tenant_id: UUID, user_id: UUID) -> None:
-        """Closes the user's sockets; each leaves the registry as its handler ends."""
-        for websocket in list(self._by_user.get((tenant_id, user_id), ())):
-            await close_erased(websocket)
+    def holds(self, credential: Credential) -> bool:
+        return credential in self._by_credential
+
+    def change_role(self, credential: Credential, role: Role) -> None:
+        """The sockets' next operations and events are authorised with the new role."""
+        for websocket in self._by_credential.get(credential, ()):
+            context = self._held[websocket].context
+            principal = context.principal
+            if isinstance(principal, UserPrincipal) and principal.role != role:
+                context.principal = replace(principal, role=role)
+
+    async def end(self, credential: Credential, why: CredentialGone) -> None:
+        """Refuses the credential's sockets every operation and event from now on, then closes
+        them; each leaves the registry as its handler ends."""
+        ending = [self._held[websocket] for websocket in self._by_credential.get(credential, ())]
+        for held in ending:  # all of them before the first await
+            _refuse(held, why)
+        for held in ending:
+            await _close(held.websocket, CLOSES[why])
+
+    def _expire(self, held: _Held) -> None:
+        _refuse(held, CredentialGone.TOKEN_EXPIRED)
+        closing = asyncio.create_task(
+            _close(held.websocket, CLOSES[CredentialGone.TOKEN_EXPIRED]), name="expired socket"
+        )
+        self._closing.add(closing)
+        closing.add_done_callback(self._closing.discard)
 
 
-async def close_erased(websocket: WebSocket) -> None:
+def _refuse(held: _Held, why: CredentialGone) -> None:
+    held.context.end(CLOSES[why].reason)
+    if held.expiry is not None:
+        held.expiry.cancel()
+        held.expiry = None
+
+
+async def _close(websocket: WebSocket, close: SocketClose) -> None:
     if websocket.application_state is not WebSocketState.CONNECTED:
         return  # closing already
     # Strawberry's handler then reads the client's close and ends the socket's operations.
     with contextlib.suppress(WebSocketDisconnect):  # the peer went away first
-        await websocket.close(code=USER_ERASED_CLOSE_CODE, reason=USER_ERASED_CLOSE_REASON)
+        await websocket.close(code=close.code, reason=close.reason)

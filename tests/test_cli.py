@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import pytest
 from tests.conftest import POSTGRES_URL, _pg_admin, free_port, with_database
 from tests.helpers import (
     ISSUE_TOKEN,
+    UPSERT_USER,
     Api,
     TenantAccess,
     UserAccess,
@@ -245,3 +246,95 @@ async def test_erase_user_from_the_command_line_closes_the_users_socket_on_a_ser
             subprocess.run([*command, "--json"], env=replicas_env, capture_output=True, check=True)
 
             assert await socket.close_frame(timeout=2) == (4401, "user erased")
+
+
+# --- revoking a key or changing a role reaches every process ---------------------------------
+
+CREATE_KEY = "mutation($name: String!) { createApiKey(name: $name) { key apiKey { id } } }"
+
+
+async def test_a_key_revoked_through_one_process_closes_its_socket_on_another_within_a_second(
+    replicas_env: dict[str, str],
+) -> None:
+    tenant = created_tenant(replicas_env)
+    with (
+        serve_process(replicas_env, free_port()) as first,
+        serve_process(replicas_env, free_port()) as second,
+    ):
+        async with httpx.AsyncClient(base_url=first) as client:
+            api = Api(client)
+            created = (await api.data(CREATE_KEY, {"name": "ci"}, token=tenant.api_key))[
+                "createApiKey"
+            ]
+            socket = await GraphQLSocket.open(
+                second.replace("http", "ws") + "/graphql", created["key"]
+            )
+            await socket.acknowledged()
+            await socket.subscribe("subscription { deliveryStatus { id } }")
+
+            revoke = "mutation($id: ID!) { revokeApiKey(id: $id) { id } }"
+            await api.data(revoke, {"id": created["apiKey"]["id"]}, token=tenant.api_key)
+
+            assert await socket.close_frame(timeout=1) == (4401, "API key revoked")
+
+
+async def test_a_role_changed_through_one_process_applies_to_a_socket_on_another_within_a_second(
+    replicas_env: dict[str, str],
+) -> None:
+    tenant = created_tenant(replicas_env)
+    with (
+        serve_process(replicas_env, free_port()) as first,
+        serve_process(replicas_env, free_port()) as second,
+    ):
+        async with httpx.AsyncClient(base_url=first) as client:
+            api = Api(client)
+            admin = await make_user(api, tenant, "adm", role="ADMIN")
+            socket = await GraphQLSocket.open(
+                second.replace("http", "ws") + "/graphql", admin.token
+            )
+            await socket.acknowledged()
+            assert await api_keys_code(socket) is None
+
+            demote = {"input": {"externalId": "adm", "role": "MEMBER"}}
+            await api.data(UPSERT_USER, demote, token=tenant.api_key)
+
+            assert await within_a_second(lambda: api_keys_code(socket), "FORBIDDEN")
+            await socket.close()
+
+
+async def test_upsert_user_from_the_command_line_changes_the_role_on_a_servers_socket(
+    replicas_env: dict[str, str],
+) -> None:
+    tenant = created_tenant(replicas_env)
+    with serve_process(replicas_env, free_port()) as server:
+        async with httpx.AsyncClient(base_url=server) as client:
+            admin = await make_user(Api(client), tenant, "adm", role="ADMIN")
+            socket = await GraphQLSocket.open(
+                server.replace("http", "ws") + "/graphql", admin.token
+            )
+            await socket.acknowledged()
+
+            command = [sys.executable, "-m", "app.cli", "upsert-user", tenant.tenant_id, "adm"]
+            subprocess.run([*command, "--role", "MEMBER"], env=replicas_env, check=True)
+
+            assert await within_a_second(lambda: api_keys_code(socket), "FORBIDDEN")
+            await socket.close()
+
+
+async def api_keys_code(socket: GraphQLSocket) -> str | None:
+    """Runs apiKeys over the socket: None when it answers, else the error's code."""
+    op = await socket.subscribe("{ apiKeys { id } }")
+    message = await socket.result()
+    assert message["id"] == op and message["type"] == "next", message
+    assert (await socket.result())["type"] == "complete"
+    errors = message["payload"].get("errors")
+    return None if not errors else str(errors[0]["extensions"]["code"])
+
+
+async def within_a_second(attempt: Callable[[], Awaitable[object]], expected: object) -> bool:
+    deadline = time.monotonic() + 1
+    while await attempt() != expected:
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True

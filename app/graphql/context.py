@@ -1,4 +1,5 @@
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +20,8 @@ class Context:
     response: Any = None
     # The websocket's connection_init payload; Strawberry fills it in.
     connection_params: dict[str, Any] | None = None
+    # Why a websocket's credential stopped working (see app.sockets); principal is None then.
+    ended: str | None = None
 
     @classmethod
     async def build(cls, settings: Settings, authorization: str | None, **kw: Any) -> "Context":
@@ -28,11 +31,22 @@ class Context:
             return cls(settings=settings, auth_error=error, **kw)
 
     def require_principal(self) -> Principal:
+        """The caller as of now: a websocket's context outlives its credential."""
         if self.auth_error is not None:
             raise self.auth_error
-        if self.principal is None:
+        principal = self.principal
+        if principal is None:
+            if self.ended is not None:
+                raise Unauthenticated(f"Credential gone ({self.ended}); connect with a new one")
             raise Unauthenticated("Send 'Authorization: Bearer <API key or user token>'")
-        return self.principal
+        if isinstance(principal, UserPrincipal) and principal.expires_at <= datetime.now(UTC):
+            raise Unauthenticated("User token has expired; connect again with a new one")
+        return principal
+
+    def end(self, reason: str) -> None:
+        """The credential is gone (revoked, erased, expired): refuse everything from now on."""
+        self.principal = None
+        self.ended = reason
 
     @property
     def tenant_id(self) -> UUID:

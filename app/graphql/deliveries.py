@@ -1,4 +1,4 @@
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Self
@@ -271,20 +271,27 @@ class DeliverySubscription:
         notification_id: strawberry.ID | None = None,
         channel: models.Channel | None = None,
     ) -> AsyncGenerator[Delivery, None]:
-        principal = info.context.require_principal()
-        own = _own_only(principal)
+        context = info.context
+        principal = context.require_principal()
         render = renderer_for(info)
         nid = parse_uuid(notification_id) if notification_id else None
         if notification_id and nid is None:
             raise BadUserInput("notificationId is not an id", field="notificationId")
+        seen: Principal | None = principal
+        visible = _visible_to(principal)
         async for payload in live.delivery_events(
             tenant_id=principal.tenant_id,
-            recipient_id=own,
+            recipient_id=_own_only(principal),
             notification_id=nid,
             channel=channel,
-            expires_at=getattr(principal, "expires_at", None),
         ):
-            yield render(Delivery.from_payload(payload))
+            # Each event as of now: the principal changes with the role, and is None once the
+            # socket's credential is gone (app.sockets).
+            if context.principal is not seen:
+                seen = context.principal
+                visible = _visible_to(seen)
+            if visible(payload):
+                yield render(Delivery.from_payload(payload))
 
 
 def _own_only(principal: Principal) -> UUID | None:
@@ -292,3 +299,13 @@ def _own_only(principal: Principal) -> UUID | None:
     if isinstance(principal, UserPrincipal) and principal.role is models.Role.MEMBER:
         return principal.user_id
     return None
+
+
+def _visible_to(principal: Principal | None) -> Callable[[pubsub.DeliveryPayload], bool]:
+    if principal is None:
+        return lambda _: False
+    own = _own_only(principal)
+    if own is None:
+        return lambda _: True
+    recipient = str(own)
+    return lambda payload: payload.recipient_id == recipient

@@ -211,12 +211,12 @@ class InboxSubscription:
         description="Every change to the viewer's inbox, each with the new unread count.",
     )
     async def inbox(self, info: Info) -> AsyncGenerator[InboxEvent, None]:
-        viewer = info.context.user
+        context = info.context
+        viewer = context.user
         render = renderer_for(info)
-        async for message in live.inbox_events(
-            tenant_id=viewer.tenant_id, user_id=viewer.user_id, expires_at=viewer.expires_at
-        ):
-            yield render(message)
+        async for message in live.inbox_events(tenant_id=viewer.tenant_id, user_id=viewer.user_id):
+            if context.principal is not None:  # None: the socket is closing (app.sockets)
+                yield render(message)
 
     @strawberry.subscription(
         permission_classes=[Allowed],
@@ -225,12 +225,11 @@ class InboxSubscription:
     async def unread_count(
         self, info: Info, category: str | None = None
     ) -> AsyncGenerator[int, None]:
-        viewer = info.context.user
+        context = info.context
+        viewer = context.user
         render = renderer_for(info)
         async for count in live.unread_counts(
-            tenant_id=viewer.tenant_id,
-            user_id=viewer.user_id,
-            category=category,
-            expires_at=viewer.expires_at,
+            tenant_id=viewer.tenant_id, user_id=viewer.user_id, category=category
         ):
-            yield render(count)
+            if context.principal is not None:  # None: the socket is closing (app.sockets)
+                yield render(count)

@@ -3,18 +3,14 @@
 Each subscribes before it reads the current state, so nothing falls between the two, and it
 re-reads the state whenever the hub signals that events may have been missed."""
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from app.errors import Unauthenticated
 from app.models import Channel, Delivery
 from app.pubsub import (
     ALL,
-    Decoder,
     DeliveryPayload,
     InboxEventKind,
     InboxMessage,
@@ -29,38 +25,14 @@ from app.pubsub import (
 from app.services import inbox
 
 
-@contextlib.asynccontextmanager
-async def _watch(
-    topic: str, key: str, decode: Decoder, expires_at: datetime | None
-) -> AsyncIterator[Subscription]:
-    async with hub().subscription(topic, key, decode=decode) as subscription:
-        expiry = None
-        if expires_at is not None:
-            delay = max(0.0, (expires_at - datetime.now(UTC)).total_seconds())
-            expiry = asyncio.get_running_loop().call_later(
-                delay, subscription.signal, Signal.EXPIRED
-            )
-        try:
-            yield subscription
-        finally:
-            if expiry is not None:
-                expiry.cancel()
-
-
 async def _next(subscription: Subscription) -> Any:
     """The next change, or None when the state must be re-read."""
     item = await subscription.get()
-    if item is Signal.EXPIRED:
-        raise Unauthenticated("User token has expired; reconnect with a new one")
-    if item is Signal.RESYNC:
-        return None
-    return item
+    return None if item is Signal.RESYNC else item
 
 
-def _inbox(
-    tenant_id: UUID, user_id: UUID, expires_at: datetime | None
-) -> contextlib.AbstractAsyncContextManager[Subscription]:
-    return _watch(inbox_topic(tenant_id), str(user_id), decode_inbox, expires_at)
+def _inbox(tenant_id: UUID, user_id: UUID) -> contextlib.AbstractAsyncContextManager[Subscription]:
+    return hub().subscription(inbox_topic(tenant_id), str(user_id), decode=decode_inbox)
 
 
 async def _sync(user_id: UUID) -> InboxMessage:
@@ -68,11 +40,9 @@ async def _sync(user_id: UUID) -> InboxMessage:
     return InboxMessage(kind=InboxEventKind.SYNC, unread_count=unread)
 
 
-async def inbox_events(
-    *, tenant_id: UUID, user_id: UUID, expires_at: datetime | None
-) -> AsyncIterator[InboxMessage]:
+async def inbox_events(*, tenant_id: UUID, user_id: UUID) -> AsyncIterator[InboxMessage]:
     """SYNC first (and after any gap), then every change to the inbox."""
-    async with _inbox(tenant_id, user_id, expires_at) as subscription:
+    async with _inbox(tenant_id, user_id) as subscription:
         yield await _sync(user_id)
         while True:
             message = await _next(subscription)
@@ -80,10 +50,10 @@ async def inbox_events(
 
 
 async def unread_counts(
-    *, tenant_id: UUID, user_id: UUID, category: str | None, expires_at: datetime | None
+    *, tenant_id: UUID, user_id: UUID, category: str | None
 ) -> AsyncIterator[int]:
     """The current unread count, then each new value (repeated after any gap)."""
-    async with _inbox(tenant_id, user_id, expires_at) as subscription:
+    async with _inbox(tenant_id, user_id) as subscription:
         last = await inbox.unread_count(user_id=user_id, category=category)
         yield last
         while True:
@@ -109,7 +79,6 @@ async def delivery_events(
     recipient_id: UUID | None,
     notification_id: UUID | None,
     channel: Channel | None,
-    expires_at: datetime | None,
 ) -> AsyncIterator[DeliveryPayload]:
     """Each change of a delivery: one recipient's, or (recipient_id None) the tenant's. With a
     notification named, its deliveries' current states come first (and after any gap)."""
@@ -129,7 +98,7 @@ async def delivery_events(
 
     key = ALL if recipient_id is None else str(recipient_id)
     topic = deliveries_topic(tenant_id)
-    async with _watch(topic, key, decode_deliveries, expires_at) as subscription:
+    async with hub().subscription(topic, key, decode=decode_deliveries) as subscription:
         for payload in await current():
             yield payload
         while True:

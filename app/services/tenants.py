@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
+from app import pubsub
 from app.auth import hash_api_key, new_api_key, new_signing_secret
 from app.errors import BadUserInput, NotFound
 from app.models import ApiKey, Tenant, User
@@ -80,7 +81,8 @@ async def list_api_keys(*, tenant_id: UUID) -> list[ApiKey]:
 
 
 async def revoke_api_key(*, tenant_id: UUID, key_id: str) -> ApiKey:
-    """Revoked keys are refused from the next request on. Revoking twice is harmless."""
+    """Revoked keys are refused from the next request on, and the connections they opened are
+    closed in every process. Revoking twice is harmless."""
     kid = parse_uuid(key_id)
     key = None if kid is None else await ApiKey.get_or_none(id=kid, tenant_id=tenant_id)
     if key is None:
@@ -91,6 +93,7 @@ async def revoke_api_key(*, tenant_id: UUID, key_id: str) -> ApiKey:
         )
         await key.refresh_from_db()
         if updated:
+            await pubsub.publish_credential_change(pubsub.ApiKeyRevoked(tenant_id, key.id))
             await _tell_admins(
                 tenant_id, "system.api_key_revoked", f"API key {_label(key)} was revoked"
             )

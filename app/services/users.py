@@ -1,12 +1,8 @@
 """The tenant's users, named by the host application's own external ids."""
 
-import asyncio
-import contextlib
-import logging
-from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID, uuid4
 
 from tortoise.expressions import Q, Subquery
@@ -14,7 +10,6 @@ from tortoise.transactions import in_transaction
 
 from app import pubsub
 from app.auth import mint_user_token, subject_hash
-from app.db import as_uuid
 from app.errors import BadUserInput, NotFound
 from app.models import (
     Delivery,
@@ -30,10 +25,7 @@ from app.models import (
 from app.services import publishing
 from app.services.validation import check_external_id, check_length
 
-logger = logging.getLogger("belfry.users")
-
 MIN_TOKEN_TTL = 60
-LOOKUP_BATCH = 500
 
 
 @dataclass(slots=True)
@@ -67,19 +59,21 @@ def _validated(fields: UserFields) -> dict[str, Any]:
 
 
 async def upsert_user(*, tenant_id: UUID, external_id: str, fields: UserFields) -> User:
+    """A changed role reaches the user's open connections in every process."""
     check_external_id(external_id)
     changes = _validated(fields)
     user, created = await User.get_or_create(
         tenant_id=tenant_id, external_id=external_id, defaults=changes
     )
     if not created and changes:
+        role_before = user.role
         await User.filter(id=user.id).update(**changes)
         await user.refresh_from_db()
+        if user.role != role_before:
+            await pubsub.publish_credential_change(
+                pubsub.RoleChanged(tenant_id, user.id, user.role.value)
+            )
     return user
-
-
-async def user_exists(*, tenant_id: UUID, user_id: UUID) -> bool:
-    return await User.exists(tenant_id=tenant_id, id=user_id)
 
 
 async def get_user(*, tenant_id: UUID, user_id: UUID) -> User:
@@ -142,7 +136,7 @@ async def erase_user(*, tenant_id: UUID, external_id: str) -> bool:
     publishing.forget_user(tenant_id, external_id)  # this process now, others by the hub
     if user_id is None:
         return False
-    await pubsub.publish_user_erased(pubsub.UserErased(tenant_id, user_id, external_id))
+    await pubsub.publish_credential_change(pubsub.UserErased(tenant_id, user_id, external_id))
     return True
 
 
@@ -181,62 +175,3 @@ async def _record_erasure(tenant_id: UUID, external_id: str) -> None:
     await UserErasure.bulk_create(
         [erasure], on_conflict=["tenant_id", "subject_hash"], update_fields=["erased_at"]
     )
-
-
-class UserHolder(Protocol):
-    """What a process keeps open for users (a server's websockets), let go of on erasure."""
-
-    def held_users(self) -> list[tuple[UUID, UUID]]: ...  # (tenant id, user id)
-
-    async def release(self, tenant_id: UUID, user_id: UUID) -> None: ...
-
-
-@contextlib.asynccontextmanager
-async def following_erasures(holder: UserHolder | None = None) -> AsyncIterator[None]:
-    """While the block runs, an erase through any process reaches this one: the user leaves the
-    recipients cache and `holder`. Subscribed before the block starts, so nothing erased once
-    the process is up is missed."""
-    topic, decode = pubsub.USERS_TOPIC, pubsub.decode_user_erased
-    async with pubsub.hub().subscription(topic, "all", decode=decode) as erasures:
-        task = asyncio.create_task(_follow(erasures, holder), name="erasures")
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-
-async def _follow(erasures: pubsub.Subscription, holder: UserHolder | None) -> None:
-    while True:
-        item = await erasures.get()
-        try:
-            if isinstance(item, pubsub.UserErased):
-                await _let_go(item, holder)
-            else:  # RESYNC: erasures may have been missed
-                await _let_go_of_missed(holder)
-        except Exception:  # keep following; the next resync catches up
-            logger.exception("an erasure was not applied in this process")
-
-
-async def _let_go(erased: pubsub.UserErased, holder: UserHolder | None) -> None:
-    publishing.forget_user(erased.tenant_id, erased.external_id)
-    if holder is not None:
-        await holder.release(erased.tenant_id, erased.user_id)
-
-
-async def _let_go_of_missed(holder: UserHolder | None) -> None:
-    """The cache starts over, and the holder lets go of the users who no longer exist."""
-    publishing.forget_all_users()
-    if holder is None:
-        return
-    held = holder.held_users()
-    ids = [user_id for _, user_id in held]
-    existing: set[UUID] = set()
-    for start in range(0, len(ids), LOOKUP_BATCH):
-        batch = ids[start : start + LOOKUP_BATCH]
-        found = await User.filter(id__in=batch).values_list("id", flat=True)
-        existing.update(as_uuid(user_id) for user_id in found)
-    for tenant_id, user_id in held:
-        if user_id not in existing:
-            await holder.release(tenant_id, user_id)

@@ -219,7 +219,8 @@ async def test_an_erase_through_another_process_leaves_the_recipients_cache(
     cached = publishing._known_users.get(UUID(tenant.tenant_id), "alice")
 
     # Another replica's erase, as the hub brings it: this process's database work is not run.
-    await pubsub.publish_user_erased(pubsub.UserErased(UUID(tenant.tenant_id), alice.id, "alice"))
+    erased = pubsub.UserErased(UUID(tenant.tenant_id), alice.id, "alice")
+    await pubsub.publish_credential_change(erased)
 
     assert cached == alice.id
     await wait_until(lambda: publishing._known_users.get(UUID(tenant.tenant_id), "alice") is None)

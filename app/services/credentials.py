@@ -1,0 +1,148 @@
+"""Credentials that change while connections hold them: a user erased, an API key revoked, a
+user's role changed. Each change is a hub message (CREDENTIALS_TOPIC) that every process
+follows; a process that may have missed some re-checks everything it holds against the
+database."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import replace
+from typing import Any, Protocol
+from uuid import UUID
+
+from app import pubsub
+from app.auth import (
+    ApiKeyPrincipal,
+    Credential,
+    CredentialGone,
+    CredentialKind,
+    Principal,
+)
+from app.db import as_uuid
+from app.models import ApiKey, Role, User
+from app.services import publishing
+
+logger = logging.getLogger("belfry.credentials")
+
+LOOKUP_BATCH = 500
+
+
+class CredentialHolder(Protocol):
+    """What a process keeps open on credentials (a server's websockets)."""
+
+    def held(self) -> list[Credential]: ...
+
+    def holds(self, credential: Credential) -> bool: ...
+
+    def change_role(self, credential: Credential, role: Role) -> None: ...
+
+    async def end(self, credential: Credential, why: CredentialGone) -> None: ...
+
+
+async def current(principal: Principal) -> Principal | None:
+    """The principal as the database has it now: None once its user is erased or its key
+    revoked; a user's role as it is now."""
+    if isinstance(principal, ApiKeyPrincipal):
+        live = await ApiKey.exists(
+            id=principal.key_id, tenant_id=principal.tenant_id, revoked_at__isnull=True
+        )
+        return principal if live else None
+    role = (await _found([principal.credential], _roles)).get(principal.user_id)
+    return None if role is None else replace(principal, role=Role(role))
+
+
+@contextlib.asynccontextmanager
+async def following_credentials(holder: CredentialHolder | None = None) -> AsyncIterator[None]:
+    """While the block runs, a credential change made through any process reaches this one:
+    an erased user leaves the recipients cache, and `holder` ends or updates what it holds.
+    Subscribed before the block starts, so nothing changed once the process is up is missed."""
+    topic, decode = pubsub.CREDENTIALS_TOPIC, pubsub.decode_credential_change
+    async with pubsub.hub().subscription(topic, "all", decode=decode) as changes:
+        task = asyncio.create_task(_follow(changes, holder), name="credentials")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+async def _follow(changes: pubsub.Subscription, holder: CredentialHolder | None) -> None:
+    # One change at a time, in the order they came: the last word on a role is the last read.
+    while True:
+        item = await changes.get()
+        try:
+            if item is pubsub.Signal.RESYNC:  # changes may have been missed
+                await _recheck(holder)
+            else:
+                await _apply(item, holder)
+        except Exception:  # keep following; the next resync catches up
+            logger.exception("a credential change was not applied in this process")
+
+
+async def _apply(change: pubsub.CredentialChange, holder: CredentialHolder | None) -> None:
+    if isinstance(change, pubsub.UserErased):
+        publishing.forget_user(change.tenant_id, change.external_id)
+    if holder is None:
+        return
+    if isinstance(change, pubsub.UserErased):
+        user = Credential(CredentialKind.USER, change.tenant_id, change.user_id)
+        await holder.end(user, CredentialGone.USER_ERASED)
+    elif isinstance(change, pubsub.ApiKeyRevoked):
+        key = Credential(CredentialKind.API_KEY, change.tenant_id, change.key_id)
+        await holder.end(key, CredentialGone.API_KEY_REVOKED)
+    else:
+        user = Credential(CredentialKind.USER, change.tenant_id, change.user_id)
+        if holder.holds(user):
+            holder.change_role(user, Role(change.role))  # at once, for the next operation
+            # Changes published by several processes may arrive out of order: the database
+            # has the last word.
+            await _recheck_users(holder, [user])
+
+
+async def _recheck(holder: CredentialHolder | None) -> None:
+    """The recipients cache starts over, and the holder lets go of erased users and revoked
+    keys and takes up the roles users have now."""
+    publishing.forget_all_users()
+    if holder is None:
+        return
+    held = holder.held()
+    await _recheck_users(holder, [c for c in held if c.kind is CredentialKind.USER])
+    keys = [c for c in held if c.kind is CredentialKind.API_KEY]
+    unrevoked = await _found(keys, _unrevoked)
+    for key in keys:
+        if key.id not in unrevoked:
+            await holder.end(key, CredentialGone.API_KEY_REVOKED)
+
+
+async def _recheck_users(holder: CredentialHolder, users: list[Credential]) -> None:
+    roles = await _found(users, _roles)
+    for user in users:
+        role = roles.get(user.id)
+        if role is None:
+            await holder.end(user, CredentialGone.USER_ERASED)
+        else:
+            holder.change_role(user, Role(role))
+
+
+def _roles(ids: list[UUID]) -> Awaitable[list[tuple[Any, ...]]]:
+    return User.filter(id__in=ids).values_list("id", "role")
+
+
+def _unrevoked(ids: list[UUID]) -> Awaitable[list[tuple[Any, ...]]]:
+    return ApiKey.filter(id__in=ids, revoked_at__isnull=True).values_list("id")
+
+
+async def _found(
+    credentials: Iterable[Credential],
+    lookup: Callable[[list[UUID]], Awaitable[list[tuple[Any, ...]]]],
+) -> dict[UUID, Any]:
+    """Which of the credentials' ids the lookup finds, in batches: id to the row's second
+    value (None when it has none)."""
+    ids = [c.id for c in credentials]
+    found: dict[UUID, Any] = {}
+    for start in range(0, len(ids), LOOKUP_BATCH):
+        for row in await lookup(ids[start : start + LOOKUP_BATCH]):
+            found[as_uuid(row[0])] = row[1] if len(row) > 1 else None
+    return found
