@@ -3,8 +3,10 @@
 import asyncio
 import gc
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any, cast
 
 from starlette.applications import Starlette
@@ -27,7 +29,7 @@ from app.graphql.view import GraphQLView
 from app.pubsub import connect_hub
 from app.services import credentials, digests, retention
 from app.settings import Settings
-from app.sockets import LiveSockets
+from app.sockets import INIT_TIMEOUT, WS_TRY_AGAIN_LATER, LiveSockets
 
 logger = logging.getLogger("belfry")
 
@@ -40,15 +42,36 @@ class GraphQLApp(GraphQLView):
             allowed_origins=settings.allowed_origins,
             keep_alive=True,  # legacy graphql-ws "ka" frames keep proxies from cutting idle sockets
             keep_alive_interval=15,
+            connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
         )
         self.sockets = LiveSockets()
+        self.per_address: Counter[str] = Counter()
 
     async def serve_websocket(self, websocket: WebSocket) -> None:
-        """The websocket route: Strawberry's protocols, then the socket leaves the registry."""
+        """The websocket route: Strawberry's protocols, then the socket leaves the registry.
+        A client address over its share is refused before the handshake completes (HTTP 403),
+        and a socket that does not sign in in time is closed, whichever the protocol (Strawberry
+        times out graphql-transport-ws only)."""
+        address = websocket.client.host if websocket.client else ""
+        if self.per_address[address] >= self.settings.max_sockets_per_address:
+            await websocket.close(code=WS_TRY_AGAIN_LATER, reason="too many sockets from here")
+            return
+        self.per_address[address] += 1
+        unsigned = asyncio.get_running_loop().call_later(
+            self.settings.ws_init_timeout_seconds, self._close_if_unsigned, websocket
+        )
         try:
             await self.run(websocket)
         finally:
+            unsigned.cancel()
             self.sockets.discard(websocket)
+            self.per_address[address] -= 1
+            if not self.per_address[address]:
+                del self.per_address[address]
+
+    def _close_if_unsigned(self, websocket: WebSocket) -> None:
+        if websocket not in self.sockets:
+            self.sockets.close_soon(websocket, INIT_TIMEOUT)
 
     def encode_json(self, data: object) -> str:
         # Every subscription event is one of these per subscriber.
@@ -90,6 +113,11 @@ class GraphQLApp(GraphQLView):
         include this one yet: read it again."""
         accepted = context.principal
         assert accepted is not None
+        held = self.sockets.count(accepted.credential)
+        if context.request not in self.sockets and held >= self.settings.max_sockets_per_user:
+            context.principal = None
+            message = f"At most {held} open sockets per user or API key in one server"
+            raise ConnectionRejectionError({"message": message, "code": "RATE_LIMITED"})
         self.sockets.add(context.request, context)
         now = await credentials.current(accepted)
         if now is None:

@@ -22,6 +22,11 @@ class Settings(BaseSettings):
         default=None, description="sqlite://PATH or postgres://USER:PASS@HOST:PORT/DB"
     )
     broadcast_url: str = Field(default="memory://", description="memory:// or redis://HOST:PORT/DB")
+    # Websockets: how long one may stay open without signing in (both protocols), and how
+    # many one user (or API key) and one client address may hold at once in a process.
+    ws_init_timeout_seconds: float = Field(default=10, gt=0)
+    max_sockets_per_user: int = Field(default=20, ge=1)
+    max_sockets_per_address: int = Field(default=500, ge=1)
     subscriber_queue_limit: int = Field(default=100, ge=1)
     allow_private_targets: bool = Field(
         default=False, description="let webhooks and APIs on private or loopback addresses receive"

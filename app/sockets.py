@@ -25,6 +25,11 @@ class SocketClose:
 # How Belfry closes a socket whose credential is gone, whatever the protocol; the README's
 # Live section lists these. 4401 is graphql-transport-ws's "Unauthorized": the credential is
 # refused from then on, so the client needs a new one rather than a retry.
+# A socket that did not sign in in time (as Strawberry closes graphql-transport-ws ones).
+INIT_TIMEOUT = SocketClose(4408, "Connection initialisation timeout")
+# Refused at the handshake: the client address holds too many sockets already.
+WS_TRY_AGAIN_LATER = 1013
+
 CLOSES: dict[CredentialGone, SocketClose] = {
     CredentialGone.USER_ERASED: SocketClose(4401, "user erased"),
     CredentialGone.API_KEY_REVOKED: SocketClose(4401, "API key revoked"),
@@ -69,6 +74,12 @@ class LiveSockets:
         if not sockets:
             del self._by_credential[held.credential]
 
+    def count(self, credential: Credential) -> int:
+        return len(self._by_credential.get(credential, ()))
+
+    def __contains__(self, websocket: WebSocket) -> bool:
+        return websocket in self._held
+
     def __len__(self) -> int:
         return len(self._held)
 
@@ -97,9 +108,11 @@ class LiveSockets:
 
     def _expire(self, held: _Held) -> None:
         _refuse(held, CredentialGone.TOKEN_EXPIRED)
-        closing = asyncio.create_task(
-            _close(held.websocket, CLOSES[CredentialGone.TOKEN_EXPIRED]), name="expired socket"
-        )
+        self.close_soon(held.websocket, CLOSES[CredentialGone.TOKEN_EXPIRED])
+
+    def close_soon(self, websocket: WebSocket, close: SocketClose) -> None:
+        """Closes the socket from a timer: the task is held until it is done."""
+        closing = asyncio.create_task(_close(websocket, close), name="closing socket")
         self._closing.add(closing)
         closing.add_done_callback(self._closing.discard)
 
