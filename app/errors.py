@@ -33,6 +33,7 @@ class RateLimited(BelfryError):
 
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message, retryAfterSeconds=retry_after)
+        self.retry_after = retry_after
 
 
 class InvalidNotificationIds(BelfryError):

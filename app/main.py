@@ -183,6 +183,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             RegisterTortoise(app, config=settings.tortoise_config()),
             connect_hub(settings.broadcast_url, queue_limit=settings.subscriber_queue_limit),
             credentials.following_credentials(graphql.sockets),
+            graphql.rate_limiter,
         ):
             if settings.gc_tuning:
                 tune_gc()

@@ -65,6 +65,16 @@ class Settings(BaseSettings):
     validation_cache_document_chars: int = Field(
         default=4096, ge=0, description="larger documents are validated every time"
     )
+    # Requests per window for each caller (see the README's "Rate limits"); 0 turns one off.
+    rate_limit_api_key: int = Field(default=6000, ge=0, description="per API key")
+    rate_limit_user: int = Field(default=600, ge=0, description="per user (user token)")
+    rate_limit_anonymous: int = Field(
+        default=60, ge=0, description="per client address, for requests without valid credentials"
+    )
+    rate_limit_window_seconds: float = Field(default=60, gt=0)
+    rate_limit_url: str | None = Field(
+        default=None, description="memory:// or redis://HOST:PORT/DB; default: the broadcast URL"
+    )
     introspection: bool | None = Field(default=None, description="default: off in production")
     graphiql: bool | None = Field(default=None, description="default: off in production")
 
@@ -79,6 +89,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite://{self.data_dir / 'belfry.sqlite3'}"
+
+    @property
+    def rate_limit_store(self) -> str:
+        """Where request counts are kept: shared in Redis whenever live events are."""
+        return self.rate_limit_url or self.broadcast_url
 
     @property
     def introspection_enabled(self) -> bool:

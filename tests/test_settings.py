@@ -61,3 +61,38 @@ def test_request_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatc
     settings = Settings(_env_file=None)
 
     assert settings.max_body_bytes == 2048 and settings.max_query_cost == 500
+
+
+def test_rate_limits_default_to_what_a_real_backend_does_not_reach() -> None:
+    settings = Settings(_env_file=None)
+
+    assert (settings.rate_limit_api_key, settings.rate_limit_user) == (6000, 600)
+    assert settings.rate_limit_anonymous == 60 and settings.rate_limit_window_seconds == 60
+
+
+def test_rate_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BELFRY_RATE_LIMIT_API_KEY", "0")
+    monkeypatch.setenv("BELFRY_RATE_LIMIT_USER", "100")
+    monkeypatch.setenv("BELFRY_RATE_LIMIT_ANONYMOUS", "5")
+    monkeypatch.setenv("BELFRY_RATE_LIMIT_WINDOW_SECONDS", "10")
+
+    settings = Settings(_env_file=None)
+
+    assert (settings.rate_limit_api_key, settings.rate_limit_user) == (0, 100)
+    assert settings.rate_limit_anonymous == 5 and settings.rate_limit_window_seconds == 10
+
+
+def test_requests_are_counted_where_live_events_go_unless_told_otherwise() -> None:
+    on_redis = Settings(broadcast_url="redis://cache:6379/0", _env_file=None)
+    apart = Settings(
+        broadcast_url="redis://cache:6379/0", rate_limit_url="memory://", _env_file=None
+    )
+
+    assert Settings(_env_file=None).rate_limit_store == "memory://"
+    assert on_redis.rate_limit_store == "redis://cache:6379/0"
+    assert apart.rate_limit_store == "memory://"
+
+
+def test_a_negative_rate_limit_is_refused() -> None:
+    with pytest.raises(ValidationError, match="rate_limit_user"):
+        Settings(rate_limit_user=-1, _env_file=None)

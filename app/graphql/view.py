@@ -1,27 +1,40 @@
 """Strawberry's ASGI view with Belfry's HTTP policy.
 
 A body is refused (413) as soon as it passes BELFRY_MAX_BODY_BYTES, before the rest is read;
-and every failure, including those before GraphQL runs (a body that is not JSON, a database
-that is down), is answered as GraphQL JSON with an `extensions.code`, never as plain text."""
+a caller over its rate limit is refused (429, with Retry-After) once authenticated, before
+anything runs, and so is each websocket operation over it, with an error message on the open
+socket; and every failure, including those before GraphQL runs (a body that is not JSON, a
+database that is down), is answered as GraphQL JSON with an `extensions.code`, never as plain
+text."""
 
 import json
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError, GraphQLFormattedError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema import BaseSchema
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.types import StartMessage
+from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 
 from app.db import is_unavailable
-from app.errors import BadUserInput, NotFound, ServiceUnavailable
+from app.errors import BadUserInput, NotFound, RateLimited, ServiceUnavailable
 from app.graphql.context import Context
 from app.graphql.errors import UNAVAILABLE, clipped, describe
+from app.ratelimit import RateLimiter
 from app.settings import Settings
 
 logger = logging.getLogger("belfry.graphql")
@@ -37,12 +50,44 @@ def error_response(status: int, message: str, code: str, **extensions: Any) -> R
     return JSONResponse({"errors": [error]}, status_code=status)
 
 
+class RateLimitedTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws, where each operation counts as one request of the socket's caller."""
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        # Refusals of the protocol itself (not yet acknowledged, a duplicate id) come first.
+        if self.connection_acknowledged and message["id"] not in self.operations:
+            refusal = await _operation_refusal(self.view, self.context)
+            if refusal is not None:
+                await self.send_message(
+                    {"id": message["id"], "type": "error", "payload": [refusal]}
+                )
+                return
+        await super().handle_subscribe(message)
+
+
+class RateLimitedLegacyWS(BaseGraphQLWSHandler[Context, None]):
+    """The legacy graphql-ws protocol, where each `start` counts as one request."""
+
+    async def handle_start(self, message: StartMessage) -> None:
+        if self.connection_acknowledged:
+            refusal = await _operation_refusal(self.view, self.context)
+            if refusal is not None:
+                await self.send_message({"id": message["id"], "type": "error", "payload": refusal})
+                return
+        await super().handle_start(message)
+
+
 class GraphQLView(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = RateLimitedTransportWS
+    graphql_ws_handler_class = RateLimitedLegacyWS
+
     def __init__(self, schema: BaseSchema, settings: Settings, **options: Any) -> None:
         super().__init__(
             schema, graphql_ide="graphiql" if settings.graphiql_enabled else None, **options
         )
         self.settings = settings
+        # Entered by the app's lifespan, which closes its connection to Redis.
+        self.rate_limiter = RateLimiter(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -59,6 +104,8 @@ class GraphQLView(GraphQL[Context, None]):
             return await self.run(Request(scope, _within(receive, limit)))
         except BodyTooLarge:
             return _too_large(limit)
+        except RateLimited as error:
+            return _rate_limited(error)
         except HTTPException as error:
             code = NotFound.code if error.status_code == 404 else BadUserInput.code
             return error_response(error.status_code, error.reason, code)
@@ -77,6 +124,22 @@ class GraphQLView(GraphQL[Context, None]):
                 "INTERNAL_SERVER_ERROR",
                 requestId=request_id,
             )
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
+        """Counts the request against its caller's limit once it is authenticated, before it
+        runs; RateLimited is answered with 429 by `_answer`."""
+        await self.rate_limiter.check(context.principal, _client_host(request))
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
 
     def parse_json(self, data: str | bytes) -> Any:
         try:
@@ -112,6 +175,28 @@ def _codes(response_data: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> se
         for result in results
         for error in result.get("errors") or ()
     }
+
+
+async def _operation_refusal(view: object, context: Context) -> GraphQLFormattedError | None:
+    """Why a websocket operation is refused, as the error the protocols send, if it is."""
+    limiter = cast(GraphQLView, view).rate_limiter
+    try:
+        await limiter.check(context.principal, _client_host(context.request))
+    except RateLimited as error:
+        return GraphQLError(str(error), extensions=error.extensions).formatted
+    return None
+
+
+def _client_host(request: Request | WebSocket | None) -> str | None:
+    # uvicorn has applied X-Forwarded-For by now, from the proxies it trusts.
+    client = request.client if request is not None else None
+    return client.host if client is not None else None
+
+
+def _rate_limited(error: RateLimited) -> Response:
+    response = error_response(429, str(error), error.code, retryAfterSeconds=error.retry_after)
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def _declared_length(scope: Scope) -> int:
