@@ -22,7 +22,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from app.auth import authenticate
 from app.delivery import worker as delivery_worker
 from app.encoding import dumps
-from app.errors import Unauthenticated
+from app.errors import RateLimited, Unauthenticated
 from app.graphql.context import Context
 from app.graphql.schema import schema
 from app.graphql.view import GraphQLView
@@ -99,13 +99,24 @@ class GraphQLApp(GraphQLView):
         try:
             principal = await authenticate(str(authorization) if authorization else None)
         except Unauthenticated as error:
+            await self._count_failed_sign_in(context)
             raise ConnectionRejectionError({"message": str(error), "code": error.code}) from error
         if principal is None:
+            await self._count_failed_sign_in(context)
             message = 'Send {"authorization": "Bearer <token>"} in connection_init'
             raise ConnectionRejectionError({"message": message, "code": Unauthenticated.code})
         context.principal = principal
         await self._register(context)
         return cast(UnsetType, UNSET)  # acknowledge with no payload
+
+    async def _count_failed_sign_in(self, context: Context) -> None:
+        """A refused sign-in counts against the client address, as a refused request does, so
+        tokens cannot be guessed faster over websockets."""
+        client = context.request.client if context.request is not None else None
+        try:
+            await self.rate_limiter.check(None, client.host if client else None)
+        except RateLimited as error:
+            raise ConnectionRejectionError({"message": str(error), **error.extensions}) from error
 
     async def _register(self, context: Context) -> None:
         """From here on, credential changes reach the socket (app.sockets). One that committed

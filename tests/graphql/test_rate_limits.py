@@ -254,3 +254,20 @@ async def test_a_websocket_operation_over_the_limit_is_refused_and_the_socket_li
         fourth = await socket.subscribe("subscription { unreadCount }")
         assert await socket.next(fourth) == {"unreadCount": 0}
         await socket.close()
+
+
+async def test_refused_websocket_sign_ins_count_against_the_address(settings: Settings) -> None:
+    # given a server that lets an address fail to sign in twice a window
+    async with serving(with_limits(settings, anonymous=2)) as live:
+        # when one address keeps trying bad tokens over websockets
+        answers = []
+        for _ in range(3):
+            socket = await GraphQLSocket.open(live.ws_url, "not-a-token", LEGACY_WS)
+            answers.append(await socket.result())
+            await socket.close()
+
+    # then the third try is refused for the rate, with a retry hint
+    assert [a["type"] for a in answers] == ["connection_error"] * 3
+    assert answers[2]["payload"]["code"] == "RATE_LIMITED"
+    assert answers[2]["payload"]["retryAfterSeconds"] > 0
+    assert answers[0]["payload"]["code"] == "UNAUTHENTICATED"
