@@ -1,12 +1,18 @@
-"""Bulk inserts and id lookups, on both databases."""
+"""Bulk inserts and id lookups, on both databases; nothing lost when the database goes away."""
 
 from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
 
+import httpx
 from starlette.applications import Starlette
 
 from app.db import as_uuid, batches, bulk_insert, connection, is_in, new_ids
 from app.models import Channel, Delivery, DeliveryStatus, Notification
-from tests.helpers import make_tenant, store_user
+from app.settings import Settings
+from tests.conftest import serving
+from tests.helpers import PUBLISH, TenantAccess, make_tenant, store_user
+from tests.servers import proxying
 
 
 def test_new_ids_are_distinct_random_uuids() -> None:
@@ -80,3 +86,61 @@ async def test_is_in_matches_lists_longer_than_one_sqlite_statement_takes(app: S
         found += [as_uuid(row["id"]) for row in rows]
 
     assert sorted(found) == sorted(u.id for u in users[:2])
+
+
+async def test_a_database_that_goes_away_under_keyed_publishes_loses_and_doubles_nothing(
+    postgres_database: str, tmp_path: Path
+) -> None:
+    # given a server whose PostgreSQL is reached through a connection that can be cut
+    database = urlsplit(postgres_database)
+    async with proxying(database.hostname or "127.0.0.1", database.port or 5432) as proxy:
+        via_proxy = database._replace(netloc=f"{database.username}@127.0.0.1:{proxy.port}")
+        settings = Settings(
+            database_url=via_proxy.geturl(), data_dir=tmp_path, gc_tuning=False, embedded_jobs=False
+        )
+        async with serving(settings) as server, httpx.AsyncClient(base_url=server.http_url) as http:
+            tenant = await make_tenant()
+
+            # when a stream of keyed publishes meets the database going away and coming back
+            statuses: dict[str, list[int]] = {}
+            for n in range(30):
+                if n == 10:
+                    await proxy.cut()
+                if n == 20:
+                    await proxy.start()
+                key = f"evt-{n}"
+                statuses[key] = [await keyed_publish(http, tenant, key)]
+            # and every refused one is sent again, as a producer retries
+            for key, seen in statuses.items():
+                while seen[-1] != 200:
+                    seen.append(await keyed_publish(http, tenant, key))
+
+            # then the outage was answered 503, and each key holds one notification per recipient
+            assert {seen[0] for key, seen in statuses.items() if 10 <= int(key[4:]) < 20} == {503}
+            stored = Notification.filter(tenant_id=tenant.tenant_id)
+            per_key = [str(k) for k in await stored.values_list("idempotency_key", flat=True)]
+    assert sorted(per_key) == sorted(key for key in statuses for _ in RECIPIENTS)
+
+
+RECIPIENTS = ["ann", "bob", "cy"]
+
+
+async def keyed_publish(http: httpx.AsyncClient, tenant: TenantAccess, key: str) -> int:
+    variables = {
+        "input": {
+            "recipients": RECIPIENTS,
+            "category": "a.b",
+            "title": "t",
+            "idempotencyKey": key,
+        }
+    }
+    response = await http.post(
+        "/graphql",
+        json={"query": PUBLISH, "variables": variables},
+        headers={"authorization": f"Bearer {tenant.api_key}"},
+    )
+    if response.status_code == 200:
+        assert "errors" not in response.json(), response.json()
+    else:
+        assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    return response.status_code
