@@ -3,10 +3,13 @@
 import asyncio
 import gc
 import logging
+import signal
+import threading
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
+from types import FrameType
 from typing import Any, cast
 
 from starlette.applications import Starlette
@@ -29,7 +32,7 @@ from app.graphql.view import GraphQLView
 from app.pubsub import connect_hub
 from app.services import credentials, digests, retention
 from app.settings import Settings
-from app.sockets import INIT_TIMEOUT, WS_TRY_AGAIN_LATER, LiveSockets
+from app.sockets import GOING_AWAY, INIT_TIMEOUT, WS_TRY_AGAIN_LATER, LiveSockets
 
 logger = logging.getLogger("belfry")
 
@@ -153,6 +156,28 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+@contextmanager
+def going_away_on_sigterm(sockets: LiveSockets) -> Iterator[None]:
+    """While the block runs, SIGTERM first closes the signed-in sockets with 1001 (going away),
+    then reaches the handler it had (uvicorn's, which stops the server). Only where that
+    handler is a function: a server under uvicorn, in the main thread."""
+    previous = signal.getsignal(signal.SIGTERM)
+    if not callable(previous) or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    loop = asyncio.get_running_loop()
+
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        loop.call_soon_threadsafe(sockets.close_all_soon, GOING_AWAY)
+        previous(signum, frame)
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def start_jobs(settings: Settings) -> list[asyncio.Task[None]]:
     """The background work a `belfry worker` does (delivery, digests, retention), for a server
     that runs on its own."""
@@ -200,7 +225,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 tune_gc()
             jobs = start_jobs(settings) if settings.embedded_jobs else []
             try:
-                yield {}
+                with going_away_on_sigterm(graphql.sockets):
+                    yield {}
             finally:
                 await stop_jobs(jobs)
 

@@ -27,6 +27,9 @@ class SocketClose:
 # refused from then on, so the client needs a new one rather than a retry.
 # A socket that did not sign in in time (as Strawberry closes graphql-transport-ws ones).
 INIT_TIMEOUT = SocketClose(4408, "Connection initialisation timeout")
+# Sent to every signed-in socket when the server is told to stop (SIGTERM); uvicorn's own
+# 1012 ("service restart") would tell clients to expect the same server back.
+GOING_AWAY = SocketClose(1001, "server shutting down")
 # Refused at the handshake: the client address holds too many sockets already.
 WS_TRY_AGAIN_LATER = 1013
 
@@ -109,6 +112,10 @@ class LiveSockets:
     def _expire(self, held: _Held) -> None:
         _refuse(held, CredentialGone.TOKEN_EXPIRED)
         self.close_soon(held.websocket, CLOSES[CredentialGone.TOKEN_EXPIRED])
+
+    def close_all_soon(self, close: SocketClose) -> None:
+        for websocket in list(self._held):
+            self.close_soon(websocket, close)
 
     def close_soon(self, websocket: WebSocket, close: SocketClose) -> None:
         """Closes the socket from a timer: the task is held until it is done."""
