@@ -2,7 +2,8 @@
 
 A body is refused (413) as soon as it passes BELFRY_MAX_BODY_BYTES, before the rest is read;
 and every failure, including those before GraphQL runs (a body that is not JSON, a database
-that is down), is answered as GraphQL JSON with an `extensions.code`, never as plain text."""
+that is down), is answered as GraphQL JSON with an `extensions.code`, never as plain text; so is
+an operation over the limit of one websocket."""
 
 import json
 import logging
@@ -11,12 +12,19 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cross_web import HTTPException
+from graphql import GraphQLFormattedError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema import BaseSchema
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.types import StartMessage
 
 from app.db import is_unavailable
 from app.errors import BadUserInput, NotFound, ServiceUnavailable
@@ -37,7 +45,50 @@ def error_response(status: int, message: str, code: str, **extensions: Any) -> R
     return JSONResponse({"errors": [error]}, status_code=status)
 
 
+def too_many_operations(limit: int) -> GraphQLFormattedError:
+    return {
+        "message": f"This socket already runs {limit} operations, the most one may run: "
+        "complete one, or open another socket",
+        "extensions": {"code": BadUserInput.code, "limit": "maxOperationsPerSocket"},
+    }
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        # Strawberry refuses an operation over its limit with an error that has no code.
+        limit = self.max_subscriptions_per_connection
+        if (
+            self.connection_acknowledged
+            and limit is not None
+            and message["id"] not in self.operations
+            and len(self.operations) >= limit
+        ):
+            error = too_many_operations(limit)
+            await self.send_message({"id": message["id"], "type": "error", "payload": [error]})
+            return
+        await super().handle_subscribe(message)
+
+
+class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
+    async def handle_start(self, message: StartMessage) -> None:
+        # As above; a start that reuses a running id replaces it, so is not over the limit.
+        limit = self.max_subscriptions_per_connection
+        if (
+            self.connection_acknowledged
+            and limit is not None
+            and message["id"] not in self.tasks
+            and len(self.tasks) >= limit
+        ):
+            error = too_many_operations(limit)
+            await self.send_message({"id": message["id"], "type": "error", "payload": error})
+            return
+        await super().handle_start(message)
+
+
 class GraphQLView(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
+
     def __init__(self, schema: BaseSchema, settings: Settings, **options: Any) -> None:
         super().__init__(
             schema, graphql_ide="graphiql" if settings.graphiql_enabled else None, **options

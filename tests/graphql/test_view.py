@@ -17,6 +17,7 @@ from app.services import inbox
 from app.settings import Settings
 from tests.conftest import LiveServer, free_port, serving
 from tests.helpers import Api, make_tenant, make_user
+from tests.wsclient import LEGACY_WS, TRANSPORT_WS, GraphQLSocket
 
 LIMIT = 1024 * 1024  # BELFRY_MAX_BODY_BYTES by default
 CHUNK = 64 * 1024
@@ -214,3 +215,28 @@ async def test_a_result_saying_the_database_is_down_is_answered_503(
 
     assert response.status_code == 503
     assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_an_operation_over_a_sockets_limit_is_refused_with_a_code(
+    server: LiveServer, live_api: Api, protocol: str
+) -> None:
+    # given a socket already running as many subscriptions as one may (Strawberry's 100)
+    tenant = await make_tenant()
+    alice = await make_user(live_api, tenant)
+    socket = await GraphQLSocket.open(server.ws_url, alice.token, protocol)
+    await socket.acknowledged()
+    for _ in range(100):
+        await socket.subscribe("subscription { unreadCount }")
+    await socket.received_within(0.5)  # each one's current count
+
+    # when it starts one more
+    over = await socket.subscribe("subscription { unreadCount }")
+
+    # then that one is refused with a code and the limit it hit, and the socket stays open
+    message = await socket.result()
+    await socket.close()
+    assert (message["id"], message["type"]) == (over, "error")
+    [error] = message["payload"] if protocol == TRANSPORT_WS else [message["payload"]]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "limit": "maxOperationsPerSocket"}
+    assert "100 operations" in error["message"]
