@@ -1,4 +1,5 @@
 from collections.abc import AsyncGenerator
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -22,6 +23,7 @@ from app.graphql.preferences import PreferenceMutation, PreferenceQuery
 from app.graphql.publishing import EventMutation, PublishingMutation
 from app.graphql.rendering import EventExecutor
 from app.graphql.rules import RuleMutation, RuleQuery
+from app.graphql.scalars import DATE_TIME
 from app.graphql.tenants import TenantMutation, TenantQuery
 from app.graphql.users import UserMutation, UserQuery
 
@@ -111,6 +113,7 @@ schema = Schema(
     mutation=Mutation,
     subscription=Subscription,
     execution_context_class=EventExecutor,
+    scalar_overrides={datetime: DATE_TIME},
     # Few extensions on purpose: each one adds hooks to every subscription event.
     extensions=[
         ErrorPolicy,
