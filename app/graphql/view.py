@@ -112,7 +112,10 @@ class GraphQLView(GraphQL[Context, None]):
             return _too_large(limit)
         except HTTPException as error:
             code = NotFound.code if error.status_code == 404 else BadUserInput.code
-            return error_response(error.status_code, error.reason, code)
+            response = error_response(error.status_code, error.reason, code)
+            if error.status_code == 405:
+                response.headers["allow"] = "GET, POST"
+            return response
         except Exception as error:  # answered as GraphQL, whatever it was
             request_id = uuid.uuid4().hex[:16]
             if is_unavailable(error):
@@ -131,9 +134,14 @@ class GraphQLView(GraphQL[Context, None]):
 
     def parse_json(self, data: str | bytes) -> Any:
         try:
-            return self.decode_json(data)
+            parsed = self.decode_json(data)
         except json.JSONDecodeError as error:
             raise HTTPException(400, f"The body is not JSON: {error.msg}") from error
+        # A body is a request (an object) or a batch (a list), and so are GET's variables and
+        # extensions, as far as Strawberry's checks go: anything else fails inside it.
+        if not isinstance(parsed, dict | list):
+            raise HTTPException(400, 'Expected a JSON object, such as {"query": "..."}')
+        return parsed
 
     def decode_json(self, data: str | bytes) -> object:
         """Strictly UTF-8, as GraphQL over HTTP asks. Both failures below would otherwise
