@@ -175,6 +175,50 @@ async def test_other_refusals_are_graphql_json_too(
     assert graphql_error(response)["extensions"]["code"] == "BAD_USER_INPUT"
 
 
+@pytest.mark.parametrize("body", [b'"a string"', b"5", b"null", b"true"])
+async def test_a_body_that_is_json_but_not_an_object_is_bad_user_input(
+    api: Api, body: bytes
+) -> None:
+    # given JSON that is no request at all; when it is posted
+    response = await api.raw(body)
+
+    # then it is refused as the client's mistake, not answered with an unexpected error
+    assert response.status_code == 400
+    assert graphql_error(response)["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert "JSON object" in graphql_error(response)["message"]
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "OPTIONS"])
+async def test_a_method_graphql_does_not_serve_is_refused_as_graphql_json(
+    api: Api, method: str
+) -> None:
+    # given a request with a method other than GET or POST
+    response = await api.client.request(method, "/graphql", content=b"{}")
+
+    # then it is refused as every other refusal is, saying which methods are served
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+    assert graphql_error(response)["extensions"] == {"code": "BAD_USER_INPUT"}
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_a_subscription_sent_over_http_is_refused(api: Api, method: str) -> None:
+    # given a user; when they send a subscription over HTTP, not on a websocket
+    tenant = await make_tenant()
+    alice = await make_user(api, tenant)
+    headers = {"authorization": f"Bearer {alice.token}"}
+    query = "subscription { unreadCount }"
+    if method == "GET":
+        response = await api.client.get("/graphql", params={"query": query}, headers=headers)
+    else:
+        response = await api.client.post("/graphql", json={"query": query}, headers=headers)
+
+    # then it is refused as the client's mistake, not run as a query into an unexpected error
+    assert response.status_code == 400
+    assert graphql_error(response)["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert "subscriptions are not allowed" in graphql_error(response)["message"]
+
+
 # --- the database is down --------------------------------------------------------------------
 
 
