@@ -22,9 +22,12 @@ from strawberry.schema import BaseSchema
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    Message as TransportMessage,
+)
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
-from strawberry.subscriptions.protocols.graphql_ws.types import StartMessage
+from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage, StartMessage
 
 from app.db import is_unavailable
 from app.errors import BadUserInput, NotFound, ServiceUnavailable
@@ -53,7 +56,30 @@ def too_many_operations(limit: int) -> GraphQLFormattedError:
     }
 
 
+def malformed(
+    message: object, needs_id: set[str], needs_payload: set[str], needs_query: bool = False
+) -> bool:
+    """A frame that is JSON but not a message of the protocol's shape: Strawberry's handlers
+    index into it unchecked, and a list or a payload that is a number made them fail and
+    drop the connection without a close frame."""
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        return True
+    kind = message["type"]
+    if kind in needs_id and not isinstance(message.get("id"), str):
+        return True
+    if kind not in needs_payload:
+        return False
+    payload = message.get("payload")
+    return not isinstance(payload, dict) or (needs_query and "query" not in payload)
+
+
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    async def handle_message(self, message: TransportMessage) -> None:
+        if malformed(message, needs_id={"subscribe"}, needs_payload={"subscribe"}):
+            await self.handle_invalid_message("Failed to parse message")  # closes with 4400
+            return
+        await super().handle_message(message)
+
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         # Strawberry refuses an operation over its limit with an error that has no code.
         limit = self.max_subscriptions_per_connection
@@ -70,6 +96,13 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
+    async def handle_message(self, message: OperationMessage) -> None:
+        # The legacy protocol has no code for it; 4400 as graphql-transport-ws says.
+        if malformed(message, {"start", "stop"}, needs_payload={"start"}, needs_query=True):
+            await self.websocket.close(code=4400, reason="Failed to parse message")
+            return
+        await super().handle_message(message)
+
     async def handle_start(self, message: StartMessage) -> None:
         # As above; a start that reuses a running id replaces it, so is not over the limit.
         limit = self.max_subscriptions_per_connection

@@ -284,3 +284,61 @@ async def test_an_operation_over_a_sockets_limit_is_refused_with_a_code(
     [error] = message["payload"] if protocol == TRANSPORT_WS else [message["payload"]]
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "limit": "maxOperationsPerSocket"}
     assert "100 operations" in error["message"]
+
+
+# --- frames on a websocket --------------------------------------------------------------------
+
+MALFORMED = ["[]", "5", '{"type": 5}', '{"id": "1", "type": "subscribe", "payload": 5}']
+
+
+@pytest.mark.parametrize("frame", MALFORMED)
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_a_frame_that_is_no_message_closes_the_socket_with_4400(
+    server: LiveServer, live_api: Api, protocol: str, frame: str
+) -> None:
+    # given a user's acknowledged socket
+    tenant = await make_tenant()
+    alice = await make_user(live_api, tenant)
+    socket = await GraphQLSocket.open(server.ws_url, alice.token, protocol)
+    await socket.acknowledged()
+
+    # when it sends JSON that is not a message of the protocol's shape
+    if protocol == LEGACY_WS:
+        frame = frame.replace('"subscribe"', '"start"')
+    await socket.connection.send(frame)
+
+    # then the socket is closed as the protocol says, not dropped by a failing handler
+    assert await socket.close_frame() == (4400, "Failed to parse message")
+
+
+async def test_a_legacy_start_without_a_query_closes_the_socket_with_4400(
+    server: LiveServer, live_api: Api
+) -> None:
+    tenant = await make_tenant()
+    alice = await make_user(live_api, tenant)
+    socket = await GraphQLSocket.open(server.ws_url, alice.token, LEGACY_WS)
+    await socket.acknowledged()
+
+    await socket.send({"id": "1", "type": "start", "payload": {}})
+
+    assert await socket.close_frame() == (4400, "Failed to parse message")
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_a_query_that_is_not_a_string_on_a_socket_is_bad_user_input(
+    server: LiveServer, live_api: Api, protocol: str
+) -> None:
+    # given a user's acknowledged socket; when they subscribe with a query that is a number
+    tenant = await make_tenant()
+    alice = await make_user(live_api, tenant)
+    socket = await GraphQLSocket.open(server.ws_url, alice.token, protocol)
+    await socket.acknowledged()
+    kind = "subscribe" if protocol == TRANSPORT_WS else "start"
+    await socket.send({"id": "1", "type": kind, "payload": {"query": 5}})
+
+    # then that operation is refused naming the query, and the socket goes on
+    message = await socket.result()
+    await socket.close()
+    assert message["type"] == "error"
+    [error] = message["payload"] if protocol == TRANSPORT_WS else [message["payload"]]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "query"}
