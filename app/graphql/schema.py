@@ -9,6 +9,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
+from app.errors import BadUserInput
 from app.graphql.catalog import CatalogMutation, CatalogQuery
 from app.graphql.channels import ChannelMutation, ChannelQuery
 from app.graphql.deliveries import (
@@ -108,6 +109,11 @@ class Schema(strawberry.Schema):
 
 
 def _refusal(query: str | None, variables: Any, context: Any) -> GraphQLError | None:
+    if not isinstance(query, str | None):
+        # Over HTTP Strawberry checks this itself; in a websocket's subscribe it does not.
+        return GraphQLError(
+            "The query must be a string", extensions={"code": BadUserInput.code, "field": "query"}
+        )
     settings = getattr(context, "settings", None)
     if settings is None or not isinstance(variables, dict | None):
         return None
