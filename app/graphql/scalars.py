@@ -10,14 +10,15 @@ from strawberry.types.scalar import ScalarDefinition
 
 
 def parse_date_time(value: object) -> datetime:
-    """An ISO date-time as Strawberry reads it, in UTC when it has an offset. One whose UTC
-    time falls outside years 1-9999 (0001-01-01T00:00:00+05:00, say) is refused here: no
-    database could compare with it, and converting it overflows (in Python and in asyncpg)."""
+    """An ISO date-time as Strawberry reads it, in UTC; one without an offset is UTC already
+    (as the database connection took it, with a warning). One whose UTC time falls outside
+    years 1-9999 (0001-01-01T00:00:00+05:00, say) is refused here: no database could compare
+    with it, and converting it overflows (in Python and in asyncpg)."""
     parse_iso = DateTimeDefinition.parse_value
     assert parse_iso is not None  # Strawberry's DateTime always has one
     parsed: datetime = parse_iso(value)
     if parsed.tzinfo is None:
-        return parsed
+        return parsed.replace(tzinfo=UTC)
     try:
         return parsed.astimezone(UTC)
     except OverflowError:

@@ -51,3 +51,23 @@ async def test_a_time_with_an_offset_names_its_instant(api: Api) -> None:
     # then the delivery is before the one and not the other
     assert later["deliveries"]["totalCount"] == 1
     assert earlier["deliveries"]["totalCount"] == 0
+
+
+async def test_a_time_without_an_offset_is_utc(api: Api) -> None:
+    # given a delivery made now
+    tenant = await make_tenant()
+    alice = await make_user(api, tenant)
+    await publish(api, tenant, [alice.external_id])
+    now = datetime.now(UTC).replace(tzinfo=None)
+
+    # when the log is filtered a minute either side of now in UTC, written without an offset
+    later = await api.data(
+        LOG, {"before": (now + timedelta(minutes=1)).isoformat()}, tenant.api_key
+    )
+    earlier = await api.data(
+        LOG, {"before": (now - timedelta(minutes=1)).isoformat()}, tenant.api_key
+    )
+
+    # then the delivery is before the one and not the other
+    assert later["deliveries"]["totalCount"] == 1
+    assert earlier["deliveries"]["totalCount"] == 0
