@@ -232,7 +232,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     application = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", graphql),  # other methods too: the view refuses them as JSON
             WebSocketRoute("/graphql", graphql.serve_websocket),
             Route("/healthz", healthz),
             Route("/readyz", readyz),

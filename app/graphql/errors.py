@@ -6,7 +6,9 @@ import traceback
 import uuid
 
 from graphql.error import GraphQLError
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import MaskErrors
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from app.db import is_unavailable
 from app.errors import BelfryError, ServiceUnavailable
@@ -19,8 +21,19 @@ MAX_LOG_LINE = 300
 UNAVAILABLE = "The database cannot be reached; try again shortly"
 
 
+# Strawberry's refusals of a request's shape before it runs: a subscription socket's operation
+# that is not a subscription (the legacy graphql-ws), a document with several operations and
+# no name, no document at all. They point at no place in the document.
+CLIENT_MISTAKES = (
+    BelfryError,
+    InvalidOperationTypeError,
+    CannotGetOperationTypeError,
+    MissingQueryError,
+)
+
+
 def is_expected(error: GraphQLError) -> bool:
-    if isinstance(error.original_error, BelfryError):
+    if isinstance(error.original_error, CLIENT_MISTAKES):
         return True
     # No path means the request itself was rejected (syntax, validation, variables), pointing
     # into the document; a subscription whose stream failed has neither path nor location.

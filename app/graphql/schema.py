@@ -1,12 +1,15 @@
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterable
+from datetime import datetime
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.schema.schema import StreamResult
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES, StreamResult
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
 
+from app.errors import BadUserInput
 from app.graphql.catalog import CatalogMutation, CatalogQuery
 from app.graphql.channels import ChannelMutation, ChannelQuery
 from app.graphql.deliveries import (
@@ -22,6 +25,7 @@ from app.graphql.preferences import PreferenceMutation, PreferenceQuery
 from app.graphql.publishing import EventMutation, PublishingMutation
 from app.graphql.rendering import EventExecutor
 from app.graphql.rules import RuleMutation, RuleQuery
+from app.graphql.scalars import DATE_TIME
 from app.graphql.tenants import TenantMutation, TenantQuery
 from app.graphql.users import UserMutation, UserQuery
 
@@ -70,12 +74,26 @@ class Schema(strawberry.Schema):
         query: str | None,
         variable_values: dict[str, Any] | None = None,
         context_value: Any | None = None,
-        *args: Any,
-        **kwargs: Any,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
     ) -> ExecutionResult:
         if error := _refusal(query, variable_values, context_value):
             return ExecutionResult(data=None, errors=[error])
-        return await super().execute(query, variable_values, context_value, *args, **kwargs)
+        # Subscriptions are served on websockets (stream, below). Executed once, as over HTTP,
+        # a subscription's resolver hands back a stream where a value belongs: a bare error.
+        # Refused here, Strawberry's view answers 400 "subscriptions are not allowed".
+        allowed = set(allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES)
+        return await super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed - {OperationType.SUBSCRIPTION},
+            operation_extensions,
+        )
 
     async def stream(
         self,
@@ -91,6 +109,11 @@ class Schema(strawberry.Schema):
 
 
 def _refusal(query: str | None, variables: Any, context: Any) -> GraphQLError | None:
+    if not isinstance(query, str | None):
+        # Over HTTP Strawberry checks this itself; in a websocket's subscribe it does not.
+        return GraphQLError(
+            "The query must be a string", extensions={"code": BadUserInput.code, "field": "query"}
+        )
     settings = getattr(context, "settings", None)
     if settings is None or not isinstance(variables, dict | None):
         return None
@@ -111,6 +134,7 @@ schema = Schema(
     mutation=Mutation,
     subscription=Subscription,
     execution_context_class=EventExecutor,
+    scalar_overrides={datetime: DATE_TIME},
     # Few extensions on purpose: each one adds hooks to every subscription event.
     extensions=[
         ErrorPolicy,

@@ -5,7 +5,8 @@ a caller over its rate limit is refused (429, with Retry-After) once authenticat
 anything runs, and so is each websocket operation over it, with an error message on the open
 socket; and every failure, including those before GraphQL runs (a body that is not JSON, a
 database that is down), is answered as GraphQL JSON with an `extensions.code`, never as plain
-text."""
+text; so is an operation over the limit of one websocket, and a frame of the wrong shape closes
+its socket with 4400."""
 
 import json
 import logging
@@ -25,9 +26,12 @@ from strawberry.schema import BaseSchema
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    Message as TransportMessage,
+)
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
-from strawberry.subscriptions.protocols.graphql_ws.types import StartMessage
+from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage, StartMessage
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 
 from app.db import is_unavailable
@@ -50,13 +54,50 @@ def error_response(status: int, message: str, code: str, **extensions: Any) -> R
     return JSONResponse({"errors": [error]}, status_code=status)
 
 
-class RateLimitedTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
-    """graphql-transport-ws, where each operation counts as one request of the socket's caller."""
+def too_many_operations(limit: int) -> GraphQLFormattedError:
+    return {
+        "message": f"This socket already runs {limit} operations, the most one may run: "
+        "complete one, or open another socket",
+        "extensions": {"code": BadUserInput.code, "limit": "maxOperationsPerSocket"},
+    }
+
+
+def malformed(
+    message: object, needs_id: set[str], needs_payload: set[str], needs_query: bool = False
+) -> bool:
+    """A frame that is JSON but not a message of the protocol's shape: Strawberry's handlers
+    index into it unchecked, and a list or a payload that is a number made them fail and
+    drop the connection without a close frame."""
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        return True
+    kind = message["type"]
+    if kind in needs_id and not isinstance(message.get("id"), str):
+        return True
+    if kind not in needs_payload:
+        return False
+    payload = message.get("payload")
+    return not isinstance(payload, dict) or (needs_query and "query" not in payload)
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws, where each operation counts as one request of the socket's caller
+    and a socket runs a bounded number of operations."""
+
+    async def handle_message(self, message: TransportMessage) -> None:
+        if malformed(message, needs_id={"subscribe"}, needs_payload={"subscribe"}):
+            await self.handle_invalid_message("Failed to parse message")  # closes with 4400
+            return
+        await super().handle_message(message)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         # Refusals of the protocol itself (not yet acknowledged, a duplicate id) come first.
         if self.connection_acknowledged and message["id"] not in self.operations:
-            refusal = await _operation_refusal(self.view, self.context)
+            # Strawberry refuses an operation over its limit with an error that has no code.
+            limit = self.max_subscriptions_per_connection
+            if limit is not None and len(self.operations) >= limit:
+                refusal: GraphQLFormattedError | None = too_many_operations(limit)
+            else:
+                refusal = await _operation_refusal(self.view, self.context)
             if refusal is not None:
                 await self.send_message(
                     {"id": message["id"], "type": "error", "payload": [refusal]}
@@ -65,12 +106,24 @@ class RateLimitedTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         await super().handle_subscribe(message)
 
 
-class RateLimitedLegacyWS(BaseGraphQLWSHandler[Context, None]):
+class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
     """The legacy graphql-ws protocol, where each `start` counts as one request."""
+
+    async def handle_message(self, message: OperationMessage) -> None:
+        # The legacy protocol has no code for it; 4400 as graphql-transport-ws says.
+        if malformed(message, {"start", "stop"}, needs_payload={"start"}, needs_query=True):
+            await self.websocket.close(code=4400, reason="Failed to parse message")
+            return
+        await super().handle_message(message)
 
     async def handle_start(self, message: StartMessage) -> None:
         if self.connection_acknowledged:
-            refusal = await _operation_refusal(self.view, self.context)
+            # As above; a start that reuses a running id replaces it, so is not over the limit.
+            limit = self.max_subscriptions_per_connection
+            if limit is not None and message["id"] not in self.tasks and len(self.tasks) >= limit:
+                refusal: GraphQLFormattedError | None = too_many_operations(limit)
+            else:
+                refusal = await _operation_refusal(self.view, self.context)
             if refusal is not None:
                 await self.send_message({"id": message["id"], "type": "error", "payload": refusal})
                 return
@@ -78,8 +131,8 @@ class RateLimitedLegacyWS(BaseGraphQLWSHandler[Context, None]):
 
 
 class GraphQLView(GraphQL[Context, None]):
-    graphql_transport_ws_handler_class = RateLimitedTransportWS
-    graphql_ws_handler_class = RateLimitedLegacyWS
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
 
     def __init__(self, schema: BaseSchema, settings: Settings, **options: Any) -> None:
         super().__init__(
@@ -108,7 +161,10 @@ class GraphQLView(GraphQL[Context, None]):
             return _rate_limited(error)
         except HTTPException as error:
             code = NotFound.code if error.status_code == 404 else BadUserInput.code
-            return error_response(error.status_code, error.reason, code)
+            response = error_response(error.status_code, error.reason, code)
+            if error.status_code == 405:
+                response.headers["allow"] = "GET, POST"
+            return response
         except Exception as error:  # answered as GraphQL, whatever it was
             request_id = uuid.uuid4().hex[:16]
             if is_unavailable(error):
@@ -143,9 +199,14 @@ class GraphQLView(GraphQL[Context, None]):
 
     def parse_json(self, data: str | bytes) -> Any:
         try:
-            return self.decode_json(data)
+            parsed = self.decode_json(data)
         except json.JSONDecodeError as error:
             raise HTTPException(400, f"The body is not JSON: {error.msg}") from error
+        # A body is a request (an object) or a batch (a list), and so are GET's variables and
+        # extensions, as far as Strawberry's checks go: anything else fails inside it.
+        if not isinstance(parsed, dict | list):
+            raise HTTPException(400, 'Expected a JSON object, such as {"query": "..."}')
+        return parsed
 
     def decode_json(self, data: str | bytes) -> object:
         """Strictly UTF-8, as GraphQL over HTTP asks. Both failures below would otherwise

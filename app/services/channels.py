@@ -102,7 +102,7 @@ async def update(
     channel = _provider_channel(channel)
     was_enabled, plain = await _stored(tenant_id, channel, box)
     if config is not None:
-        check_json("config", config, max_bytes=MAX_CONFIG_BYTES)
+        _check_config(config)
         plain = merge_secrets(channel, config, plain)
         try:
             REGISTRY[channel].parse_config(plain)
@@ -136,6 +136,16 @@ async def _check_target(channel: Channel, plain: dict[str, Any], *, allow_privat
         raise BadUserInput(
             f"{channel.value} config.{field} is refused: {refusal}", field=f"config.{field}"
         ) from None
+
+
+def _check_config(config: Any) -> None:
+    """A config is a JSON object of settings; the JSON scalar lets any JSON value through."""
+    if not isinstance(config, dict):
+        raise BadUserInput(
+            'config must be a JSON object of settings, such as {"url": "https://..."}',
+            field="config",
+        )
+    check_json("config", config, max_bytes=MAX_CONFIG_BYTES)
 
 
 def merge_secrets(
@@ -198,7 +208,7 @@ async def send_test(
     channel = _provider_channel(channel)
     _, plain = await _stored(tenant_id, channel, box)
     if config is not None:
-        check_json("config", config, max_bytes=MAX_CONFIG_BYTES)
+        _check_config(config)
         plain = merge_secrets(channel, config, plain)
     provider = REGISTRY[channel]
     try:

@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 from app.models import Cadence, Channel, Event, EventCategory, Role, Rule, User
 from app.services import catalog, digests, publishing, rules
 from app.services.routing import Direct
-from app.services.validation import check_category, check_json, check_length
+from app.services.validation import check_category, check_kept_json, check_length
 
 EVENTS_GROUP = "Events"
 
@@ -45,7 +45,7 @@ async def publish_event(
     sent again with the same idempotency key. A replay returns the first result."""
     check_category(type, field="type")
     check_length("actor", actor or "", 200)
-    check_json("payload", payload)
+    check_kept_json("payload", payload)
     if idempotency_key is not None:
         check_length("idempotencyKey", idempotency_key, 200, required=True)
         if earlier := await _earlier_result(tenant_id, idempotency_key):

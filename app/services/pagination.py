@@ -3,7 +3,7 @@
 import base64
 import binascii
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 from uuid import UUID
 
@@ -45,10 +45,15 @@ def encode_cursor(created_at: datetime, id: UUID) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    """A cursor as encode_cursor writes it: a time with its offset, which must convert to UTC
+    (a forged one at the ends of the calendar overflows there, and in the database)."""
     try:
         created, _, id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(created), UUID(id)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        created_at = datetime.fromisoformat(created)
+        if created_at.tzinfo is None:
+            raise ValueError("a cursor's time has an offset")
+        return created_at.astimezone(UTC), UUID(id)
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError) as exc:
         raise BadUserInput("Invalid cursor", field="after") from exc
 
 

@@ -25,7 +25,7 @@ from app.services import routing as routing_service
 from app.services.validation import (
     check_category,
     check_external_id,
-    check_json,
+    check_kept_json,
     check_length,
 )
 
@@ -48,7 +48,7 @@ class NotificationDraft:
         check_length("title", self.title, 500, required=True)
         check_length("body", self.body or "", 20_000)
         check_length("link", self.link or "", MAX_LINK)
-        check_json("data", self.data)
+        check_kept_json("data", self.data)
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,6 +79,18 @@ def check_json(
         )
 
 
+def check_kept_json(field: str, value: Any) -> None:
+    """JSON kept as a column's whole value (notification data, an event payload): as
+    check_json, and not a bare string, which the ORM takes for JSON already encoded ("x" fails
+    to store, "5" would be kept as the number 5)."""
+    if isinstance(value, str):
+        raise BadUserInput(
+            f'{field} may be any JSON but a bare string: wrap it, as in {{"text": "..."}}',
+            field=field,
+        )
+    check_json(field, value)
+
+
 def parse_uuid(value: str) -> UUID | None:
     """Ids from clients are opaque strings; anything that is not a UUID names nothing."""
     try:

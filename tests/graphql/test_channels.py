@@ -2,6 +2,7 @@
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -233,3 +234,25 @@ async def test_a_config_holding_nan_is_refused(api: Api) -> None:
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "config"}
     channels = await api.data("{ channels { channel config } }", token=tenant.api_key)
     assert {c["channel"]: c["config"] for c in channels["channels"]}["EMAIL"] == {}
+
+
+@pytest.mark.parametrize("config", [["host", "smtp.example.com"], "smtp.example.com", 25])
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        (CONFIG_UPDATE, lambda config: {"channel": "EMAIL", "input": {"config": config}}),
+        (TEST_CHANNEL, lambda config: {"channel": "EMAIL", "config": config}),
+    ],
+    ids=["updateChannel", "testChannel"],
+)
+async def test_a_config_that_is_not_an_object_is_refused(
+    api: Api, query: str, variables: Callable[[Any], dict[str, Any]], config: Any
+) -> None:
+    # given a tenant; when it sends a config that is a list, a string or a number
+    tenant = await make_tenant()
+
+    error = await api.error(query, variables(config), token=tenant.api_key)
+
+    # then it is told the config must be an object, not answered with an unexpected error
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "config"}
+    assert "JSON object" in error["message"]

@@ -16,7 +16,7 @@ from app.settings import Settings
 from tests.conftest import LiveServer, serving
 from tests.helpers import Api, make_tenant, make_user
 from tests.servers import proxying
-from tests.wsclient import GraphQLSocket
+from tests.wsclient import LEGACY_WS, GraphQLSocket
 
 
 def errors_of(message: dict[str, Any]) -> list[dict[str, Any]]:
@@ -104,3 +104,26 @@ async def test_a_subscription_that_fails_unexpectedly_is_masked(
     [error] = errors_of(message)
     assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert "secret internals" not in str(error)
+
+
+@pytest.mark.parametrize(
+    "query", ["{ viewer { id } }", "mutation { deleteReadNotifications { deleted } }"]
+)
+async def test_a_query_or_mutation_on_a_legacy_socket_is_bad_user_input(
+    server: LiveServer, live_api: Api, query: str
+) -> None:
+    # given a user on a socket of the legacy graphql-ws protocol, which streams subscriptions only
+    tenant = await make_tenant()
+    alice = await make_user(live_api, tenant)
+    socket = await GraphQLSocket.open(server.ws_url, alice.token, LEGACY_WS)
+    await socket.acknowledged()
+
+    # when they start a query or a mutation on it
+    operation = await socket.subscribe(query)
+    message = await socket.result()
+    await socket.close()
+
+    # then it is refused as their mistake, not masked as an unexpected error
+    assert (message["id"], message["type"]) == (operation, "error")
+    assert message["payload"]["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert "not allowed" in message["payload"]["message"]

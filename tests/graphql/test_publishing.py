@@ -223,3 +223,31 @@ async def test_an_over_long_actor_is_bad_user_input(api: Api) -> None:
     error = await api.error(PUBLISH_EVENT, variables, token=tenant.api_key)
 
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "actor"}
+
+
+@pytest.mark.parametrize("value", ["words", "5", '{"a": 1}'])
+async def test_data_or_a_payload_that_is_a_bare_string_is_refused(api: Api, value: str) -> None:
+    # given a tenant; when it sends a bare string as a notification's data or an event's payload
+    tenant = await make_tenant()
+    notification = {"recipients": ["a"], "category": "a.b", "title": "T", "data": value}
+    event = {"type": "auth.login_failed", "payload": value}
+
+    as_data = await api.error(PUBLISH, {"input": notification}, token=tenant.api_key)
+    as_payload = await api.error(PUBLISH_EVENT, {"input": event}, token=tenant.api_key)
+
+    # then each is refused naming its field: not an unexpected error, nor kept as other JSON
+    assert as_data["extensions"] == {"code": "BAD_USER_INPUT", "field": "data"}
+    assert as_payload["extensions"] == {"code": "BAD_USER_INPUT", "field": "payload"}
+
+
+@pytest.mark.parametrize("value", [5, True, [1, "two"], {"text": "words"}])
+async def test_data_that_is_any_other_json_is_kept_as_sent(api: Api, value: Any) -> None:
+    # given a notification published with data that is not an object
+    tenant = await make_tenant()
+    alice = await make_user(api, tenant, "alice")
+
+    await publish(api, tenant, ["alice"], data=value)
+
+    # then it reads back as sent
+    listed = await api.data("{ notifications { edges { node { data } } } }", token=alice.token)
+    assert listed["notifications"]["edges"][0]["node"]["data"] == value

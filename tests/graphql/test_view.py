@@ -17,6 +17,7 @@ from app.services import inbox
 from app.settings import Settings
 from tests.conftest import LiveServer, free_port, serving
 from tests.helpers import Api, make_tenant, make_user
+from tests.wsclient import LEGACY_WS, TRANSPORT_WS, GraphQLSocket
 
 LIMIT = 1024 * 1024  # BELFRY_MAX_BODY_BYTES by default
 CHUNK = 64 * 1024
@@ -174,6 +175,50 @@ async def test_other_refusals_are_graphql_json_too(
     assert graphql_error(response)["extensions"]["code"] == "BAD_USER_INPUT"
 
 
+@pytest.mark.parametrize("body", [b'"a string"', b"5", b"null", b"true"])
+async def test_a_body_that_is_json_but_not_an_object_is_bad_user_input(
+    api: Api, body: bytes
+) -> None:
+    # given JSON that is no request at all; when it is posted
+    response = await api.raw(body)
+
+    # then it is refused as the client's mistake, not answered with an unexpected error
+    assert response.status_code == 400
+    assert graphql_error(response)["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert "JSON object" in graphql_error(response)["message"]
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "OPTIONS"])
+async def test_a_method_graphql_does_not_serve_is_refused_as_graphql_json(
+    api: Api, method: str
+) -> None:
+    # given a request with a method other than GET or POST
+    response = await api.client.request(method, "/graphql", content=b"{}")
+
+    # then it is refused as every other refusal is, saying which methods are served
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+    assert graphql_error(response)["extensions"] == {"code": "BAD_USER_INPUT"}
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_a_subscription_sent_over_http_is_refused(api: Api, method: str) -> None:
+    # given a user; when they send a subscription over HTTP, not on a websocket
+    tenant = await make_tenant()
+    alice = await make_user(api, tenant)
+    headers = {"authorization": f"Bearer {alice.token}"}
+    query = "subscription { unreadCount }"
+    if method == "GET":
+        response = await api.client.get("/graphql", params={"query": query}, headers=headers)
+    else:
+        response = await api.client.post("/graphql", json={"query": query}, headers=headers)
+
+    # then it is refused as the client's mistake, not run as a query into an unexpected error
+    assert response.status_code == 400
+    assert graphql_error(response)["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert "subscriptions are not allowed" in graphql_error(response)["message"]
+
+
 # --- the database is down --------------------------------------------------------------------
 
 
@@ -214,3 +259,86 @@ async def test_a_result_saying_the_database_is_down_is_answered_503(
 
     assert response.status_code == 503
     assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_an_operation_over_a_sockets_limit_is_refused_with_a_code(
+    server: LiveServer, live_api: Api, protocol: str
+) -> None:
+    # given a socket already running as many subscriptions as one may (Strawberry's 100)
+    tenant = await make_tenant()
+    alice = await make_user(live_api, tenant)
+    socket = await GraphQLSocket.open(server.ws_url, alice.token, protocol)
+    await socket.acknowledged()
+    for _ in range(100):
+        await socket.subscribe("subscription { unreadCount }")
+    await socket.received_within(0.5)  # each one's current count
+
+    # when it starts one more
+    over = await socket.subscribe("subscription { unreadCount }")
+
+    # then that one is refused with a code and the limit it hit, and the socket stays open
+    message = await socket.result()
+    await socket.close()
+    assert (message["id"], message["type"]) == (over, "error")
+    [error] = message["payload"] if protocol == TRANSPORT_WS else [message["payload"]]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "limit": "maxOperationsPerSocket"}
+    assert "100 operations" in error["message"]
+
+
+# --- frames on a websocket --------------------------------------------------------------------
+
+MALFORMED = ["[]", "5", '{"type": 5}', '{"id": "1", "type": "subscribe", "payload": 5}']
+
+
+@pytest.mark.parametrize("frame", MALFORMED)
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_a_frame_that_is_no_message_closes_the_socket_with_4400(
+    server: LiveServer, live_api: Api, protocol: str, frame: str
+) -> None:
+    # given a user's acknowledged socket
+    tenant = await make_tenant()
+    alice = await make_user(live_api, tenant)
+    socket = await GraphQLSocket.open(server.ws_url, alice.token, protocol)
+    await socket.acknowledged()
+
+    # when it sends JSON that is not a message of the protocol's shape
+    if protocol == LEGACY_WS:
+        frame = frame.replace('"subscribe"', '"start"')
+    await socket.connection.send(frame)
+
+    # then the socket is closed as the protocol says, not dropped by a failing handler
+    assert await socket.close_frame() == (4400, "Failed to parse message")
+
+
+async def test_a_legacy_start_without_a_query_closes_the_socket_with_4400(
+    server: LiveServer, live_api: Api
+) -> None:
+    tenant = await make_tenant()
+    alice = await make_user(live_api, tenant)
+    socket = await GraphQLSocket.open(server.ws_url, alice.token, LEGACY_WS)
+    await socket.acknowledged()
+
+    await socket.send({"id": "1", "type": "start", "payload": {}})
+
+    assert await socket.close_frame() == (4400, "Failed to parse message")
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_a_query_that_is_not_a_string_on_a_socket_is_bad_user_input(
+    server: LiveServer, live_api: Api, protocol: str
+) -> None:
+    # given a user's acknowledged socket; when they subscribe with a query that is a number
+    tenant = await make_tenant()
+    alice = await make_user(live_api, tenant)
+    socket = await GraphQLSocket.open(server.ws_url, alice.token, protocol)
+    await socket.acknowledged()
+    kind = "subscribe" if protocol == TRANSPORT_WS else "start"
+    await socket.send({"id": "1", "type": kind, "payload": {"query": 5}})
+
+    # then that operation is refused naming the query, and the socket goes on
+    message = await socket.result()
+    await socket.close()
+    assert message["type"] == "error"
+    [error] = message["payload"] if protocol == TRANSPORT_WS else [message["payload"]]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "query"}

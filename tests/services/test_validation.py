@@ -5,7 +5,12 @@ import math
 import pytest
 
 from app.errors import BadUserInput
-from app.services.validation import check_category_filter, check_json, is_storable
+from app.services.validation import (
+    check_category_filter,
+    check_json,
+    check_kept_json,
+    is_storable,
+)
 
 
 @pytest.mark.parametrize("number", [math.nan, math.inf, -math.inf])
@@ -44,3 +49,18 @@ def test_a_category_filter_may_be_any_text_up_to_a_categorys_length() -> None:
 
     with pytest.raises(BadUserInput):
         check_category_filter(["x" * 101], field="categories")
+
+
+def test_json_kept_as_a_whole_column_may_not_be_a_bare_string() -> None:
+    # given JSON kept as a column's whole value: any JSON passes but a bare string
+    check_kept_json("data", {"text": "words"})
+    check_kept_json("data", 5)
+
+    with pytest.raises(BadUserInput) as refused:
+        check_kept_json("data", "words")
+    assert refused.value.extensions == {"code": "BAD_USER_INPUT", "field": "data"}
+
+
+def test_json_kept_as_a_whole_column_is_checked_as_any_json() -> None:
+    with pytest.raises(BadUserInput, match="Infinity"):
+        check_kept_json("payload", {"score": math.inf})
