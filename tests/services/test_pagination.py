@@ -9,7 +9,6 @@ import pytest
 from app.errors import BadUserInput
 from app.services.pagination import decode_cursor, encode_cursor
 
-
 ID = UUID("7f8a3c1e-0000-4000-8000-000000000001")
 
 
