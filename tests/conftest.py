@@ -212,6 +212,19 @@ async def serving(settings: Settings) -> AsyncIterator[LiveServer]:
         )
 
 
+@asynccontextmanager
+async def serving_on_redis(
+    settings: Settings, redis: RedisServer
+) -> AsyncIterator[tuple[LiveServer, Api]]:
+    """A live server whose broadcast goes through a Redis the test can stop and start, and an
+    API client for it."""
+    async with (
+        serving(settings.model_copy(update={"broadcast_url": redis.url})) as live,
+        httpx.AsyncClient(base_url=live.http_url) as client,
+    ):
+        yield live, Api(client)
+
+
 @pytest.fixture
 async def server(settings: Settings) -> AsyncIterator[LiveServer]:
     async with serving(settings) as live:

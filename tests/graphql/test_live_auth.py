@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
-import httpx
 import jwt
 import pytest
 from websockets.exceptions import ConnectionClosed
@@ -16,7 +15,7 @@ from app.errors import Unauthenticated
 from app.graphql.context import Context
 from app.models import Role, Tenant
 from app.settings import Settings
-from tests.conftest import LiveServer, RedisServer, serving
+from tests.conftest import LiveServer, RedisServer, serving_on_redis
 from tests.helpers import UPSERT_USER, Api, TenantAccess, make_tenant, make_user, publish
 from tests.wsclient import LEGACY_WS, TRANSPORT_WS, GraphQLSocket
 
@@ -120,12 +119,7 @@ async def test_other_keys_sockets_live_on(server, live_api, tenant) -> None:
 async def test_a_revocation_lost_while_redis_was_down_closes_the_socket_once_it_is_back(
     settings: Settings, own_redis: RedisServer
 ) -> None:
-    redis_settings = settings.model_copy(update={"broadcast_url": own_redis.url})
-    async with (
-        serving(redis_settings) as live,
-        httpx.AsyncClient(base_url=live.http_url) as client,
-    ):
-        api = Api(client)
+    async with serving_on_redis(settings, own_redis) as (live, api):
         tenant = await make_tenant()
         key_id, key = await second_key(api, tenant)
         socket = await connected(live, key)

@@ -15,7 +15,7 @@ from app import pubsub
 from app.models import User
 from app.services import publishing
 from app.settings import Settings
-from tests.conftest import LiveServer, RedisServer, serving
+from tests.conftest import LiveServer, RedisServer, serving, serving_on_redis
 from tests.helpers import Api, TenantAccess, UserAccess, make_tenant, make_user, publish
 from tests.wsclient import LEGACY_WS, TRANSPORT_WS, GraphQLSocket
 
@@ -335,12 +335,7 @@ async def test_a_reader_that_stops_costs_bounded_memory_and_slows_no_one(
 async def test_after_a_redis_restart_the_same_subscriber_catches_up(
     settings: Settings, own_redis: RedisServer
 ) -> None:
-    redis_settings = settings.model_copy(update={"broadcast_url": own_redis.url})
-    async with (
-        serving(redis_settings) as live,
-        httpx.AsyncClient(base_url=live.http_url) as client,
-    ):
-        api = Api(client)
+    async with serving_on_redis(settings, own_redis) as (live, api):
         tenant = await make_tenant()
         alice = await make_user(api, tenant, "alice")
         async with (

@@ -2,13 +2,12 @@
 
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import jwt
 import pytest
 
 from app.models import ApiKey, User
 from app.settings import Settings
-from tests.conftest import LiveServer, RedisServer, serving
+from tests.conftest import LiveServer, RedisServer, serving_on_redis
 from tests.helpers import (
     ERASE_USER,
     ISSUE_TOKEN,
@@ -350,12 +349,7 @@ async def test_the_erased_users_open_sockets_are_closed(
 async def test_a_socket_whose_erase_message_was_lost_is_closed_once_redis_is_back(
     settings: Settings, own_redis: RedisServer
 ) -> None:
-    redis_settings = settings.model_copy(update={"broadcast_url": own_redis.url})
-    async with (
-        serving(redis_settings) as live,
-        httpx.AsyncClient(base_url=live.http_url) as client,
-    ):
-        api = Api(client)
+    async with serving_on_redis(settings, own_redis) as (live, api):
         tenant = await make_tenant()
         alice = await make_user(api, tenant, "alice")
         socket = await subscribed_socket(live, alice.token, TRANSPORT_WS)
