@@ -1,4 +1,5 @@
-"""The ASGI application: /graphql (queries, mutations, GraphiQL), /healthz, /readyz."""
+"""The ASGI application: /graphql (queries, mutations, GraphiQL), /healthz, /readyz, and the
+files under /static (GraphiQL's)."""
 
 import asyncio
 import gc
@@ -15,7 +16,8 @@ from typing import Any, cast
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
@@ -26,6 +28,7 @@ from app.auth import authenticate
 from app.delivery import worker as delivery_worker
 from app.encoding import dumps
 from app.errors import RateLimited, Unauthenticated
+from app.graphiql import STATIC
 from app.graphql.context import Context
 from app.graphql.schema import schema
 from app.graphql.view import GraphQLView
@@ -236,6 +239,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql.serve_websocket),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         lifespan=lifespan,
     )

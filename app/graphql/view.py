@@ -36,6 +36,7 @@ from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 
 from app.db import is_unavailable
 from app.errors import BadUserInput, NotFound, RateLimited, ServiceUnavailable
+from app.graphiql import offline
 from app.graphql.context import Context
 from app.graphql.errors import UNAVAILABLE, clipped, describe
 from app.ratelimit import RateLimiter
@@ -139,8 +140,13 @@ class GraphQLView(GraphQL[Context, None]):
             schema, graphql_ide="graphiql" if settings.graphiql_enabled else None, **options
         )
         self.settings = settings
+        self._graphiql_page = offline(super().graphql_ide_html) if self.graphql_ide else ""
         # Entered by the app's lifespan, which closes its connection to Redis.
         self.rate_limiter = RateLimiter(settings)
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return self._graphiql_page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
