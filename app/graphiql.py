@@ -36,9 +36,10 @@ def remote_assets(page: str) -> list[RemoteAsset]:
         url = _URL.search(tag)
         if url is None:
             continue
+        address, package, version, path = url.groups()
         integrity = _INTEGRITY.search(tag)
         assets.append(
-            RemoteAsset(*url.groups(), integrity=integrity.group(1) if integrity else None)
+            RemoteAsset(address, package, version, path, integrity.group(1) if integrity else None)
         )
     return assets
 
