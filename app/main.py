@@ -19,7 +19,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
-from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
@@ -31,7 +30,7 @@ from app.errors import RateLimited, Unauthenticated
 from app.graphiql import STATIC
 from app.graphql.context import Context
 from app.graphql.schema import schema
-from app.graphql.view import GraphQLView
+from app.graphql.view import GraphQLView, refusal
 from app.pubsub import connect_hub
 from app.services import credentials, digests, retention
 from app.settings import Settings
@@ -98,19 +97,18 @@ class GraphQLApp(GraphQLView):
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        params = context.connection_params or {}
-        authorization = params.get("authorization") or params.get("Authorization")
+        authorization = credential_in(context.connection_params or {})
         if authorization is None and context.request is not None:
             authorization = context.request.headers.get("authorization")
         try:
             principal = await authenticate(str(authorization) if authorization else None)
         except Unauthenticated as error:
             await self._count_failed_sign_in(context)
-            raise ConnectionRejectionError({"message": str(error), "code": error.code}) from error
+            raise refusal(context.request, str(error), **error.extensions) from error
         if principal is None:
             await self._count_failed_sign_in(context)
             message = 'Send {"authorization": "Bearer <token>"} in connection_init'
-            raise ConnectionRejectionError({"message": message, "code": Unauthenticated.code})
+            raise refusal(context.request, message, Unauthenticated.code)
         context.principal = principal
         await self._register(context)
         return cast(UnsetType, UNSET)  # acknowledge with no payload
@@ -122,7 +120,7 @@ class GraphQLApp(GraphQLView):
         try:
             await self.rate_limiter.check(None, client.host if client else None)
         except RateLimited as error:
-            raise ConnectionRejectionError({"message": str(error), **error.extensions}) from error
+            raise refusal(context.request, str(error), **error.extensions) from error
 
     async def _register(self, context: Context) -> None:
         """From here on, credential changes reach the socket (app.sockets). One that committed
@@ -134,16 +132,27 @@ class GraphQLApp(GraphQLView):
         if context.request not in self.sockets and held >= self.settings.max_sockets_per_user:
             context.principal = None
             message = f"At most {held} open sockets per user or API key in one server"
-            raise ConnectionRejectionError({"message": message, "code": "RATE_LIMITED"})
+            raise refusal(context.request, message, RateLimited.code)
         self.sockets.add(context.request, context)
         now = await credentials.current(accepted)
         if now is None:
             self.sockets.discard(context.request)
             context.principal = None
             message = "The API key was revoked or the token's user erased"
-            raise ConnectionRejectionError({"message": message, "code": Unauthenticated.code})
+            raise refusal(context.request, message, Unauthenticated.code)
         if context.principal is accepted:  # else a change that came meanwhile has the last word
             context.principal = now
+
+
+def credential_in(params: dict[str, object]) -> object:
+    """The credential a client put in connection_init: as `authorization` (Belfry's own
+    spelling) or `Authorization`, at the top or under `headers` (Apollo's and Hasura's habit)."""
+    headers = params.get("headers")
+    for where in (params, headers if isinstance(headers, dict) else {}):
+        for name in ("authorization", "Authorization"):
+            if where.get(name):
+                return where[name]
+    return None
 
 
 async def healthz(request: Request) -> Response:

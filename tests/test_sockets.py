@@ -58,7 +58,10 @@ async def test_a_user_holds_a_bounded_number_of_sockets(
 
     # then it is refused, and once one of theirs closes a new one is let in
     if protocol == TRANSPORT_WS:
-        assert await extra.close_frame() == (4403, "Forbidden")
+        assert await extra.close_frame() == (
+            4403,
+            "At most 2 open sockets per user or API key in one server",
+        )
     else:
         assert (await extra.result())["type"] == "connection_error"
     await held[0].close()

@@ -22,13 +22,20 @@ class GraphQLSocket:
 
     @classmethod
     async def open(
-        cls, url: str, token: str | None, protocol: str = TRANSPORT_WS, **kw: Any
+        cls,
+        url: str,
+        token: str | None,
+        protocol: str = TRANSPORT_WS,
+        init: dict[str, Any] | None = None,
+        **kw: Any,
     ) -> "GraphQLSocket":
-        """Connects and sends connection_init; call `acknowledged()` to wait for the answer."""
+        """Connects and sends connection_init (`init` as its payload, else the token as
+        `authorization`); call `acknowledged()` to wait for the answer."""
         connection = await websockets.connect(url, subprotocols=[protocol], **kw)  # type: ignore[list-item]
         socket = cls(connection, protocol)
-        payload = {"authorization": f"Bearer {token}"} if token else {}
-        await socket.send({"type": "connection_init", "payload": payload})
+        if init is None:
+            init = {"authorization": f"Bearer {token}"} if token else {}
+        await socket.send({"type": "connection_init", "payload": init})
         return socket
 
     async def send(self, message: dict[str, Any]) -> None:

@@ -20,7 +20,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema import BaseSchema
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -80,6 +81,30 @@ def malformed(
     return not isinstance(payload, dict) or (needs_query and "query" not in payload)
 
 
+# A websocket close reason is at most 123 bytes (RFC 6455).
+CLOSE_REASON_BYTES = 123
+
+
+def refusal(
+    websocket: WebSocket | None, message: str, code: str, **extensions: object
+) -> ConnectionRejectionError:
+    """What on_ws_connect raises to refuse a sign-in: the legacy protocol sends its payload as
+    `connection_error`, and graphql-transport-ws closes with 4403 and `message` as the reason
+    (WebSocketAdapter), so that a client can tell a bad token from a full server."""
+    if websocket is not None:
+        websocket.state.refusal = message.encode()[:CLOSE_REASON_BYTES].decode(errors="ignore")
+    return ConnectionRejectionError({"message": message, "code": code, **extensions})
+
+
+class WebSocketAdapter(ASGIWebSocketAdapter):
+    """Strawberry closes every refused graphql-transport-ws sign-in with 4403 "Forbidden"."""
+
+    async def close(self, code: int, reason: str) -> None:
+        if code == 4403:
+            reason = getattr(self.ws.state, "refusal", reason)
+        await super().close(code, reason)
+
+
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """graphql-transport-ws, where each operation counts as one request of the socket's caller
     and a socket runs a bounded number of operations."""
@@ -134,6 +159,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
 class GraphQLView(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
+    websocket_adapter_class = WebSocketAdapter
 
     def __init__(self, schema: BaseSchema, settings: Settings, **options: Any) -> None:
         super().__init__(

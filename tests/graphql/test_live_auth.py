@@ -75,6 +75,51 @@ async def key_names(api: Api, tenant: TenantAccess) -> set[str]:
     return {k["name"] for k in (await api.data(API_KEYS, token=tenant.api_key))["apiKeys"]}
 
 
+# --- signing in ----------------------------------------------------------------------------
+
+
+def bearer(token: str) -> str:
+    return f"Bearer {token}"
+
+
+@pytest.mark.parametrize(
+    "init",
+    [
+        lambda token: {"authorization": bearer(token)},
+        lambda token: {"Authorization": bearer(token)},
+        lambda token: {"headers": {"Authorization": bearer(token)}},  # Apollo's and Hasura's
+        lambda token: {"headers": {"authorization": bearer(token)}},
+    ],
+    ids=["authorization", "Authorization", "headers.Authorization", "headers.authorization"],
+)
+async def test_connection_init_takes_the_credential_where_clients_put_it(
+    server, live_api, tenant, init
+) -> None:
+    alice = await make_user(live_api, tenant, "alice")
+
+    socket = await GraphQLSocket.open(server.ws_url, None, init=init(alice.token))
+    await socket.acknowledged()
+
+    assert (await execute(socket, "{ viewer { externalId } }"))["data"]["viewer"] == {
+        "externalId": "alice"
+    }
+
+
+@pytest.mark.parametrize(
+    ("init", "reason"),
+    [
+        ({}, 'Send {"authorization": "Bearer <token>"} in connection_init'),
+        ({"authorization": "Bearer bfk_unknown"}, "Invalid or revoked API key"),
+        ({"headers": {"Authorization": "Basic abc"}}, "Authorization must be 'Bearer <token>'"),
+        ({"authorization": "Bearer not.a.token"}, "Malformed user token"),
+    ],
+)
+async def test_a_refused_sign_in_says_why_in_the_close_reason(server, init, reason) -> None:
+    socket = await GraphQLSocket.open(server.ws_url, None, init=init)
+
+    assert await socket.close_frame() == (4403, reason)
+
+
 # --- a revoked API key ---------------------------------------------------------------------
 
 
