@@ -44,7 +44,7 @@ select, .mark-all {
   border-radius: calc(var(--_radius) / 2); background: var(--_bg); color: var(--_fg);
 }
 select { max-width: 130px; }
-.mark-all { color: var(--_accent); }
+.mark-all { color: var(--_accent); white-space: nowrap; }
 .scroller { max-height: var(--belfry-max-height, 420px); overflow-y: auto; }
 ol { list-style: none; margin: 0; padding: 0; }
 li { display: flex; gap: 8px; padding: 10px 12px; border-bottom: 1px solid var(--_border); }
