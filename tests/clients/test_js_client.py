@@ -197,3 +197,64 @@ async def test_the_client_stops_when_the_tokens_it_gets_keep_being_refused(
         given_up = await node.expect(status("unauthorized"))
         assert given_up["code"] == 4403
         assert requests == 1 + 2
+
+
+async def test_a_failing_token_source_is_tried_again(
+    server: LiveServer, live_api: Api, tenant: TenantAccess, user: UserAccess
+) -> None:
+    # Given a token source that fails the first time (its endpoint is down, say)
+    requests = 0
+
+    async def down_once(message: Message) -> Message | None:
+        nonlocal requests
+        if message.get("event") != "token-request":
+            return None
+        requests += 1
+        if requests == 1:
+            return {"cmd": "token", "error": "token endpoint unreachable"}
+        return {"cmd": "token", "token": user.token}
+
+    # When the client starts, then it tries again, signs in and follows the inbox
+    async with inbox_client(server, down_once) as node:
+        await publish(live_api, tenant, [user.external_id], title="Got there")
+        await node.expect(showing("Got there"))
+        assert requests == 2
+
+
+def titles(message: Message) -> list[str]:
+    return [item["title"] for item in message["items"]]
+
+
+async def test_the_store_filters_by_category_pages_on_and_applies_bulk_changes(
+    server: LiveServer, live_api: Api, tenant: TenantAccess, user: UserAccess
+) -> None:
+    # Given three billing and two agent notifications, and a store showing two at a time
+    for title in ("b1", "b2", "b3"):
+        await publish(live_api, tenant, [user.external_id], category="billing.x", title=title)
+    for title in ("a1", "a2"):
+        await publish(live_api, tenant, [user.external_id], category="agent.x", title=title)
+    async with inbox_client(server, fixed(user.token), pageSize=2) as node:
+        # When one category is chosen, then its first page shows, newest first
+        await node.send({"cmd": "setCategory", "category": "billing.x"})
+        state = await node.expect(lambda m: synced(m) and m["category"] == "billing.x")
+        assert titles(state) == ["b3", "b2"] and state["hasMore"]
+
+        # When the next page is loaded, then the rest follows
+        await node.send({"cmd": "loadMore"})
+        state = await node.expect(lambda m: m["event"] == "state" and len(m["items"]) == 3)
+        assert titles(state) == ["b3", "b2", "b1"] and not state["hasMore"]
+
+        # When another category gets a notification, then the count grows, the list does not
+        await publish(live_api, tenant, [user.external_id], category="agent.x", title="a3")
+        state = await node.expect(lambda m: m["event"] == "state" and m["unreadCount"] == 6)
+        assert titles(state) == ["b3", "b2", "b1"]
+
+        # When the category is marked read, then its items are read and the count drops
+        await node.send({"cmd": "markAllRead"})
+        state = await node.expect(lambda m: m["event"] == "state" and m["unreadCount"] == 3)
+        assert all(item["isRead"] for item in state["items"])
+
+        # When one is deleted, then it leaves the list
+        await node.send({"cmd": "delete", "id": state["items"][2]["id"]})
+        state = await node.expect(lambda m: m["event"] == "state" and len(m["items"]) == 2)
+        assert titles(state) == ["b3", "b2"]

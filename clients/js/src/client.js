@@ -19,7 +19,7 @@ export const FORBIDDEN = 4403;
 export const TOKEN_REFRESH = 4205;
 
 /**
- * @typedef {"connecting" | "connected" | "reconnecting" | "unauthorized" | "closed"} ConnectionStatus
+ * @typedef {"connecting" | "connected" | "reconnecting" | "idle" | "unauthorized" | "closed"} ConnectionStatus
  *
  * @typedef {object} ClientOptions
  * @property {string} [url] GraphQL endpoint, http(s) or ws(s); default: this page's origin + /graphql
@@ -42,6 +42,16 @@ export class BelfryError extends Error {
     this.name = "BelfryError";
     this.errors = errors;
     this.code = code;
+  }
+}
+
+/** The token source failed (its endpoint is down, say): retried with back-off, like the network. */
+export class TokenUnavailableError extends Error {
+  /** @param {unknown} cause */
+  constructor(cause) {
+    super(`No token: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = "TokenUnavailableError";
+    this.cause = cause;
   }
 }
 
@@ -88,8 +98,13 @@ function tokenKeeper(source) {
       return /** @type {NonNullable<typeof held>} */ (held).token;
     },
     async fetch() {
-      const token = await source();
-      if (typeof token !== "string" || !token) throw new Error("The token source gave no token");
+      let token;
+      try {
+        token = await source();
+      } catch (error) {
+        throw new TokenUnavailableError(error);
+      }
+      if (typeof token !== "string" || !token) throw new TokenUnavailableError("the source gave none");
       held = { token, expiresAt: tokenExpiry(token), fetchedAt: Date.now() / 1000 };
       stale = false;
       return held;
@@ -139,8 +154,9 @@ export function createBelfryClient(options = {}) {
     webSocketImpl: options.webSocketImpl,
     lazy: true,
     retryAttempts: Infinity,
+    lazyCloseTimeout: 3000, // requests in a row share one socket
     // Auth closes are handled below (fresh token, bounded); everything else is retried.
-    shouldRetry: (event) => isClose(event) && event.code !== FORBIDDEN,
+    shouldRetry: (event) => event instanceof TokenUnavailableError || (isClose(event) && event.code !== FORBIDDEN),
     retryWait: async (retries) => {
       if (restarting) {
         restarting = false;
@@ -164,7 +180,9 @@ export function createBelfryClient(options = {}) {
           refusals += 1;
           if (refusals > maxAuthRetries) return setStatus("unauthorized", event);
         }
-        if (status !== "closed" && status !== "unauthorized") setStatus("reconnecting", event);
+        if (status === "closed" || status === "unauthorized") return;
+        // 1000: graphql-ws closed the socket because no operation needs it any more.
+        setStatus(isClose(event) && event.code === 1000 ? "idle" : "reconnecting", event);
       },
     },
   });
@@ -181,9 +199,8 @@ export function createBelfryClient(options = {}) {
     const previous = tokens.current();
     try {
       await tokens.fetch();
-    } catch (error) {
-      setStatus(status, error); // the server will close the socket at expiry; 4401 retries then
-      return;
+    } catch {
+      return; // the server closes the socket at expiry, and the 4401 makes the client try again
     }
     if (tokens.current() === previous) return; // a fixed token: nothing to renew with
     if (socket && socket === activeSocket && socket.readyState === 1) {

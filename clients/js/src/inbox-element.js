@@ -80,6 +80,13 @@ export class BelfryInboxElement extends Base {
     this._list = $(".list");
     this._note = $(".note");
     this._bindUi();
+    // A framework may have set getToken before this element was defined: as an own property,
+    // which would hide the setter below. Take it over.
+    if (Object.prototype.hasOwnProperty.call(this, "getToken")) {
+      const source = /** @type {any} */ (this).getToken;
+      delete (/** @type {any} */ (this).getToken);
+      this.getToken = source;
+    }
   }
 
   /** A function returning the user token (or a promise of it); set it instead of `token`. */

@@ -2,7 +2,7 @@
 // (createInboxStore) and the <belfry-inbox> element, registered on import where there is a DOM.
 import { defineBelfryInbox } from "./inbox-element.js";
 
-export { BelfryError, createBelfryClient, websocketUrl } from "./client.js";
+export { BelfryError, TokenUnavailableError, createBelfryClient, websocketUrl } from "./client.js";
 export { BelfryInboxElement, defineBelfryInbox } from "./inbox-element.js";
 export { createInboxStore } from "./store.js";
 export { tokenExpiry, tokenFromEndpoint } from "./token.js";

@@ -130,8 +130,8 @@ export function createInboxStore(client, options = {}) {
     switch (event.kind) {
       case "CREATED": {
         const n = event.notification;
+        if (n) noteCategories([n.category]); // the filter offers it even while another is shown
         if (!n || !inScope(n) || items.some((item) => item.id === n.id)) return items;
-        noteCategories([n.category]);
         // Older than the last loaded one while more pages remain: that page will bring it.
         const last = items[items.length - 1];
         if (state.hasMore && last && newestFirst(n, last) > 0) return items;
@@ -262,7 +262,7 @@ export function createInboxStore(client, options = {}) {
     /** Shows one category only (null: all) from its first page. */
     async setCategory(/** @type {string | null} */ category) {
       if (category === state.category) return;
-      update({ category, items: [], hasMore: false });
+      update({ category, items: [], hasMore: false, loading: true });
       await reload(pageSize);
     },
     /** @param {string} id */
@@ -277,7 +277,12 @@ export function createInboxStore(client, options = {}) {
     /** @param {string} id */
     async delete(id) {
       update({ items: state.items.filter((n) => n.id !== id) }); // hidden at once, as the server does
-      return (await client.request(DELETE, { id })).deleteNotification;
+      try {
+        return (await client.request(DELETE, { id })).deleteNotification;
+      } catch (error) {
+        reload(); // it was not deleted after all: show it again
+        throw error;
+      }
     },
   };
 

@@ -3,7 +3,7 @@
 //   node inbox-client.mjs GRAPHQL_URL [OPTIONS_JSON]
 //
 // Out: {"event": "token-request"} whenever the client wants a token (the test answers with
-// {"cmd": "token", "token": "..."}); {"event": "status", status, code, reason} on connection
+// {"cmd": "token", "token": "..."}, or {"cmd": "token", "error": "..."} for a failing source); {"event": "status", status, code, reason} on connection
 // changes; {"event": "state", ...} after every change of the store; {"event": "done", cmd,
 // result} or {"event": "failed", cmd, error} for each command.
 // In: {"cmd": "markRead" | "markUnread" | "delete", "id"}, {"cmd": "markAllRead"},
@@ -21,7 +21,9 @@ const say = (message) => process.stdout.write(`${JSON.stringify(message)}\n`);
 const waitingForToken = [];
 function getToken() {
   say({ event: "token-request" });
-  return new Promise((resolve) => waitingForToken.push(resolve));
+  return new Promise((resolve, reject) =>
+    waitingForToken.push(({ token, error }) => (error ? reject(new Error(error)) : resolve(token))),
+  );
 }
 
 const client = createBelfryClient({
@@ -60,7 +62,7 @@ const commands = {
 const input = readline.createInterface({ input: process.stdin });
 input.on("line", async (line) => {
   const message = JSON.parse(line);
-  if (message.cmd === "token") return waitingForToken.shift()?.(message.token);
+  if (message.cmd === "token") return waitingForToken.shift()?.(message);
   try {
     const result = await commands[message.cmd](message);
     say({ event: "done", cmd: message.cmd, result: result ?? null });
