@@ -8,7 +8,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -116,15 +116,20 @@ async def test_the_store_shows_a_published_notification_and_marking_it_read_lowe
 
 
 async def test_the_store_catches_up_after_the_server_restarts(settings: Settings) -> None:
-    # Given a store following a user's inbox on a server at a fixed port
     port = free_port()
-    async with serving(settings, port) as first, httpx.AsyncClient(base_url=first.http_url) as c:
-        tenant = await make_tenant()
-        user = await make_user(Api(c), tenant)
-        node_context = inbox_client(first, fixed(user.token))
-        node = await node_context.__aenter__()
-    try:
-        # When the server has stopped, and another starts on the same port
+    async with AsyncExitStack() as outlives_the_first_server:
+        # Given a store following a user's inbox on a server at a fixed port
+        async with (
+            serving(settings, port) as first,
+            httpx.AsyncClient(base_url=first.http_url) as client,
+        ):
+            tenant = await make_tenant()
+            user = await make_user(Api(client), tenant)
+            node = await outlives_the_first_server.enter_async_context(
+                inbox_client(first, fixed(user.token))
+            )
+
+        # When that server has stopped, and another starts on the same port
         await node.expect(status("reconnecting"))
         async with (
             serving(settings, port) as second,
@@ -136,8 +141,6 @@ async def test_the_store_catches_up_after_the_server_restarts(settings: Settings
 
             # Then the store, subscribed again, shows it
             await node.expect(showing("After the restart", unread=1))
-    finally:
-        await node_context.__aexit__(None, None, None)
 
 
 async def test_the_client_renews_its_token_before_it_expires(
