@@ -15,6 +15,7 @@ import uvicorn
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate as run_migrations
 
+from app import demo
 from app.errors import BelfryError, NotFound
 from app.main import start_jobs, stop_jobs
 from app.models import Role, Tenant
@@ -22,9 +23,6 @@ from app.pubsub import connect_hub
 from app.services import credentials, tenants, users
 from app.services.validation import parse_uuid
 from app.settings import Settings
-
-DEMO_TENANT = "Demo"
-DEMO_USER = "demo-user"
 
 
 async def migrate(settings: Settings) -> None:
@@ -112,31 +110,6 @@ async def erase_user(settings: Settings, tenant_id: str, external_id: str) -> di
             tenant_id=await _tenant_id(tenant_id), external_id=external_id
         )
     return {"erased": erased}
-
-
-async def prepare_demo(settings: Settings) -> dict[str, Any]:
-    """A demo tenant with a fresh API key and a user token, reused across restarts."""
-    tenant = await Tenant.filter(name=DEMO_TENANT).order_by("created_at").first()
-    if tenant is None:
-        tenant = await tenants.create_tenant(name=DEMO_TENANT)
-    key = await tenants.create_api_key(tenant_id=tenant.id, name="demo", announce=False)
-    await users.upsert_user(
-        tenant_id=tenant.id,
-        external_id=DEMO_USER,
-        fields=users.UserFields(name="Demo User", email="demo@example.com", role=Role.OWNER),
-    )
-    issued = await users.issue_user_token(
-        tenant_id=tenant.id,
-        external_id=DEMO_USER,
-        ttl_seconds=settings.user_token_max_ttl,
-        max_ttl_seconds=settings.user_token_max_ttl,
-    )
-    return {
-        "tenantId": str(tenant.id),
-        "apiKey": key.plain_key,
-        "userExternalId": DEMO_USER,
-        "userToken": issued.token,
-    }
 
 
 async def work(settings: Settings) -> None:
@@ -264,14 +237,17 @@ def main(argv: list[str] | None = None) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> None:
     command = args.command
     if command in ("serve", "demo"):
+        if command == "demo":
+            settings = demo.enable(settings)
         check_workers(settings, args.workers)
         if not args.no_migrate:
             asyncio.run(migrate(settings))
         if command == "demo":
-            demo = asyncio.run(_with_db(settings, lambda: prepare_demo(settings)))
+            prepared = asyncio.run(_with_db(settings, lambda: demo.prepare_demo(settings)))
             print("Belfry demo tenant (use the API key server side, the token in a browser):")
-            _emit(demo, as_json=False)
-            print(f"GraphiQL: http://{args.host}:{args.port}/graphql", flush=True)
+            _emit(prepared, as_json=False)
+            print(f"GraphiQL: http://{args.host}:{args.port}/graphql")
+            print(f"Demo inbox: http://{args.host}:{args.port}{demo.DEMO_PATH}", flush=True)
         serve(settings, args.host, args.port, args.workers)
         return
     if command == "migrate":

@@ -23,6 +23,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
+from app import demo
 from app.auth import authenticate
 from app.delivery import worker as delivery_worker
 from app.encoding import dumps
@@ -249,6 +250,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
+            *(demo.routes(settings) if settings.demo else []),
         ],
         lifespan=lifespan,
     )

@@ -77,11 +77,19 @@ class Settings(BaseSettings):
     )
     introspection: bool | None = Field(default=None, description="default: off in production")
     graphiql: bool | None = Field(default=None, description="default: off in production")
+    demo: bool = Field(
+        default=False,
+        description="serve /demo and its token and publish endpoints (set by `belfry demo`)",
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> "Settings":
         if self.environment == "production" and self.secret_key == DEFAULT_SECRET_KEY:
             raise ValueError("BELFRY_SECRET_KEY must be set to a real secret in production")
+        if self.environment == "production" and self.demo:
+            raise ValueError(
+                "BELFRY_DEMO serves an unauthenticated token endpoint: refused in production"
+            )
         return self
 
     @cached_property

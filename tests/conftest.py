@@ -200,11 +200,12 @@ class LiveServer:
 
 
 @asynccontextmanager
-async def serving(settings: Settings) -> AsyncIterator[LiveServer]:
-    """A real uvicorn server on a free loopback port, in this test's event loop."""
+async def serving(settings: Settings, port: int = 0) -> AsyncIterator[LiveServer]:
+    """A real uvicorn server on a loopback port (a free one unless given), in this test's
+    event loop."""
     EXECUTOR_CACHE.clear()
     application = create_app(settings)
-    async with serving_in_loop(application, ws_per_message_deflate=False) as port:
+    async with serving_in_loop(application, port, ws_per_message_deflate=False) as port:
         yield LiveServer(
             http_url=f"http://127.0.0.1:{port}",
             ws_url=f"ws://127.0.0.1:{port}/graphql",

@@ -6,6 +6,8 @@ saying why; with CI set, they fail."""
 import asyncio
 import json
 import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -55,3 +57,89 @@ async def run_node(script: str, *args: str, timeout: float = 120) -> Any:
         raise AssertionError(f"{script} ran past {timeout} s") from None
     assert process.returncode == 0, f"{script} exited {process.returncode}:\n{err.decode()}"
     return json.loads(out)
+
+
+Message = dict[str, Any]
+Answer = Callable[[Message], Awaitable[Message | None]]
+
+
+class NodeProcess:
+    """A Node script that runs alongside the test, one JSON object a line each way. Every line
+    it prints is kept in order; `answer`, when given, may reply to each one at once (a token
+    request, say) while the test waits for others."""
+
+    def __init__(self, process: asyncio.subprocess.Process, script: str, answer: Answer | None):
+        self.process, self.script, self.answer = process, script, answer
+        self.seen: list[Message] = []
+        self._unread: asyncio.Queue[Message | None] = asyncio.Queue()
+        self._stderr = bytearray()
+        self._tasks = [asyncio.create_task(self._read()), asyncio.create_task(self._drain())]
+
+    async def send(self, message: Message) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(message).encode() + b"\n")
+        await self.process.stdin.drain()
+
+    async def expect(self, wanted: Callable[[Message], bool], timeout: float = 30) -> Message:
+        """The next message `wanted` accepts (earlier ones are skipped, but stay in `seen`)."""
+        try:
+            async with asyncio.timeout(timeout):
+                while (message := await self._unread.get()) is not None:
+                    if wanted(message):
+                        return message
+        except TimeoutError:
+            pass
+        raise AssertionError(
+            f"{self.script} did not print the message wanted; last seen: {self.seen[-5:]}\n"
+            f"stderr: {self._stderr.decode(errors='replace')}"
+        )
+
+    async def _read(self) -> None:
+        assert self.process.stdout is not None
+        while line := await self.process.stdout.readline():
+            message: Message = json.loads(line)
+            self.seen.append(message)
+            reply = await self.answer(message) if self.answer else None
+            if reply is not None:
+                await self.send(reply)
+            self._unread.put_nowait(message)
+        self._unread.put_nowait(None)
+
+    async def _drain(self) -> None:
+        assert self.process.stderr is not None
+        while chunk := await self.process.stderr.read(4096):
+            self._stderr += chunk
+
+    async def stop(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        try:
+            await asyncio.wait_for(self.process.wait(), 10)
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+@asynccontextmanager
+async def node_process(
+    script: str, *args: str, answer: Answer | None = None
+) -> AsyncIterator[NodeProcess]:
+    """Runs clients/js/test/`script` for the block, then closes its stdin (the script's cue
+    to end) and waits for it."""
+    process = await asyncio.create_subprocess_exec(
+        require_node(),
+        str(SCRIPTS / script),
+        *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=CLIENT,
+    )
+    running = NodeProcess(process, script, answer)
+    try:
+        yield running
+    finally:
+        await running.stop()

@@ -9,9 +9,10 @@ import uvicorn
 
 
 @asynccontextmanager
-async def serving_in_loop(app: Any, **options: Any) -> AsyncIterator[int]:
-    """Serves `app` until the block ends; yields the port."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", **options)
+async def serving_in_loop(app: Any, port: int = 0, **options: Any) -> AsyncIterator[int]:
+    """Serves `app` until the block ends; yields the port (a free one unless given: a test
+    that restarts a server gives the same port again)."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **options)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -338,3 +338,47 @@ async def within_a_second(attempt: Callable[[], Awaitable[object]], expected: ob
             return False
         await asyncio.sleep(0.05)
     return True
+
+
+def test_belfry_demo_is_refused_in_production(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "BELFRY_DATABASE_URL": f"sqlite://{tmp_path / 'cli.sqlite3'}",
+        "BELFRY_ENVIRONMENT": "production",
+        "BELFRY_SECRET_KEY": "a real secret",
+    }
+    command = [sys.executable, "-m", "app.cli", "demo", "--no-migrate"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 2 and "refused in production" in result.stderr
+
+
+def test_belfry_demo_serves_its_page_and_prints_the_address(tmp_path: Path) -> None:
+    # Given `belfry demo` started on a free port
+    port = free_port()
+    env = {**os.environ, "BELFRY_DATABASE_URL": f"sqlite://{tmp_path / 'cli.sqlite3'}"}
+    env.pop("BELFRY_DEMO", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "demo", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        # Then it prints the demo page's address, and the server it runs has the demo's routes
+        assert process.stdout is not None
+        printed = next((line for line in process.stdout if line.startswith("Demo inbox")), "")
+        address = f"http://127.0.0.1:{port}/demo"
+        assert printed == f"Demo inbox: {address}\n"
+        for _ in range(200):
+            try:
+                page = httpx.get(address, timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        token = httpx.post(f"{address}/token", timeout=5).json()["token"]
+        assert page.status_code == 200 and "<belfry-inbox" in page.text and token
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

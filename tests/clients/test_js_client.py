@@ -1,0 +1,263 @@
+"""The JavaScript client and its inbox store (clients/js/src), run in Node against real
+servers: live events, mutations, a server restart, and tokens that expire.
+
+The client's behaviour does not depend on the database, which the API's own tests cover on
+both: these run on SQLite only."""
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+import httpx
+import pytest
+
+from app.auth import mint_user_token
+from app.models import Tenant
+from app.settings import Settings
+from tests.conftest import LiveServer, free_port, serving
+from tests.helpers import Api, TenantAccess, UserAccess, erase_user, make_tenant, make_user, publish
+from tests.node import Answer, Message, NodeProcess, node_process
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@dataclass
+class Tokens:
+    """Answers the client's token requests with tokens minted as a host backend would."""
+
+    tenant: TenantAccess
+    external_id: str
+    ttl: timedelta
+    issued: list[str] = field(default_factory=list)
+
+    async def answer(self, message: Message) -> Message | None:
+        if message.get("event") != "token-request":
+            return None
+        tenant = await Tenant.get(id=UUID(self.tenant.tenant_id))
+        token, _ = mint_user_token(
+            tenant_id=tenant.id,
+            external_id=self.external_id,
+            signing_secret=tenant.signing_secret,
+            ttl=self.ttl,
+        )
+        self.issued.append(token)
+        return {"cmd": "token", "token": token}
+
+
+def fixed(token: str) -> Answer:
+    async def answer(message: Message) -> Message | None:
+        return {"cmd": "token", "token": token} if message.get("event") == "token-request" else None
+
+    return answer
+
+
+@asynccontextmanager
+async def inbox_client(
+    server: LiveServer, answer: Answer, **options: Any
+) -> AsyncIterator[NodeProcess]:
+    """The store running in Node, synced with the inbox."""
+    async with node_process(
+        "inbox-client.mjs", f"{server.http_url}/graphql", json.dumps(options), answer=answer
+    ) as node:
+        await node.expect(synced)
+        yield node
+
+
+def synced(message: Message) -> bool:
+    return message["event"] == "state" and message["synced"] and not message["loading"]
+
+
+def showing(title: str, unread: int | None = None) -> Callable[[Message], bool]:
+    def wanted(message: Message) -> bool:
+        return (
+            synced(message)
+            and any(item["title"] == title for item in message["items"])
+            and (unread is None or message["unreadCount"] == unread)
+        )
+
+    return wanted
+
+
+def status(name: str) -> Callable[[Message], bool]:
+    return lambda message: message["event"] == "status" and message["status"] == name
+
+
+@pytest.fixture
+async def tenant(server: LiveServer) -> TenantAccess:
+    return await make_tenant()
+
+
+@pytest.fixture
+async def user(live_api: Api, tenant: TenantAccess) -> UserAccess:
+    return await make_user(live_api, tenant)
+
+
+async def test_the_store_shows_a_published_notification_and_marking_it_read_lowers_the_count(
+    server: LiveServer, live_api: Api, tenant: TenantAccess, user: UserAccess
+) -> None:
+    # Given a store following the user's empty inbox
+    async with inbox_client(server, fixed(user.token)) as node:
+        # When a notification is published to them
+        published = await publish(live_api, tenant, [user.external_id], title="Hello")
+
+        # Then the store shows it, unread
+        await node.expect(showing("Hello", unread=1))
+
+        # And when it is marked read through the store, the count follows
+        await node.send({"cmd": "markRead", "id": published["notificationIds"][0]})
+        state = await node.expect(lambda m: m["event"] == "state" and m["unreadCount"] == 0)
+        assert state["items"][0]["isRead"] is True
+
+
+async def test_the_store_catches_up_after_the_server_restarts(settings: Settings) -> None:
+    port = free_port()
+    async with AsyncExitStack() as outlives_the_first_server:
+        # Given a store following a user's inbox on a server at a fixed port
+        async with (
+            serving(settings, port) as first,
+            httpx.AsyncClient(base_url=first.http_url) as client,
+        ):
+            tenant = await make_tenant()
+            user = await make_user(Api(client), tenant)
+            node = await outlives_the_first_server.enter_async_context(
+                inbox_client(first, fixed(user.token))
+            )
+
+        # When that server has stopped, and another starts on the same port
+        await node.expect(status("reconnecting"))
+        async with (
+            serving(settings, port) as second,
+            httpx.AsyncClient(base_url=second.http_url) as client,
+        ):
+            await node.expect(status("connected"))
+            # and a notification is published there
+            await publish(Api(client), tenant, [user.external_id], title="After the restart")
+
+            # Then the store, subscribed again, shows it
+            await node.expect(showing("After the restart", unread=1))
+
+
+async def test_the_client_renews_its_token_before_it_expires(
+    server: LiveServer, live_api: Api, tenant: TenantAccess, user: UserAccess
+) -> None:
+    # Given tokens that live a few seconds
+    tokens = Tokens(tenant, user.external_id, ttl=timedelta(seconds=6))
+    async with inbox_client(server, tokens.answer) as node:
+        first_expiry = time.time() + tokens.ttl.total_seconds()
+
+        # When the first token has expired (the client renewed it meanwhile)
+        await node.expect(lambda m: m["event"] == "token-request")
+        await asyncio.sleep(max(0.0, first_expiry + 1 - time.time()))
+        await publish(live_api, tenant, [user.external_id], title="Still listening")
+
+        # Then events still arrive, and the server never had to close the socket for expiry
+        await node.expect(showing("Still listening"))
+        assert len(tokens.issued) >= 2
+        assert not [m for m in node.seen if m.get("code") == 4401]
+
+
+async def test_a_socket_closed_for_expiry_reconnects_with_a_fresh_token(
+    server: LiveServer, live_api: Api, tenant: TenantAccess, user: UserAccess
+) -> None:
+    # Given a client that does not renew ahead, with a token that lives a few seconds
+    tokens = Tokens(tenant, user.external_id, ttl=timedelta(seconds=3))
+    async with inbox_client(server, tokens.answer, refreshBeforeExpiry=False) as node:
+        # When the server closes the socket as the token expires
+        closed = await node.expect(status("reconnecting"))
+        assert (closed["code"], closed["reason"]) == (4401, "token expired")
+
+        # Then the client signs in again with a fresh token, and follows the inbox again
+        tokens.ttl = timedelta(seconds=60)
+        await node.expect(status("connected"))
+        await publish(live_api, tenant, [user.external_id], title="Signed in again")
+        await node.expect(showing("Signed in again"))
+
+
+async def test_the_client_stops_when_the_tokens_it_gets_keep_being_refused(
+    server: LiveServer, live_api: Api, tenant: TenantAccess, user: UserAccess
+) -> None:
+    # Given a client whose token source always gives the same token
+    requests = 0
+
+    async def same_token(message: Message) -> Message | None:
+        nonlocal requests
+        if message.get("event") != "token-request":
+            return None
+        requests += 1
+        return {"cmd": "token", "token": user.token}
+
+    async with inbox_client(server, same_token, maxAuthRetries=2) as node:
+        # When the user is erased: the socket is closed, and the token refused from then on
+        assert await erase_user(live_api, tenant.api_key, user.external_id)
+
+        # Then the client asks for a token again a bounded number of times, then gives up
+        given_up = await node.expect(status("unauthorized"))
+        assert given_up["code"] == 4403
+        assert requests == 1 + 2
+
+
+async def test_a_failing_token_source_is_tried_again(
+    server: LiveServer, live_api: Api, tenant: TenantAccess, user: UserAccess
+) -> None:
+    # Given a token source that fails the first time (its endpoint is down, say)
+    requests = 0
+
+    async def down_once(message: Message) -> Message | None:
+        nonlocal requests
+        if message.get("event") != "token-request":
+            return None
+        requests += 1
+        if requests == 1:
+            return {"cmd": "token", "error": "token endpoint unreachable"}
+        return {"cmd": "token", "token": user.token}
+
+    # When the client starts, then it tries again, signs in and follows the inbox
+    async with inbox_client(server, down_once) as node:
+        await publish(live_api, tenant, [user.external_id], title="Got there")
+        await node.expect(showing("Got there"))
+        assert requests == 2
+
+
+def titles(message: Message) -> list[str]:
+    return [item["title"] for item in message["items"]]
+
+
+async def test_the_store_filters_by_category_pages_on_and_applies_bulk_changes(
+    server: LiveServer, live_api: Api, tenant: TenantAccess, user: UserAccess
+) -> None:
+    # Given three billing and two agent notifications, and a store showing two at a time
+    for title in ("b1", "b2", "b3"):
+        await publish(live_api, tenant, [user.external_id], category="billing.x", title=title)
+    for title in ("a1", "a2"):
+        await publish(live_api, tenant, [user.external_id], category="agent.x", title=title)
+    async with inbox_client(server, fixed(user.token), pageSize=2) as node:
+        # When one category is chosen, then its first page shows, newest first
+        await node.send({"cmd": "setCategory", "category": "billing.x"})
+        state = await node.expect(lambda m: synced(m) and m["category"] == "billing.x")
+        assert titles(state) == ["b3", "b2"] and state["hasMore"]
+
+        # When the next page is loaded, then the rest follows
+        await node.send({"cmd": "loadMore"})
+        state = await node.expect(lambda m: m["event"] == "state" and len(m["items"]) == 3)
+        assert titles(state) == ["b3", "b2", "b1"] and not state["hasMore"]
+
+        # When another category gets a notification, then the count grows, the list does not
+        await publish(live_api, tenant, [user.external_id], category="agent.x", title="a3")
+        state = await node.expect(lambda m: m["event"] == "state" and m["unreadCount"] == 6)
+        assert titles(state) == ["b3", "b2", "b1"]
+
+        # When the category is marked read, then its items are read and the count drops
+        await node.send({"cmd": "markAllRead"})
+        state = await node.expect(lambda m: m["event"] == "state" and m["unreadCount"] == 3)
+        assert all(item["isRead"] for item in state["items"])
+
+        # When one is deleted, then it leaves the list
+        await node.send({"cmd": "delete", "id": state["items"][2]["id"]})
+        state = await node.expect(lambda m: m["event"] == "state" and len(m["items"]) == 2)
+        assert titles(state) == ["b3", "b2"]
