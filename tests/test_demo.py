@@ -100,14 +100,18 @@ async def test_two_tabs_of_the_demo_stay_in_step_in_chromium(demo_settings: Sett
     async with serving(demo_settings) as live, httpx.AsyncClient(base_url=live.http_url) as c:
         for _ in range(12):
             await send_sample(Api(c))
+        api_key = (await demo.prepare_demo(demo_settings))["apiKey"]
 
-        # When /demo is opened in two tabs, scrolled, published to, and marked read
-        seen = await run_node("demo.mjs", f"{live.http_url}/demo", "12", "5", str(ARTIFACTS))
+        # When /demo is opened in two tabs, scrolled, published to (by its button and through
+        # the API), and marked read
+        page = f"{live.http_url}/demo"
+        seen = await run_node("demo.mjs", page, "12", "5", str(ARTIFACTS), api_key)
 
     # Then nothing went beyond the server, the list paged in as it scrolled, and each
     # change showed in both tabs
     assert seen["foreign"] == [] and seen["failed"] == [] and seen["errors"] == []
     assert seen["firstPage"] < 12 and seen["afterScrolling"] == 12
     assert seen["newestInA"] == seen["newestInB"] == seen["sent"]
-    assert seen["badgesAfterMarkRead"] == ["12", "12"]
+    assert seen["publishedInA"] == seen["published"]
+    assert seen["badgesAfterMarkRead"] == ["13", "13"]
     assert seen["badgesAfterMarkAll"] == ["", ""]

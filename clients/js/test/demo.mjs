@@ -1,10 +1,11 @@
 // Opens Belfry's /demo page (argv[2]) in two tabs of one browser, with no network beyond the
 // server, and checks that they stay in step: argv[3] notifications were published before, the
-// page shows them argv[4] at a time. Screenshots go to the folder argv[5]. Prints what it saw.
+// page shows them argv[4] at a time. Screenshots go to the folder argv[5]; argv[6] is the demo
+// tenant's API key, to publish through the API as a backend does. Prints what it saw.
 import path from "node:path";
 import { launch, loopbackOnly } from "./browser.mjs";
 
-const [url, publishedBefore, pageSize, artifacts] = process.argv.slice(2);
+const [url, publishedBefore, pageSize, artifacts, apiKey] = process.argv.slice(2);
 const total = Number(publishedBefore);
 const WAIT = { timeout: 30000 };
 
@@ -39,6 +40,19 @@ async function scrollToTheEnd(page) {
     );
   }
   return items(page).count();
+}
+
+async function publish(title) {
+  const response = await fetch(new URL("/graphql", url), {
+    method: "POST",
+    headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      query: "mutation($input: PublishNotificationInput!) { publishNotification(input: $input) { count } }",
+      variables: { input: { recipients: ["demo-user"], category: "system.maintenance", title } },
+    }),
+  });
+  const answer = await response.json();
+  if (answer.errors) throw new Error(JSON.stringify(answer.errors));
 }
 
 const browser = await launch();
@@ -78,9 +92,17 @@ try {
   seen.newestInA = await items(a).first().locator(".title").textContent();
   seen.newestInB = await items(b).first().locator(".title").textContent();
 
+  // A backend publishes through the API; both tabs follow again.
+  seen.published = "Published through the API";
+  await publish(seen.published);
+  await waitForBadge(a, String(total + 2));
+  await waitForBadge(b, String(total + 2));
+  await items(b).first().locator(".title").filter({ hasText: seen.published }).waitFor(WAIT);
+  seen.publishedInA = await items(a).first().locator(".title").textContent();
+
   // Marked read in one tab, the other's badge and item follow.
   await items(b).first().getByRole("button", { name: "Mark read" }).click();
-  await waitForBadge(a, String(total));
+  await waitForBadge(a, String(total + 1));
   // (A's popover closed when its page's button was clicked: the item is there, hidden.)
   await items(a).first().and(a.locator("li.read")).waitFor({ ...WAIT, state: "attached" });
   seen.badgesAfterMarkRead = [await badge(a), await badge(b)];
