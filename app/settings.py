@@ -1,16 +1,31 @@
 """The one place Belfry reads its configuration from (environment, prefix BELFRY_)."""
 
+import json
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "change-me"
 
 APP_LABEL = "belfry"
 MODEL_MODULES = ["app.models"]
+
+
+def _split_list(value: Any) -> Any:
+    """`a, b,c` as three items; JSON (`["a", "b"]`) as JSON. Anything else is left to the type."""
+    if not isinstance(value, str):
+        return value
+    if value.lstrip().startswith("["):
+        return json.loads(value)
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+# A list setting an operator can write as `a,b,c`: pydantic-settings would otherwise read a
+# list from the environment as JSON only, and stop at start on anything else.
+CommaList = Annotated[list[str], NoDecode, BeforeValidator(_split_list)]
 
 
 class Settings(BaseSettings):
@@ -48,7 +63,9 @@ class Settings(BaseSettings):
         description="freeze start-up objects and collect young objects less often",
     )
     secret_key: str = DEFAULT_SECRET_KEY
-    allowed_origins: list[str] = Field(default_factory=list)
+    allowed_origins: CommaList = Field(
+        default_factory=list, description="browser origins served over HTTP and websockets; * any"
+    )
     user_token_default_ttl: int = 3600
     user_token_max_ttl: int = 30 * 24 * 3600
     log_level: str = "info"
@@ -82,6 +99,15 @@ class Settings(BaseSettings):
     def _refuse_default_secrets_in_production(self) -> "Settings":
         if self.environment == "production" and self.secret_key == DEFAULT_SECRET_KEY:
             raise ValueError("BELFRY_SECRET_KEY must be set to a real secret in production")
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_any_origin_in_production(self) -> "Settings":
+        # With `*`, any web page could call the API with a token it got hold of.
+        if self.environment == "production" and "*" in self.allowed_origins:
+            raise ValueError(
+                "BELFRY_ALLOWED_ORIGINS must list the front ends' origins in production, not *"
+            )
         return self
 
     @cached_property
