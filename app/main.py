@@ -13,11 +13,14 @@ from types import FrameType
 from typing import Any, cast
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.websocket_origin import normalize_allowed_origins
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
@@ -35,6 +38,17 @@ from app.settings import Settings
 from app.sockets import GOING_AWAY, INIT_TIMEOUT, WS_TRY_AGAIN_LATER, LiveSockets
 
 logger = logging.getLogger("belfry")
+
+# What GraphQL clients send from a browser: the token, JSON, the media types they accept
+# (graphql-response+json, multipart subscriptions), a request id, Apollo's client names.
+CORS_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Accept",
+    "X-Request-ID",
+    "apollographql-client-name",
+    "apollographql-client-version",
+]
 
 
 class GraphQLApp(GraphQLView):
@@ -208,6 +222,19 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
+def cors(settings: Settings) -> Middleware:
+    """Browsers on BELFRY_ALLOWED_ORIGINS may call the API over HTTP, as they may open
+    websockets (GraphQLApp). Tokens travel in a header, never in cookies: no credentials."""
+    return Middleware(
+        CORSMiddleware,
+        allow_origins=sorted(normalize_allowed_origins(settings.allowed_origins)),
+        allow_methods=["GET", "POST"],
+        allow_headers=CORS_HEADERS,
+        allow_credentials=False,
+        expose_headers=["Retry-After"],
+    )
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     settings.ensure_data_dir()
@@ -237,6 +264,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],
+        middleware=[cors(settings)],
         lifespan=lifespan,
     )
     application.state.sockets = graphql.sockets  # this process's open websockets
