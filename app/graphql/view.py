@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError, GraphQLFormattedError
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
@@ -23,6 +24,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema import BaseSchema
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
@@ -33,11 +35,13 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import Subscr
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage, StartMessage
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
+from strawberry.types.graphql import OperationType
 
 from app.db import is_unavailable
 from app.errors import BadUserInput, NotFound, RateLimited, ServiceUnavailable
 from app.graphql.context import Context
 from app.graphql.errors import UNAVAILABLE, clipped, describe
+from app.graphql.media import GRAPHQL_RESPONSE_JSON, JSON, is_request_error, negotiate
 from app.ratelimit import RateLimiter
 from app.settings import Settings
 
@@ -48,10 +52,12 @@ class BodyTooLarge(Exception):
     pass
 
 
-def error_response(status: int, message: str, code: str, **extensions: Any) -> Response:
+def error_response(
+    status: int, message: str, code: str, media_type: str = JSON, **extensions: Any
+) -> Response:
     """A request-level GraphQL error: no data, one error, as GraphQL over HTTP answers."""
     error = {"message": message, "extensions": {"code": code, **extensions}}
-    return JSONResponse({"errors": [error]}, status_code=status)
+    return JSONResponse({"errors": [error]}, status_code=status, media_type=media_type)
 
 
 def too_many_operations(limit: int) -> GraphQLFormattedError:
@@ -151,17 +157,23 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def _answer(self, scope: Scope, receive: Receive) -> Response:
         limit = self.settings.max_body_bytes
+        media_type = negotiate(Headers(scope=scope).get("accept"))
         if _declared_length(scope) > limit:
-            return _too_large(limit)
+            return _too_large(limit, media_type)
         try:
             return await self.run(Request(scope, _within(receive, limit)))
         except BodyTooLarge:
-            return _too_large(limit)
+            return _too_large(limit, media_type)
         except RateLimited as error:
-            return _rate_limited(error)
+            return _rate_limited(error, media_type)
         except HTTPException as error:
             code = NotFound.code if error.status_code == 404 else BadUserInput.code
-            response = error_response(error.status_code, error.reason, code)
+            if _is_mutation_over_get(error):
+                # GraphQL over HTTP: a mutation is sent with POST; GET is for what is safe.
+                response = error_response(405, error.reason, code, media_type)
+                response.headers["allow"] = "POST"
+                return response
+            response = error_response(error.status_code, error.reason, code, media_type)
             if error.status_code == 405:
                 response.headers["allow"] = "GET, POST"
             return response
@@ -171,13 +183,18 @@ class GraphQLView(GraphQL[Context, None]):
                 # Authentication is the first thing to read the database.
                 logger.warning("database unavailable %s: %s", request_id, clipped(str(error)))
                 return error_response(
-                    503, f"{UNAVAILABLE}.", ServiceUnavailable.code, requestId=request_id
+                    503,
+                    f"{UNAVAILABLE}.",
+                    ServiceUnavailable.code,
+                    media_type,
+                    requestId=request_id,
                 )
             logger.error("unexpected error %s\n%s", request_id, describe(error))
             return error_response(
                 500,
                 f"Unexpected error (request id {request_id}).",
                 "INTERNAL_SERVER_ERROR",
+                media_type,
                 requestId=request_id,
             )
 
@@ -218,12 +235,26 @@ class GraphQLView(GraphQL[Context, None]):
         except RecursionError as error:
             raise json.JSONDecodeError("it nests too deeply", "", 0) from error
 
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        # The media type the response will be written in, for create_response.
+        sub_response.media_type = negotiate(request.headers.get("accept"))
+        return sub_response
+
     def create_response(
         self,
         response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
         sub_response: Response,
     ) -> Response:
+        graphql_response = sub_response.media_type == GRAPHQL_RESPONSE_JSON
+        if graphql_response and is_request_error(response_data):
+            # As application/graphql-response+json has it: 400, and no data at all.
+            assert isinstance(response_data, dict)
+            response_data = {"errors": response_data["errors"]}
+            sub_response.status_code = 400
         response = super().create_response(response_data, sub_response)
+        if graphql_response:
+            response.headers["content-type"] = GRAPHQL_RESPONSE_JSON
         if ServiceUnavailable.code in _codes(response_data):
             response.status_code = 503
         return response
@@ -254,8 +285,19 @@ def _client_host(request: Request | WebSocket | None) -> str | None:
     return client.host if client is not None else None
 
 
-def _rate_limited(error: RateLimited) -> Response:
-    response = error_response(429, str(error), error.code, retryAfterSeconds=error.retry_after)
+def _is_mutation_over_get(error: HTTPException) -> bool:
+    cause = error.__cause__
+    # GET lets queries (and multipart subscriptions) through, so only a mutation is refused so.
+    return (
+        isinstance(cause, InvalidOperationTypeError)
+        and cause.operation_type is OperationType.MUTATION
+    )
+
+
+def _rate_limited(error: RateLimited, media_type: str) -> Response:
+    response = error_response(
+        429, str(error), error.code, media_type, retryAfterSeconds=error.retry_after
+    )
     response.headers["Retry-After"] = str(error.retry_after)
     return response
 
@@ -287,10 +329,11 @@ def _within(receive: Receive, limit: int) -> Receive:
     return receive_within_limit
 
 
-def _too_large(limit: int) -> Response:
+def _too_large(limit: int, media_type: str) -> Response:
     return error_response(
         413,
         f"The request body is larger than {limit} bytes (BELFRY_MAX_BODY_BYTES)",
         BadUserInput.code,
+        media_type,
         limit="maxBodyBytes",
     )
