@@ -21,6 +21,11 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.websocket_origin import normalize_allowed_origins
+from strawberry.subscriptions import (
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    GRAPHQL_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+)
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
@@ -38,6 +43,12 @@ from app.settings import Settings
 from app.sockets import GOING_AWAY, INIT_TIMEOUT, WS_TRY_AGAIN_LATER, LiveSockets
 
 logger = logging.getLogger("belfry")
+
+SUBSCRIPTION_PROTOCOLS = (
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    GRAPHQL_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+)
 
 # What GraphQL clients send from a browser: the token, JSON, the media types they accept
 # (graphql-response+json, multipart subscriptions), a request id, Apollo's client names.
@@ -57,6 +68,8 @@ class GraphQLApp(GraphQLView):
             schema,
             settings,
             allowed_origins=settings.allowed_origins,
+            # Websockets, and multipart/mixed streams over HTTP (Apollo Client's subscriptions).
+            subscription_protocols=SUBSCRIPTION_PROTOCOLS,
             keep_alive=True,  # legacy graphql-ws "ka" frames keep proxies from cutting idle sockets
             keep_alive_interval=15,
             connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
@@ -171,8 +184,9 @@ async def readyz(request: Request) -> Response:
 
 
 @contextmanager
-def going_away_on_sigterm(sockets: LiveSockets) -> Iterator[None]:
-    """While the block runs, SIGTERM first closes the signed-in sockets with 1001 (going away),
+def going_away_on_sigterm(graphql: GraphQLApp) -> Iterator[None]:
+    """While the block runs, SIGTERM first closes the signed-in sockets with 1001 (going away)
+    and ends the subscriptions streamed over HTTP, which the server would otherwise wait for,
     then reaches the handler it had (uvicorn's, which stops the server). Only where that
     handler is a function: a server under uvicorn, in the main thread."""
     previous = signal.getsignal(signal.SIGTERM)
@@ -182,7 +196,8 @@ def going_away_on_sigterm(sockets: LiveSockets) -> Iterator[None]:
     loop = asyncio.get_running_loop()
 
     def on_term(signum: int, frame: FrameType | None) -> None:
-        loop.call_soon_threadsafe(sockets.close_all_soon, GOING_AWAY)
+        loop.call_soon_threadsafe(graphql.sockets.close_all_soon, GOING_AWAY)
+        loop.call_soon_threadsafe(graphql.stopping.set)
         previous(signum, frame)
 
     signal.signal(signal.SIGTERM, on_term)
@@ -252,7 +267,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 tune_gc()
             jobs = start_jobs(settings) if settings.embedded_jobs else []
             try:
-                with going_away_on_sigterm(graphql.sockets):
+                with going_away_on_sigterm(graphql):
                     yield {}
             finally:
                 await stop_jobs(jobs)

@@ -8,10 +8,12 @@ database that is down), is answered as GraphQL JSON with an `extensions.code`, n
 text; so is an operation over the limit of one websocket, and a frame of the wrong shape closes
 its socket with 4400."""
 
+import asyncio
+import contextlib
 import json
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, cast
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -23,6 +25,7 @@ from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.streaming import MultipartSubscriptionTransport
 from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -50,6 +53,20 @@ logger = logging.getLogger("belfry.graphql")
 
 class BodyTooLarge(Exception):
     pass
+
+
+class PostOnly(HTTPException):
+    """An operation sent with GET that GraphQL over HTTP sends with POST only."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(405, reason)
+
+
+# How to ask for a subscription, for those that asked for one another way.
+SUBSCRIBING = (
+    "subscriptions are served on websockets (graphql-transport-ws) and over HTTP as a "
+    'multipart/mixed stream (POST with Accept: multipart/mixed;subscriptionSpec="1.0")'
+)
 
 
 def error_response(
@@ -147,6 +164,8 @@ class GraphQLView(GraphQL[Context, None]):
         self.settings = settings
         # Entered by the app's lifespan, which closes its connection to Redis.
         self.rate_limiter = RateLimiter(settings)
+        # Set when the server is told to stop, which waits for open HTTP streams to end.
+        self.stopping = asyncio.Event()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -167,16 +186,7 @@ class GraphQLView(GraphQL[Context, None]):
         except RateLimited as error:
             return _rate_limited(error, media_type)
         except HTTPException as error:
-            code = NotFound.code if error.status_code == 404 else BadUserInput.code
-            if _is_mutation_over_get(error):
-                # GraphQL over HTTP: a mutation is sent with POST; GET is for what is safe.
-                response = error_response(405, error.reason, code, media_type)
-                response.headers["allow"] = "POST"
-                return response
-            response = error_response(error.status_code, error.reason, code, media_type)
-            if error.status_code == 405:
-                response.headers["allow"] = "GET, POST"
-            return response
+            return _refused(error, media_type)
         except Exception as error:  # answered as GraphQL, whatever it was
             request_id = uuid.uuid4().hex[:16]
             if is_unavailable(error):
@@ -209,6 +219,9 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
         """Counts the request against its caller's limit once it is authenticated, before it
         runs; RateLimited is answered with 429 by `_answer`."""
+        streamed = isinstance(request_data, GraphQLRequestData) and request_data.protocol != "http"
+        if streamed and request_adapter.method == "GET":
+            raise PostOnly("Subscriptions over HTTP are sent with POST")
         await self.rate_limiter.check(context.principal, _client_host(request))
         return await super().execute_operation(
             request, request_adapter, request_data, context, root_value, sub_response
@@ -235,6 +248,31 @@ class GraphQLView(GraphQL[Context, None]):
         except RecursionError as error:
             raise json.JSONDecodeError("it nests too deeply", "", 0) from error
 
+    async def create_streaming_response(
+        self,
+        request: Request | WebSocket,
+        stream: Callable[[], AsyncIterator[str]],
+        sub_response: Response,
+        headers: Mapping[str, str],
+    ) -> Response:
+        ending = self._going_away_part()
+        return await super().create_streaming_response(
+            request, _until(self.stopping, stream, ending), sub_response, headers
+        )
+
+    def _going_away_part(self) -> str:
+        """The last part of a multipart subscription (the only stream served) cut short by
+        the server stopping: a transport error, after which a client subscribes again."""
+        transport = MultipartSubscriptionTransport()
+        error = {
+            "message": f"{UNAVAILABLE}: the server is stopping; subscribe again",
+            "extensions": {"code": ServiceUnavailable.code},
+        }
+        part = {"payload": None, "errors": [error]}
+        return transport.encode_multipart_data(part, self.encode_json_string) + (
+            transport.encode_complete()
+        )
+
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)
         # The media type the response will be written in, for create_response.
@@ -258,6 +296,36 @@ class GraphQLView(GraphQL[Context, None]):
         if ServiceUnavailable.code in _codes(response_data):
             response.status_code = 503
         return response
+
+
+def _until(
+    stopping: asyncio.Event, stream: Callable[[], AsyncIterator[str]], ending: str
+) -> Callable[[], AsyncGenerator[str, None]]:
+    """`stream`, ended with `ending` once `stopping` is set."""
+
+    async def until_stopping() -> AsyncGenerator[str, None]:
+        parts = aiter(stream())
+        stopped = asyncio.ensure_future(stopping.wait())
+        try:
+            while True:
+                following = asyncio.ensure_future(anext(parts))
+                await asyncio.wait({following, stopped}, return_when=asyncio.FIRST_COMPLETED)
+                if not following.done():
+                    following.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                        await following
+                    yield ending
+                    return
+                try:
+                    yield following.result()
+                except StopAsyncIteration:
+                    return
+        finally:
+            stopped.cancel()
+            if isinstance(parts, AsyncGenerator):
+                await parts.aclose()
+
+    return until_stopping
 
 
 def _codes(response_data: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> set[str | None]:
@@ -285,13 +353,28 @@ def _client_host(request: Request | WebSocket | None) -> str | None:
     return client.host if client is not None else None
 
 
-def _is_mutation_over_get(error: HTTPException) -> bool:
-    cause = error.__cause__
-    # GET lets queries (and multipart subscriptions) through, so only a mutation is refused so.
-    return (
-        isinstance(cause, InvalidOperationTypeError)
-        and cause.operation_type is OperationType.MUTATION
+def _refused(error: HTTPException, media_type: str) -> Response:
+    """Strawberry's refusals, as GraphQL JSON with a code."""
+    code = NotFound.code if error.status_code == 404 else BadUserInput.code
+    refused = _refused_operation_type(error)
+    if refused is OperationType.MUTATION or isinstance(error, PostOnly):
+        # GraphQL over HTTP: GET is for what is safe; a mutation (or a stream) is sent with POST.
+        response = error_response(405, error.reason, code, media_type)
+        response.headers["allow"] = "POST"
+        return response
+    reason = (
+        f"{error.reason}: {SUBSCRIBING}" if refused is OperationType.SUBSCRIPTION else error.reason
     )
+    response = error_response(error.status_code, reason, code, media_type)
+    if error.status_code == 405:
+        response.headers["allow"] = "GET, POST"
+    return response
+
+
+def _refused_operation_type(error: HTTPException) -> OperationType | None:
+    """The kind of operation Strawberry refused for the method or transport, if it was that."""
+    cause = error.__cause__
+    return cause.operation_type if isinstance(cause, InvalidOperationTypeError) else None
 
 
 def _rate_limited(error: RateLimited, media_type: str) -> Response:
