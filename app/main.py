@@ -197,7 +197,7 @@ def going_away_on_sigterm(graphql: GraphQLApp) -> Iterator[None]:
 
     def on_term(signum: int, frame: FrameType | None) -> None:
         loop.call_soon_threadsafe(graphql.sockets.close_all_soon, GOING_AWAY)
-        loop.call_soon_threadsafe(graphql.stopping.set)
+        loop.call_soon_threadsafe(graphql.streams.stop_all)
         previous(signum, frame)
 
     signal.signal(signal.SIGTERM, on_term)
@@ -260,7 +260,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async with (
             RegisterTortoise(app, config=settings.tortoise_config()),
             connect_hub(settings.broadcast_url, queue_limit=settings.subscriber_queue_limit),
-            credentials.following_credentials(graphql.sockets),
+            credentials.following_credentials(
+                credentials.Holders(graphql.sockets, graphql.streams)
+            ),
             graphql.rate_limiter,
         ):
             if settings.gc_tuning:

@@ -38,7 +38,8 @@ class Settings(BaseSettings):
     )
     broadcast_url: str = Field(default="memory://", description="memory:// or redis://HOST:PORT/DB")
     # Websockets: how long one may stay open without signing in (both protocols), and how
-    # many one user (or API key) and one client address may hold at once in a process.
+    # many one user (or API key) and one client address may hold at once in a process; a
+    # user (or API key) may hold as many subscriptions streamed over HTTP besides.
     ws_init_timeout_seconds: float = Field(default=10, gt=0)
     max_sockets_per_user: int = Field(default=20, ge=1)
     max_sockets_per_address: int = Field(default=500, ge=1)

@@ -8,12 +8,10 @@ database that is down), is answered as GraphQL JSON with an `extensions.code`, n
 text; so is an operation over the limit of one websocket, and a frame of the wrong shape closes
 its socket with 4400."""
 
-import asyncio
-import contextlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -25,7 +23,6 @@ from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
-from strawberry.http.streaming import MultipartSubscriptionTransport
 from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -45,6 +42,7 @@ from app.errors import BadUserInput, NotFound, RateLimited, ServiceUnavailable
 from app.graphql.context import Context
 from app.graphql.errors import UNAVAILABLE, clipped, describe
 from app.graphql.media import GRAPHQL_RESPONSE_JSON, JSON, is_request_error, negotiate
+from app.graphql.streams import LiveStreams
 from app.ratelimit import RateLimiter
 from app.settings import Settings
 
@@ -164,8 +162,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.settings = settings
         # Entered by the app's lifespan, which closes its connection to Redis.
         self.rate_limiter = RateLimiter(settings)
-        # Set when the server is told to stop, which waits for open HTTP streams to end.
-        self.stopping = asyncio.Event()
+        self.streams = LiveStreams(settings.max_sockets_per_user)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -218,14 +215,21 @@ class GraphQLView(GraphQL[Context, None]):
         sub_response: Response,
     ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
         """Counts the request against its caller's limit once it is authenticated, before it
-        runs; RateLimited is answered with 429 by `_answer`."""
+        runs; RateLimited is answered with 429 by `_answer`. A subscription streamed over HTTP
+        is sent with POST, and counts as a socket would against its caller's share."""
         streamed = isinstance(request_data, GraphQLRequestData) and request_data.protocol != "http"
         if streamed and request_adapter.method == "GET":
             raise PostOnly("Subscriptions over HTTP are sent with POST")
         await self.rate_limiter.check(context.principal, _client_host(request))
-        return await super().execute_operation(
+        if streamed:
+            self.streams.make_room(context)
+        result = await super().execute_operation(
             request, request_adapter, request_data, context, root_value, sub_response
         )
+        if isinstance(result, SubscriptionExecutionResult):
+            # Held by its credential, as a websocket is: revoked, erased or expired, it ends.
+            return cast(SubscriptionExecutionResult, self.streams.follow(result, context))
+        return result
 
     def parse_json(self, data: str | bytes) -> Any:
         try:
@@ -247,31 +251,6 @@ class GraphQLView(GraphQL[Context, None]):
             raise json.JSONDecodeError("it is not UTF-8", "", error.start) from error
         except RecursionError as error:
             raise json.JSONDecodeError("it nests too deeply", "", 0) from error
-
-    async def create_streaming_response(
-        self,
-        request: Request | WebSocket,
-        stream: Callable[[], AsyncIterator[str]],
-        sub_response: Response,
-        headers: Mapping[str, str],
-    ) -> Response:
-        ending = self._going_away_part()
-        return await super().create_streaming_response(
-            request, _until(self.stopping, stream, ending), sub_response, headers
-        )
-
-    def _going_away_part(self) -> str:
-        """The last part of a multipart subscription (the only stream served) cut short by
-        the server stopping: a transport error, after which a client subscribes again."""
-        transport = MultipartSubscriptionTransport()
-        error = {
-            "message": f"{UNAVAILABLE}: the server is stopping; subscribe again",
-            "extensions": {"code": ServiceUnavailable.code},
-        }
-        part = {"payload": None, "errors": [error]}
-        return transport.encode_multipart_data(part, self.encode_json_string) + (
-            transport.encode_complete()
-        )
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)
@@ -296,36 +275,6 @@ class GraphQLView(GraphQL[Context, None]):
         if ServiceUnavailable.code in _codes(response_data):
             response.status_code = 503
         return response
-
-
-def _until(
-    stopping: asyncio.Event, stream: Callable[[], AsyncIterator[str]], ending: str
-) -> Callable[[], AsyncGenerator[str, None]]:
-    """`stream`, ended with `ending` once `stopping` is set."""
-
-    async def until_stopping() -> AsyncGenerator[str, None]:
-        parts = aiter(stream())
-        stopped = asyncio.ensure_future(stopping.wait())
-        try:
-            while True:
-                following = asyncio.ensure_future(anext(parts))
-                await asyncio.wait({following, stopped}, return_when=asyncio.FIRST_COMPLETED)
-                if not following.done():
-                    following.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-                        await following
-                    yield ending
-                    return
-                try:
-                    yield following.result()
-                except StopAsyncIteration:
-                    return
-        finally:
-            stopped.cancel()
-            if isinstance(parts, AsyncGenerator):
-                await parts.aclose()
-
-    return until_stopping
 
 
 def _codes(response_data: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> set[str | None]:

@@ -21,7 +21,16 @@ from websockets.typing import Subprotocol
 
 from app.settings import Settings
 from tests.conftest import LiveServer, free_port, serving
-from tests.helpers import Api, TenantAccess, UserAccess, make_tenant, make_user, publish
+from tests.graphql.test_live_auth import short_lived_token
+from tests.helpers import (
+    Api,
+    TenantAccess,
+    UserAccess,
+    erase_user,
+    make_tenant,
+    make_user,
+    publish,
+)
 from tests.node import run_node
 from tests.test_cli import created_tenant
 from tests.test_sockets import until_ready
@@ -157,8 +166,53 @@ async def test_a_server_told_to_stop_ends_its_multipart_streams(tmp_path: Path) 
             server.kill()
 
     [going_away] = rest
-    assert going_away["payload"] is None
-    assert going_away["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert going_away["payload"]["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+
+
+async def test_a_multipart_subscription_ends_when_its_user_is_erased(
+    server: LiveServer, live_api: Api, tenant: TenantAccess, alice: UserAccess
+) -> None:
+    async with subscribed_over_http(server.http_url, alice.token) as (_, events):
+        await next_event(events)
+
+        await erase_user(live_api, tenant.api_key, "alice")
+        rest = await asyncio.wait_for(remaining(events), 10)
+
+    [ended] = rest
+    [error] = ended["payload"]["errors"]
+    assert error["extensions"]["code"] == "UNAUTHENTICATED" and "user erased" in error["message"]
+
+
+async def test_a_multipart_subscription_ends_when_its_token_expires(
+    server: LiveServer, live_api: Api, tenant: TenantAccess, alice: UserAccess
+) -> None:
+    # given a token that expires a second from now, streaming
+    token = await short_lived_token(tenant, alice.external_id, 1)
+    async with subscribed_over_http(server.http_url, token) as (_, events):
+        # then the stream ends, its last event saying why, however far it had got
+        rest = await asyncio.wait_for(remaining(events), 10)
+
+    error = rest[-1]["payload"]["errors"][0]
+    assert error["extensions"]["code"] == "UNAUTHENTICATED" and "expired" in error["message"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_user_holds_a_bounded_number_of_multipart_subscriptions(
+    settings: Settings,
+) -> None:
+    bounded = settings.model_copy(update={"max_sockets_per_user": 1})
+    async with serving(bounded) as live, httpx.AsyncClient(base_url=live.http_url) as http:
+        alice = await make_user(Api(http), await make_tenant(), "alice")
+        async with subscribed_over_http(live.http_url, alice.token) as (_, events):
+            await next_event(events)
+            async with subscribed_over_http(live.http_url, alice.token) as (second, _):
+                refused = json.loads(await second.aread())
+        async with subscribed_over_http(live.http_url, alice.token) as (again, events):
+            resumed = await next_event(events)
+
+    assert second.status_code == 429
+    assert refused["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert again.status_code == 200 and resumed["payload"]["data"]["inbox"]["kind"] == "SYNC"
 
 
 # --- transports Belfry does not serve --------------------------------------------------------
