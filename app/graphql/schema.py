@@ -81,9 +81,9 @@ class Schema(strawberry.Schema):
     ) -> ExecutionResult:
         if error := _refusal(query, variable_values, context_value):
             return ExecutionResult(data=None, errors=[error])
-        # Subscriptions are served on websockets (stream, below). Executed once, as over HTTP,
-        # a subscription's resolver hands back a stream where a value belongs: a bare error.
-        # Refused here, Strawberry's view answers 400 "subscriptions are not allowed".
+        # Subscriptions are served on websockets and as multipart HTTP streams (stream, below).
+        # Executed once, as over plain HTTP, a subscription's resolver hands back a stream
+        # where a value belongs: a bare error. Refused here, the view answers 400.
         allowed = set(allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES)
         return await super().execute(
             query,

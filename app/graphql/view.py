@@ -6,7 +6,8 @@ anything runs, and so is each websocket operation over it, with an error message
 socket; and every failure, including those before GraphQL runs (a body that is not JSON, a
 database that is down), is answered as GraphQL JSON with an `extensions.code`, never as plain
 text; so is an operation over the limit of one websocket, and a frame of the wrong shape closes
-its socket with 4400."""
+its socket with 4400. Answers are in the media type the client prefers (app.graphql.media), and
+subscriptions streamed over HTTP are held by their credential (app.graphql.streams)."""
 
 import json
 import logging
