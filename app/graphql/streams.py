@@ -16,12 +16,11 @@ from strawberry.types import ExecutionResult
 from app.auth import Credential, CredentialGone, UserPrincipal
 from app.errors import RateLimited, ServiceUnavailable, Unauthenticated
 from app.graphql.context import Context
-from app.graphql.errors import UNAVAILABLE
 from app.models import Role
 from app.sockets import CLOSES
 
 STOPPING = GraphQLError(
-    f"{UNAVAILABLE}: the server is stopping; subscribe again",
+    "The server is stopping: subscribe again (another server will take it)",
     extensions={"code": ServiceUnavailable.code},
 )
 
