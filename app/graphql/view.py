@@ -266,10 +266,12 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> Response:
         graphql_response = sub_response.media_type == GRAPHQL_RESPONSE_JSON
         if graphql_response and is_request_error(response_data):
-            # As application/graphql-response+json has it: 400, and no data at all.
+            # As application/graphql-response+json has it: no data at all, and 400 unless the
+            # fault was the server's.
             assert isinstance(response_data, dict)
             response_data = {"errors": response_data["errors"]}
-            sub_response.status_code = 400
+            unexpected = "INTERNAL_SERVER_ERROR" in _codes(response_data)
+            sub_response.status_code = 500 if unexpected else 400
         response = super().create_response(response_data, sub_response)
         if graphql_response:
             response.headers["content-type"] = GRAPHQL_RESPONSE_JSON

@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from app.graphql import limits
 from tests.conftest import LiveServer
 from tests.helpers import Api, make_tenant
 from tests.node import run_node
@@ -78,6 +79,37 @@ async def test_an_execution_error_with_partial_data_is_200(live_api: Api) -> Non
     body = response.json()
     assert body["data"] == {"__typename": "Query", "notification": None}
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_failure_of_the_server_before_execution_is_500_not_400(
+    live_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a fault in Belfry itself while it checks the document
+    def broken(*_: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(limits, "measure", broken)
+
+    response = await post(live_api, {"query": "{ __typename }"}, GRAPHQL_RESPONSE)
+
+    # then the client is not told that its request was at fault
+    assert response.status_code == 500, response.text
+    assert set(response.json()) == {"errors"}
+    assert response.json()["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+
+
+async def test_a_failure_of_the_server_before_execution_is_masked_in_json_too(
+    live_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(limits, "measure", broken)
+
+    error = await live_api.error("{ __typename }")
+
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert "secret internals" not in str(error)
 
 
 async def test_a_refusal_before_graphql_runs_is_of_the_media_type_asked_for(
