@@ -20,7 +20,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http.websocket_origin import normalize_allowed_origins
 from strawberry.subscriptions import (
     GRAPHQL_TRANSPORT_WS_PROTOCOL,
     GRAPHQL_WS_PROTOCOL,
@@ -242,7 +241,7 @@ def cors(settings: Settings) -> Middleware:
     websockets (GraphQLApp). Tokens travel in a header, never in cookies: no credentials."""
     return Middleware(
         CORSMiddleware,
-        allow_origins=sorted(normalize_allowed_origins(settings.allowed_origins)),
+        allow_origins=settings.allowed_origins,
         allow_methods=["GET", "POST"],
         allow_headers=CORS_HEADERS,
         allow_credentials=False,

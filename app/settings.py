@@ -5,8 +5,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from strawberry.http.websocket_origin import normalize_allowed_origins
 
 DEFAULT_SECRET_KEY = "change-me"
 
@@ -101,6 +102,15 @@ class Settings(BaseSettings):
         if self.environment == "production" and self.secret_key == DEFAULT_SECRET_KEY:
             raise ValueError("BELFRY_SECRET_KEY must be set to a real secret in production")
         return self
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins_as_browsers_send_them(cls, origins: list[str]) -> list[str]:
+        # The websocket check (Strawberry's) and CORS then compare them alike.
+        try:
+            return sorted(normalize_allowed_origins(origins))
+        except ValueError as error:
+            raise ValueError(f"BELFRY_ALLOWED_ORIGINS: {error}") from error
 
     @model_validator(mode="after")
     def _refuse_any_origin_in_production(self) -> "Settings":

@@ -142,3 +142,21 @@ def test_any_origin_is_allowed_outside_production() -> None:
     settings = Settings(allowed_origins=["*"], _env_file=None)
 
     assert settings.allowed_origins == ["*"]
+
+
+def test_origins_are_read_as_browsers_send_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BELFRY_ALLOWED_ORIGINS", "HTTPS://App.Example:443/, http://b.example:8080")
+
+    settings = Settings(_env_file=None)
+
+    assert settings.allowed_origins == ["http://b.example:8080", "https://app.example"]
+
+
+@pytest.mark.parametrize("origin", ["app.example", "https://app.example/inbox", "null"])
+def test_something_that_is_no_origin_is_refused_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, origin: str
+) -> None:
+    monkeypatch.setenv("BELFRY_ALLOWED_ORIGINS", origin)
+
+    with pytest.raises(ValidationError, match="BELFRY_ALLOWED_ORIGINS"):
+        Settings(_env_file=None)
