@@ -284,4 +284,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     application.state.sockets = graphql.sockets  # this process's open websockets
+    application.state.streams = graphql.streams  # and its subscriptions streamed over HTTP
     return application

@@ -67,6 +67,9 @@ class LiveStreams:
         finally:
             self._let_go(held)
 
+    def __len__(self) -> int:
+        return len(self._held)
+
     def stop_all(self) -> None:
         """The server is stopping: every stream ends, and any asked for from now on."""
         self._stopping = True
@@ -128,21 +131,30 @@ async def _until(
     events: AsyncIterator[ExecutionResult], ending: asyncio.Future[GraphQLError]
 ) -> AsyncGenerator[ExecutionResult, None]:
     """`events`, then, once `ending` has its error, that error as the last event."""
+    following: asyncio.Future[ExecutionResult] | None = None
     try:
         while not ending.done():
             following = asyncio.ensure_future(anext(events))
             either: list[asyncio.Future[Any]] = [following, ending]
             await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
             if not following.done():
-                following.cancel()
-                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-                    await following
                 break
             try:
                 yield following.result()
             except StopAsyncIteration:
                 return
+        await _stop(following)
         yield ExecutionResult(data=None, errors=[ending.result()])
     finally:
+        # Ended, or the client went away (this is cancelled): the events' generator may be
+        # closed only once nothing runs it.
+        await _stop(following)
         if isinstance(events, AsyncGenerator):
             await events.aclose()
+
+
+async def _stop(following: asyncio.Future[ExecutionResult] | None) -> None:
+    if following is not None and not following.done():
+        following.cancel()
+        with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+            await following

@@ -4,11 +4,12 @@ HTTP request; every other way of asking for a subscription over HTTP is refused 
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,15 @@ async def subscribed_over_http(
         http.stream("POST", "/graphql", json={"query": query}, headers=headers) as response,
     ):
         yield response, payloads(response)
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Waits for something the server does once a client has gone, as it notices."""
+    for _ in range(200):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("it did not happen in 10 s")
 
 
 async def remaining(events: AsyncIterator[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -207,12 +217,25 @@ async def test_a_user_holds_a_bounded_number_of_multipart_subscriptions(
             await next_event(events)
             async with subscribed_over_http(live.http_url, alice.token) as (second, _):
                 refused = json.loads(await second.aread())
+        await until(lambda: len(live.app.state.streams) == 0)  # the server saw it go
         async with subscribed_over_http(live.http_url, alice.token) as (again, events):
             resumed = await next_event(events)
 
     assert second.status_code == 429
     assert refused["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
     assert again.status_code == 200 and resumed["payload"]["data"]["inbox"]["kind"] == "SYNC"
+
+
+async def test_a_multipart_subscription_whose_client_goes_away_is_let_go(
+    server: LiveServer, alice: UserAccess, caplog: pytest.LogCaptureFixture
+) -> None:
+    streams = server.app.state.streams
+    async with subscribed_over_http(server.http_url, alice.token) as (_, events):
+        await next_event(events)
+        assert len(streams) == 1
+
+    await until(lambda: len(streams) == 0)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
 
 
 # --- transports Belfry does not serve --------------------------------------------------------
