@@ -14,11 +14,18 @@ from types import FrameType
 from typing import Any, cast
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
+from strawberry.subscriptions import (
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    GRAPHQL_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+)
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
@@ -39,6 +46,23 @@ from app.sockets import GOING_AWAY, INIT_TIMEOUT, WS_TRY_AGAIN_LATER, LiveSocket
 
 logger = logging.getLogger("belfry")
 
+SUBSCRIPTION_PROTOCOLS = (
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    GRAPHQL_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+)
+
+# What GraphQL clients send from a browser: the token, JSON, the media types they accept
+# (graphql-response+json, multipart subscriptions), a request id, Apollo's client names.
+CORS_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Accept",
+    "X-Request-ID",
+    "apollographql-client-name",
+    "apollographql-client-version",
+]
+
 
 class GraphQLApp(GraphQLView):
     def __init__(self, settings: Settings) -> None:
@@ -46,6 +70,8 @@ class GraphQLApp(GraphQLView):
             schema,
             settings,
             allowed_origins=settings.allowed_origins,
+            # Websockets, and multipart/mixed streams over HTTP (Apollo Client's subscriptions).
+            subscription_protocols=SUBSCRIPTION_PROTOCOLS,
             keep_alive=True,  # legacy graphql-ws "ka" frames keep proxies from cutting idle sockets
             keep_alive_interval=15,
             connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
@@ -170,8 +196,9 @@ async def readyz(request: Request) -> Response:
 
 
 @contextmanager
-def going_away_on_sigterm(sockets: LiveSockets) -> Iterator[None]:
-    """While the block runs, SIGTERM first closes the signed-in sockets with 1001 (going away),
+def going_away_on_sigterm(graphql: GraphQLApp) -> Iterator[None]:
+    """While the block runs, SIGTERM first closes the signed-in sockets with 1001 (going away)
+    and ends the subscriptions streamed over HTTP, which the server would otherwise wait for,
     then reaches the handler it had (uvicorn's, which stops the server). Only where that
     handler is a function: a server under uvicorn, in the main thread."""
     previous = signal.getsignal(signal.SIGTERM)
@@ -181,7 +208,8 @@ def going_away_on_sigterm(sockets: LiveSockets) -> Iterator[None]:
     loop = asyncio.get_running_loop()
 
     def on_term(signum: int, frame: FrameType | None) -> None:
-        loop.call_soon_threadsafe(sockets.close_all_soon, GOING_AWAY)
+        loop.call_soon_threadsafe(graphql.sockets.close_all_soon, GOING_AWAY)
+        loop.call_soon_threadsafe(graphql.streams.stop_all)
         previous(signum, frame)
 
     signal.signal(signal.SIGTERM, on_term)
@@ -221,6 +249,19 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
+def cors(settings: Settings) -> Middleware:
+    """Browsers on BELFRY_ALLOWED_ORIGINS may call the API over HTTP, as they may open
+    websockets (GraphQLApp). Tokens travel in a header, never in cookies: no credentials."""
+    return Middleware(
+        CORSMiddleware,
+        allow_origins=settings.allowed_origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=CORS_HEADERS,
+        allow_credentials=False,
+        expose_headers=["Retry-After"],
+    )
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     settings.ensure_data_dir()
@@ -231,14 +272,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async with (
             RegisterTortoise(app, config=settings.tortoise_config()),
             connect_hub(settings.broadcast_url, queue_limit=settings.subscriber_queue_limit),
-            credentials.following_credentials(graphql.sockets),
+            credentials.following_credentials(
+                credentials.Holders(graphql.sockets, graphql.streams)
+            ),
             graphql.rate_limiter,
         ):
             if settings.gc_tuning:
                 tune_gc()
             jobs = start_jobs(settings) if settings.embedded_jobs else []
             try:
-                with going_away_on_sigterm(graphql.sockets):
+                with going_away_on_sigterm(graphql):
                     yield {}
             finally:
                 await stop_jobs(jobs)
@@ -252,7 +295,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
             *(demo.routes(settings) if settings.demo else []),
         ],
+        middleware=[cors(settings)],
         lifespan=lifespan,
     )
     application.state.sockets = graphql.sockets  # this process's open websockets
+    application.state.streams = graphql.streams  # and its subscriptions streamed over HTTP
     return application

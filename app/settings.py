@@ -1,16 +1,32 @@
 """The one place Belfry reads its configuration from (environment, prefix BELFRY_)."""
 
+import json
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from strawberry.http.websocket_origin import normalize_allowed_origins
 
 DEFAULT_SECRET_KEY = "change-me"
 
 APP_LABEL = "belfry"
 MODEL_MODULES = ["app.models"]
+
+
+def _split_list(value: Any) -> Any:
+    """`a, b,c` as three items; JSON (`["a", "b"]`) as JSON. Anything else is left to the type."""
+    if not isinstance(value, str):
+        return value
+    if value.lstrip().startswith("["):
+        return json.loads(value)
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+# A list setting an operator can write as `a,b,c`: pydantic-settings would otherwise read a
+# list from the environment as JSON only, and stop at start on anything else.
+CommaList = Annotated[list[str], NoDecode, BeforeValidator(_split_list)]
 
 
 class Settings(BaseSettings):
@@ -23,7 +39,8 @@ class Settings(BaseSettings):
     )
     broadcast_url: str = Field(default="memory://", description="memory:// or redis://HOST:PORT/DB")
     # Websockets: how long one may stay open without signing in (both protocols), and how
-    # many one user (or API key) and one client address may hold at once in a process.
+    # many one user (or API key) and one client address may hold at once in a process; a
+    # user (or API key) may hold as many subscriptions streamed over HTTP besides.
     ws_init_timeout_seconds: float = Field(default=10, gt=0)
     max_sockets_per_user: int = Field(default=20, ge=1)
     max_sockets_per_address: int = Field(default=500, ge=1)
@@ -48,7 +65,9 @@ class Settings(BaseSettings):
         description="freeze start-up objects and collect young objects less often",
     )
     secret_key: str = DEFAULT_SECRET_KEY
-    allowed_origins: list[str] = Field(default_factory=list)
+    allowed_origins: CommaList = Field(
+        default_factory=list, description="browser origins served over HTTP and websockets; * any"
+    )
     user_token_default_ttl: int = 3600
     user_token_max_ttl: int = 30 * 24 * 3600
     log_level: str = "info"
@@ -89,6 +108,24 @@ class Settings(BaseSettings):
         if self.environment == "production" and self.demo:
             raise ValueError(
                 "BELFRY_DEMO serves an unauthenticated token endpoint: refused in production"
+            )
+        return self
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins_as_browsers_send_them(cls, origins: list[str]) -> list[str]:
+        # The websocket check (Strawberry's) and CORS then compare them alike.
+        try:
+            return sorted(normalize_allowed_origins(origins))
+        except ValueError as error:
+            raise ValueError(f"BELFRY_ALLOWED_ORIGINS: {error}") from error
+
+    @model_validator(mode="after")
+    def _refuse_any_origin_in_production(self) -> "Settings":
+        # With `*`, any web page could call the API with a token it got hold of.
+        if self.environment == "production" and "*" in self.allowed_origins:
+            raise ValueError(
+                "BELFRY_ALLOWED_ORIGINS must list the front ends' origins in production, not *"
             )
         return self
 

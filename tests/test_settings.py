@@ -96,3 +96,67 @@ def test_requests_are_counted_where_live_events_go_unless_told_otherwise() -> No
 def test_a_negative_rate_limit_is_refused() -> None:
     with pytest.raises(ValidationError, match="rate_limit_user"):
         Settings(rate_limit_user=-1, _env_file=None)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("http://app.example", ["http://app.example"]),
+        (
+            "http://a.example, https://b.example:8443",
+            ["http://a.example", "https://b.example:8443"],
+        ),
+        (" http://a.example ,, ", ["http://a.example"]),
+        ("", []),
+        ('["http://a.example", "http://b.example"]', ["http://a.example", "http://b.example"]),
+    ],
+)
+def test_a_list_setting_is_read_comma_separated_or_as_json(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: list[str]
+) -> None:
+    # given the list written as an operator would, in one environment variable
+    monkeypatch.setenv("BELFRY_ALLOWED_ORIGINS", value)
+
+    # when the settings are read; then each item is one entry, trimmed
+    assert Settings(_env_file=None).allowed_origins == expected
+
+
+def test_a_list_setting_is_read_from_a_dotenv_file_too(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("BELFRY_ALLOWED_ORIGINS=http://a.example,http://b.example\n")
+
+    settings = Settings(_env_file=env_file)
+
+    assert settings.allowed_origins == ["http://a.example", "http://b.example"]
+
+
+def test_any_origin_is_refused_in_production() -> None:
+    # given a production configuration that lets every origin in
+    with pytest.raises(ValidationError, match="BELFRY_ALLOWED_ORIGINS"):
+        Settings(
+            environment="production", secret_key="s" * 40, allowed_origins=["*"], _env_file=None
+        )
+
+
+def test_any_origin_is_allowed_outside_production() -> None:
+    settings = Settings(allowed_origins=["*"], _env_file=None)
+
+    assert settings.allowed_origins == ["*"]
+
+
+def test_origins_are_read_as_browsers_send_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BELFRY_ALLOWED_ORIGINS", "HTTPS://App.Example:443/, http://b.example:8080")
+
+    settings = Settings(_env_file=None)
+
+    assert settings.allowed_origins == ["http://b.example:8080", "https://app.example"]
+
+
+@pytest.mark.parametrize("origin", ["app.example", "https://app.example/inbox", "null"])
+def test_something_that_is_no_origin_is_refused_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, origin: str
+) -> None:
+    monkeypatch.setenv("BELFRY_ALLOWED_ORIGINS", origin)
+
+    with pytest.raises(ValidationError, match="BELFRY_ALLOWED_ORIGINS"):
+        Settings(_env_file=None)

@@ -76,6 +76,10 @@ class ErrorPolicy(MaskErrors):
             extensions={"code": code, "requestId": request_id},
         )
 
+    def mask(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        """The errors as this policy lets them out, for those that came past its hooks."""
+        return self._process_errors(errors)
+
     def _process_result(self, result: object) -> None:
         # The base class checks a runtime Protocol here, which is slow, and this runs per event.
         if errors := getattr(result, "errors", None):

@@ -81,11 +81,11 @@ class Schema(strawberry.Schema):
     ) -> ExecutionResult:
         if error := _refusal(query, variable_values, context_value):
             return ExecutionResult(data=None, errors=[error])
-        # Subscriptions are served on websockets (stream, below). Executed once, as over HTTP,
-        # a subscription's resolver hands back a stream where a value belongs: a bare error.
-        # Refused here, Strawberry's view answers 400 "subscriptions are not allowed".
+        # Subscriptions are served on websockets and as multipart HTTP streams (stream, below).
+        # Executed once, as over plain HTTP, a subscription's resolver hands back a stream
+        # where a value belongs: a bare error. Refused here, the view answers 400.
         allowed = set(allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES)
-        return await super().execute(
+        result = await super().execute(
             query,
             variable_values,
             context_value,
@@ -94,6 +94,11 @@ class Schema(strawberry.Schema):
             allowed - {OperationType.SUBSCRIPTION},
             operation_extensions,
         )
+        if result.errors and not all(_has_code(error) for error in result.errors):
+            # A failure inside an extension's hooks escapes ErrorPolicy, which runs in them:
+            # masked here, so its message never reaches the client.
+            result.errors = ErrorPolicy().mask(result.errors)
+        return result
 
     async def stream(
         self,
@@ -106,6 +111,10 @@ class Schema(strawberry.Schema):
         if error := _refusal(query, variable_values, context_value):
             return _refused(error)
         return await super().stream(query, variable_values, context_value, *args, **kwargs)
+
+
+def _has_code(error: GraphQLError) -> bool:
+    return "code" in (error.extensions or {})
 
 
 def _refusal(query: str | None, variables: Any, context: Any) -> GraphQLError | None:

@@ -6,7 +6,8 @@ anything runs, and so is each websocket operation over it, with an error message
 socket; and every failure, including those before GraphQL runs (a body that is not JSON, a
 database that is down), is answered as GraphQL JSON with an `extensions.code`, never as plain
 text; so is an operation over the limit of one websocket, and a frame of the wrong shape closes
-its socket with 4400."""
+its socket with 4400. Answers are in the media type the client prefers (app.graphql.media), and
+subscriptions streamed over HTTP are held by their credential (app.graphql.streams)."""
 
 import json
 import logging
@@ -16,6 +17,7 @@ from typing import Any, cast
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError, GraphQLFormattedError
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
@@ -24,6 +26,7 @@ from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema import BaseSchema
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
@@ -34,12 +37,15 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import Subscr
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage, StartMessage
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
+from strawberry.types.graphql import OperationType
 
 from app.db import is_unavailable
 from app.errors import BadUserInput, NotFound, RateLimited, ServiceUnavailable
 from app.graphiql import offline
 from app.graphql.context import Context
 from app.graphql.errors import UNAVAILABLE, clipped, describe
+from app.graphql.media import GRAPHQL_RESPONSE_JSON, JSON, is_request_error, negotiate
+from app.graphql.streams import LiveStreams
 from app.ratelimit import RateLimiter
 from app.settings import Settings
 
@@ -50,10 +56,26 @@ class BodyTooLarge(Exception):
     pass
 
 
-def error_response(status: int, message: str, code: str, **extensions: Any) -> Response:
+class PostOnly(HTTPException):
+    """An operation sent with GET that GraphQL over HTTP sends with POST only."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(405, reason)
+
+
+# How to ask for a subscription, for those that asked for one another way.
+SUBSCRIBING = (
+    "subscriptions are served on websockets (graphql-transport-ws) and over HTTP as a "
+    'multipart/mixed stream (POST with Accept: multipart/mixed;subscriptionSpec="1.0")'
+)
+
+
+def error_response(
+    status: int, message: str, code: str, media_type: str = JSON, **extensions: Any
+) -> Response:
     """A request-level GraphQL error: no data, one error, as GraphQL over HTTP answers."""
     error = {"message": message, "extensions": {"code": code, **extensions}}
-    return JSONResponse({"errors": [error]}, status_code=status)
+    return JSONResponse({"errors": [error]}, status_code=status, media_type=media_type)
 
 
 def too_many_operations(limit: int) -> GraphQLFormattedError:
@@ -169,6 +191,7 @@ class GraphQLView(GraphQL[Context, None]):
         self._graphiql_page = offline(super().graphql_ide_html) if self.graphql_ide else ""
         # Entered by the app's lifespan, which closes its connection to Redis.
         self.rate_limiter = RateLimiter(settings)
+        self.streams = LiveStreams(settings.max_sockets_per_user)
 
     @property
     def graphql_ide_html(self) -> str:
@@ -183,33 +206,35 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def _answer(self, scope: Scope, receive: Receive) -> Response:
         limit = self.settings.max_body_bytes
+        media_type = negotiate(Headers(scope=scope).get("accept"))
         if _declared_length(scope) > limit:
-            return _too_large(limit)
+            return _too_large(limit, media_type)
         try:
             return await self.run(Request(scope, _within(receive, limit)))
         except BodyTooLarge:
-            return _too_large(limit)
+            return _too_large(limit, media_type)
         except RateLimited as error:
-            return _rate_limited(error)
+            return _rate_limited(error, media_type)
         except HTTPException as error:
-            code = NotFound.code if error.status_code == 404 else BadUserInput.code
-            response = error_response(error.status_code, error.reason, code)
-            if error.status_code == 405:
-                response.headers["allow"] = "GET, POST"
-            return response
+            return _refused(error, media_type)
         except Exception as error:  # answered as GraphQL, whatever it was
             request_id = uuid.uuid4().hex[:16]
             if is_unavailable(error):
                 # Authentication is the first thing to read the database.
                 logger.warning("database unavailable %s: %s", request_id, clipped(str(error)))
                 return error_response(
-                    503, f"{UNAVAILABLE}.", ServiceUnavailable.code, requestId=request_id
+                    503,
+                    f"{UNAVAILABLE}.",
+                    ServiceUnavailable.code,
+                    media_type,
+                    requestId=request_id,
                 )
             logger.error("unexpected error %s\n%s", request_id, describe(error))
             return error_response(
                 500,
                 f"Unexpected error (request id {request_id}).",
                 "INTERNAL_SERVER_ERROR",
+                media_type,
                 requestId=request_id,
             )
 
@@ -223,11 +248,21 @@ class GraphQLView(GraphQL[Context, None]):
         sub_response: Response,
     ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
         """Counts the request against its caller's limit once it is authenticated, before it
-        runs; RateLimited is answered with 429 by `_answer`."""
+        runs; RateLimited is answered with 429 by `_answer`. A subscription streamed over HTTP
+        is sent with POST, and counts as a socket would against its caller's share."""
+        streamed = isinstance(request_data, GraphQLRequestData) and request_data.protocol != "http"
+        if streamed and request_adapter.method == "GET":
+            raise PostOnly("Subscriptions over HTTP are sent with POST")
         await self.rate_limiter.check(context.principal, _client_host(request))
-        return await super().execute_operation(
+        if streamed:
+            self.streams.make_room(context)
+        result = await super().execute_operation(
             request, request_adapter, request_data, context, root_value, sub_response
         )
+        if isinstance(result, SubscriptionExecutionResult):
+            # Held by its credential, as a websocket is: revoked, erased or expired, it ends.
+            return cast(SubscriptionExecutionResult, self.streams.follow(result, context))
+        return result
 
     def parse_json(self, data: str | bytes) -> Any:
         try:
@@ -250,12 +285,28 @@ class GraphQLView(GraphQL[Context, None]):
         except RecursionError as error:
             raise json.JSONDecodeError("it nests too deeply", "", 0) from error
 
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        # The media type the response will be written in, for create_response.
+        sub_response.media_type = negotiate(request.headers.get("accept"))
+        return sub_response
+
     def create_response(
         self,
         response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
         sub_response: Response,
     ) -> Response:
+        graphql_response = sub_response.media_type == GRAPHQL_RESPONSE_JSON
+        if graphql_response and is_request_error(response_data):
+            # As application/graphql-response+json has it: no data at all, and 400 unless the
+            # fault was the server's.
+            assert isinstance(response_data, dict)
+            response_data = {"errors": response_data["errors"]}
+            unexpected = "INTERNAL_SERVER_ERROR" in _codes(response_data)
+            sub_response.status_code = 500 if unexpected else 400
         response = super().create_response(response_data, sub_response)
+        if graphql_response:
+            response.headers["content-type"] = GRAPHQL_RESPONSE_JSON
         if ServiceUnavailable.code in _codes(response_data):
             response.status_code = 503
         return response
@@ -286,8 +337,34 @@ def _client_host(request: Request | WebSocket | None) -> str | None:
     return client.host if client is not None else None
 
 
-def _rate_limited(error: RateLimited) -> Response:
-    response = error_response(429, str(error), error.code, retryAfterSeconds=error.retry_after)
+def _refused(error: HTTPException, media_type: str) -> Response:
+    """Strawberry's refusals, as GraphQL JSON with a code."""
+    code = NotFound.code if error.status_code == 404 else BadUserInput.code
+    refused = _refused_operation_type(error)
+    if refused is OperationType.MUTATION or isinstance(error, PostOnly):
+        # GraphQL over HTTP: GET is for what is safe; a mutation (or a stream) is sent with POST.
+        response = error_response(405, error.reason, code, media_type)
+        response.headers["allow"] = "POST"
+        return response
+    reason = (
+        f"{error.reason}: {SUBSCRIBING}" if refused is OperationType.SUBSCRIPTION else error.reason
+    )
+    response = error_response(error.status_code, reason, code, media_type)
+    if error.status_code == 405:
+        response.headers["allow"] = "GET, POST"
+    return response
+
+
+def _refused_operation_type(error: HTTPException) -> OperationType | None:
+    """The kind of operation Strawberry refused for the method or transport, if it was that."""
+    cause = error.__cause__
+    return cause.operation_type if isinstance(cause, InvalidOperationTypeError) else None
+
+
+def _rate_limited(error: RateLimited, media_type: str) -> Response:
+    response = error_response(
+        429, str(error), error.code, media_type, retryAfterSeconds=error.retry_after
+    )
     response.headers["Retry-After"] = str(error.retry_after)
     return response
 
@@ -319,10 +396,11 @@ def _within(receive: Receive, limit: int) -> Receive:
     return receive_within_limit
 
 
-def _too_large(limit: int) -> Response:
+def _too_large(limit: int, media_type: str) -> Response:
     return error_response(
         413,
         f"The request body is larger than {limit} bytes (BELFRY_MAX_BODY_BYTES)",
         BadUserInput.code,
+        media_type,
         limit="maxBodyBytes",
     )

@@ -40,6 +40,27 @@ class CredentialHolder(Protocol):
     async def end(self, credential: Credential, why: CredentialGone) -> None: ...
 
 
+class Holders:
+    """Several holders as one: a server's websockets and its subscriptions over HTTP."""
+
+    def __init__(self, *holders: CredentialHolder) -> None:
+        self.holders = holders
+
+    def held(self) -> list[Credential]:
+        return list(dict.fromkeys(c for holder in self.holders for c in holder.held()))
+
+    def holds(self, credential: Credential) -> bool:
+        return any(holder.holds(credential) for holder in self.holders)
+
+    def change_role(self, credential: Credential, role: Role) -> None:
+        for holder in self.holders:
+            holder.change_role(credential, role)
+
+    async def end(self, credential: Credential, why: CredentialGone) -> None:
+        for holder in self.holders:
+            await holder.end(credential, why)
+
+
 async def current(principal: Principal) -> Principal | None:
     """The principal as the database has it now: None once its user is erased or its key
     revoked; a user's role as it is now."""
