@@ -88,6 +88,11 @@ class Delivery(Model):
     forced = fields.BooleanField(default=False, db_default=False)
     address = fields.CharField(max_length=320, null=True)  # a rule's raw email or phone
     snapshot: Any = json_field(null=True)  # a Snapshot, where there is no notification
+    # Where it came from, for operators: the X-Request-ID of the request that queued it, and
+    # the W3C traceparent of that request's span (with tracing on), which the worker's logs
+    # and spans carry on.
+    request_id = fields.CharField(max_length=64, null=True)
+    trace_parent = fields.CharField(max_length=128, null=True)
     created_at = fields.DatetimeField()
     sent_at = fields.DatetimeField(null=True)
 
