@@ -2,11 +2,7 @@
 more than its share."""
 
 import asyncio
-import contextlib
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -15,9 +11,9 @@ import websockets
 from websockets.exceptions import InvalidStatus
 
 from app.settings import Settings
-from tests.conftest import LiveServer, free_port
+from tests.conftest import LiveServer
 from tests.helpers import Api, make_tenant, make_user
-from tests.test_cli import created_tenant
+from tests.processes import server_process
 from tests.wsclient import LEGACY_WS, TRANSPORT_WS, GraphQLSocket
 
 
@@ -88,44 +84,17 @@ async def test_an_address_holds_a_bounded_number_of_sockets(server: LiveServer) 
 
 async def test_a_server_told_to_stop_says_it_is_going_away(tmp_path: Path) -> None:
     # given a server process and a user's socket on it
-    env = {
-        **os.environ,
-        "BELFRY_DATABASE_URL": f"sqlite://{tmp_path / 'belfry.sqlite3'}",
-        "BELFRY_DATA_DIR": str(tmp_path),
-    }
-    subprocess.run([sys.executable, "-m", "app.cli", "migrate"], env=env, check=True)
-    tenant = created_tenant(env)
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--no-migrate"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        async with httpx.AsyncClient(base_url=url) as http:
-            await until_ready(http)
-            alice = await make_user(Api(http), tenant, "alice")
-        socket = await GraphQLSocket.open(f"ws://127.0.0.1:{port}/graphql", alice.token)
+    async with server_process(tmp_path) as server, httpx.AsyncClient(base_url=server.url) as http:
+        alice = await make_user(Api(http), server.tenant, "alice")
+        socket = await GraphQLSocket.open(
+            server.url.replace("http", "ws") + "/graphql", alice.token
+        )
         await socket.acknowledged()
 
         # when it gets SIGTERM
-        server.send_signal(signal.SIGTERM)
+        server.process.send_signal(signal.SIGTERM)
 
         # then the socket is closed with 1001, not uvicorn's 1012 (restart), and it stops
         # (uvicorn ends by raising the signal again: the exit status says SIGTERM)
         assert await socket.close_frame() == (1001, "server shutting down")
-        assert await asyncio.to_thread(server.wait, 10) == -signal.SIGTERM
-    finally:
-        if server.poll() is None:
-            server.kill()
-
-
-async def until_ready(http: httpx.AsyncClient) -> None:
-    for _ in range(200):
-        with contextlib.suppress(httpx.TransportError):
-            if (await http.get("/readyz")).status_code == 200:
-                return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the server did not start")
+        assert await asyncio.to_thread(server.process.wait, 10) == -signal.SIGTERM

@@ -5,10 +5,7 @@ HTTP request; every other way of asking for a subscription over HTTP is refused 
 import asyncio
 import json
 import logging
-import os
 import signal
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,7 +18,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from app.settings import Settings
-from tests.conftest import LiveServer, free_port, serving
+from tests.conftest import LiveServer, serving
 from tests.graphql.test_live_auth import short_lived_token
 from tests.helpers import (
     Api,
@@ -33,8 +30,7 @@ from tests.helpers import (
     publish,
 )
 from tests.node import run_node
-from tests.test_cli import created_tenant
-from tests.test_sockets import until_ready
+from tests.processes import server_process
 
 MULTIPART = 'multipart/mixed;boundary="graphql";subscriptionSpec="1.0",application/json'
 INBOX = "subscription { inbox { kind unreadCount notification { title } } }"
@@ -143,37 +139,18 @@ async def test_a_multipart_subscription_counts_against_the_rate_limit(
 
 async def test_a_server_told_to_stop_ends_its_multipart_streams(tmp_path: Path) -> None:
     # given a server process and a user's subscription streaming from it over HTTP
-    env = {
-        **os.environ,
-        "BELFRY_DATABASE_URL": f"sqlite://{tmp_path / 'belfry.sqlite3'}",
-        "BELFRY_DATA_DIR": str(tmp_path),
-    }
-    subprocess.run([sys.executable, "-m", "app.cli", "migrate"], env=env, check=True)
-    tenant = created_tenant(env)
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--no-migrate"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        async with httpx.AsyncClient(base_url=url) as http:
-            await until_ready(http)
-            alice = await make_user(Api(http), tenant, "alice")
-        async with subscribed_over_http(url, alice.token) as (_, events):
+    async with server_process(tmp_path) as server:
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            alice = await make_user(Api(http), server.tenant, "alice")
+        async with subscribed_over_http(server.url, alice.token) as (_, events):
             await next_event(events)
 
             # when it gets SIGTERM
-            server.send_signal(signal.SIGTERM)
+            server.process.send_signal(signal.SIGTERM)
 
             # then the stream ends, its last event saying why, and the server stops
             rest = await asyncio.wait_for(remaining(events), 20)
-        assert await asyncio.to_thread(server.wait, 10) == -signal.SIGTERM
-    finally:
-        if server.poll() is None:
-            server.kill()
+        assert await asyncio.to_thread(server.process.wait, 10) == -signal.SIGTERM
 
     [going_away] = rest
     assert going_away["payload"]["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
