@@ -107,6 +107,20 @@ async def test_spans_carry_no_arguments_of_the_operation(
     assert tenant.api_key not in recorded_values(spans)
 
 
+async def test_a_get_request_span_leaves_out_its_query_string(
+    api: Api, spans: InMemorySpanExporter
+) -> None:
+    document = "query Q($a: String) { __typename }"
+    variables = '{"a": "' + SECRET_TITLE + '"}'
+
+    response = await api.client.get("/graphql", params={"query": document, "variables": variables})
+
+    assert response.status_code == 200
+    http = named(spans, "GET /graphql")
+    assert (http.attributes or {})["http.url"] == "http://belfry.test/graphql"
+    assert SECRET_TITLE not in recorded_values(spans)
+
+
 async def test_a_delivery_attempt_span_links_to_the_publish(
     api: Api, worker: Worker, receiver: Receiver, spans: InMemorySpanExporter
 ) -> None:

@@ -66,6 +66,7 @@ class Tracing:
             OpenTelemetryMiddleware,
             excluded_urls=get_excluded_urls("STARLETTE"),  # OTEL_PYTHON_STARLETTE_EXCLUDED_URLS
             default_span_details=_span_details,
+            server_request_hook=_without_query,
             tracer_provider=self.provider,
             # One span per request or socket, not one more per message a socket carries.
             exclude_spans=["receive", "send"],
@@ -123,6 +124,16 @@ async def _origin_only(span: Span, request: Any) -> None:
     origin = f"{url.scheme}://{url.netloc.decode()}"
     for name in ("http.url", "url.full"):
         span.set_attribute(name, origin)
+
+
+def _without_query(span: Span, scope: dict[str, Any]) -> None:
+    """A GET request's query string carries a GraphQL document and its variables: kept out."""
+    recorded = getattr(span, "attributes", None) or {}
+    for name in ("http.url", "url.full"):
+        if isinstance(url := recorded.get(name), str):
+            span.set_attribute(name, url.split("?", 1)[0])
+    if "url.query" in recorded:
+        span.set_attribute("url.query", "")
 
 
 def _span_details(scope: dict[str, Any]) -> tuple[str, dict[str, Any]]:
