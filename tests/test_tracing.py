@@ -10,6 +10,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -196,7 +198,6 @@ def python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 BUILD_APP = """
-import sys
 from app.main import create_app
 from app.settings import Settings
 create_app(Settings(data_dir="{data}"))
@@ -260,7 +261,7 @@ async def test_a_served_process_exports_its_spans_over_otlp_http(
         monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.url)
         monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "100")  # milliseconds between batches
         monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-        async with server_process(tmp_path) as server, httpx.AsyncClient() as http:
+        async with server_process(tmp_path) as server, httpx.AsyncClient(trust_env=False) as http:
             response = await http.post(
                 f"{server.url}/graphql",
                 json={"query": "query Who { viewer { id } }"},
@@ -268,7 +269,7 @@ async def test_a_served_process_exports_its_spans_over_otlp_http(
             )
             assert response.status_code == 200
             for _ in range(200):
-                if collector.requests:
+                if "GraphQL Query: Who" in exported_spans(collector):
                     break
                 await asyncio.sleep(0.05)
 
@@ -276,3 +277,51 @@ async def test_a_served_process_exports_its_spans_over_otlp_http(
     assert (exported.method, exported.path) == ("POST", "/v1/traces")
     assert exported.headers["content-type"] == "application/x-protobuf"
     assert exported.body
+    assert {"POST /graphql", "GraphQL Query: Who"} <= exported_spans(collector).keys()
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # two writing processes
+async def test_a_worker_process_exports_a_delivery_span_linked_to_the_publish(
+    api: Api, settings: Settings, receiver: Receiver, spans: InMemorySpanExporter
+) -> None:
+    tenant = await webhook_tenant(api, receiver)
+    await publish_to(api, tenant, "alice")
+    publish = named(spans, "GraphQL Resolving: publishNotification")
+
+    async with receiving() as collector:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "worker"],
+            env={
+                **os.environ,
+                "BELFRY_DATABASE_URL": settings.db_url,
+                "BELFRY_ALLOW_PRIVATE_TARGETS": "true",
+                "OTEL_EXPORTER_OTLP_ENDPOINT": collector.url,
+                "OTEL_SERVICE_NAME": "belfry-worker",
+                "OTEL_BSP_SCHEDULE_DELAY": "100",
+                "NO_PROXY": "127.0.0.1",
+            },
+        )
+        try:
+            for _ in range(400):
+                if "deliver WEBHOOK" in exported_spans(collector):
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            worker.terminate()
+            await asyncio.to_thread(worker.wait, 30)  # the collector answers meanwhile
+
+    assert receiver.only
+    [link] = exported_spans(collector)["deliver WEBHOOK"].links
+    assert int.from_bytes(link.trace_id, "big") == publish.context.trace_id
+    assert int.from_bytes(link.span_id, "big") == publish.context.span_id
+
+
+def exported_spans(collector: Receiver) -> dict[str, Span]:
+    """The spans a collector received, by name (the last of each)."""
+    return {
+        span.name: span
+        for request in collector.requests
+        for resource in ExportTraceServiceRequest.FromString(request.body).resource_spans
+        for scope in resource.scope_spans
+        for span in scope.spans
+    }
