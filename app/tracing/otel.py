@@ -45,16 +45,14 @@ class Tracing:
     def __init__(self, provider: TracerProvider) -> None:
         self.provider = provider
         self.tracer = provider.get_tracer("belfry")
-        self.instrumentors = (
-            AsyncPGInstrumentor(),  # type: ignore[no-untyped-call]
-            HTTPXClientInstrumentor(),
-        )
-        for instrumentor in self.instrumentors:
-            instrumentor.instrument(tracer_provider=provider, async_request_hook=_origin_only)
+        self.asyncpg = AsyncPGInstrumentor()  # type: ignore[no-untyped-call]
+        self.asyncpg.instrument(tracer_provider=provider)
+        self.httpx = HTTPXClientInstrumentor()
+        self.httpx.instrument(tracer_provider=provider, async_request_hook=_origin_only)
 
     def close(self) -> None:
-        for instrumentor in self.instrumentors:
-            instrumentor.uninstrument()
+        self.asyncpg.uninstrument()
+        self.httpx.uninstrument()
 
     def schema_extensions(self) -> list[Callable[[], SchemaExtension]]:
         return [
