@@ -23,6 +23,7 @@ from app.pubsub import connect_hub
 from app.services import credentials, tenants, users
 from app.services.validation import parse_uuid
 from app.settings import Settings
+from app.tracing import configure as configure_tracing
 
 
 async def migrate(settings: Settings) -> None:
@@ -114,6 +115,7 @@ async def erase_user(settings: Settings, tenant_id: str, external_id: str) -> di
 
 async def work(settings: Settings) -> None:
     """Runs the jobs until stopped; any number of workers may run against PostgreSQL."""
+    configure_tracing(settings)
     await Tortoise.init(config=settings.tortoise_config())
     try:
         async with (

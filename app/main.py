@@ -37,12 +37,16 @@ from app.encoding import dumps
 from app.errors import RateLimited, Unauthenticated
 from app.graphiql import STATIC
 from app.graphql.context import Context
-from app.graphql.schema import schema
+from app.graphql.schema import schema, with_extensions
 from app.graphql.view import GraphQLView, refusal
 from app.pubsub import connect_hub
 from app.services import credentials, digests, retention
 from app.settings import Settings
 from app.sockets import GOING_AWAY, INIT_TIMEOUT, WS_TRY_AGAIN_LATER, LiveSockets
+from app.tracing import active as tracing_active
+from app.tracing import configure as configure_tracing
+from app.tracing import middleware as tracing_middleware
+from app.tracing import schema_extensions as tracing_extensions
 
 logger = logging.getLogger("belfry")
 
@@ -67,7 +71,7 @@ CORS_HEADERS = [
 class GraphQLApp(GraphQLView):
     def __init__(self, settings: Settings) -> None:
         super().__init__(
-            schema,
+            with_extensions(tracing_extensions()) if tracing_active() else schema,
             settings,
             allowed_origins=settings.allowed_origins,
             # Websockets, and multipart/mixed streams over HTTP (Apollo Client's subscriptions).
@@ -265,6 +269,7 @@ def cors(settings: Settings) -> Middleware:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     settings.ensure_data_dir()
+    configure_tracing(settings)
     graphql = GraphQLApp(settings)
 
     @asynccontextmanager
@@ -295,7 +300,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
             *(demo.routes(settings) if settings.demo else []),
         ],
-        middleware=[cors(settings)],
+        middleware=[*tracing_middleware(), cors(settings)],
         lifespan=lifespan,
     )
     application.state.sockets = graphql.sockets  # this process's open websockets

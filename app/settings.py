@@ -5,7 +5,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import AliasChoices, BeforeValidator, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from strawberry.http.websocket_origin import normalize_allowed_origins
 
@@ -63,6 +63,19 @@ class Settings(BaseSettings):
     gc_tuning: bool = Field(
         default=True,
         description="freeze start-up objects and collect young objects less often",
+    )
+    # OpenTelemetry's own variables, not BELFRY_ ones: the exporter reads the other OTEL_* itself.
+    otel_traces_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"
+        ),
+        description="OTLP/HTTP collector; when set (and belfry[otel] installed), traces are sent",
+    )
+    otel_service_name: str = Field(
+        default="belfry",
+        validation_alias="OTEL_SERVICE_NAME",
+        description="the service name on every span",
     )
     secret_key: str = DEFAULT_SECRET_KEY
     allowed_origins: CommaList = Field(

@@ -27,6 +27,7 @@ from app.delivery.providers.base import (
 from app.models import Channel, Delivery, DeliveryStatus, Snapshot
 from app.services import channels
 from app.settings import Settings
+from app.tracing import delivery_attempt
 
 logger = logging.getLogger("belfry.delivery")
 
@@ -87,14 +88,22 @@ class Worker:
         return len(claimed)
 
     async def deliver(self, delivery: Delivery, settings: dict[Channel, channels.Loaded]) -> None:
-        try:
-            result = await self.send(delivery, settings[Channel(delivery.channel)])
-        except Exception as error:  # a provider bug must not lose the row
-            logger.exception("delivery %s raised", delivery.id)
-            result = SendResult(
-                ok=False, retry=True, error=f"internal error: {type(error).__name__}"
-            )
-        await record(delivery, self.outcome(delivery, result))
+        with delivery_attempt(
+            delivery_id=str(delivery.id),
+            channel=Channel(delivery.channel).value,
+            attempt=delivery.attempt_count,
+            trace_parent=delivery.trace_parent,
+        ) as attempt:
+            try:
+                result = await self.send(delivery, settings[Channel(delivery.channel)])
+            except Exception as error:  # a provider bug must not lose the row
+                logger.exception("delivery %s raised", delivery.id)
+                result = SendResult(
+                    ok=False, retry=True, error=f"internal error: {type(error).__name__}"
+                )
+            outcome = self.outcome(delivery, result)
+            attempt.ended(outcome.status.value)
+            await record(delivery, outcome)
 
     async def send(self, delivery: Delivery, loaded: channels.Loaded) -> SendResult:
         channel = Channel(delivery.channel)

@@ -28,6 +28,7 @@ from app.services.validation import (
     check_kept_json,
     check_length,
 )
+from app.tracing import current_traceparent
 
 MAX_RECIPIENTS = 10_000
 MAX_LINK = 2048
@@ -219,6 +220,7 @@ def _deliveries(
     per direct target."""
     common = {
         "tenant_id": tenant_id,
+        "trace_parent": current_traceparent(),  # the worker's spans link back to this publish
         "category": draft.category,
         "job_id": routing.job_id,
         "rule_id": routing.rule_id,
