@@ -1,6 +1,7 @@
 """Log lines as an operator reads them, from real `belfry` processes: one format for every
 logger, the level for every logger, the request id carried from an HTTP request to the
-worker's line about the delivery it queued, and no token or message body at INFO."""
+worker's line about the delivery it queued, and no token or message body at INFO; and the
+two settings that shape them."""
 
 import asyncio
 import json
@@ -14,9 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import ValidationError
 from websockets.asyncio.client import connect
 
 from app.logs import ContextFilter, TextLines, fields
+from app.settings import Settings
 from tests.delivery.helpers import Receiver
 from tests.delivery.test_worker import CATEGORY, TENANT_PREF, UPDATE_CHANNEL
 from tests.helpers import Api, make_user
@@ -193,3 +196,22 @@ def test_text_lines_end_with_the_fields_known() -> None:
 
     assert TEXT_LINE.match(line)
     assert line.endswith("INFO belfry.test: sent x request_id=r-1 tenant_id=t-1")
+
+
+def test_log_level_and_format_are_read_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BELFRY_LOG_LEVEL", "WARNING")
+    monkeypatch.setenv("BELFRY_LOG_FORMAT", "Json")
+
+    settings = Settings(_env_file=None)
+
+    assert (settings.log_level, settings.log_format) == ("warning", "json")
+
+
+@pytest.mark.parametrize(("name", "value"), [("LOG_LEVEL", "loud"), ("LOG_FORMAT", "xml")])
+def test_an_unknown_log_level_or_format_is_refused_naming_it(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(f"BELFRY_{name}", value)
+
+    with pytest.raises(ValidationError, match=name.lower()):
+        Settings(_env_file=None)

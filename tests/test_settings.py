@@ -160,22 +160,3 @@ def test_something_that_is_no_origin_is_refused_naming_the_setting(
 
     with pytest.raises(ValidationError, match="BELFRY_ALLOWED_ORIGINS"):
         Settings(_env_file=None)
-
-
-def test_log_level_and_format_are_read_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BELFRY_LOG_LEVEL", "WARNING")
-    monkeypatch.setenv("BELFRY_LOG_FORMAT", "Json")
-
-    settings = Settings(_env_file=None)
-
-    assert (settings.log_level, settings.log_format) == ("warning", "json")
-
-
-@pytest.mark.parametrize(("name", "value"), [("LOG_LEVEL", "loud"), ("LOG_FORMAT", "xml")])
-def test_an_unknown_log_level_or_format_is_refused_naming_it(
-    monkeypatch: pytest.MonkeyPatch, name: str, value: str
-) -> None:
-    monkeypatch.setenv(f"BELFRY_{name}", value)
-
-    with pytest.raises(ValidationError, match=name.lower()):
-        Settings(_env_file=None)
