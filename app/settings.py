@@ -70,10 +70,11 @@ class Settings(BaseSettings):
     )
     user_token_default_ttl: int = 3600
     user_token_max_ttl: int = 30 * 24 * 3600
-    log_level: Literal["debug", "info", "warning", "error", "critical"] = Field(
-        default="info", description="for every logger: Belfry's, uvicorn's, Tortoise's"
-    )
-    log_format: Literal["auto", "json", "text"] = Field(
+    # Read in any case (WARNING as warning).
+    log_level: Annotated[
+        Literal["debug", "info", "warning", "error", "critical"], BeforeValidator(str.lower)
+    ] = Field(default="info", description="for every logger: Belfry's, uvicorn's, Tortoise's")
+    log_format: Annotated[Literal["auto", "json", "text"], BeforeValidator(str.lower)] = Field(
         default="auto", description="JSON lines or text; auto: text on a terminal, else JSON"
     )
     # What one request may ask of the server (see the README's "Limits").
@@ -115,11 +116,6 @@ class Settings(BaseSettings):
                 "BELFRY_DEMO serves an unauthenticated token endpoint: refused in production"
             )
         return self
-
-    @field_validator("log_level", "log_format", mode="before")
-    @classmethod
-    def _lower_case(cls, value: Any) -> Any:
-        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("allowed_origins")
     @classmethod

@@ -8,9 +8,10 @@ from uuid import UUID, uuid4
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from app import logs, pubsub
+from app import pubsub
 from app.db import as_uuid, batches, bulk_insert, connection, is_in, new_ids, placeholders
 from app.errors import BadUserInput
+from app.logs import request_id as current_request_id
 from app.models import (
     Channel,
     Delivery,
@@ -218,7 +219,7 @@ def _deliveries(
     """One row per recipient and channel (in-app is delivered by the write itself), and one
     per direct target."""
     common = {
-        "request_id": logs.request_id.get(),  # the worker's log lines carry it on
+        "request_id": current_request_id.get(),  # the worker's log lines carry it on
         "tenant_id": tenant_id,
         "category": draft.category,
         "job_id": routing.job_id,
