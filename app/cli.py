@@ -3,7 +3,6 @@
 import argparse
 import asyncio
 import json
-import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -15,7 +14,7 @@ import uvicorn
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate as run_migrations
 
-from app import demo
+from app import demo, logs
 from app.errors import BelfryError, NotFound
 from app.main import start_jobs, stop_jobs
 from app.models import Role, Tenant
@@ -169,6 +168,7 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         log_level=settings.log_level,
+        log_config=logs.config(settings),  # its lines, access log included, as ours
         ws_per_message_deflate=False,  # ~300 KiB per idle socket otherwise
         ws_max_size=settings.max_body_bytes,  # a websocket message is held whole, like a body
         ws_ping_interval=20,  # keeps idle sockets alive through proxies, finds dead peers
@@ -227,7 +227,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings()
     try:
         run(args, settings)
@@ -237,6 +236,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> None:
+    logs.configure(settings)
     command = args.command
     if command in ("serve", "demo"):
         if command == "demo":

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 from starlette.websockets import WebSocket
 from strawberry.subscriptions import (
     GRAPHQL_TRANSPORT_WS_PROTOCOL,
@@ -40,6 +41,7 @@ from app.graphql.context import Context
 from app.graphql.schema import schema, with_extensions
 from app.graphql.view import GraphQLView, refusal
 from app.pubsub import connect_hub
+from app.request_ids import RequestIds
 from app.services import credentials, digests, retention
 from app.settings import Settings
 from app.sockets import GOING_AWAY, INIT_TIMEOUT, WS_TRY_AGAIN_LATER, LiveSockets
@@ -266,6 +268,12 @@ def cors(settings: Settings) -> Middleware:
     )
 
 
+class Application(Starlette):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outside Starlette's own error middleware, whose 500s then carry the request id too.
+        return RequestIds(super().build_middleware_stack())
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     settings.ensure_data_dir()
@@ -291,7 +299,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             finally:
                 await stop_jobs(jobs)
 
-    application = Starlette(
+    application = Application(
         routes=[
             Route("/graphql", graphql),  # other methods too: the view refuses them as JSON
             WebSocketRoute("/graphql", graphql.serve_websocket),

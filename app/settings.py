@@ -83,7 +83,13 @@ class Settings(BaseSettings):
     )
     user_token_default_ttl: int = 3600
     user_token_max_ttl: int = 30 * 24 * 3600
-    log_level: str = "info"
+    # Read in any case (WARNING as warning).
+    log_level: Annotated[
+        Literal["debug", "info", "warning", "error", "critical"], BeforeValidator(str.lower)
+    ] = Field(default="info", description="for every logger: Belfry's, uvicorn's, Tortoise's")
+    log_format: Annotated[Literal["auto", "json", "text"], BeforeValidator(str.lower)] = Field(
+        default="auto", description="JSON lines or text; auto: text on a terminal, else JSON"
+    )
     # What one request may ask of the server (see the README's "Limits").
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="HTTP and websocket")
     max_document_chars: int = Field(default=16_384, ge=100, description="checked before parsing")

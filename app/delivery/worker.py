@@ -14,7 +14,7 @@ import httpx
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from app import pubsub
+from app import logs, pubsub
 from app.crypto import SecretBox
 from app.delivery.providers import REGISTRY
 from app.delivery.providers.base import (
@@ -88,6 +88,9 @@ class Worker:
         return len(claimed)
 
     async def deliver(self, delivery: Delivery, settings: dict[Channel, channels.Loaded]) -> None:
+        # Each delivery runs in a task of its own (gather above): its log lines carry these.
+        logs.request_id.set(delivery.request_id)
+        logs.tenant_id.set(str(delivery.tenant_id))
         with delivery_attempt(
             delivery_id=str(delivery.id),
             channel=Channel(delivery.channel).value,
@@ -104,6 +107,7 @@ class Worker:
             outcome = self.outcome(delivery, result)
             attempt.ended(outcome.status.value)
             await record(delivery, outcome)
+        log_attempt(delivery, outcome)
 
     async def send(self, delivery: Delivery, loaded: channels.Loaded) -> SendResult:
         channel = Channel(delivery.channel)
@@ -133,6 +137,25 @@ class Worker:
         """Exponential, with jitter so retries of a burst do not return together."""
         base = self.settings.delivery_backoff_seconds * 2 ** max(0, attempts - 1)
         return min(timedelta(seconds=base * random.uniform(0.5, 1.5)), MAX_BACKOFF)
+
+
+def log_attempt(delivery: Delivery, outcome: Outcome) -> None:
+    """One line per attempt; never the address, the message or the provider's error, which
+    may quote a URL that is itself a secret (Slack's, Telegram's)."""
+    channel, status = Channel(delivery.channel).value, outcome.status.value
+    logger.info(
+        "delivery %s over %s: %s after attempt %d",
+        delivery.id,
+        channel,
+        status,
+        delivery.attempt_count,
+        extra={
+            "delivery_id": str(delivery.id),
+            "channel": channel,
+            "status": status,
+            "attempt": delivery.attempt_count,
+        },
+    )
 
 
 def message_of(delivery: Delivery) -> Message:

@@ -3,13 +3,13 @@ that cannot be reached is SERVICE_UNAVAILABLE (and HTTP 503), not a bug."""
 
 import logging
 import traceback
-import uuid
 
 from graphql.error import GraphQLError
 from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import MaskErrors
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
+from app import request_ids
 from app.db import is_unavailable
 from app.errors import BelfryError, ServiceUnavailable
 
@@ -57,7 +57,7 @@ class ErrorPolicy(MaskErrors):
         super().__init__(should_mask_error=lambda error: not is_expected(error))
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        request_id = uuid.uuid4().hex[:16]
+        request_id = request_ids.current()
         cause = error.original_error or error
         if is_unavailable(cause):
             logger.warning(

@@ -22,6 +22,7 @@ from app.graphql.deliveries import (
 from app.graphql.errors import ErrorPolicy
 from app.graphql.inbox import InboxMutation, InboxQuery, InboxSubscription
 from app.graphql.limits import RequestLimits, refusal
+from app.graphql.log_fields import LogFields
 from app.graphql.preferences import PreferenceMutation, PreferenceQuery
 from app.graphql.publishing import EventMutation, PublishingMutation
 from app.graphql.rendering import EventExecutor
@@ -149,6 +150,7 @@ schema = Schema(
     extensions=[
         ErrorPolicy,
         RequestLimits,  # sizes, depth, cost; and remembers valid documents of signed-in callers
+        LogFields,
     ],
 )
 

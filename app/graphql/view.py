@@ -11,7 +11,6 @@ subscriptions streamed over HTTP are held by their credential (app.graphql.strea
 
 import json
 import logging
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
@@ -39,6 +38,7 @@ from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.graphql import OperationType
 
+from app import request_ids
 from app.db import is_unavailable
 from app.errors import BadUserInput, NotFound, RateLimited, ServiceUnavailable
 from app.graphiql import offline
@@ -218,7 +218,7 @@ class GraphQLView(GraphQL[Context, None]):
         except HTTPException as error:
             return _refused(error, media_type)
         except Exception as error:  # answered as GraphQL, whatever it was
-            request_id = uuid.uuid4().hex[:16]
+            request_id = request_ids.current()
             if is_unavailable(error):
                 # Authentication is the first thing to read the database.
                 logger.warning("database unavailable %s: %s", request_id, clipped(str(error)))

@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 from app import pubsub
 from app.db import as_uuid, batches, bulk_insert, connection, is_in, new_ids, placeholders
 from app.errors import BadUserInput
+from app.logs import request_id as current_request_id
 from app.models import (
     Channel,
     Delivery,
@@ -219,6 +220,7 @@ def _deliveries(
     """One row per recipient and channel (in-app is delivered by the write itself), and one
     per direct target."""
     common = {
+        "request_id": current_request_id.get(),  # the worker's log lines carry it on
         "tenant_id": tenant_id,
         "trace_parent": current_traceparent(),  # the worker's spans link back to this publish
         "category": draft.category,
