@@ -15,20 +15,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
     Counter,
     Gauge,
     Histogram,
-    generate_latest,
     multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # prometheus-client's own switch, set by `serve`
-CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 GRAPHQL_OPERATIONS = Counter(
     "belfry_graphql_operations_total",
@@ -152,17 +150,19 @@ def multiprocess_dir() -> Path | None:
     return Path(path) if path else None
 
 
-def exposition(queue: Iterable[QueueLine]) -> bytes:
-    """This process's metrics, or every process's in multiprocess mode, and the queue."""
+def exposition(queue: Iterable[QueueLine], accept: str | None) -> tuple[bytes, str]:
+    """This process's metrics, or every process's in multiprocess mode, and the queue, in the
+    format the scraper accepts (Prometheus text, or OpenMetrics when asked), and its type."""
     registry = CollectorRegistry(auto_describe=False)
     shared = multiprocess_dir()
     if shared is None:
-        registry.register(REGISTRY)  # type: ignore[arg-type]  # a registry collects like a collector
+        registry.register(REGISTRY)  # a registry collects like any collector
     else:
         forget_dead_processes(shared)
-        multiprocess.MultiProcessCollector(registry, path=str(shared))
+        multiprocess.MultiProcessCollector(registry, path=str(shared))  # type: ignore[no-untyped-call]
     registry.register(QueueCollector(queue))
-    return generate_latest(registry)
+    encode, content_type = choose_encoder(accept or "")
+    return encode(registry), content_type
 
 
 def forget_dead_processes(path: Path) -> None:
@@ -171,7 +171,7 @@ def forget_dead_processes(path: Path) -> None:
     for file in path.glob("gauge_live*_*.db"):
         pid = int(file.stem.rsplit("_", 1)[1])
         if not _alive(pid):
-            multiprocess.mark_process_dead(pid, str(path))
+            multiprocess.mark_process_dead(pid, str(path))  # type: ignore[no-untyped-call]
 
 
 def _alive(pid: int) -> bool:

@@ -35,7 +35,8 @@ def metrics_route(settings: Settings) -> Route:
         except Exception as error:  # the process's own counters still matter without a database
             logger.warning("metrics: the delivery queue could not be read: %s", error)
             queue = []
-        return Response(metrics.exposition(queue), media_type=metrics.CONTENT_TYPE)
+        body, content_type = metrics.exposition(queue, request.headers.get("accept"))
+        return Response(body, headers={"content-type": content_type})
 
     return Route("/metrics", scrape, methods=["GET"])
 
