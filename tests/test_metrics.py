@@ -1,14 +1,19 @@
 """/metrics as Prometheus scrapes it: counters that move with the work done, in one process."""
 
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client import CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 
 from app.delivery.worker import Worker
-from app.metrics import OTHER, UNNAMED, OperationNames
+from app.metrics import MULTIPROC_ENV, OTHER, UNNAMED, OperationNames, forget_dead_processes
 from app.settings import Settings
 from tests.conftest import LiveServer
 from tests.delivery.helpers import Receiver
@@ -212,3 +217,24 @@ async def test_openmetrics_is_served_to_a_scraper_that_asks_for_it(api: Api) -> 
 
     assert response.headers["content-type"].startswith("application/openmetrics-text")
     assert response.text.rstrip().endswith("# EOF")
+
+
+def test_a_dead_workers_open_sockets_no_longer_count(tmp_path: Path) -> None:
+    # Given a process that held a socket in multiprocess mode and died without closing it
+    held = "from app import metrics; metrics.WEBSOCKETS.labels('graphql-transport-ws').inc()"
+    env = {**os.environ, MULTIPROC_ENV: str(tmp_path)}
+    subprocess.run([sys.executable, "-c", held], env=env, check=True)
+    before = _collected(tmp_path)
+
+    # When a scrape looks at the directory
+    forget_dead_processes(tmp_path)
+
+    # Then its socket is gone from the sum
+    assert before.value("belfry_websocket_connections", protocol="graphql-transport-ws") == 1
+    assert _collected(tmp_path).value("belfry_websocket_connections") == 0
+
+
+def _collected(path: Path) -> Scrape:
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=str(path))  # type: ignore[no-untyped-call]
+    return Scrape(generate_latest(registry).decode())
