@@ -4,6 +4,8 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import os
+import socket
 from collections.abc import AsyncIterator, Generator
 
 import uvicorn
@@ -13,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from app import metrics
+from app.errors import BelfryError
 from app.services.deliveries import queue_by_channel
 from app.settings import Settings
 
@@ -62,23 +65,25 @@ async def worker_listener(settings: Settings) -> AsyncIterator[int | None]:
     if settings.worker_metrics_port is None:
         yield None
         return
-    app = Starlette(routes=[metrics_route(settings)])
-    config = uvicorn.Config(
-        app,
-        host=settings.worker_metrics_host,
-        port=settings.worker_metrics_port,
-        log_level="warning",
-        lifespan="off",
-    )
-    server = _Listener(config)
-    task = asyncio.create_task(server.serve(), name="metrics")
-    while not server.started:
-        if task.done():
-            task.result()
-            raise RuntimeError("the metrics listener stopped before it started")
-        await asyncio.sleep(0.01)
+    host, port = settings.worker_metrics_host, settings.worker_metrics_port
+    # Bound here, so that a port in use is one clear error rather than uvicorn's exit.
     try:
-        yield server.servers[0].sockets[0].getsockname()[1]
+        listening = socket.create_server(
+            (host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET
+        )
+    except OSError as error:
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        raise BelfryError(
+            f"BELFRY_WORKER_METRICS_PORT: cannot listen on {host}:{port} ({reason})"
+        ) from error
+    app = Starlette(routes=[metrics_route(settings)])
+    config = uvicorn.Config(app, log_level="warning", lifespan="off")
+    server = _Listener(config)
+    # Already listening: scrapes that come before the server runs wait in the backlog.
+    task = asyncio.create_task(server.serve(sockets=[listening]), name="metrics")
+    try:
+        yield listening.getsockname()[1]
     finally:
         server.should_exit = True
         await task
+        listening.close()

@@ -4,6 +4,7 @@ either one sums, and `belfry worker`'s own listener."""
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -158,3 +159,24 @@ async def test_belfry_worker_serves_its_metrics_on_its_own_port(tmp_path: Path) 
     assert "belfry_delivery_queue_depth" in scrape.text
     assert refused.status_code == 401
     assert process.returncode == 0
+
+
+def test_a_worker_metrics_port_in_use_is_one_clear_error(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        env = {
+            **os.environ,
+            "BELFRY_DATABASE_URL": f"sqlite://{tmp_path / 'belfry.sqlite3'}",
+            "BELFRY_WORKER_METRICS_PORT": str(taken.getsockname()[1]),
+        }
+        subprocess.run([sys.executable, "-m", "app.cli", "migrate"], env=env, check=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "app.cli", "worker"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    assert result.returncode == 2
+    assert "BELFRY_WORKER_METRICS_PORT" in result.stderr and "Traceback" not in result.stderr

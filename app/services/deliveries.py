@@ -178,7 +178,8 @@ class ChannelQueue:
 
 
 async def queue_by_channel() -> list[ChannelQueue]:
-    """Every tenant's deliveries queued or being sent, per channel: what an operator watches."""
+    """Every tenant's deliveries queued or being sent, per channel: what an operator watches.
+    Read at each scrape; ix_delivery_due (partial, on these statuses) keeps it to the queue."""
     rows = (
         await Delivery.filter(status__in=IN_FLIGHT)
         .annotate(depth=Count("id"), oldest=Min("created_at"))
