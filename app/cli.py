@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import contextlib
 import json
 import signal
 import sys
@@ -14,9 +15,10 @@ import uvicorn
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate as run_migrations
 
-from app import demo, logs
+from app import demo, logs, metrics
 from app.errors import BelfryError, NotFound
 from app.main import start_jobs, stop_jobs
+from app.metrics_http import worker_listener
 from app.models import Role, Tenant
 from app.pubsub import connect_hub
 from app.services import credentials, tenants, users
@@ -120,6 +122,7 @@ async def work(settings: Settings) -> None:
         async with (
             connect_hub(settings.broadcast_url, queue_limit=settings.subscriber_queue_limit),
             credentials.following_credentials(),  # the jobs publish, through the recipients cache
+            worker_listener(settings),
         ):
             jobs = start_jobs(settings)
             try:
@@ -161,6 +164,12 @@ def check_workers(settings: Settings, workers: int) -> None:
 
 
 def serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    # Several processes share their metrics through files, in a directory made for this run.
+    with metrics.shared_between_processes() if workers > 1 else contextlib.nullcontext():
+        _run_uvicorn(settings, host, port, workers)
+
+
+def _run_uvicorn(settings: Settings, host: str, port: int, workers: int) -> None:
     uvicorn.run(
         "app.main:create_app",
         factory=True,

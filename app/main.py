@@ -1,5 +1,5 @@
-"""The ASGI application: /graphql (queries, mutations, GraphiQL), /healthz, /readyz, and the
-files under /static (GraphiQL's)."""
+"""The ASGI application: /graphql (queries, mutations, GraphiQL), /healthz, /readyz, /metrics,
+and the files under /static (GraphiQL's)."""
 
 import asyncio
 import gc
@@ -31,7 +31,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
-from app import demo
+from app import demo, metrics
 from app.auth import authenticate
 from app.delivery import worker as delivery_worker
 from app.encoding import dumps
@@ -40,6 +40,7 @@ from app.graphiql import STATIC
 from app.graphql.context import Context
 from app.graphql.schema import schema, with_extensions
 from app.graphql.view import GraphQLView, refusal
+from app.metrics_http import metrics_route
 from app.pubsub import connect_hub
 from app.request_ids import RequestIds
 from app.services import credentials, digests, retention
@@ -98,9 +99,12 @@ class GraphQLApp(GraphQLView):
         unsigned = asyncio.get_running_loop().call_later(
             self.settings.ws_init_timeout_seconds, self._close_if_unsigned, websocket
         )
+        open_sockets = metrics.WEBSOCKETS.labels(protocol_of(websocket))
+        open_sockets.inc()
         try:
             await self.run(websocket)
         finally:
+            open_sockets.dec()
             unsigned.cancel()
             self.sockets.discard(websocket)
             self.per_address[address] -= 1
@@ -175,6 +179,12 @@ class GraphQLApp(GraphQLView):
             raise refusal(context.request, message, Unauthenticated.code)
         if context.principal is accepted:  # else a change that came meanwhile has the last word
             context.principal = now
+
+
+def protocol_of(websocket: WebSocket) -> str:
+    """The subprotocol the client asked for that Belfry speaks (a bounded label), else none."""
+    asked = websocket.scope.get("subprotocols") or ()
+    return next((p for p in asked if p in SUBSCRIPTION_PROTOCOLS), "none")
 
 
 def credential_in(params: dict[str, object]) -> object:
@@ -305,6 +315,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql.serve_websocket),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            metrics_route(settings),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
             *(demo.routes(settings) if settings.demo else []),
         ],

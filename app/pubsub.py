@@ -35,14 +35,27 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from app.encoding import dumps
+from app.metrics import LIVE_EVENTS
 
 logger = logging.getLogger("belfry.pubsub")
 
 PUBLISH_BATCH = 1000
 IDLE_PING = 15.0  # seconds
+TOPIC_KINDS = frozenset({"inbox", "deliveries", "credentials", "work"})
+_FANNED_OUT: dict[str, Any] = {}
 
 
 # --- topics and payloads -------------------------------------------------------------------
+
+
+def _fanned_out(channel: str) -> Any:
+    """The counter for a channel's kind (`belfry:inbox:<tenant>` counts as `inbox`)."""
+    parts = channel.split(":", 2)
+    kind = parts[1] if len(parts) > 1 else channel
+    counter = _FANNED_OUT.get(kind)
+    if counter is None:
+        counter = _FANNED_OUT[kind] = LIVE_EVENTS.labels(kind if kind in TOPIC_KINDS else "other")
+    return counter
 
 
 def inbox_topic(tenant_id: UUID | str) -> str:
@@ -326,9 +339,13 @@ class Hub(Broadcast):
             except (ValueError, KeyError, TypeError):
                 logger.exception("undecodable message on %s dropped", event.channel)
                 continue
+            handed = 0
             for key, item in items:
                 for subscription in by_key.get(key, ()):
                     subscription.offer(item)
+                    handed += 1
+            if handed:  # one update per message, however many subscribers it reached
+                _fanned_out(event.channel).inc(handed)
 
     def resync_all(self) -> None:
         for by_key in self._subs.values():

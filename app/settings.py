@@ -77,6 +77,15 @@ class Settings(BaseSettings):
         validation_alias="OTEL_SERVICE_NAME",
         description="the service name on every span",
     )
+    metrics_token: str | None = Field(
+        default=None, description="bearer token /metrics requires; unset: /metrics is open"
+    )
+    worker_metrics_host: str = Field(
+        default="127.0.0.1", description="where `belfry worker` serves /metrics"
+    )
+    worker_metrics_port: int | None = Field(
+        default=None, ge=0, le=65535, description="`belfry worker` serves /metrics here; unset: off"
+    )
     secret_key: str = DEFAULT_SECRET_KEY
     allowed_origins: CommaList = Field(
         default_factory=list, description="browser origins served over HTTP and websockets; * any"

@@ -14,7 +14,7 @@ import httpx
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from app import logs, pubsub
+from app import logs, metrics, pubsub
 from app.crypto import SecretBox
 from app.delivery.providers import REGISTRY
 from app.delivery.providers.base import (
@@ -32,6 +32,7 @@ from app.tracing import delivery_attempt
 logger = logging.getLogger("belfry.delivery")
 
 CLAIM_BATCH = 50
+FINAL = {DeliveryStatus.SENT: "sent", DeliveryStatus.FAILED: "failed"}  # else it goes again
 MAX_BACKOFF = timedelta(hours=1)
 
 
@@ -108,6 +109,8 @@ class Worker:
             attempt.ended(outcome.status.value)
             await record(delivery, outcome)
         log_attempt(delivery, outcome)
+        status = FINAL.get(outcome.status, "requeued")
+        metrics.DELIVERIES.labels(Channel(delivery.channel).value, status).inc()
 
     async def send(self, delivery: Delivery, loaded: channels.Loaded) -> SendResult:
         channel = Channel(delivery.channel)
@@ -117,9 +120,10 @@ class Worker:
             return SendResult(ok=False, error=f"{channel.value} channel is disabled")
         if not readiness.ready or loaded.config is None:
             return SendResult(ok=False, error=readiness.reason or "not configured")
-        result: SendResult = await provider.send(
-            message_of(delivery), target_of(delivery), loaded.config, self.context
-        )
+        with metrics.SEND_DURATION.labels(channel.value).time():
+            result: SendResult = await provider.send(
+                message_of(delivery), target_of(delivery), loaded.config, self.context
+            )
         return result
 
     def outcome(self, delivery: Delivery, result: SendResult) -> Outcome:

@@ -23,6 +23,7 @@ from app.graphql.errors import ErrorPolicy
 from app.graphql.inbox import InboxMutation, InboxQuery, InboxSubscription
 from app.graphql.limits import RequestLimits, refusal
 from app.graphql.log_fields import LogFields
+from app.graphql.metrics import OperationMetrics
 from app.graphql.preferences import PreferenceMutation, PreferenceQuery
 from app.graphql.publishing import EventMutation, PublishingMutation
 from app.graphql.rendering import EventExecutor
@@ -148,6 +149,7 @@ schema = Schema(
     scalar_overrides={datetime: DATE_TIME},
     # Few extensions on purpose: each one adds hooks to every subscription event.
     extensions=[
+        OperationMetrics,  # first, so that it sees the errors as ErrorPolicy lets them out
         ErrorPolicy,
         RequestLimits,  # sizes, depth, cost; and remembers valid documents of signed-in callers
         LogFields,

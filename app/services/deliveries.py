@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
+from tortoise.functions import Count, Min
 from tortoise.queryset import QuerySet
 
 from app import pubsub
@@ -167,3 +168,36 @@ async def dispatcher_status(*, tenant_id: UUID, box: SecretBox) -> DispatcherSta
         )
         statuses.append(ChannelStatus(view.channel, ready, None if ready else reason))
     return DispatcherStatus(queue_depth=depth, oldest_queued_seconds=age, channels=statuses)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelQueue:
+    channel: Channel
+    depth: int
+    oldest_age_seconds: float
+
+
+async def queue_by_channel() -> list[ChannelQueue]:
+    """Every tenant's deliveries queued or being sent, per channel: what an operator watches.
+    Read at each scrape; ix_delivery_due (partial, on these statuses) keeps it to the queue."""
+    rows = (
+        await Delivery.filter(status__in=IN_FLIGHT)
+        .annotate(depth=Count("id"), oldest=Min("created_at"))
+        .group_by("channel")
+        .values("channel", "depth", "oldest")
+    )
+    now = datetime.now(UTC)
+    return [
+        ChannelQueue(
+            channel=Channel(row["channel"]),
+            depth=row["depth"],
+            oldest_age_seconds=max(0.0, (now - _aware(row["oldest"])).total_seconds()),
+        )
+        for row in rows
+    ]
+
+
+def _aware(value: datetime | str) -> datetime:
+    # An aggregate comes back as the driver gives it: text on SQLite, naive or aware elsewhere.
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

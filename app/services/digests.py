@@ -11,6 +11,7 @@ from uuid import UUID
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from app import metrics
 from app.errors import BelfryError
 from app.models import Cadence, Digest, DigestItem, Event, Rule
 from app.services import events, publishing
@@ -115,4 +116,8 @@ async def run_periodically(interval_seconds: float) -> None:
                 logger.info("sent %d digests", sent)
         except Exception:  # retried at the next interval
             logger.exception("digest run failed")
+            metrics.DIGEST_RUNS.labels("error").inc()
+        else:
+            metrics.DIGEST_RUNS.labels("ok").inc()
+            metrics.DIGESTS_SENT.inc(sent)
         await asyncio.sleep(interval_seconds)

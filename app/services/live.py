@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
+from app.metrics import SUBSCRIPTIONS
 from app.models import Channel, Delivery
 from app.pubsub import (
     ALL,
@@ -42,35 +43,37 @@ async def _sync(user_id: UUID) -> InboxMessage:
 
 async def inbox_events(*, tenant_id: UUID, user_id: UUID) -> AsyncIterator[InboxMessage]:
     """SYNC first (and after any gap), then every change to the inbox."""
-    async with _inbox(tenant_id, user_id) as subscription:
-        yield await _sync(user_id)
-        while True:
-            message = await _next(subscription)
-            yield message if message is not None else await _sync(user_id)
+    with SUBSCRIPTIONS.labels("inbox").track_inprogress():
+        async with _inbox(tenant_id, user_id) as subscription:
+            yield await _sync(user_id)
+            while True:
+                message = await _next(subscription)
+                yield message if message is not None else await _sync(user_id)
 
 
 async def unread_counts(
     *, tenant_id: UUID, user_id: UUID, category: str | None
 ) -> AsyncIterator[int]:
     """The current unread count, then each new value (repeated after any gap)."""
-    async with _inbox(tenant_id, user_id) as subscription:
-        last = await inbox.unread_count(user_id=user_id, category=category)
-        yield last
-        while True:
-            message = await _next(subscription)
-            if message is None:
-                last = await inbox.unread_count(user_id=user_id, category=category)
-                yield last
-                continue
-            if not message.touches(category):
-                continue
-            if category is None:
-                value = message.unread_count
-            else:
-                value = await inbox.unread_count(user_id=user_id, category=category)
-            if value != last:
-                last = value
-                yield value
+    with SUBSCRIPTIONS.labels("unreadCount").track_inprogress():
+        async with _inbox(tenant_id, user_id) as subscription:
+            last = await inbox.unread_count(user_id=user_id, category=category)
+            yield last
+            while True:
+                message = await _next(subscription)
+                if message is None:
+                    last = await inbox.unread_count(user_id=user_id, category=category)
+                    yield last
+                    continue
+                if not message.touches(category):
+                    continue
+                if category is None:
+                    value = message.unread_count
+                else:
+                    value = await inbox.unread_count(user_id=user_id, category=category)
+                if value != last:
+                    last = value
+                    yield value
 
 
 async def delivery_events(
@@ -98,11 +101,12 @@ async def delivery_events(
 
     key = ALL if recipient_id is None else str(recipient_id)
     topic = deliveries_topic(tenant_id)
-    async with hub().subscription(topic, key, decode=decode_deliveries) as subscription:
-        for payload in await current():
-            yield payload
-        while True:
-            item = await _next(subscription)
-            for payload in await current() if item is None else [item]:
-                if wanted(payload):
-                    yield payload
+    with SUBSCRIPTIONS.labels("deliveryStatus").track_inprogress():
+        async with hub().subscription(topic, key, decode=decode_deliveries) as subscription:
+            for payload in await current():
+                yield payload
+            while True:
+                item = await _next(subscription)
+                for payload in await current() if item is None else [item]:
+                    if wanted(payload):
+                        yield payload

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from app import pubsub
+from app import metrics, pubsub
 from app.db import as_uuid, batches, bulk_insert, connection, is_in, new_ids, placeholders
 from app.errors import BadUserInput
 from app.logs import request_id as current_request_id
@@ -197,6 +197,8 @@ async def write(
 
 async def announce(written: Written) -> None:
     """Live events once the write committed: the inbox first, which browsers wait on."""
+    metrics.PUBLISHES.inc()
+    metrics.NOTIFICATIONS.inc(len(written.notifications))
     shown = [row for row in written.notifications if row["deleted_at"] is None]
     if shown:
         to = [

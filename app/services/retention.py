@@ -10,6 +10,7 @@ from uuid import UUID
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from app import metrics
 from app.models import FINISHED, Delivery, Event, Notification, Tenant
 
 logger = logging.getLogger("belfry.retention")
@@ -91,4 +92,9 @@ async def run_periodically(interval_seconds: float) -> None:
                 logger.info("retention purged %s", purged)
         except Exception:  # a failed run is retried at the next interval, never fatal
             logger.exception("retention run failed")
+            metrics.RETENTION_RUNS.labels("error").inc()
+        else:
+            metrics.RETENTION_RUNS.labels("ok").inc()
+            for kind, count in purged.items():
+                metrics.RETENTION_PURGED.labels(kind).inc(count)
         await asyncio.sleep(interval_seconds)
