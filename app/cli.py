@@ -1,4 +1,6 @@
-"""The `belfry` command: serve, migrate, demo, and tenant / key / user / token admin."""
+"""The `belfry` command: serve, migrate, demo, and tenant / key / user / token admin.
+
+Configuration is read from BELFRY_* environment variables (see docs/operations.md)."""
 
 import argparse
 import asyncio
@@ -6,13 +8,15 @@ import contextlib
 import json
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from uuid import UUID
 
 import uvicorn
+from pydantic import ValidationError
 from tortoise import Tortoise
+from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api import migrate as run_migrations
 
 from app import demo, logs, metrics
@@ -21,16 +25,26 @@ from app.main import start_jobs, stop_jobs
 from app.metrics_http import worker_listener
 from app.models import Role, Tenant
 from app.pubsub import connect_hub
-from app.services import credentials, tenants, users
+from app.services import credentials, rotation, tenants, users
 from app.services.validation import parse_uuid
-from app.settings import Settings
+from app.settings import Settings, describe_error
 from app.tracing import configure as configure_tracing
+
+
+@contextlib.contextmanager
+def _database_errors() -> Iterator[None]:
+    """A database that is down, as one line naming the setting."""
+    try:
+        yield
+    except (OSError, DBConnectionError) as error:
+        raise BelfryError(f"cannot reach the database at BELFRY_DATABASE_URL: {error}") from error
 
 
 async def migrate(settings: Settings) -> None:
     settings.ensure_data_dir()
     try:
-        await run_migrations(config=settings.tortoise_config())
+        with _database_errors():
+            await run_migrations(config=settings.tortoise_config())
     finally:
         await Tortoise.close_connections()
 
@@ -39,8 +53,10 @@ async def _with_db(
     settings: Settings, work: Callable[[], Awaitable[dict[str, Any]]]
 ) -> dict[str, Any]:
     settings.ensure_data_dir()
-    await Tortoise.init(config=settings.tortoise_config())
     try:
+        with _database_errors():
+            await Tortoise.init(config=settings.tortoise_config())
+            await Tortoise.get_connection("default").execute_query("SELECT 1")
         return await work()
     finally:
         await Tortoise.close_connections()
@@ -114,10 +130,27 @@ async def erase_user(settings: Settings, tenant_id: str, external_id: str) -> di
     return {"erased": erased}
 
 
+async def rotate_secrets(settings: Settings, batch_size: int) -> dict[str, Any]:
+    report = await rotation.rotate_secrets(settings.secret_box, batch_size=batch_size)
+    return {**report.as_dict(), "unreadableSecrets": report.unreadable}
+
+
+def _refuse_unreadable(result: dict[str, Any]) -> None:
+    """After the counts are out, so that a script sees what was rotated all the same."""
+    unreadable: list[str] = result["unreadableSecrets"]
+    if unreadable:
+        shown = ", ".join(unreadable[:3]) + (", ..." if len(unreadable) > 3 else "")
+        raise BelfryError(
+            f"{len(unreadable)} stored secrets cannot be read with any key in BELFRY_SECRET_KEY "
+            f"and were left as they were ({shown}): add the key they were sealed with"
+        )
+
+
 async def work(settings: Settings) -> None:
     """Runs the jobs until stopped; any number of workers may run against PostgreSQL."""
     configure_tracing(settings)
-    await Tortoise.init(config=settings.tortoise_config())
+    with _database_errors():
+        await Tortoise.init(config=settings.tortoise_config())
     try:
         async with (
             connect_hub(settings.broadcast_url, queue_limit=settings.subscriber_queue_limit),
@@ -191,57 +224,82 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def serving(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--host", default="127.0.0.1")
-        p.add_argument("--port", type=int, default=8000)
-        p.add_argument("--workers", type=int, default=1, help="processes (PostgreSQL only)")
+        p.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
+        p.add_argument("--port", type=int, default=8000, help="port to listen on (%(default)s)")
+        p.add_argument(
+            "--workers", type=int, default=1, help="server processes; above 1 needs PostgreSQL"
+        )
         p.add_argument("--no-migrate", action="store_true", help="skip migrating first")
+
+    def as_json(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    def tenant(p: argparse.ArgumentParser) -> None:
+        p.add_argument("tenant_id", help="the tenant's id")
+
+    def user(p: argparse.ArgumentParser) -> None:
+        tenant(p)
+        p.add_argument("external_id", help="the user's id in your system")
 
     serving(sub.add_parser("serve", help="run the API (migrates first)"))
     serving(sub.add_parser("demo", help="serve with a demo tenant, API key and user token"))
     sub.add_parser("migrate", help="apply database migrations")
     sub.add_parser("worker", help="run the background jobs (delivery, retention) without serving")
     p = sub.add_parser("export-schema", help="write the GraphQL schema (SDL)")
-    p.add_argument("--output", default="schema.graphql")
+    p.add_argument("--output", default="schema.graphql", help="file to write (%(default)s)")
+
+    p = sub.add_parser(
+        "rotate-secrets", help="re-encrypt every stored channel secret with the newest key"
+    )
+    p.add_argument(
+        "--batch-size", type=int, default=500, help="channel configs read at a time (%(default)s)"
+    )
+    as_json(p)
 
     p = sub.add_parser("create-tenant", help="create a tenant and its first API key")
-    p.add_argument("name")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("name", help="the tenant's name")
+    as_json(p)
 
     p = sub.add_parser("create-api-key", help="create another API key for a tenant")
-    p.add_argument("tenant_id")
-    p.add_argument("--name", default="")
-    p.add_argument("--json", action="store_true")
+    tenant(p)
+    p.add_argument("--name", default="", help="a label to tell keys apart")
+    as_json(p)
 
     p = sub.add_parser("upsert-user", help="create or update a user")
-    p.add_argument("tenant_id")
-    p.add_argument("external_id")
-    p.add_argument("--email")
-    p.add_argument("--phone")
-    p.add_argument("--name")
-    p.add_argument("--role", choices=[r.value for r in Role])
-    p.add_argument("--json", action="store_true")
+    user(p)
+    p.add_argument("--email", help="address for the email channel")
+    p.add_argument("--phone", help="number for the SMS channel, E.164 (+15551234567)")
+    p.add_argument("--name", help="display name")
+    p.add_argument("--role", choices=[r.value for r in Role], help="role in the tenant")
+    as_json(p)
 
     p = sub.add_parser("issue-token", help="mint a user token")
-    p.add_argument("tenant_id")
-    p.add_argument("external_id")
-    p.add_argument("--ttl", type=int, help="seconds")
-    p.add_argument("--json", action="store_true")
+    user(p)
+    p.add_argument("--ttl", type=int, help="lifetime in seconds (BELFRY_USER_TOKEN_DEFAULT_TTL)")
+    as_json(p)
 
     p = sub.add_parser("erase-user", help="erase a user and all Belfry holds of them (GDPR)")
-    p.add_argument("tenant_id")
-    p.add_argument("external_id")
-    p.add_argument("--json", action="store_true")
+    user(p)
+    as_json(p)
     return parser
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Configuration errors are one line on stderr and exit code 2, never a traceback."""
     args = build_parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        _fail(describe_error(error))
     try:
         run(args, settings)
     except BelfryError as error:
-        print(f"error: {error}", file=sys.stderr)
-        raise SystemExit(2) from error
+        _fail(str(error))
+
+
+def _fail(message: str) -> NoReturn:
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(2)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> None:
@@ -276,8 +334,12 @@ def run(args: argparse.Namespace, settings: Settings) -> None:
         "upsert-user": lambda: upsert_user(settings, args.tenant_id, args.external_id, args),
         "issue-token": lambda: issue_token(settings, args.tenant_id, args.external_id, args.ttl),
         "erase-user": lambda: erase_user(settings, args.tenant_id, args.external_id),
+        "rotate-secrets": lambda: rotate_secrets(settings, args.batch_size),
     }
-    _emit(asyncio.run(_with_db(settings, jobs[command])), as_json=args.json)
+    result = asyncio.run(_with_db(settings, jobs[command]))
+    _emit(result, as_json=args.json)
+    if command == "rotate-secrets":
+        _refuse_unreadable(result)
 
 
 if __name__ == "__main__":

@@ -5,12 +5,22 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BeforeValidator, Field, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BeforeValidator,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from strawberry.http.websocket_origin import normalize_allowed_origins
 
+from app.crypto import SecretBox, box_for
+
 DEFAULT_SECRET_KEY = "change-me"
 
+DATABASE_SCHEMES = {"sqlite", "postgres", "postgresql", "asyncpg"}  # Tortoise's names for them
 APP_LABEL = "belfry"
 MODEL_MODULES = ["app.models"]
 
@@ -86,7 +96,10 @@ class Settings(BaseSettings):
     worker_metrics_port: int | None = Field(
         default=None, ge=0, le=65535, description="`belfry worker` serves /metrics here; unset: off"
     )
-    secret_key: str = DEFAULT_SECRET_KEY
+    secret_key: CommaList = Field(
+        default=[DEFAULT_SECRET_KEY],
+        description="keys for channel secrets, newest first: sealed with the first, read with any",
+    )
     allowed_origins: CommaList = Field(
         default_factory=list, description="browser origins served over HTTP and websockets; * any"
     )
@@ -131,13 +144,27 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> "Settings":
-        if self.environment == "production" and self.secret_key == DEFAULT_SECRET_KEY:
+        if self.environment == "production" and DEFAULT_SECRET_KEY in self.secret_key:
             raise ValueError("BELFRY_SECRET_KEY must be set to a real secret in production")
         if self.environment == "production" and self.demo:
             raise ValueError(
                 "BELFRY_DEMO serves an unauthenticated token endpoint: refused in production"
             )
         return self
+
+    @field_validator("database_url")
+    @classmethod
+    def _sqlite_or_postgres(cls, url: str | None) -> str | None:
+        if url is not None and url.partition("://")[0] not in DATABASE_SCHEMES:
+            raise ValueError("BELFRY_DATABASE_URL must start sqlite:// or postgres://")
+        return url
+
+    @field_validator("secret_key")
+    @classmethod
+    def _at_least_one_key(cls, keys: list[str]) -> list[str]:
+        if not keys:
+            raise ValueError("BELFRY_SECRET_KEY must hold at least one key")
+        return keys
 
     @field_validator("allowed_origins")
     @classmethod
@@ -162,6 +189,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite://{self.data_dir / 'belfry.sqlite3'}"
+
+    @property
+    def secret_box(self) -> SecretBox:
+        return box_for(tuple(self.secret_key))
 
     @property
     def rate_limit_store(self) -> str:
@@ -200,6 +231,29 @@ class Settings(BaseSettings):
             "use_tz": True,
             "timezone": "UTC",
         }
+
+
+def variable_name(field: str) -> str:
+    """The environment variable a setting is read from."""
+    alias = Settings.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[-1])
+    return alias if isinstance(alias, str) else f"BELFRY_{field.upper()}"
+
+
+def describe_error(error: ValidationError) -> str:
+    """Every problem on one line, each naming its variable, never the value (it may be a
+    secret): what the CLI prints instead of pydantic's report."""
+    problems = []
+    for problem in error.errors():
+        message = problem["msg"].removeprefix("Value error, ")
+        loc = problem["loc"]
+        if loc and str(loc[0]) in Settings.model_fields:
+            name = variable_name(str(loc[0]))
+            if not message.startswith(name):
+                message = f"{name}: {message}"
+        problems.append(message)
+    return "; ".join(problems)
 
 
 def __getattr__(name: str) -> Any:

@@ -16,7 +16,6 @@ import time
 
 import httpx
 
-from app.crypto import box_for
 from app.delivery.worker import CLAIM_BATCH, Worker
 from app.main import create_app
 from app.models import Channel, Delivery, DeliveryStatus
@@ -50,7 +49,7 @@ async def through_worker(settings: Settings, url: str, count: int) -> float:
         channel=Channel.WEBHOOK,
         enabled=True,
         config={"url": url},
-        box=box_for(settings.secret_key),
+        box=settings.secret_box,
         allow_private_targets=settings.allow_private_targets,
     )
     await preferences.update_tenant(

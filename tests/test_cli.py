@@ -1,5 +1,6 @@
 """The `belfry` command as scripts drive it: a real process, a real SQLite file."""
 
+import argparse
 import asyncio
 import json
 import os
@@ -14,7 +15,12 @@ from pathlib import Path
 import httpx
 import jwt
 import pytest
+from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 
+from app.cli import build_parser
+from app.crypto import SecretBox
+from app.settings import Settings
 from tests.conftest import POSTGRES_URL, _pg_admin, free_port, with_database
 from tests.helpers import (
     ISSUE_TOKEN,
@@ -23,22 +29,29 @@ from tests.helpers import (
     TenantAccess,
     UserAccess,
     erase_user,
+    make_tenant,
     make_user,
     publish,
+    store_webhook,
 )
 from tests.wsclient import GraphQLSocket
 
 
-def belfry(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "BELFRY_DATABASE_URL": f"sqlite://{tmp_path / 'cli.sqlite3'}"}
+def belfry(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "app.cli", *args],
-        env=env,
+        env={**os.environ, "BELFRY_DATABASE_URL": sqlite_url(tmp_path), **(env or {})},
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite://{tmp_path / 'cli.sqlite3'}"
 
 
 def test_admin_commands_print_json_that_scripts_can_chain(tmp_path: Path) -> None:
@@ -77,6 +90,107 @@ def test_admin_errors_exit_non_zero_with_a_message(tmp_path: Path) -> None:
     result = belfry(tmp_path, "issue-token", "00000000-0000-0000-0000-000000000000", "nobody")
 
     assert result.returncode == 2 and "error:" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"BELFRY_ENVIRONMENT": "production"}, "BELFRY_SECRET_KEY"),
+        ({"BELFRY_SECRET_KEY": " , "}, "BELFRY_SECRET_KEY"),
+        ({"BELFRY_LOG_LEVEL": "loud"}, "BELFRY_LOG_LEVEL"),
+        ({"BELFRY_MAX_BODY_BYTES": "hunter2"}, "BELFRY_MAX_BODY_BYTES"),
+        ({"BELFRY_DATABASE_URL": "mysql://db/belfry"}, "BELFRY_DATABASE_URL"),
+        ({"BELFRY_ALLOWED_ORIGINS": "app.example.com"}, "BELFRY_ALLOWED_ORIGINS"),
+    ],
+    ids=["production-default-key", "no-key", "log-level", "not-a-number", "db-scheme", "origin"],
+)
+def test_a_configuration_error_is_one_line_naming_the_setting(
+    tmp_path: Path, env: dict[str, str], named: str
+) -> None:
+    result = belfry(tmp_path, "migrate", env=env)
+
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: ") and named in line
+    assert "hunter2" not in line  # the value may be a secret: never echoed
+
+
+def test_a_database_that_cannot_be_reached_is_one_error_line(tmp_path: Path) -> None:
+    unreachable = {"BELFRY_DATABASE_URL": f"postgres://postgres@127.0.0.1:{free_port()}/test"}
+
+    result = belfry(tmp_path, "create-tenant", "Acme", env=unreachable)
+
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1].startswith(
+        "error: cannot reach the database at BELFRY_DATABASE_URL"
+    )
+
+
+def test_every_command_and_option_says_what_it_does() -> None:
+    parser = build_parser()
+    [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+
+    undocumented = [
+        f"{name} {action.dest}"
+        for name, command in commands.choices.items()
+        for action in command._actions
+        if not action.help and not isinstance(action, argparse._HelpAction)
+    ]
+    unsaid = [c.dest for c in commands._choices_actions if not c.help]
+
+    assert undocumented == [] and unsaid == []
+    assert "rotate-secrets" in commands.choices
+
+
+def seal_a_webhook(tmp_path: Path, key: str) -> str:
+    """A tenant whose webhook secret is sealed with `key`, written into the CLI's database."""
+
+    async def store() -> str:
+        EXECUTOR_CACHE.clear()  # this process's other tests may have used PostgreSQL
+        settings = Settings(database_url=sqlite_url(tmp_path), _env_file=None)
+        await Tortoise.init(config=settings.tortoise_config())
+        try:
+            tenant = await make_tenant()
+            await store_webhook(tenant.tenant_id, SecretBox([key]))
+            return tenant.tenant_id
+        finally:
+            await Tortoise.close_connections()
+
+    return asyncio.run(store())
+
+
+def test_rotate_secrets_moves_them_to_the_new_key_and_reports_counts(tmp_path: Path) -> None:
+    # given a secret sealed with the old key
+    belfry(tmp_path, "migrate")
+    seal_a_webhook(tmp_path, "old")
+
+    # when a new key goes in front and the secrets are rotated, then rotated again
+    first = belfry(tmp_path, "rotate-secrets", "--json", env={"BELFRY_SECRET_KEY": "new,old"})
+    again = belfry(tmp_path, "rotate-secrets", "--json", env={"BELFRY_SECRET_KEY": "new"})
+
+    # then the first moved it, and the second finds it readable with the new key alone
+    assert json.loads(first.stdout) == {
+        "channels": 1,
+        "rotated": 1,
+        "current": 0,
+        "unreadable": 0,
+        "unreadableSecrets": [],
+    }
+    assert json.loads(again.stdout)["current"] == 1 and again.returncode == 0
+
+
+def test_rotate_secrets_with_the_wrong_key_fails_and_keeps_the_secret(tmp_path: Path) -> None:
+    belfry(tmp_path, "migrate")
+    tenant_id = seal_a_webhook(tmp_path, "right")
+
+    wrong = belfry(tmp_path, "rotate-secrets", env={"BELFRY_SECRET_KEY": "wrong"})
+    right = belfry(tmp_path, "rotate-secrets", "--json", env={"BELFRY_SECRET_KEY": "right"})
+
+    assert wrong.returncode == 2
+    [line] = [line for line in wrong.stderr.splitlines() if not line.startswith("{")]  # no logs
+    assert "BELFRY_SECRET_KEY" in line and f"{tenant_id} WEBHOOK signingSecret" in line
+    assert "unreadable: 1" in wrong.stdout
+    assert json.loads(right.stdout)["current"] == 1  # untouched, still readable
 
 
 def test_export_schema_writes_the_sdl(tmp_path: Path) -> None:

@@ -15,7 +15,6 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from app import logs, metrics, pubsub
-from app.crypto import SecretBox
 from app.delivery.providers import REGISTRY
 from app.delivery.providers.base import (
     Message,
@@ -46,7 +45,7 @@ class Outcome:
 class Worker:
     def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
         self.settings = settings
-        self.box = SecretBox(settings.secret_key)
+        self.box = settings.secret_box
         self.context = SendContext(
             http=http,
             allow_private_targets=settings.allow_private_targets,
@@ -115,9 +114,12 @@ class Worker:
     async def send(self, delivery: Delivery, loaded: channels.Loaded) -> SendResult:
         channel = Channel(delivery.channel)
         provider = REGISTRY[channel]
-        readiness = provider.readiness(loaded.config)
+        readiness = loaded.readiness
         if not loaded.enabled and not delivery.forced:
             return SendResult(ok=False, error=f"{channel.value} channel is disabled")
+        if readiness == channels.UNREADABLE:
+            # Another process may hold the key (a rotation under way): try again later.
+            return SendResult(ok=False, retry=True, error=readiness.reason)
         if not readiness.ready or loaded.config is None:
             return SendResult(ok=False, error=readiness.reason or "not configured")
         with metrics.SEND_DURATION.labels(channel.value).time():

@@ -5,7 +5,6 @@ from strawberry.scalars import JSON
 
 from app import models
 from app.auth import Principal, UserPrincipal
-from app.crypto import box_for
 from app.delivery.providers.base import SendContext, Target, outgoing_client
 from app.graphql.context import Info
 from app.graphql.permissions import Allowed
@@ -47,7 +46,7 @@ class ChannelConfigInput:
 class ChannelQuery:
     @strawberry.field(permission_classes=[Allowed])
     async def channels(self, info: Info) -> list[ChannelConfig]:
-        box = box_for(info.context.settings.secret_key)
+        box = info.context.settings.secret_box
         views = await service.list_channels(tenant_id=info.context.tenant_id, box=box)
         return [ChannelConfig.from_view(v) for v in views]
 
@@ -63,7 +62,7 @@ class ChannelMutation:
             channel=channel,
             enabled=input.enabled,
             config=cast(dict[str, Any] | None, input.config),
-            box=box_for(info.context.settings.secret_key),
+            box=info.context.settings.secret_box,
             allow_private_targets=info.context.settings.allow_private_targets,
         )
         return ChannelConfig.from_view(view)
@@ -85,7 +84,7 @@ class ChannelMutation:
                 channel=channel,
                 config=cast(dict[str, Any] | None, config),
                 target=target,
-                box=box_for(settings.secret_key),
+                box=settings.secret_box,
                 context=SendContext(
                     http=http,
                     allow_private_targets=settings.allow_private_targets,

@@ -9,7 +9,6 @@ from strawberry.relay import PageInfo
 
 from app import models, pubsub
 from app.auth import Principal, UserPrincipal
-from app.crypto import box_for
 from app.errors import BadUserInput
 from app.graphql.context import Info
 from app.graphql.inbox import Notification
@@ -172,7 +171,7 @@ class DeliveryQuery:
     @strawberry.field(permission_classes=[Allowed])
     async def dispatcher_status(self, info: Info) -> DispatcherStatus:
         status = await service.dispatcher_status(
-            tenant_id=info.context.tenant_id, box=box_for(info.context.settings.secret_key)
+            tenant_id=info.context.tenant_id, box=info.context.settings.secret_box
         )
         return DispatcherStatus(
             queue_depth=status.queue_depth,
@@ -251,7 +250,7 @@ class TestNotificationMutation:
             message=given.message,
             requested=set(given.requested_channels) if given.requested_channels else None,
             forced=set(given.force_channels or []),
-            box=box_for(info.context.settings.secret_key),
+            box=info.context.settings.secret_box,
         )
         return TestNotificationPayload(
             job_id=job_id, notification_ids=[strawberry.ID(str(i)) for i in ids]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from app.crypto import SecretBox
+from app.crypto import SecretBox, SecretUnreadable
 from app.delivery.providers import REGISTRY
 from app.delivery.providers.base import Message, Readiness, SendContext, Target
 from app.delivery.targets import UnsafeTarget, check_target
@@ -30,6 +30,18 @@ class ChannelView:
 class Loaded:
     enabled: bool
     config: Any  # the provider's parsed config, or None
+    readiness: Readiness
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    enabled: bool
+    plain: dict[str, Any]  # the config, with the secrets opened
+    # Secrets none of BELFRY_SECRET_KEY's keys opens, as stored: kept, never lost.
+    unreadable: dict[str, str]
+
+
+UNREADABLE = Readiness(ready=False, reason="SECRET_UNREADABLE")
 
 
 def _provider_channel(channel: Channel) -> Channel:
@@ -38,29 +50,36 @@ def _provider_channel(channel: Channel) -> Channel:
     return channel
 
 
-async def _stored(tenant_id: UUID, channel: Channel, box: SecretBox) -> tuple[bool, dict[str, Any]]:
-    """Whether the channel is enabled, and its config with the secrets opened."""
+async def _stored(tenant_id: UUID, channel: Channel, box: SecretBox) -> Stored:
     row = await ChannelConfig.get_or_none(tenant_id=tenant_id, channel=channel)
     if row is None:
-        return False, {}
-    return row.enabled, _open_secrets(box, channel, json.loads(row.config))
+        return Stored(enabled=False, plain={}, unreadable={})
+    return _opened(box, channel, row.enabled, json.loads(row.config))
 
 
-def _open_secrets(box: SecretBox, channel: Channel, config: dict[str, Any]) -> dict[str, Any]:
+def _opened(box: SecretBox, channel: Channel, enabled: bool, config: dict[str, Any]) -> Stored:
     secrets = REGISTRY[channel].secret_fields
-    return {
-        k: json.loads(box.open(v)) if k in secrets and v is not None else v
-        for k, v in config.items()
-    }
+    plain: dict[str, Any] = {}
+    unreadable: dict[str, str] = {}
+    for key, value in config.items():
+        if key not in secrets or value is None:
+            plain[key] = value
+            continue
+        try:
+            plain[key] = json.loads(box.open(value))
+        except SecretUnreadable:
+            unreadable[key] = value
+    return Stored(enabled=enabled, plain=plain, unreadable=unreadable)
 
 
-def _seal_secrets(box: SecretBox, channel: Channel, config: dict[str, Any]) -> dict[str, Any]:
+def _seal_secrets(box: SecretBox, channel: Channel, stored: Stored) -> dict[str, Any]:
     """Secret values of any JSON shape (a token, a dict of headers) are sealed as JSON."""
     secrets = REGISTRY[channel].secret_fields
-    return {
+    sealed = {
         k: box.seal(json.dumps(v)) if k in secrets and v is not None else v
-        for k, v in config.items()
+        for k, v in stored.plain.items()
     }
+    return {**sealed, **stored.unreadable}
 
 
 def _redacted(channel: Channel, config: dict[str, Any]) -> dict[str, Any]:
@@ -68,24 +87,29 @@ def _redacted(channel: Channel, config: dict[str, Any]) -> dict[str, Any]:
     return {k: REDACTED if k in secrets and v else v for k, v in config.items()}
 
 
-def _view(channel: Channel, enabled: bool, plain: dict[str, Any]) -> ChannelView:
+def _parsed(channel: Channel, stored: Stored) -> tuple[Any, Readiness]:
+    """The provider's config (None when invalid) and whether it can send."""
+    if stored.unreadable:
+        return None, UNREADABLE
     provider = REGISTRY[channel]
     try:
-        parsed = provider.parse_config(plain)
+        parsed = provider.parse_config(stored.plain)
     except ValueError:
         parsed = None
+    return parsed, provider.readiness(parsed)
+
+
+def _view(channel: Channel, stored: Stored) -> ChannelView:
     return ChannelView(
         channel=channel,
-        enabled=enabled,
-        config=_redacted(channel, plain),
-        readiness=provider.readiness(parsed),
+        enabled=stored.enabled,
+        config=_redacted(channel, {**stored.plain, **stored.unreadable}),
+        readiness=_parsed(channel, stored)[1],
     )
 
 
 async def list_channels(*, tenant_id: UUID, box: SecretBox) -> list[ChannelView]:
-    return [
-        _view(channel, *await _stored(tenant_id, channel, box)) for channel in DELIVERY_CHANNELS
-    ]
+    return [_view(channel, await _stored(tenant_id, channel, box)) for channel in DELIVERY_CHANNELS]
 
 
 async def update(
@@ -100,27 +124,27 @@ async def update(
     """A secret left out, or sent back redacted, keeps its stored value. A target Belfry
     may not connect to is refused now rather than at the first send."""
     channel = _provider_channel(channel)
-    was_enabled, plain = await _stored(tenant_id, channel, box)
+    stored = await _stored(tenant_id, channel, box)
     if config is not None:
-        _check_config(config)
-        plain = merge_secrets(channel, config, plain)
+        stored = _merged(channel, config, stored)
         try:
-            REGISTRY[channel].parse_config(plain)
+            REGISTRY[channel].parse_config(stored.plain)
         except ValueError as error:
             raise BadUserInput(
                 f"Invalid {channel.value} config: {error}", field="config"
             ) from error
-        await _check_target(channel, plain, allow_private=allow_private_targets)
-    now_enabled = was_enabled if enabled is None else enabled
+        await _check_target(channel, stored.plain, allow_private=allow_private_targets)
+    if enabled is not None:
+        stored = replace(stored, enabled=enabled)
     await ChannelConfig.update_or_create(
         tenant_id=tenant_id,
         channel=channel,
         defaults={
-            "enabled": now_enabled,
-            "config": json.dumps(_seal_secrets(box, channel, plain)),
+            "enabled": stored.enabled,
+            "config": json.dumps(_seal_secrets(box, channel, stored)),
         },
     )
-    return _view(channel, now_enabled, plain)
+    return _view(channel, stored)
 
 
 async def _check_target(channel: Channel, plain: dict[str, Any], *, allow_private: bool) -> None:
@@ -148,14 +172,23 @@ def _check_config(config: Any) -> None:
     check_json("config", config, max_bytes=MAX_CONFIG_BYTES)
 
 
-def merge_secrets(
-    channel: Channel, given: dict[str, Any], current: dict[str, Any]
-) -> dict[str, Any]:
+def _merged(channel: Channel, given: Any, current: Stored) -> Stored:
+    """`given` in place of the stored config, a secret left out or redacted keeping its
+    stored value; refused when that value cannot be read, since it could not be checked."""
+    _check_config(given)
     merged = dict(given)
     for key in REGISTRY[channel].secret_fields:
-        if merged.get(key) in (None, REDACTED) and key in current:
-            merged[key] = current[key]
-    return merged
+        if merged.get(key) not in (None, REDACTED):
+            continue
+        if key in current.unreadable:
+            raise BadUserInput(
+                f"The stored {channel.value} config.{key} cannot be read with "
+                "BELFRY_SECRET_KEY (SECRET_UNREADABLE): send it again",
+                field=f"config.{key}",
+            )
+        if key in current.plain:
+            merged[key] = current.plain[key]
+    return Stored(enabled=current.enabled, plain=merged, unreadable={})
 
 
 async def load(*, tenant_id: UUID, box: SecretBox) -> dict[Channel, Loaded]:
@@ -164,15 +197,13 @@ async def load(*, tenant_id: UUID, box: SecretBox) -> dict[Channel, Loaded]:
     loaded: dict[Channel, Loaded] = {}
     for channel in DELIVERY_CHANNELS:
         row = rows.get(channel)
-        if row is None:
-            loaded[channel] = Loaded(enabled=False, config=None)
-            continue
-        plain = _open_secrets(box, channel, json.loads(row.config))
-        try:
-            parsed = REGISTRY[channel].parse_config(plain)
-        except ValueError:
-            parsed = None
-        loaded[channel] = Loaded(enabled=row.enabled, config=parsed)
+        stored = (
+            _opened(box, channel, row.enabled, json.loads(row.config))
+            if row
+            else Stored(enabled=False, plain={}, unreadable={})
+        )
+        parsed, readiness = _parsed(channel, stored)
+        loaded[channel] = Loaded(enabled=stored.enabled, config=parsed, readiness=readiness)
     return loaded
 
 
@@ -182,7 +213,7 @@ async def unready(*, tenant_id: UUID, box: SecretBox, wanted: set[Channel]) -> d
     loaded = await load(tenant_id=tenant_id, box=box)
     reasons = {}
     for channel in sorted(wanted - {Channel.IN_APP}):
-        readiness = REGISTRY[channel].readiness(loaded[channel].config)
+        readiness = loaded[channel].readiness
         if not readiness.ready:
             reasons[channel] = readiness.reason or "NOT_CONFIGURED"
     return reasons
@@ -206,19 +237,20 @@ async def send_test(
 ) -> bool:
     """Sends a real message with the stored config, or with `config` laid over it."""
     channel = _provider_channel(channel)
-    _, plain = await _stored(tenant_id, channel, box)
+    stored = await _stored(tenant_id, channel, box)
     if config is not None:
-        _check_config(config)
-        plain = merge_secrets(channel, config, plain)
+        stored = _merged(channel, config, stored)
     provider = REGISTRY[channel]
     try:
-        parsed = provider.parse_config(plain)
+        provider.parse_config(stored.plain)
     except ValueError as error:
         raise BadUserInput(f"Invalid {channel.value} config: {error}", field="config") from error
-    if parsed is None or not provider.readiness(parsed).ready:
-        reason = provider.readiness(parsed).reason
-        raise BadUserInput(f"{channel.value} is not configured ({reason})", field="config")
-    await _check_target(channel, plain, allow_private=context.allow_private_targets)
+    parsed, readiness = _parsed(channel, stored)
+    if parsed is None or not readiness.ready:
+        raise BadUserInput(
+            f"{channel.value} is not configured ({readiness.reason})", field="config"
+        )
+    await _check_target(channel, stored.plain, allow_private=context.allow_private_targets)
     if channel is Channel.EMAIL and not target.email:
         # A caller with no address of their own (an API key) tests on the sender address.
         target = replace(target, email=getattr(parsed, "from_", None))

@@ -11,11 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
+from app.crypto import SecretBox
 from app.delivery.worker import Worker, claim
 from app.models import ChannelConfig, Delivery, DeliveryStatus
 from app.settings import Settings
 from tests.delivery.helpers import Receiver
-from tests.helpers import Api, TenantAccess, make_tenant, make_user, publish
+from tests.helpers import Api, TenantAccess, make_tenant, make_user, publish, store_webhook
 
 UPDATE_CHANNEL = """
 mutation($channel: Channel!, $input: ChannelConfigInput!) {
@@ -597,3 +598,28 @@ async def test_test_sends_are_rate_limited(api: Api) -> None:
 
     assert error["extensions"]["code"] == "RATE_LIMITED"
     assert error["extensions"]["retryAfterSeconds"] > 0
+
+
+async def test_a_delivery_whose_channel_secret_cannot_be_read_waits_for_the_key(
+    api: Api, settings: Settings, receiver
+) -> None:
+    # given a webhook sealed with a key this worker has not been given yet (mid-rotation)
+    tenant = await webhook_tenant(api, receiver)
+    await store_webhook(tenant.tenant_id, SecretBox(["next"]), url=f"{receiver.url}/hook")
+    await publish(api, tenant, ["alice"], category=CATEGORY)
+
+    # when a worker without that key runs
+    async with httpx.AsyncClient(trust_env=False) as http:
+        await Worker(settings, http).run_once()
+    [waiting] = await log(api, tenant, channel="WEBHOOK")
+
+    # then nothing is sent and the delivery waits, saying why; with the key, it goes
+    assert (waiting["status"], waiting["lastError"]) == ("QUEUED", "SECRET_UNREADABLE")
+    assert receiver.requests == []
+    with_key = settings.model_copy(update={"secret_key": ["next", *settings.secret_key]})
+    await asyncio.sleep(0.1)  # past the backoff
+    async with httpx.AsyncClient(trust_env=False) as http:
+        await drain(Worker(with_key, http))
+    [sent] = await log(api, tenant, channel="WEBHOOK")
+    assert (sent["status"], sent["attemptCount"]) == ("SENT", 2)
+    assert len(receiver.requests) == 1

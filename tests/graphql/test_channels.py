@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
+from app.crypto import SecretBox
+from app.models import Channel, ChannelConfig
 from app.settings import Settings
 from tests.delivery.helpers import BANNER, Receiver, banner_server
-from tests.helpers import Api, TenantAccess, make_tenant
+from tests.helpers import Api, TenantAccess, make_tenant, store_webhook
 
 UPDATE_CHANNEL = """
 mutation($channel: Channel!, $input: ChannelConfigInput!) {
@@ -256,3 +258,76 @@ async def test_a_config_that_is_not_an_object_is_refused(
     # then it is told the config must be an object, not answered with an unexpected error
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "config"}
     assert "JSON object" in error["message"]
+
+
+# --- a secret sealed with a key the server no longer holds ------------------------------
+
+UPDATE_WEBHOOK = """
+mutation($input: ChannelConfigInput!) {
+  updateChannel(channel: WEBHOOK, input: $input) { enabled config ready reason }
+}
+"""
+STATUS = "{ dispatcherStatus { channels { channel ready reason } } }"
+
+
+async def unreadable_webhook() -> TenantAccess:
+    """A tenant whose webhook secret was sealed with a key this server was never given."""
+    tenant = await make_tenant()
+    await store_webhook(tenant.tenant_id, SecretBox(["a key since removed"]))
+    return tenant
+
+
+async def stored_webhook(tenant: TenantAccess) -> ChannelConfig:
+    return await ChannelConfig.get(tenant_id=tenant.tenant_id, channel=Channel.WEBHOOK)
+
+
+async def test_a_channel_whose_secret_cannot_be_read_is_not_ready_rather_than_an_error(
+    api: Api,
+) -> None:
+    tenant = await unreadable_webhook()
+
+    webhook = await readiness(api, tenant, "WEBHOOK")
+    status = await api.data(STATUS, token=tenant.api_key)
+
+    assert webhook == {"channel": "WEBHOOK", "ready": False, "reason": "SECRET_UNREADABLE"}
+    assert {
+        "channel": "WEBHOOK",
+        "ready": False,
+        "reason": "SECRET_UNREADABLE",
+    } in status["dispatcherStatus"]["channels"]
+
+
+async def test_a_config_change_that_keeps_an_unreadable_secret_is_refused(api: Api) -> None:
+    tenant = await unreadable_webhook()
+    before = await stored_webhook(tenant)
+
+    error = await api.error(
+        UPDATE_WEBHOOK,
+        {"input": {"config": {"url": "http://127.0.0.1:9/new"}}},
+        token=tenant.api_key,
+    )
+
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "config.signingSecret"}
+    assert "SECRET_UNREADABLE" in error["message"]
+    assert (await stored_webhook(tenant)).config == before.config
+
+
+async def test_switching_such_a_channel_off_keeps_its_secret_sealed_as_it_was(api: Api) -> None:
+    tenant = await unreadable_webhook()
+    before = await stored_webhook(tenant)
+
+    result = await api.data(UPDATE_WEBHOOK, {"input": {"enabled": False}}, token=tenant.api_key)
+
+    assert result["updateChannel"]["config"]["signingSecret"] == "********"
+    after = await stored_webhook(tenant)
+    assert (after.enabled, after.config) == (False, before.config)
+
+
+@private_targets_allowed
+async def test_sending_the_secret_again_makes_the_channel_ready(api: Api) -> None:
+    tenant = await unreadable_webhook()
+    config = {"url": "http://127.0.0.1:9/hook", "signingSecret": "whsec_new"}
+
+    result = await api.data(UPDATE_WEBHOOK, {"input": {"config": config}}, token=tenant.api_key)
+
+    assert (result["updateChannel"]["ready"], result["updateChannel"]["reason"]) == (True, None)
