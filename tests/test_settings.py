@@ -1,9 +1,12 @@
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from app.settings import Settings
+from app.crypto import SecretBox
+from app.settings import Settings, describe_error, variable_name
 
 
 def test_defaults_are_the_embedded_setup(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -160,3 +163,65 @@ def test_something_that_is_no_origin_is_refused_naming_the_setting(
 
     with pytest.raises(ValidationError, match="BELFRY_ALLOWED_ORIGINS"):
         Settings(_env_file=None)
+
+
+def test_the_secret_key_may_be_several_keys_newest_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BELFRY_SECRET_KEY", "new-key, old-key")
+
+    settings = Settings(_env_file=None)
+
+    assert settings.secret_key == ["new-key", "old-key"]
+    assert settings.secret_box.open(SecretBox(["old-key"]).seal("s")) == "s"
+
+
+def test_production_refuses_the_default_secret_anywhere_in_the_list() -> None:
+    with pytest.raises(ValidationError, match="BELFRY_SECRET_KEY"):
+        Settings(environment="production", secret_key="s" * 40 + ",change-me", _env_file=None)
+
+
+def test_a_configuration_error_names_each_variable_and_never_its_value(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BELFRY_MAX_BODY_BYTES", "hunter2")
+    monkeypatch.setenv("BELFRY_SECRET_KEY", ",")
+
+    with pytest.raises(ValidationError) as raised:
+        Settings(_env_file=None, database_url="mysql://db")
+
+    described = describe_error(raised.value)
+    assert "\n" not in described and "hunter2" not in described
+    for name in ("BELFRY_MAX_BODY_BYTES", "BELFRY_SECRET_KEY", "BELFRY_DATABASE_URL"):
+        assert name in described
+
+
+def documented_settings() -> dict[str, str]:
+    """The operator guide's configuration table: variable to its default column."""
+    guide = (Path(__file__).parent.parent / "docs" / "operations.md").read_text()
+    section = guide.split("## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([A-Z_]+)` \| ([^|]+) \|", section, flags=re.MULTILINE)
+    return {name: default.strip() for name, default in rows}
+
+
+def shown(default: Any) -> str | None:
+    """A default as the table writes it; None when the table explains it in words."""
+    if default is None:
+        return None
+    if isinstance(default, bool):
+        return f"`{str(default).lower()}`"
+    if isinstance(default, list):
+        return f"`{','.join(default)}`" if default else None
+    if isinstance(default, float) and default.is_integer():
+        return f"`{int(default)}`"
+    return f"`{default}`"
+
+
+def test_the_operator_guide_lists_every_setting_with_its_default() -> None:
+    documented = documented_settings()
+
+    expected = {variable_name(name): field for name, field in Settings.model_fields.items()}
+
+    assert sorted(documented) == sorted(expected)
+    for name, field in expected.items():
+        default = field.get_default(call_default_factory=True)
+        if shown(default) is not None:
+            assert documented[name] == shown(default), name
