@@ -13,16 +13,13 @@ from pathlib import Path
 from typing import Any, NoReturn
 from uuid import UUID
 
-import uvicorn
 from pydantic import ValidationError
 from tortoise import Tortoise
 from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api import migrate as run_migrations
 
-from app import demo, logs, metrics
+from app import logs, metrics
 from app.errors import BelfryError, NotFound
-from app.main import start_jobs, stop_jobs
-from app.metrics_http import worker_listener
 from app.models import Role, Tenant
 from app.pubsub import connect_hub
 from app.services import credentials, rotation, tenants, users
@@ -148,6 +145,9 @@ def _refuse_unreadable(result: dict[str, Any]) -> None:
 
 async def work(settings: Settings) -> None:
     """Runs the jobs until stopped; any number of workers may run against PostgreSQL."""
+    from app.main import start_jobs, stop_jobs  # the server's modules: see _serve
+    from app.metrics_http import worker_listener
+
     configure_tracing(settings)
     with _database_errors():
         await Tortoise.init(config=settings.tortoise_config())
@@ -182,7 +182,7 @@ async def _until_terminated(jobs: list[asyncio.Task[None]]) -> None:
 
 
 def schema_sdl() -> str:
-    from app.graphql.schema import schema
+    from app.graphql.schema import schema  # see _serve
 
     return schema.as_str() + "\n"
 
@@ -203,6 +203,8 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
 
 def _run_uvicorn(settings: Settings, host: str, port: int, workers: int) -> None:
+    import uvicorn  # see _serve
+
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -302,22 +304,30 @@ def _fail(message: str) -> NoReturn:
     raise SystemExit(2)
 
 
+def _serve(args: argparse.Namespace, settings: Settings) -> None:
+    # The server's modules (the GraphQL schema, uvicorn) are imported only by the commands
+    # that serve or work: the admin commands start a second sooner without them.
+    from app import demo
+
+    if args.command == "demo":
+        settings = demo.enable(settings)
+    check_workers(settings, args.workers)
+    if not args.no_migrate:
+        asyncio.run(migrate(settings))
+    if args.command == "demo":
+        prepared = asyncio.run(_with_db(settings, lambda: demo.prepare_demo(settings)))
+        print("Belfry demo tenant (use the API key server side, the token in a browser):")
+        _emit(prepared, as_json=False)
+        print(f"GraphiQL: http://{args.host}:{args.port}/graphql")
+        print(f"Demo inbox: http://{args.host}:{args.port}{demo.DEMO_PATH}", flush=True)
+    serve(settings, args.host, args.port, args.workers)
+
+
 def run(args: argparse.Namespace, settings: Settings) -> None:
     logs.configure(settings)
     command = args.command
     if command in ("serve", "demo"):
-        if command == "demo":
-            settings = demo.enable(settings)
-        check_workers(settings, args.workers)
-        if not args.no_migrate:
-            asyncio.run(migrate(settings))
-        if command == "demo":
-            prepared = asyncio.run(_with_db(settings, lambda: demo.prepare_demo(settings)))
-            print("Belfry demo tenant (use the API key server side, the token in a browser):")
-            _emit(prepared, as_json=False)
-            print(f"GraphiQL: http://{args.host}:{args.port}/graphql")
-            print(f"Demo inbox: http://{args.host}:{args.port}{demo.DEMO_PATH}", flush=True)
-        serve(settings, args.host, args.port, args.workers)
+        _serve(args, settings)
         return
     if command == "migrate":
         asyncio.run(migrate(settings))

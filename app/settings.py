@@ -14,7 +14,6 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from strawberry.http.websocket_origin import normalize_allowed_origins
 
 from app.crypto import SecretBox, box_for
 
@@ -169,7 +168,10 @@ class Settings(BaseSettings):
     @field_validator("allowed_origins")
     @classmethod
     def _origins_as_browsers_send_them(cls, origins: list[str]) -> list[str]:
-        # The websocket check (Strawberry's) and CORS then compare them alike.
+        # The websocket check (Strawberry's) and CORS then compare them alike. Imported here:
+        # Strawberry takes half a second to import, which the admin commands need not wait.
+        from strawberry.http.websocket_origin import normalize_allowed_origins
+
         try:
             return sorted(normalize_allowed_origins(origins))
         except ValueError as error:

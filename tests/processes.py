@@ -1,21 +1,76 @@
-"""A real `belfry serve` process on SQLite, for the tests about what a process does as a
-whole (signals, exit status)."""
+"""Real `belfry` processes, for the tests about what a process does as a whole (signals, exit
+status, logs) and about what reaches one process from another."""
 
 import asyncio
 import contextlib
+import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from tests.conftest import free_port
+from tests.conftest import POSTGRES_URL, _pg_admin, free_port, with_database
 from tests.helpers import TenantAccess
-from tests.test_cli import created_tenant
+
+
+def created_tenant(env: dict[str, str]) -> TenantAccess:
+    command = [sys.executable, "-m", "app.cli", "create-tenant", "Replicas", "--json"]
+    created = json.loads(
+        subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    )
+    return TenantAccess(tenant_id=created["tenantId"], api_key=created["apiKey"])
+
+
+@contextmanager
+def replica_database(redis_url: str) -> Iterator[dict[str, str]]:
+    """The environment of processes sharing a fresh, migrated PostgreSQL database and the
+    test Redis; the database is dropped afterwards."""
+    name = f"belfry_replicas_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    env = {
+        **os.environ,
+        "BELFRY_DATABASE_URL": with_database(POSTGRES_URL, name),
+        "BELFRY_BROADCAST_URL": redis_url,
+    }
+    try:
+        subprocess.run([sys.executable, "-m", "app.cli", "migrate"], env=env, check=True)
+        yield env
+    finally:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextmanager
+def serve_process(env: dict[str, str], port: int, log: Path) -> Iterator[str]:
+    """`belfry serve` in a process of its own, until the block ends; its log goes to a file,
+    which never fills up as an unread pipe would."""
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--no-migrate"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(400):
+                try:
+                    if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert process.poll() is None, log.read_text()
+                time.sleep(0.05)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
 
 
 @dataclass(frozen=True)

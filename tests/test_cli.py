@@ -4,12 +4,12 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -21,7 +21,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from app import cli
 from app.crypto import SecretBox
 from app.settings import Settings
-from tests.conftest import POSTGRES_URL, _pg_admin, free_port, with_database
+from tests.conftest import free_port
 from tests.helpers import (
     ISSUE_TOKEN,
     UPSERT_USER,
@@ -34,6 +34,7 @@ from tests.helpers import (
     publish,
     store_webhook,
 )
+from tests.processes import created_tenant, replica_database, serve_process
 from tests.wsclient import GraphQLSocket
 
 
@@ -54,6 +55,12 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite://{tmp_path / 'cli.sqlite3'}"
 
 
+def migrated(tmp_path: Path, template: Path) -> None:
+    """The CLI's database, migrated: a copy of the suite's migrated SQLite file (the test
+    below runs `belfry migrate` itself)."""
+    shutil.copyfile(template, tmp_path / "cli.sqlite3")
+
+
 def test_admin_commands_print_json_that_scripts_can_chain(tmp_path: Path) -> None:
     assert belfry(tmp_path, "migrate").returncode == 0
 
@@ -65,27 +72,19 @@ def test_admin_commands_print_json_that_scripts_can_chain(tmp_path: Path) -> Non
     )
     token = json.loads(belfry(tmp_path, "issue-token", tenant["tenantId"], "u1", "--json").stdout)
     key = json.loads(belfry(tmp_path, "create-api-key", tenant["tenantId"], "--json").stdout)
+    erased = json.loads(belfry(tmp_path, "erase-user", tenant["tenantId"], "u1", "--json").stdout)
+    again = json.loads(belfry(tmp_path, "erase-user", tenant["tenantId"], "u1", "--json").stdout)
 
     assert tenant["apiKey"].startswith("bfk_") and tenant["tenantId"]
     assert user == {"userId": user["userId"], "externalId": "u1", "role": "ADMIN"}
     claims = jwt.decode(token["token"], tenant["signingSecret"], algorithms=["HS256"])
     assert claims["sub"] == "u1" and claims["tid"] == tenant["tenantId"]
     assert key["apiKey"].startswith("bfk_") and key["apiKey"] != tenant["apiKey"]
+    assert (erased, again) == ({"erased": True}, {"erased": False})  # says if there was a user
 
 
-def test_erase_user_prints_whether_there_was_a_user(tmp_path: Path) -> None:
-    belfry(tmp_path, "migrate")
-    tenant_id = json.loads(belfry(tmp_path, "create-tenant", "Acme", "--json").stdout)["tenantId"]
-    belfry(tmp_path, "upsert-user", tenant_id, "u1")
-
-    erased = json.loads(belfry(tmp_path, "erase-user", tenant_id, "u1", "--json").stdout)
-    again = json.loads(belfry(tmp_path, "erase-user", tenant_id, "u1", "--json").stdout)
-
-    assert (erased, again) == ({"erased": True}, {"erased": False})
-
-
-def test_admin_errors_exit_non_zero_with_a_message(tmp_path: Path) -> None:
-    belfry(tmp_path, "migrate")
+def test_admin_errors_exit_non_zero_with_a_message(tmp_path: Path, sqlite_template: Path) -> None:
+    migrated(tmp_path, sqlite_template)
 
     result = belfry(tmp_path, "issue-token", "00000000-0000-0000-0000-000000000000", "nobody")
 
@@ -166,9 +165,11 @@ def seal_a_webhook(tmp_path: Path, key: str) -> str:
     return asyncio.run(store())
 
 
-def test_rotate_secrets_moves_them_to_the_new_key_and_never_loses_one(tmp_path: Path) -> None:
+def test_rotate_secrets_moves_them_to_the_new_key_and_never_loses_one(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
     # given a secret sealed with the old key
-    belfry(tmp_path, "migrate")
+    migrated(tmp_path, sqlite_template)
     tenant_id = seal_a_webhook(tmp_path, "old")
 
     # when rotated with a key that cannot read it, then with the new key in front of the
@@ -200,8 +201,8 @@ def test_export_schema_writes_the_sdl(tmp_path: Path) -> None:
     assert "type Query" in out.read_text() and "publishNotification" in out.read_text()
 
 
-def test_a_malformed_tenant_id_is_a_clear_error(tmp_path: Path) -> None:
-    belfry(tmp_path, "migrate")
+def test_a_malformed_tenant_id_is_a_clear_error(tmp_path: Path, sqlite_template: Path) -> None:
+    migrated(tmp_path, sqlite_template)
 
     result = belfry(tmp_path, "create-api-key", "not-a-uuid")
 
@@ -214,94 +215,55 @@ def test_several_workers_need_postgres_and_redis(tmp_path: Path) -> None:
     assert result.returncode == 2 and "BELFRY_BROADCAST_URL" in result.stderr
 
 
-@contextmanager
-def serve_process(env: dict[str, str], port: int) -> Iterator[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--no-migrate"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            time.sleep(0.05)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+# --- what one process does reaches the others, through PostgreSQL and Redis -----------------
 
 
-async def test_two_api_processes_share_live_events_through_redis(
-    postgres_database: str, redis_url: str
-) -> None:
-    env = {
-        **os.environ,
-        "BELFRY_DATABASE_URL": postgres_database,
-        "BELFRY_BROADCAST_URL": redis_url,
-    }
-    tenant = json.loads(
-        subprocess.run(
-            [sys.executable, "-m", "app.cli", "create-tenant", "Replicas", "--json"],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    )
-    with serve_process(env, free_port()) as first, serve_process(env, free_port()) as second:
-        async with httpx.AsyncClient(base_url=second) as client:
-            api = Api(client)
-            access = TenantAccess(tenant_id=tenant["tenantId"], api_key=tenant["apiKey"])
-            alice = await make_user(api, access, "alice")
-            socket = await GraphQLSocket.open(first.replace("http", "ws") + "/graphql", alice.token)
-            await socket.acknowledged()
-            op = await socket.subscribe("subscription { unreadCount }")
-            assert (await socket.next(op))["unreadCount"] == 0
-
-            await publish(api, access, ["alice"])
-
-            assert (await socket.next(op))["unreadCount"] == 1
-            await socket.close()
+@dataclass(frozen=True)
+class Replicas:
+    env: dict[str, str]
+    first: str
+    second: str
+    tenant: TenantAccess
 
 
-# --- erasing a user reaches every process ---------------------------------------------------
+@pytest.fixture(scope="module")
+def replicas(
+    postgres_database: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Replicas]:
+    """Two API processes sharing a fresh PostgreSQL database and the test Redis, and a tenant
+    made with the CLI; each test signs up users of its own. (postgres_database is asked for
+    only to skip, or fail in CI, without PostgreSQL.)"""
+    logs = tmp_path_factory.mktemp("replicas")
+    with replica_database(redis_url) as env:
+        tenant = created_tenant(env)
+        with (
+            serve_process(env, free_port(), logs / "first.log") as first,
+            serve_process(env, free_port(), logs / "second.log") as second,
+        ):
+            yield Replicas(env=env, first=first, second=second, tenant=tenant)
 
 
-@pytest.fixture
-def replicas_env(postgres_database: str, redis_url: str) -> Iterator[dict[str, str]]:
-    """The environment of API processes sharing a fresh PostgreSQL database and the test Redis.
-    (postgres_database is asked for only to skip, or fail in CI, without PostgreSQL.)"""
-    name = f"belfry_replicas_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    env = {
-        **os.environ,
-        "BELFRY_DATABASE_URL": with_database(POSTGRES_URL, name),
-        "BELFRY_BROADCAST_URL": redis_url,
-    }
-    try:
-        subprocess.run([sys.executable, "-m", "app.cli", "migrate"], env=env, check=True)
-        yield env
-    finally:
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+async def test_two_api_processes_share_live_events_through_redis(replicas: Replicas) -> None:
+    async with httpx.AsyncClient(base_url=replicas.second) as client:
+        api = Api(client)
+        alice = await make_user(api, replicas.tenant)
+        socket = await GraphQLSocket.open(ws_url(replicas.first), alice.token)
+        await socket.acknowledged()
+        op = await socket.subscribe("subscription { unreadCount }")
+        assert (await socket.next(op))["unreadCount"] == 0
+
+        await publish(api, replicas.tenant, [alice.external_id])
+
+        assert (await socket.next(op))["unreadCount"] == 1
+        await socket.close()
 
 
-def created_tenant(env: dict[str, str]) -> TenantAccess:
-    command = [sys.executable, "-m", "app.cli", "create-tenant", "Replicas", "--json"]
-    created = json.loads(
-        subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
-    )
-    return TenantAccess(tenant_id=created["tenantId"], api_key=created["apiKey"])
+def ws_url(http_url: str) -> str:
+    return http_url.replace("http", "ws") + "/graphql"
 
 
 async def inbox_socket(http_url: str, user: UserAccess) -> GraphQLSocket:
-    socket = await GraphQLSocket.open(http_url.replace("http", "ws") + "/graphql", user.token)
+    socket = await GraphQLSocket.open(ws_url(http_url), user.token)
     await socket.acknowledged()
     op = await socket.subscribe("subscription { inbox { kind } }")
     assert (await socket.next(op))["inbox"]["kind"] == "SYNC"
@@ -315,123 +277,102 @@ async def viewer_and_titles(api: Api, token: str) -> tuple[str, list[str]]:
 
 
 async def test_an_erase_through_one_process_reaches_the_users_socket_and_cache_on_another(
-    replicas_env: dict[str, str],
+    replicas: Replicas,
 ) -> None:
-    tenant = created_tenant(replicas_env)
-    with (
-        serve_process(replicas_env, free_port()) as first,
-        serve_process(replicas_env, free_port()) as second,
+    tenant = replicas.tenant
+    async with (
+        httpx.AsyncClient(base_url=replicas.first) as first_client,
+        httpx.AsyncClient(base_url=replicas.second) as second_client,
     ):
-        async with (
-            httpx.AsyncClient(base_url=first) as first_client,
-            httpx.AsyncClient(base_url=second) as second_client,
-        ):
-            through_first, through_second = Api(first_client), Api(second_client)
-            alice = await make_user(through_second, tenant, "alice")
-            old_id, _ = await viewer_and_titles(through_second, alice.token)
-            socket = await inbox_socket(second, alice)
-            # the second process looks alice up, and keeps her in its recipients cache
-            await publish(through_second, tenant, ["alice"], title="before")
+        through_first, through_second = Api(first_client), Api(second_client)
+        alice = await make_user(through_second, tenant)
+        old_id, _ = await viewer_and_titles(through_second, alice.token)
+        socket = await inbox_socket(replicas.second, alice)
+        # the second process looks alice up, and keeps her in its recipients cache
+        await publish(through_second, tenant, [alice.external_id], title="before")
 
-            assert await erase_user(through_first, tenant.api_key, "alice") is True
+        assert await erase_user(through_first, tenant.api_key, alice.external_id) is True
 
-            assert await socket.close_frame(timeout=2) == (4401, "user erased")
-            await publish(through_second, tenant, ["alice"], title="after")
-            issued = await through_second.data(
-                ISSUE_TOKEN, {"externalId": "alice"}, token=tenant.api_key
-            )
-            new_id, titles = await viewer_and_titles(
-                through_second, issued["issueUserToken"]["token"]
-            )
-            assert new_id != old_id and titles == ["after"]
+        assert await socket.close_frame(timeout=2) == (4401, "user erased")
+        await publish(through_second, tenant, [alice.external_id], title="after")
+        issued = await through_second.data(
+            ISSUE_TOKEN, {"externalId": alice.external_id}, token=tenant.api_key
+        )
+        new_id, titles = await viewer_and_titles(through_second, issued["issueUserToken"]["token"])
+        assert new_id != old_id and titles == ["after"]
 
 
 async def test_erase_user_from_the_command_line_closes_the_users_socket_on_a_server(
-    replicas_env: dict[str, str],
+    replicas: Replicas,
 ) -> None:
-    tenant = created_tenant(replicas_env)
-    with serve_process(replicas_env, free_port()) as server:
-        async with httpx.AsyncClient(base_url=server) as client:
-            alice = await make_user(Api(client), tenant, "alice")
-            socket = await inbox_socket(server, alice)
+    tenant = replicas.tenant
+    async with httpx.AsyncClient(base_url=replicas.first) as client:
+        alice = await make_user(Api(client), tenant)
+        socket = await inbox_socket(replicas.first, alice)
 
-            command = [sys.executable, "-m", "app.cli", "erase-user", tenant.tenant_id, "alice"]
-            subprocess.run([*command, "--json"], env=replicas_env, capture_output=True, check=True)
+        command = ["erase-user", tenant.tenant_id, alice.external_id, "--json"]
+        subprocess.run(
+            [sys.executable, "-m", "app.cli", *command],
+            env=replicas.env,
+            capture_output=True,
+            check=True,
+        )
 
-            assert await socket.close_frame(timeout=2) == (4401, "user erased")
+        assert await socket.close_frame(timeout=2) == (4401, "user erased")
 
-
-# --- revoking a key or changing a role reaches every process ---------------------------------
 
 CREATE_KEY = "mutation($name: String!) { createApiKey(name: $name) { key apiKey { id } } }"
 
 
 async def test_a_key_revoked_through_one_process_closes_its_socket_on_another_within_a_second(
-    replicas_env: dict[str, str],
+    replicas: Replicas,
 ) -> None:
-    tenant = created_tenant(replicas_env)
-    with (
-        serve_process(replicas_env, free_port()) as first,
-        serve_process(replicas_env, free_port()) as second,
-    ):
-        async with httpx.AsyncClient(base_url=first) as client:
-            api = Api(client)
-            created = (await api.data(CREATE_KEY, {"name": "ci"}, token=tenant.api_key))[
-                "createApiKey"
-            ]
-            socket = await GraphQLSocket.open(
-                second.replace("http", "ws") + "/graphql", created["key"]
-            )
-            await socket.acknowledged()
-            await socket.subscribe("subscription { deliveryStatus { id } }")
+    tenant = replicas.tenant
+    async with httpx.AsyncClient(base_url=replicas.first) as client:
+        api = Api(client)
+        created = (await api.data(CREATE_KEY, {"name": "ci"}, token=tenant.api_key))["createApiKey"]
+        socket = await GraphQLSocket.open(ws_url(replicas.second), created["key"])
+        await socket.acknowledged()
+        await socket.subscribe("subscription { deliveryStatus { id } }")
 
-            revoke = "mutation($id: ID!) { revokeApiKey(id: $id) { id } }"
-            await api.data(revoke, {"id": created["apiKey"]["id"]}, token=tenant.api_key)
+        revoke = "mutation($id: ID!) { revokeApiKey(id: $id) { id } }"
+        await api.data(revoke, {"id": created["apiKey"]["id"]}, token=tenant.api_key)
 
-            assert await socket.close_frame(timeout=1) == (4401, "API key revoked")
+        assert await socket.close_frame(timeout=1) == (4401, "API key revoked")
 
 
 async def test_a_role_changed_through_one_process_applies_to_a_socket_on_another_within_a_second(
-    replicas_env: dict[str, str],
+    replicas: Replicas,
 ) -> None:
-    tenant = created_tenant(replicas_env)
-    with (
-        serve_process(replicas_env, free_port()) as first,
-        serve_process(replicas_env, free_port()) as second,
-    ):
-        async with httpx.AsyncClient(base_url=first) as client:
-            api = Api(client)
-            admin = await make_user(api, tenant, "adm", role="ADMIN")
-            socket = await GraphQLSocket.open(
-                second.replace("http", "ws") + "/graphql", admin.token
-            )
-            await socket.acknowledged()
-            assert await api_keys_code(socket) is None
+    tenant = replicas.tenant
+    async with httpx.AsyncClient(base_url=replicas.first) as client:
+        api = Api(client)
+        admin = await make_user(api, tenant, role="ADMIN")
+        socket = await GraphQLSocket.open(ws_url(replicas.second), admin.token)
+        await socket.acknowledged()
+        assert await api_keys_code(socket) is None
 
-            demote = {"input": {"externalId": "adm", "role": "MEMBER"}}
-            await api.data(UPSERT_USER, demote, token=tenant.api_key)
+        demote = {"input": {"externalId": admin.external_id, "role": "MEMBER"}}
+        await api.data(UPSERT_USER, demote, token=tenant.api_key)
 
-            assert await within_a_second(lambda: api_keys_code(socket), "FORBIDDEN")
-            await socket.close()
+        assert await within_a_second(lambda: api_keys_code(socket), "FORBIDDEN")
+        await socket.close()
 
 
 async def test_upsert_user_from_the_command_line_changes_the_role_on_a_servers_socket(
-    replicas_env: dict[str, str],
+    replicas: Replicas,
 ) -> None:
-    tenant = created_tenant(replicas_env)
-    with serve_process(replicas_env, free_port()) as server:
-        async with httpx.AsyncClient(base_url=server) as client:
-            admin = await make_user(Api(client), tenant, "adm", role="ADMIN")
-            socket = await GraphQLSocket.open(
-                server.replace("http", "ws") + "/graphql", admin.token
-            )
-            await socket.acknowledged()
+    tenant = replicas.tenant
+    async with httpx.AsyncClient(base_url=replicas.first) as client:
+        admin = await make_user(Api(client), tenant, role="ADMIN")
+        socket = await GraphQLSocket.open(ws_url(replicas.first), admin.token)
+        await socket.acknowledged()
 
-            command = [sys.executable, "-m", "app.cli", "upsert-user", tenant.tenant_id, "adm"]
-            subprocess.run([*command, "--role", "MEMBER"], env=replicas_env, check=True)
+        command = ["upsert-user", tenant.tenant_id, admin.external_id, "--role", "MEMBER"]
+        subprocess.run([sys.executable, "-m", "app.cli", *command], env=replicas.env, check=True)
 
-            assert await within_a_second(lambda: api_keys_code(socket), "FORBIDDEN")
-            await socket.close()
+        assert await within_a_second(lambda: api_keys_code(socket), "FORBIDDEN")
+        await socket.close()
 
 
 async def api_keys_code(socket: GraphQLSocket) -> str | None:

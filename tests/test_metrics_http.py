@@ -12,12 +12,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import free_port
 from tests.delivery.helpers import Receiver
 from tests.delivery.test_worker import CATEGORY, TENANT_PREF, UPDATE_CHANNEL
 from tests.helpers import Api, TenantAccess, make_user, publish
-from tests.test_cli import created_tenant, replicas_env  # noqa: F401  (a fixture)
+from tests.processes import created_tenant, replica_database
 from tests.test_metrics import Scrape
 
 TOKEN = "scrape-token"
@@ -88,8 +89,15 @@ def pids_writing_metrics(tmp: Path) -> set[int]:
     return {int(f.stem.rsplit("_", 1)[1]) for f in tmp.glob("belfry-metrics-*/counter_*.db")}
 
 
+@pytest.fixture
+def replicas_env(postgres_database: str, redis_url: str) -> Iterator[dict[str, str]]:
+    """(postgres_database is asked for only to skip, or fail in CI, without PostgreSQL.)"""
+    with replica_database(redis_url) as env:
+        yield env
+
+
 async def test_two_workers_counters_are_summed_in_every_scrape(
-    replicas_env: dict[str, str],  # noqa: F811
+    replicas_env: dict[str, str],
     receiver: Receiver,
     tmp_path: Path,
 ) -> None:
