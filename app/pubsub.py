@@ -408,6 +408,7 @@ class RedisBackend(BroadcastBackend):
         self._events: asyncio.Queue[Event] = asyncio.Queue()
         self._connected = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def connect(self) -> None:
         self._task = asyncio.create_task(self._run(), name="belfry-redis-pubsub")
@@ -419,10 +420,12 @@ class RedisBackend(BroadcastBackend):
             )
 
     async def disconnect(self) -> None:
-        if self._task is not None:
+        self._stopping = True
+        # Cancelled again until it ends: a cancellation that lands inside redis-py while it
+        # (re)connects can be turned into a connection error, which the loop would survive.
+        while self._task is not None and not self._task.done():
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await asyncio.wait([self._task], timeout=1)
         await self._publisher.aclose()
 
     async def subscribe(self, channel: str) -> None:
@@ -466,7 +469,7 @@ class RedisBackend(BroadcastBackend):
     async def _run(self) -> None:
         delay = 0.1
         ever_connected = False
-        while True:
+        while not self._stopping:
             client = redis.Redis.from_url(
                 self._url,
                 socket_connect_timeout=2,

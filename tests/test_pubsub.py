@@ -7,6 +7,7 @@ from dataclasses import asdict, replace
 from datetime import UTC, datetime
 
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from app.pubsub import (
     ALL,
@@ -15,6 +16,7 @@ from app.pubsub import (
     InboxEventKind,
     InboxMessage,
     NotificationPayload,
+    RedisBackend,
     Signal,
     Subscription,
     decode_deliveries,
@@ -247,3 +249,32 @@ async def test_a_hub_starts_while_redis_is_down_and_connects_later(
             assert (await received(subscription, timeout=10)) is Signal.RESYNC
     finally:
         await listener.disconnect()
+
+
+async def test_a_hub_stops_even_when_its_reader_survives_a_cancellation(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a reader that turns the first cancellation into a connection error, as redis-py
+    # can when the cancellation lands while it (re)connects (a stand-in for that moment)
+    survived: list[bool] = []
+
+    async def read_surviving_one_cancel(self: RedisBackend, pubsub: object) -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            if survived:
+                raise
+            survived.append(True)
+            raise RedisConnectionError("connection closed while cancelled") from None
+
+    monkeypatch.setattr(RedisBackend, "_read", read_surviving_one_cancel)
+    hub = Hub(redis_url)
+    await hub.connect()
+
+    # when it disconnects
+    disconnecting = asyncio.create_task(hub.disconnect())
+    done, _ = await asyncio.wait([disconnecting], timeout=10)
+
+    # then it ends, rather than reconnecting and reading forever (unless cancelled)
+    disconnecting.cancel()
+    assert done == {disconnecting} and survived == [True]
