@@ -20,8 +20,8 @@ from tortoise.migrations.api import migrate as run_migrations
 
 from app import logs, metrics
 from app.errors import BelfryError, NotFound
+from app.live.hub import connect_hub
 from app.models import Role, Tenant
-from app.pubsub import connect_hub
 from app.services import credentials, rotation, tenants, users
 from app.services.validation import parse_uuid
 from app.settings import Settings, describe_error

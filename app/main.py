@@ -40,8 +40,8 @@ from app.graphiql import STATIC
 from app.graphql.context import Context
 from app.graphql.schema import schema, with_extensions
 from app.graphql.view import GraphQLView, refusal
+from app.live.hub import connect_hub
 from app.metrics_http import metrics_route
-from app.pubsub import connect_hub
 from app.request_ids import RequestIds
 from app.services import credentials, digests, retention
 from app.settings import Settings

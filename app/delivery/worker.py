@@ -14,7 +14,7 @@ import httpx
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from app import logs, metrics, pubsub
+from app import logs, metrics
 from app.delivery.providers import REGISTRY
 from app.delivery.providers.base import (
     Message,
@@ -23,6 +23,10 @@ from app.delivery.providers.base import (
     Target,
     outgoing_client,
 )
+from app.live.hub import hub as live_hub
+from app.live.messages import ALL
+from app.live.publish import publish_delivery
+from app.live.topics import WORK
 from app.models import Channel, Delivery, DeliveryStatus, Snapshot
 from app.services import channels
 from app.settings import Settings
@@ -56,9 +60,8 @@ class Worker:
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Works while there is work; otherwise waits for a wake-up or the poll interval.
         Once `stop` is set it claims nothing more and returns after the round in hand."""
-        hub = pubsub.hub()
         stopping = asyncio.ensure_future(stop.wait())
-        async with hub.subscription(pubsub.WORK_TOPIC, "all", decode=pubsub.decode_wake) as wake:
+        async with live_hub().subscription(WORK, ALL) as wake:
             try:
                 while not stop.is_set():
                     try:
@@ -244,7 +247,7 @@ async def record(delivery: Delivery, outcome: Outcome) -> None:
     if updated:
         for key, value in changes.items():
             setattr(delivery, key, value)
-        await pubsub.publish_delivery(delivery)
+        await publish_delivery(delivery)
 
 
 async def release(tokens: set[str]) -> int:

@@ -7,7 +7,7 @@ from uuid import UUID
 import strawberry
 from strawberry.relay import PageInfo
 
-from app import models, pubsub
+from app import models
 from app.auth import Principal, UserPrincipal
 from app.errors import BadUserInput
 from app.graphql.context import Info
@@ -15,8 +15,10 @@ from app.graphql.inbox import Notification
 from app.graphql.pagination import page_info
 from app.graphql.permissions import Allowed
 from app.graphql.rendering import renderer_for
+from app.live import streams
+from app.live.messages import DeliveryPayload
 from app.services import deliveries as service
-from app.services import live, testing
+from app.services import testing
 from app.services.pagination import DEFAULT_PAGE_SIZE, PageRequest
 from app.services.validation import parse_uuid
 
@@ -47,13 +49,13 @@ class Delivery:
         """As a live event shows it, plus what the log joins: the notification, the rule."""
         n = d.notification
         return replace(
-            cls.from_payload(pubsub.DeliveryPayload.of(d)),
+            cls.from_payload(DeliveryPayload.of(d)),
             rule_name=(rule_names or {}).get(d.rule_id) if d.rule_id else None,
             notification=Notification.from_model(n) if n is not None else None,
         )
 
     @classmethod
-    def from_payload(cls, d: pubsub.DeliveryPayload) -> Self:
+    def from_payload(cls, d: DeliveryPayload) -> Self:
         return cls(
             id=strawberry.ID(d.id),
             channel=models.Channel(d.channel),
@@ -278,7 +280,7 @@ class DeliverySubscription:
             raise BadUserInput("notificationId is not an id", field="notificationId")
         seen: Principal | None = principal
         visible = _visible_to(principal)
-        async for payload in live.delivery_events(
+        async for payload in streams.delivery_events(
             tenant_id=principal.tenant_id,
             recipient_id=_own_only(principal),
             notification_id=nid,
@@ -300,7 +302,7 @@ def _own_only(principal: Principal) -> UUID | None:
     return None
 
 
-def _visible_to(principal: Principal | None) -> Callable[[pubsub.DeliveryPayload], bool]:
+def _visible_to(principal: Principal | None) -> Callable[[DeliveryPayload], bool]:
     if principal is None:
         return lambda _: False
     own = _own_only(principal)

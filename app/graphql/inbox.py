@@ -6,17 +6,17 @@ import strawberry
 from strawberry.relay import PageInfo
 from strawberry.scalars import JSON
 
-from app import pubsub
 from app.graphql.context import Info
 from app.graphql.pagination import page_info
 from app.graphql.permissions import Allowed
 from app.graphql.rendering import renderer_for
+from app.live import streams
+from app.live.messages import InboxEventKind
 from app.services import inbox as service
-from app.services import live
 from app.services.pagination import DEFAULT_PAGE_SIZE, PageRequest
 
 strawberry.enum(service.ReadState)
-strawberry.enum(pubsub.InboxEventKind)
+strawberry.enum(InboxEventKind)
 
 
 @strawberry.type
@@ -98,11 +98,11 @@ class DeletePayload:
     deleted: int
 
 
-# Served straight from pubsub.InboxMessage, which has these fields (and NotificationPayload
+# Served straight from live.messages.InboxMessage, which has these fields (and NotificationPayload
 # those of Notification): no copy is made per subscriber and event.
 @strawberry.type
 class InboxEvent:
-    kind: pubsub.InboxEventKind = strawberry.field(
+    kind: InboxEventKind = strawberry.field(
         description="SYNC carries the current state: sent first and after any gap."
     )
     notification: Notification | None
@@ -214,7 +214,9 @@ class InboxSubscription:
         context = info.context
         viewer = context.user
         render = renderer_for(info)
-        async for message in live.inbox_events(tenant_id=viewer.tenant_id, user_id=viewer.user_id):
+        async for message in streams.inbox_events(
+            tenant_id=viewer.tenant_id, user_id=viewer.user_id
+        ):
             if context.principal is not None:  # None: the socket is closing (app.sockets)
                 yield render(message)
 
@@ -228,7 +230,7 @@ class InboxSubscription:
         context = info.context
         viewer = context.user
         render = renderer_for(info)
-        async for count in live.unread_counts(
+        async for count in streams.unread_counts(
             tenant_id=viewer.tenant_id, user_id=viewer.user_id, category=category
         ):
             if context.principal is not None:  # None: the socket is closing (app.sockets)

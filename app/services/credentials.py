@@ -11,7 +11,6 @@ from dataclasses import replace
 from typing import Any, Protocol
 from uuid import UUID
 
-from app import pubsub
 from app.auth import (
     ApiKeyPrincipal,
     Credential,
@@ -20,6 +19,10 @@ from app.auth import (
     Principal,
 )
 from app.db import as_uuid
+from app.live.hub import hub
+from app.live.mailbox import Mailbox
+from app.live.messages import ALL, ApiKeyRevoked, CredentialChange, Signal, UserErased
+from app.live.topics import CREDENTIALS
 from app.models import ApiKey, Role, User
 from app.services import publishing
 
@@ -78,8 +81,7 @@ async def following_credentials(holder: CredentialHolder | None = None) -> Async
     """While the block runs, a credential change made through any process reaches this one:
     an erased user leaves the recipients cache, and `holder` ends or updates what it holds.
     Subscribed before the block starts, so nothing changed once the process is up is missed."""
-    topic, decode = pubsub.CREDENTIALS_TOPIC, pubsub.decode_credential_change
-    async with pubsub.hub().subscription(topic, "all", decode=decode) as changes:
+    async with hub().subscription(CREDENTIALS, ALL) as changes:
         task = asyncio.create_task(_follow(changes, holder), name="credentials")
         try:
             yield
@@ -89,12 +91,12 @@ async def following_credentials(holder: CredentialHolder | None = None) -> Async
                 await task
 
 
-async def _follow(changes: pubsub.Subscription, holder: CredentialHolder | None) -> None:
+async def _follow(changes: Mailbox[CredentialChange], holder: CredentialHolder | None) -> None:
     # One change at a time, in the order they came: the last word on a role is the last read.
     while True:
         item = await changes.get()
         try:
-            if item is pubsub.Signal.RESYNC:  # changes may have been missed
+            if item is Signal.RESYNC:  # changes may have been missed
                 await _recheck(holder)
             else:
                 await _apply(item, holder)
@@ -102,15 +104,15 @@ async def _follow(changes: pubsub.Subscription, holder: CredentialHolder | None)
             logger.exception("a credential change was not applied in this process")
 
 
-async def _apply(change: pubsub.CredentialChange, holder: CredentialHolder | None) -> None:
-    if isinstance(change, pubsub.UserErased):
+async def _apply(change: CredentialChange, holder: CredentialHolder | None) -> None:
+    if isinstance(change, UserErased):
         publishing.forget_user(change.tenant_id, change.external_id)
     if holder is None:
         return
-    if isinstance(change, pubsub.UserErased):
+    if isinstance(change, UserErased):
         user = Credential(CredentialKind.USER, change.tenant_id, change.user_id)
         await holder.end(user, CredentialGone.USER_ERASED)
-    elif isinstance(change, pubsub.ApiKeyRevoked):
+    elif isinstance(change, ApiKeyRevoked):
         key = Credential(CredentialKind.API_KEY, change.tenant_id, change.key_id)
         await holder.end(key, CredentialGone.API_KEY_REVOKED)
     else:

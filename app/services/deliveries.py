@@ -7,9 +7,9 @@ from uuid import UUID
 from tortoise.functions import Count, Min
 from tortoise.queryset import QuerySet
 
-from app import pubsub
 from app.crypto import SecretBox
 from app.errors import BadUserInput, NotFound
+from app.live.publish import publish_delivery, wake_workers
 from app.models import FINISHED, IN_FLIGHT, Channel, Delivery, DeliveryStatus, Rule
 from app.services import channels
 from app.services.pagination import Page, PageRequest, encode_cursor, older_than
@@ -102,9 +102,9 @@ async def retry(*, tenant_id: UUID, delivery_id: str) -> Delivery:
     await Delivery.filter(id=delivery.id, status=DeliveryStatus.FAILED).update(
         status=DeliveryStatus.QUEUED, next_attempt_at=datetime.now(UTC)
     )
-    await pubsub.wake_workers()
+    await wake_workers()
     await delivery.refresh_from_db()
-    await pubsub.publish_delivery(delivery)
+    await publish_delivery(delivery)
     await delivery.fetch_related("notification")
     return delivery
 

@@ -9,11 +9,11 @@ from uuid import UUID
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from app import pubsub
 from app.auth import UserPrincipal
 from app.errors import BadUserInput, InvalidNotificationIds, NotFound
+from app.live.messages import InboxEventKind, InboxMessage, NotificationPayload
+from app.live.publish import publish_inbox
 from app.models import Notification
-from app.pubsub import InboxEventKind, InboxMessage, NotificationPayload
 from app.services import counters
 from app.services.pagination import Page, PageRequest, encode_cursor, older_than
 from app.services.validation import check_category_filter, parse_uuid
@@ -285,4 +285,4 @@ async def _unread_total(user_id: UUID) -> int:
 
 async def _tell(viewer: UserPrincipal, message: InboxMessage) -> None:
     """Live event for the user's open tabs; only ever called after the change committed."""
-    await pubsub.publish_inbox(viewer.tenant_id, [(viewer.user_id, message)])
+    await publish_inbox(viewer.tenant_id, [(viewer.user_id, message)])

@@ -8,9 +8,11 @@ from uuid import UUID, uuid4
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from app import metrics, pubsub
+from app import metrics
 from app.db import as_uuid, batches, bulk_insert, connection, is_in, new_ids, placeholders
 from app.errors import BadUserInput
+from app.live import publish as live
+from app.live.messages import NotificationPayload
 from app.logs import request_id as current_request_id
 from app.models import (
     Channel,
@@ -204,11 +206,11 @@ async def announce(written: Written) -> None:
         to = [
             (row["recipient_id"], row["id"], written.unread[row["recipient_id"]]) for row in shown
         ]
-        payload = pubsub.NotificationPayload.of_row(shown[0])
-        await pubsub.publish_created(written.tenant_id, payload, to)
-    await pubsub.publish_deliveries(written.tenant_id, written.deliveries)
+        payload = NotificationPayload.of_row(shown[0])
+        await live.publish_created(written.tenant_id, payload, to)
+    await live.publish_deliveries(written.tenant_id, written.deliveries)
     if any(d["status"] is DeliveryStatus.QUEUED for d in written.deliveries):
-        await pubsub.wake_workers()
+        await live.wake_workers()
 
 
 def _deliveries(

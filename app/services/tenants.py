@@ -4,9 +4,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
-from app import pubsub
 from app.auth import hash_api_key, new_api_key, new_signing_secret
 from app.errors import BadUserInput, NotFound
+from app.live.messages import ApiKeyRevoked
+from app.live.publish import publish_credential_change
 from app.models import ApiKey, Tenant, User
 from app.services import catalog, publishing, users
 from app.services.validation import check_length, parse_uuid
@@ -93,7 +94,7 @@ async def revoke_api_key(*, tenant_id: UUID, key_id: str) -> ApiKey:
         )
         await key.refresh_from_db()
         if updated:
-            await pubsub.publish_credential_change(pubsub.ApiKeyRevoked(tenant_id, key.id))
+            await publish_credential_change(ApiKeyRevoked(tenant_id, key.id))
             await _tell_admins(
                 tenant_id, "system.api_key_revoked", f"API key {_label(key)} was revoked"
             )

@@ -8,9 +8,10 @@ from uuid import UUID, uuid4
 from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
-from app import pubsub
 from app.auth import mint_user_token, subject_hash
 from app.errors import BadUserInput, NotFound
+from app.live import messages
+from app.live.publish import publish_credential_change
 from app.models import (
     Delivery,
     Event,
@@ -70,8 +71,8 @@ async def upsert_user(*, tenant_id: UUID, external_id: str, fields: UserFields) 
         await User.filter(id=user.id).update(**changes)
         await user.refresh_from_db()
         if user.role != role_before:
-            await pubsub.publish_credential_change(
-                pubsub.RoleChanged(tenant_id, user.id, user.role.value)
+            await publish_credential_change(
+                messages.RoleChanged(tenant_id, user.id, user.role.value)
             )
     return user
 
@@ -136,7 +137,7 @@ async def erase_user(*, tenant_id: UUID, external_id: str) -> bool:
     publishing.forget_user(tenant_id, external_id)  # this process now, others by the hub
     if user_id is None:
         return False
-    await pubsub.publish_credential_change(pubsub.UserErased(tenant_id, user_id, external_id))
+    await publish_credential_change(messages.UserErased(tenant_id, user_id, external_id))
     return True
 
 

@@ -9,7 +9,7 @@ import strawberry
 
 from app.graphql.inbox import InboxEvent
 from app.graphql.rendering import EventExecutor, Rendered, renderer_for
-from app.pubsub import InboxEventKind, InboxMessage, NotificationPayload
+from app.live.messages import InboxEventKind, InboxMessage, NotificationPayload
 
 NOTIFICATION = NotificationPayload(
     id="n1",

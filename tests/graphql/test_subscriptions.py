@@ -11,7 +11,8 @@ import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from app import pubsub
+from app.live import topics
+from app.live.hub import hub
 from app.models import User
 from app.services import publishing
 from app.settings import Settings
@@ -262,18 +263,18 @@ async def wait_until(condition: Any, timeout: float = 5) -> None:
 @pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
 async def test_an_abrupt_disconnect_leaves_nothing_behind(server, alice, protocol) -> None:
     tasks_before = len(asyncio.all_tasks())
-    subscribers_before = pubsub.hub().subscriber_count()  # the process's own, such as erasures
+    subscribers_before = hub().subscriber_count()  # the process's own, such as erasures
     sockets = server.app.state.sockets
     socket = await GraphQLSocket.open(server.ws_url, alice.token, protocol)
     await socket.acknowledged()
     op = await socket.subscribe(INBOX)
     await socket.next(op)
-    assert pubsub.hub().subscriber_count() == subscribers_before + 1
+    assert hub().subscriber_count() == subscribers_before + 1
     assert len(sockets) == 1
 
     socket.connection.transport.abort()  # no close frame, as when a laptop lid shuts
 
-    await wait_until(lambda: pubsub.hub().subscriber_count() == subscribers_before)
+    await wait_until(lambda: hub().subscriber_count() == subscribers_before)
     await wait_until(lambda: len(sockets) == 0)
     await wait_until(lambda: len(asyncio.all_tasks()) <= tasks_before)
 
@@ -309,7 +310,7 @@ async def test_a_reader_that_stops_costs_bounded_memory_and_slows_no_one(
     )
     await stalled.next(stalled_op)
     alice_id = (await User.get(tenant_id=tenant.tenant_id, external_id="alice")).id
-    [alice_queue] = pubsub.hub()._subs[pubsub.inbox_topic(tenant.tenant_id)][str(alice_id)]
+    [alice_queue] = hub()._channels[topics.INBOX.channel(tenant.tenant_id)].by_key[str(alice_id)]
     deepest = 0
     async with subscribed(server, bob.token, UNREAD) as (healthy, healthy_op):
         await healthy.next(healthy_op)

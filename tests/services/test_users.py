@@ -10,7 +10,8 @@ import pytest
 from starlette.applications import Starlette
 from tortoise.transactions import in_transaction
 
-from app import pubsub
+from app.live.messages import UserErased
+from app.live.publish import publish_credential_change
 from app.models import (
     Channel,
     Delivery,
@@ -219,8 +220,8 @@ async def test_an_erase_through_another_process_leaves_the_recipients_cache(
     cached = publishing._known_users.get(UUID(tenant.tenant_id), "alice")
 
     # Another replica's erase, as the hub brings it: this process's database work is not run.
-    erased = pubsub.UserErased(UUID(tenant.tenant_id), alice.id, "alice")
-    await pubsub.publish_credential_change(erased)
+    erased = UserErased(UUID(tenant.tenant_id), alice.id, "alice")
+    await publish_credential_change(erased)
 
     assert cached == alice.id
     await wait_until(lambda: publishing._known_users.get(UUID(tenant.tenant_id), "alice") is None)

@@ -1,39 +1,35 @@
-"""Live views of one user's inbox, as the subscriptions stream them.
+"""The live views the subscriptions stream: one user's inbox and unread counts, and
+deliveries' states.
 
 Each subscribes before it reads the current state, so nothing falls between the two, and it
 re-reads the state whenever the hub signals that events may have been missed."""
 
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TypeVar
 from uuid import UUID
 
+from app.live.hub import hub
+from app.live.mailbox import Mailbox
+from app.live.messages import ALL, DeliveryPayload, InboxEventKind, InboxMessage, Signal
+from app.live.topics import DELIVERIES, INBOX
 from app.metrics import SUBSCRIPTIONS
 from app.models import Channel, Delivery
-from app.pubsub import (
-    ALL,
-    DeliveryPayload,
-    InboxEventKind,
-    InboxMessage,
-    Signal,
-    Subscription,
-    decode_deliveries,
-    decode_inbox,
-    deliveries_topic,
-    hub,
-    inbox_topic,
-)
 from app.services import inbox
 
+T = TypeVar("T")
 
-async def _next(subscription: Subscription) -> Any:
+
+async def _next(mailbox: Mailbox[T]) -> T | None:
     """The next change, or None when the state must be re-read."""
-    item = await subscription.get()
-    return None if item is Signal.RESYNC else item
+    item = await mailbox.get()
+    return None if isinstance(item, Signal) else item
 
 
-def _inbox(tenant_id: UUID, user_id: UUID) -> contextlib.AbstractAsyncContextManager[Subscription]:
-    return hub().subscription(inbox_topic(tenant_id), str(user_id), decode=decode_inbox)
+def _inbox(
+    tenant_id: UUID, user_id: UUID
+) -> contextlib.AbstractAsyncContextManager[Mailbox[InboxMessage]]:
+    return hub().subscription(INBOX, str(user_id), tenant_id=tenant_id)
 
 
 async def _sync(user_id: UUID) -> InboxMessage:
@@ -100,9 +96,8 @@ async def delivery_events(
         return [d for d in map(DeliveryPayload.of, await rows.order_by("created_at")) if wanted(d)]
 
     key = ALL if recipient_id is None else str(recipient_id)
-    topic = deliveries_topic(tenant_id)
     with SUBSCRIPTIONS.labels("deliveryStatus").track_inprogress():
-        async with hub().subscription(topic, key, decode=decode_deliveries) as subscription:
+        async with hub().subscription(DELIVERIES, key, tenant_id=tenant_id) as subscription:
             for payload in await current():
                 yield payload
             while True:

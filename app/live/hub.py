@@ -1,0 +1,140 @@
+"""The hub every process shares: keyed, bounded local subscriptions over one backend.
+
+A channel carries batches; its topic's codec turns one into (key, message) pairs, decoded once
+per process and only for the keys subscribed here, and each message goes to the mailboxes of
+that key. When the backend may have lost messages, every mailbox is told to resync."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterable
+from typing import Any, TypeVar
+from uuid import UUID
+
+from app.live.backends import backend_for
+from app.live.mailbox import Mailbox
+from app.live.messages import Signal
+from app.live.topics import Topic
+from app.metrics import LIVE_EVENTS
+
+logger = logging.getLogger("belfry.pubsub")
+
+T = TypeVar("T")
+
+
+class _Subscribed:
+    """What this process holds for one channel: its topic and each key's mailboxes."""
+
+    __slots__ = ("by_key", "fanned_out", "topic")
+
+    def __init__(self, topic: Topic[Any]) -> None:
+        self.topic = topic
+        self.by_key: dict[str, set[Mailbox[Any]]] = {}
+        self.fanned_out = LIVE_EVENTS.labels(topic.kind)
+
+
+class Hub:
+    def __init__(self, url: str, *, queue_limit: int = 100) -> None:
+        self._backend = backend_for(url, on_reconnect=self.resync_all)
+        self.queue_limit = queue_limit
+        self._channels: dict[str, _Subscribed] = {}
+        self._listener: asyncio.Task[None] | None = None
+
+    async def connect(self) -> None:
+        await self._backend.connect()
+        self._listener = asyncio.create_task(self._listen(), name="belfry-hub")
+
+    async def disconnect(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+        await self._backend.disconnect()
+
+    async def _listen(self) -> None:
+        while True:
+            event = await self._backend.next_published()
+            subscribed = self._channels.get(event.channel)
+            if subscribed is None:
+                continue
+            by_key = subscribed.by_key
+            try:
+                messages = subscribed.topic.decode(event.message, by_key)
+            except (ValueError, KeyError, TypeError):
+                logger.exception("undecodable message on %s dropped", event.channel)
+                continue
+            handed = 0
+            for key, message in messages:
+                for mailbox in by_key.get(key, ()):
+                    mailbox.offer(message)
+                    handed += 1
+            if handed:  # one update per message, however many subscribers it reached
+                subscribed.fanned_out.inc(handed)
+
+    def resync_all(self) -> None:
+        for subscribed in self._channels.values():
+            for mailboxes in subscribed.by_key.values():
+                for mailbox in mailboxes:
+                    mailbox.signal(Signal.RESYNC)
+
+    async def publish_many(self, messages: Iterable[tuple[str, str]]) -> None:
+        batch = list(messages)
+        if batch:
+            await self._backend.publish_many(batch)
+
+    @contextlib.asynccontextmanager
+    async def subscription(
+        self, topic: Topic[T], key: str, *, tenant_id: UUID | str | None = None
+    ) -> AsyncIterator[Mailbox[T]]:
+        """A mailbox for the messages of `topic` (the tenant's channel, for a topic with one
+        per tenant) under `key`, for as long as the block runs."""
+        channel = topic.channel(tenant_id)
+        subscribed = self._channels.get(channel)
+        first = subscribed is None
+        if subscribed is None:
+            subscribed = self._channels[channel] = _Subscribed(topic)
+        mailbox: Mailbox[T] = Mailbox(self.queue_limit)
+        subscribed.by_key.setdefault(key, set()).add(mailbox)
+        try:
+            if first:
+                await self._backend.subscribe(channel)
+            yield mailbox
+        finally:
+            mailboxes = subscribed.by_key[key]
+            mailboxes.discard(mailbox)
+            if not mailboxes:
+                del subscribed.by_key[key]
+            if not subscribed.by_key and self._channels.get(channel) is subscribed:
+                del self._channels[channel]
+                with contextlib.suppress(Exception):  # a dead connection forgets it anyway
+                    await self._backend.unsubscribe(channel)
+
+    def subscriber_count(self) -> int:
+        return sum(len(m) for s in self._channels.values() for m in s.by_key.values())
+
+
+_hub: Hub | None = None
+
+
+def hub() -> Hub:
+    if _hub is None:
+        raise RuntimeError("The broadcast hub is not connected; start it with connect_hub()")
+    return _hub
+
+
+def connected_hub() -> Hub | None:
+    return _hub
+
+
+@contextlib.asynccontextmanager
+async def connect_hub(url: str, *, queue_limit: int) -> AsyncIterator[Hub]:
+    """This process's hub, connected while the block runs."""
+    global _hub
+    instance = Hub(url, queue_limit=queue_limit)
+    await instance.connect()
+    _hub = instance
+    try:
+        yield instance
+    finally:
+        _hub = None
+        await instance.disconnect()

@@ -1,0 +1,191 @@
+"""The messages live subscribers receive, typed: what travels between processes is encoded
+from and decoded to these (app/live/wire.py), and nothing else."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum, StrEnum
+from typing import Any, ClassVar
+from uuid import UUID
+
+# The subscription key that means every subscriber of a topic: an administrator's view of all
+# the tenant's deliveries, and each process's one listener for credentials and wake-ups.
+ALL = "*"
+
+
+class Signal(Enum):
+    """Markers a subscriber receives besides events."""
+
+    RESYNC = "resync"  # events may have been missed: re-read the current state
+
+
+class InboxEventKind(StrEnum):
+    SYNC = "SYNC"
+    CREATED = "CREATED"
+    UPDATED = "UPDATED"
+    DELETED = "DELETED"
+
+
+# Payloads are made per recipient on every publish: plain slotted dataclasses, since frozen
+# ones cost three times as much to construct. Nobody changes one once made.
+@dataclass(slots=True)
+class NotificationPayload:
+    """A notification as it travels to subscribers: the fields the API shows."""
+
+    id: str
+    category: str
+    title: str
+    body: str | None
+    link: str | None
+    data: Any
+    read_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, n: Any) -> "NotificationPayload":
+        return cls(
+            id=str(n.id),
+            category=n.category,
+            title=n.title,
+            body=n.body,
+            link=n.link,
+            data=n.data,
+            read_at=n.read_at,
+            created_at=n.created_at,
+        )
+
+    @classmethod
+    def of_row(cls, row: dict[str, Any]) -> "NotificationPayload":
+        return cls(
+            id=str(row["id"]),
+            category=row["category"],
+            title=row["title"],
+            body=row["body"],
+            link=row["link"],
+            data=row["data"],
+            read_at=row.get("read_at"),
+            created_at=row["created_at"],
+        )
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+    def content(self) -> dict[str, Any]:
+        """Everything but the id (see encode_inbox)."""
+        return {
+            "category": self.category,
+            "title": self.title,
+            "body": self.body,
+            "link": self.link,
+            "data": self.data,
+            "read_at": self.read_at,
+            "created_at": self.created_at,
+        }
+
+    def same_content(self, other: "NotificationPayload") -> bool:
+        """Equal in everything but the id."""
+        return (
+            self.category == other.category
+            and self.title == other.title
+            and self.body == other.body
+            and self.link == other.link
+            and self.data == other.data
+            and self.read_at == other.read_at
+            and self.created_at == other.created_at
+        )
+
+
+@dataclass(slots=True)
+class InboxMessage:
+    """One change to one user's inbox, with the unread count that followed it.
+
+    `all` means every notification in scope changed (mark all read, delete all read); the
+    scope is `category` when set. `categories` names the categories touched."""
+
+    kind: InboxEventKind
+    unread_count: int
+    notification: NotificationPayload | None = None
+    notification_ids: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    all: bool = False
+    category: str | None = None
+
+    def touches(self, category: str | None) -> bool:
+        """Could this change move the unread count of `category` (None: of everything)?"""
+        if category is None or category in self.categories:
+            return True
+        return self.all and self.category in (None, category)
+
+
+# On the wire a batch carries what its messages share once, then per user: the user id, the
+
+
+@dataclass(slots=True)
+class DeliveryPayload:
+    """A delivery's state as the deliveryStatus subscription shows it."""
+
+    id: str
+    recipient_id: str | None
+    notification_id: str | None
+    channel: str
+    category: str
+    status: str
+    attempt_count: int
+    last_error: str | None
+    rule_id: str | None
+    job_id: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    next_attempt_at: datetime | None
+
+    @classmethod
+    def of(cls, d: Any) -> "DeliveryPayload":
+        def text(value: Any) -> str | None:
+            return None if value is None else str(value)
+
+        return cls(
+            id=str(d.id),
+            recipient_id=text(d.recipient_id),
+            notification_id=text(d.notification_id),
+            channel=str(d.channel),
+            category=d.category,
+            status=str(d.status),
+            attempt_count=d.attempt_count,
+            last_error=d.last_error,
+            rule_id=text(d.rule_id),
+            job_id=d.job_id,
+            created_at=d.created_at,
+            sent_at=d.sent_at,
+            next_attempt_at=d.next_attempt_at,
+        )
+
+
+DELIVERY_FIELDS = DeliveryPayload.__slots__
+
+
+@dataclass(frozen=True, slots=True)
+class UserErased:
+    """A user erased through some process: every process lets go of what it holds for them."""
+
+    kind: ClassVar[str] = "user_erased"
+    tenant_id: UUID
+    user_id: UUID
+    external_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRevoked:
+    kind: ClassVar[str] = "api_key_revoked"
+    tenant_id: UUID
+    key_id: UUID
+
+
+@dataclass(frozen=True, slots=True)
+class RoleChanged:
+    kind: ClassVar[str] = "role_changed"
+    tenant_id: UUID
+    user_id: UUID
+    role: str  # a models.Role value
+
+
+CredentialChange = UserErased | ApiKeyRevoked | RoleChanged

@@ -1,0 +1,65 @@
+"""Publishing: each function tells every process's subscribers of a change that committed.
+None raises: the database already holds the truth, and subscribers resync after any gap."""
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+from uuid import UUID
+
+from redis.exceptions import RedisError
+
+from app.live.hub import connected_hub
+from app.live.messages import DELIVERY_FIELDS, CredentialChange, InboxMessage, NotificationPayload
+from app.live.topics import CREDENTIALS, DELIVERIES, INBOX, WORK, encode_credential_change
+from app.live.wire import encode_created, encode_deliveries, encode_inbox
+
+logger = logging.getLogger("belfry.pubsub")
+
+
+async def publish_inbox(
+    tenant_id: UUID | str, messages: Sequence[tuple[UUID | str, InboxMessage]]
+) -> None:
+    """Each message to its user's subscribers."""
+    await _publish(INBOX.channel(tenant_id), encode_inbox(messages), "inbox")
+
+
+async def publish_created(
+    tenant_id: UUID | str,
+    notification: NotificationPayload,
+    to: Sequence[tuple[UUID, UUID, int]],
+) -> None:
+    """A notification created for many users; `to` as encode_created takes it."""
+    await _publish(INBOX.channel(tenant_id), encode_created(notification, to), "inbox")
+
+
+async def publish_delivery(delivery: Any) -> None:
+    """One delivery's new state: a Delivery row, whose fields are DeliveryPayload's."""
+    row = {name: getattr(delivery, name) for name in DELIVERY_FIELDS}
+    await publish_deliveries(delivery.tenant_id, [row])
+
+
+async def publish_deliveries(tenant_id: UUID | str, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Rows as encode_deliveries takes them."""
+    if rows:
+        await _publish(DELIVERIES.channel(tenant_id), encode_deliveries(rows), "delivery")
+
+
+async def publish_credential_change(change: CredentialChange) -> None:
+    """A process that misses one re-checks what it holds when it resyncs
+    (services.credentials), and requests read the database anyway."""
+    await _publish(CREDENTIALS.channel(), [encode_credential_change(change)], "credential")
+
+
+async def wake_workers() -> None:
+    """New deliveries are queued. A lost wake-up only delays them: workers also poll."""
+    await _publish(WORK.channel(), ["1"], "wake-up")
+
+
+async def _publish(channel: str, wires: list[str], what: str) -> None:
+    hub = connected_hub()
+    if not wires or hub is None:
+        return
+    try:
+        await hub.publish_many([(channel, wire) for wire in wires])
+    except (RedisError, OSError) as error:
+        logger.warning("%d batch(es) of %s events not sent: %s", len(wires), what, error)

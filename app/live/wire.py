@@ -1,0 +1,149 @@
+"""The batch formats of the inbox and delivery topics. One message per change however many
+users it reaches (a publish to 10,000 users is ten messages, not 10,000), what its users share
+written once, decoded once per process and only for the users with subscribers there."""
+
+import json
+from collections.abc import Container, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from app.encoding import dumps
+from app.live.messages import (
+    ALL,
+    DELIVERY_FIELDS,
+    DeliveryPayload,
+    InboxEventKind,
+    InboxMessage,
+    NotificationPayload,
+)
+
+# On the wire a batch carries what its messages share once, then per user: the user id, the
+# unread count and the notification ids. A notification travels without its id, which is the
+# recipient's first notification id.
+BATCH_SIZE = 1000
+
+
+def encode_inbox(messages: Sequence[tuple[UUID | str, InboxMessage]]) -> list[str]:
+    """Messages as few wire batches as possible, keeping their order."""
+    batches: list[str] = []
+    group: list[tuple[UUID | str, InboxMessage]] = []
+    for user_id, message in messages:
+        if group and (len(group) >= BATCH_SIZE or not _shared(group[0][1], message)):
+            batches.append(_encode_group(group))
+            group = []
+        group.append((user_id, message))
+    if group:
+        batches.append(_encode_group(group))
+    return batches
+
+
+def encode_created(
+    notification: NotificationPayload, to: Sequence[tuple[UUID, UUID, int]]
+) -> list[str]:
+    """One notification's content created for many users at once, given per user as (user id,
+    notification id, unread count): a publish needs no InboxMessage per recipient."""
+    change = InboxMessage(
+        kind=InboxEventKind.CREATED,
+        unread_count=0,
+        notification=notification,
+        categories=[notification.category],
+    )
+    return [
+        _wire(change, [(user_id, unread, [nid]) for user_id, nid, unread in to[i : i + BATCH_SIZE]])
+        for i in range(0, len(to), BATCH_SIZE)
+    ]
+
+
+def _shared(a: InboxMessage, b: InboxMessage) -> bool:
+    if (a.kind, a.categories, a.all, a.category) != (b.kind, b.categories, b.all, b.category):
+        return False
+    if a.notification is None or b.notification is None:
+        return a.notification is b.notification
+    return a.notification.same_content(b.notification)
+
+
+def _encode_group(group: list[tuple[UUID | str, InboxMessage]]) -> str:
+    return _wire(group[0][1], [(u, m.unread_count, m.notification_ids) for u, m in group])
+
+
+def _wire(change: InboxMessage, to: list[tuple[UUID | str, int, Sequence[UUID | str]]]) -> str:
+    n = change.notification
+    return dumps(
+        {
+            "kind": change.kind,
+            "notification": None if n is None else n.content(),
+            "categories": change.categories,
+            "all": change.all,
+            "category": change.category,
+            "to": to,
+        }
+    )
+
+
+def decode_inbox(raw: str, wanted: Container[str]) -> list[tuple[str, InboxMessage]]:
+    """The messages of a batch for the users in `wanted` (those with subscribers here)."""
+    batch = json.loads(raw)
+    kind = InboxEventKind(batch["kind"])
+    shared = batch["notification"]
+    if shared is not None:
+        for key in ("read_at", "created_at"):
+            if shared[key] is not None:
+                shared[key] = datetime.fromisoformat(shared[key])
+    categories, all_, category = batch["categories"], batch["all"], batch["category"]
+    return [
+        (
+            user_id,
+            InboxMessage(
+                kind=kind,
+                unread_count=unread,
+                notification=None if shared is None else NotificationPayload(id=ids[0], **shared),
+                notification_ids=ids,
+                categories=categories,
+                all=all_,
+                category=category,
+            ),
+        )
+        for user_id, unread, ids in batch["to"]
+        if user_id in wanted
+    ]
+
+
+# --- deliveries ---
+
+_DELIVERY_TIMES = ("created_at", "sent_at", "next_attempt_at")
+
+
+def encode_deliveries(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Rows with the fields of DeliveryPayload (others are ignored), in batches where a field
+    with one value throughout travels once: a publish's deliveries differ only in their ids."""
+    batches = []
+    for start in range(0, len(rows), BATCH_SIZE):
+        chunk = rows[start : start + BATCH_SIZE]
+        same, each = {}, {}
+        for name in DELIVERY_FIELDS:
+            column = [row[name] for row in chunk]
+            if column.count(column[0]) == len(column):
+                same[name] = column[0]
+            else:
+                each[name] = column
+        batches.append(dumps({"count": len(chunk), "same": same, "each": each}))
+    return batches
+
+
+def decode_deliveries(raw: str, wanted: Container[str]) -> list[tuple[str, DeliveryPayload]]:
+    """Each delivery goes to its recipient's subscriptions and to the tenant-wide ones."""
+    batch = json.loads(raw)
+    same, each = batch["same"], batch["each"]
+    items: list[tuple[str, DeliveryPayload]] = []
+    for i in range(batch["count"]):
+        values = same | {name: column[i] for name, column in each.items()}
+        keys = [key for key in (ALL, values["recipient_id"]) if key in wanted]
+        if not keys:
+            continue
+        for name in _DELIVERY_TIMES:
+            if values[name] is not None:
+                values[name] = datetime.fromisoformat(values[name])
+        payload = DeliveryPayload(**values)
+        items += [(key, payload) for key in keys]
+    return items
