@@ -17,7 +17,7 @@ from app.live.messages import Signal
 from app.live.topics import Topic
 from app.metrics import LIVE_EVENTS
 
-logger = logging.getLogger("belfry.pubsub")
+logger = logging.getLogger("belfry.live")
 
 T = TypeVar("T")
 

@@ -13,7 +13,7 @@ from app.live.messages import DELIVERY_FIELDS, CredentialChange, InboxMessage, N
 from app.live.topics import CREDENTIALS, DELIVERIES, INBOX, WORK, encode_credential_change
 from app.live.wire import encode_created, encode_deliveries, encode_inbox
 
-logger = logging.getLogger("belfry.pubsub")
+logger = logging.getLogger("belfry.live")
 
 
 async def publish_inbox(

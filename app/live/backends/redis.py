@@ -21,7 +21,7 @@ from redis.exceptions import RedisError
 
 from app.live.backends import Backend
 
-logger = logging.getLogger("belfry.pubsub")
+logger = logging.getLogger("belfry.live")
 
 PUBLISH_BATCH = 1000
 IDLE_PING = 15.0  # seconds
