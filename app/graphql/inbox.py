@@ -1,17 +1,18 @@
 from collections.abc import AsyncGenerator
 from datetime import datetime
-from typing import Any, Self
+from typing import Self
 
 import strawberry
 from strawberry.relay import PageInfo
 from strawberry.scalars import JSON
 
+from app import models
 from app.graphql.context import Info
 from app.graphql.pagination import page_info
 from app.graphql.permissions import Allowed
 from app.graphql.rendering import renderer_for
 from app.live import streams
-from app.live.messages import InboxEventKind
+from app.live.messages import InboxEventKind, NotificationPayload
 from app.services import inbox as service
 from app.services.pagination import DEFAULT_PAGE_SIZE, PageRequest
 
@@ -32,8 +33,8 @@ class Notification:
     created_at: datetime
 
     @classmethod
-    def from_model(cls, n: Any) -> Self:
-        """From a stored notification or a live NotificationPayload (same attributes)."""
+    def from_model(cls, n: models.Notification | NotificationPayload) -> Self:
+        """From a stored notification or a live one (the same attributes)."""
         return cls(
             id=strawberry.ID(str(n.id)),
             category=n.category,

@@ -4,8 +4,11 @@ from and decoded to these (app/live/wire.py), and nothing else."""
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum, StrEnum
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
+
+if TYPE_CHECKING:  # the live layer reads rows; it never queries
+    from app.models import Delivery, Notification
 
 # The subscription key that means every subscriber of a topic: an administrator's view of all
 # the tenant's deliveries, and each process's one listener for credentials and wake-ups.
@@ -41,7 +44,7 @@ class NotificationPayload:
     created_at: datetime
 
     @classmethod
-    def of(cls, n: Any) -> "NotificationPayload":
+    def of(cls, n: "Notification") -> "NotificationPayload":
         return cls(
             id=str(n.id),
             category=n.category,
@@ -139,7 +142,7 @@ class DeliveryPayload:
     next_attempt_at: datetime | None
 
     @classmethod
-    def of(cls, d: Any) -> "DeliveryPayload":
+    def of(cls, d: "Delivery") -> "DeliveryPayload":
         def text(value: Any) -> str | None:
             return None if value is None else str(value)
 
