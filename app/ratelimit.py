@@ -15,12 +15,15 @@ from typing import Protocol
 from urllib.parse import urlparse
 
 from redis import asyncio as redis
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from app.auth import ApiKeyPrincipal, Principal, UserPrincipal
 from app.errors import RateLimited
+from app.live.backends.cluster import SCHEME as CLUSTER
+from app.live.backends.cluster import cluster_client
 from app.settings import Settings
 
 logger = logging.getLogger("belfry.ratelimit")
@@ -88,15 +91,20 @@ class RedisCounter:
     PAUSE = 2.0  # seconds without trying Redis after it failed, so a dead one costs no waiting
 
     def __init__(self, url: str) -> None:
-        self._client = redis.Redis.from_url(
-            url,
-            socket_connect_timeout=0.5,
-            socket_timeout=0.5,
-            retry=Retry(NoBackoff(), 1),  # once, for a pooled connection Redis has dropped
+        self._client: redis.Redis | RedisCluster = (
+            cluster_client(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+            if urlparse(url).scheme == CLUSTER
+            else redis.Redis.from_url(
+                url,
+                socket_connect_timeout=0.5,
+                socket_timeout=0.5,
+                retry=Retry(NoBackoff(), 1),  # once, for a pooled connection Redis has dropped
+            )
         )
         self._count = self._client.register_script(COUNT_SCRIPT)
         parsed = urlparse(url)
-        self._safe_url = f"{parsed.scheme}://{parsed.hostname}:{parsed.port or 6379}"
+        # Named in the log without its password.
+        self._safe_url = f"{parsed.scheme}://{parsed.netloc.rsplit('@', 1)[-1]}"
         self._paused_until = 0.0
         self._failing = False
 
@@ -106,7 +114,7 @@ class RedisCounter:
         name = ":".join([KEY_PREFIX, *map(str, bucket), str(window)])
         try:
             count = await self._count(keys=[name], args=[math.ceil(ttl * 1000)])
-        except (RedisError, OSError) as error:
+        except (RedisError, RedisClusterException, OSError) as error:
             self._paused_until = time.monotonic() + self.PAUSE
             if not self._failing:
                 self._failing = True
@@ -128,11 +136,13 @@ class RedisCounter:
 
 def counter_for(url: str) -> Counter:
     scheme = urlparse(url).scheme
-    if scheme in ("redis", "rediss"):
+    if scheme in ("redis", "rediss", CLUSTER):
         return RedisCounter(url)
     if scheme == "memory":
         return MemoryCounter()
-    raise ValueError(f"Unsupported rate limit URL {scheme}://: use memory:// or redis://")
+    raise ValueError(
+        f"Unsupported rate limit URL {scheme}://: use memory://, redis:// or {CLUSTER}://"
+    )
 
 
 def client_network(address: str | None) -> str:

@@ -46,7 +46,10 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="sqlite://PATH or postgres://USER:PASS@HOST:PORT/DB"
     )
-    broadcast_url: str = Field(default="memory://", description="memory:// or redis://HOST:PORT/DB")
+    broadcast_url: str = Field(
+        default="memory://",
+        description="memory://, redis://HOST:PORT/DB or redis+cluster://HOST:PORT,HOST:PORT",
+    )
     # Websockets: how long one may stay open without signing in (both protocols), and how
     # many one user (or API key) and one client address may hold at once in a process; a
     # user (or API key) may hold as many subscriptions streamed over HTTP besides.
@@ -132,7 +135,7 @@ class Settings(BaseSettings):
     )
     rate_limit_window_seconds: float = Field(default=60, gt=0)
     rate_limit_url: str | None = Field(
-        default=None, description="memory:// or redis://HOST:PORT/DB; default: the broadcast URL"
+        default=None, description="as the broadcast URL, which it defaults to"
     )
     introspection: bool | None = Field(default=None, description="default: off in production")
     graphiql: bool | None = Field(default=None, description="default: off in production")

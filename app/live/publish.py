@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from app.live.hub import connected_hub
 from app.live.messages import DELIVERY_FIELDS, CredentialChange, InboxMessage, NotificationPayload
@@ -61,5 +61,5 @@ async def _publish(channel: str, wires: list[str], what: str) -> None:
         return
     try:
         await hub.publish_many([(channel, wire) for wire in wires])
-    except (RedisError, OSError) as error:
+    except (RedisError, RedisClusterException, OSError) as error:
         logger.warning("%d batch(es) of %s events not sent: %s", len(wires), what, error)

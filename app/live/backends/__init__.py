@@ -1,6 +1,6 @@
 """Where live batches travel between processes, behind broadcaster's public backend contract
 (connect, disconnect, subscribe, unsubscribe, publish, next_published): in one process
-(`memory://`) or through Redis (`redis://`)."""
+(`memory://`), through Redis (`redis://`) or through a Redis Cluster (`redis+cluster://`)."""
 
 from collections.abc import Callable, Sequence
 from urllib.parse import urlparse
@@ -24,8 +24,14 @@ def backend_for(url: str, *, on_reconnect: Callable[[], None]) -> Backend:
         from app.live.backends.redis import RedisBackend
 
         return RedisBackend(url, on_reconnect=on_reconnect)
+    if scheme == "redis+cluster":
+        from app.live.backends.cluster import RedisClusterBackend
+
+        return RedisClusterBackend(url, on_reconnect=on_reconnect)
     if scheme == "memory":
         from app.live.backends.memory import MemoryBackend
 
         return MemoryBackend()
-    raise ValueError(f"Unsupported broadcast URL {scheme}://: use memory:// or redis://")
+    raise ValueError(
+        f"Unsupported broadcast URL {scheme}://: use memory://, redis:// or redis+cluster://"
+    )

@@ -1,0 +1,168 @@
+"""Redis Cluster sharded pub/sub (SPUBLISH / SSUBSCRIBE, Redis 7), for deployments past one
+Redis: each channel lives on the shard that owns its slot, so tenants' channels spread across
+the primaries and no message is copied to every node.
+
+`BELFRY_BROADCAST_URL=redis+cluster://HOST:PORT,HOST:PORT/`: any nodes of the cluster (the
+others are found from them). As with one Redis, the subscriber side is rebuilt, with every
+channel, whenever a connection breaks (a node restarted or failed over), and every subscriber
+then resyncs, since whatever was published meanwhile is gone."""
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from broadcaster import Event
+from redis.asyncio.cluster import ClusterNode, ClusterPubSub, RedisCluster
+from redis.exceptions import RedisClusterException, RedisError
+
+from app.live.backends import Backend
+
+logger = logging.getLogger("belfry.live")
+
+SCHEME = "redis+cluster"
+
+
+def cluster_nodes(url: str) -> list[ClusterNode]:
+    """The nodes a `redis+cluster://h1:p1,h2:p2/` URL names."""
+    netloc = urlparse(url).netloc.rsplit("@", 1)[-1]
+    nodes = []
+    for address in filter(None, netloc.split(",")):
+        host, _, port = address.rpartition(":")
+        nodes.append(ClusterNode(host or address, int(port) if host else 6379))
+    if not nodes:
+        raise ValueError(f"{SCHEME}:// names no node: give HOST:PORT,HOST:PORT")
+    return nodes
+
+
+def cluster_client(url: str, **options: Any) -> RedisCluster:
+    """A client of the cluster, signed in as the URL says (`redis+cluster://:PASSWORD@...`)."""
+    userinfo, _, _ = urlparse(url).netloc.rpartition("@")
+    username, _, password = userinfo.partition(":")
+    return RedisCluster(
+        startup_nodes=cluster_nodes(url),
+        username=unquote(username) or None,
+        password=unquote(password) or None,
+        **options,
+    )
+
+
+class RedisClusterBackend(Backend):
+    def __init__(self, url: str, *, on_reconnect: Callable[[], None]) -> None:
+        self._url = url
+        self._on_reconnect = on_reconnect
+        self._publisher = cluster_client(url, socket_connect_timeout=2, socket_timeout=5)
+        self._channels: set[str] = set()
+        self._pubsub: ClusterPubSub | None = None
+        self._events: asyncio.Queue[Event] = asyncio.Queue()
+        self._connected = asyncio.Event()
+        self._subscribed = asyncio.Event()  # a channel was added: readers for new nodes
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    async def connect(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="belfry-redis-cluster-pubsub")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._connected.wait(), timeout=2)
+        if not self._connected.is_set():
+            logger.warning("Redis Cluster is not reachable yet; retrying in the background")
+
+    async def disconnect(self) -> None:
+        self._stopping = True
+        while self._task is not None and not self._task.done():  # see RedisBackend
+            self._task.cancel()
+            await asyncio.wait([self._task], timeout=1)
+        await self._publisher.aclose()
+
+    async def subscribe(self, channel: str) -> None:
+        self._channels.add(channel)
+        await self._send("ssubscribe", channel)
+        self._subscribed.set()
+
+    async def unsubscribe(self, channel: str) -> None:
+        self._channels.discard(channel)
+        await self._send("sunsubscribe", channel)
+
+    async def _send(self, command: str, channel: str) -> None:
+        pubsub = self._pubsub
+        if pubsub is None:
+            return  # the next connection subscribes to everything in self._channels
+        try:
+            await getattr(pubsub, command)(channel)
+        except (RedisError, RedisClusterException, OSError) as error:
+            logger.warning("Redis Cluster %s %s failed (%s)", command, channel, error)
+
+    async def publish(self, channel: str, message: Any) -> None:
+        await self._publisher.spublish(channel, message)
+
+    async def next_published(self) -> Event:
+        return await self._events.get()
+
+    async def _run(self) -> None:
+        delay = 0.1
+        ever_connected = False
+        while not self._stopping:
+            client = cluster_client(self._url, socket_connect_timeout=2)
+            pubsub = client.pubsub()
+            try:
+                await client.initialize()
+                if self._channels:
+                    await pubsub.ssubscribe(*self._channels)
+                self._pubsub = pubsub
+                self._connected.set()
+                if ever_connected:
+                    logger.info("Redis Cluster is back; re-subscribed")
+                self._on_reconnect()  # anything published meanwhile is lost to subscribers
+                ever_connected, delay = True, 0.1
+                await self._read(pubsub)
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, RedisClusterException, OSError) as error:
+                if self._connected.is_set():
+                    logger.warning("Redis Cluster connection lost (%s); reconnecting", error)
+                else:
+                    logger.debug("Redis Cluster not reachable yet (%r)", error)
+            finally:
+                self._pubsub = None
+                self._connected.clear()
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+                with contextlib.suppress(Exception):
+                    await client.aclose()
+            await asyncio.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 5.0)
+
+    async def _read(self, pubsub: ClusterPubSub) -> None:
+        """One reader per node holding our channels, added as channels land on new nodes;
+        returns (raising) when any of them fails, and the caller rebuilds everything."""
+        readers: dict[str, asyncio.Task[None]] = {}
+        try:
+            while True:
+                self._subscribed.clear()
+                for name, node in list(pubsub.node_pubsub_mapping.items()):
+                    # A node's connection is made by its first SSUBSCRIBE.
+                    if name not in readers and node.connection is not None:
+                        readers[name] = asyncio.create_task(self._read_node(node))
+                added = asyncio.ensure_future(self._subscribed.wait())
+                done, _ = await asyncio.wait(
+                    [added, *readers.values()], return_when=asyncio.FIRST_COMPLETED
+                )
+                added.cancel()
+                for task in done - {added}:
+                    task.result()  # a reader ends only by failing
+                    raise RedisError("a node's pub/sub connection ended")
+        finally:
+            for task in readers.values():
+                task.cancel()
+            await asyncio.gather(*readers.values(), return_exceptions=True)
+
+    async def _read_node(self, node_pubsub: Any) -> None:
+        while True:
+            message = await node_pubsub.get_message(timeout=None)
+            if message is not None and message["type"] == "smessage":
+                self._events.put_nowait(
+                    Event(channel=message["channel"].decode(), message=message["data"].decode())
+                )
