@@ -152,8 +152,9 @@ class RedisClusterBackend(Backend):
                 )
                 added.cancel()
                 for task in done - {added}:
-                    task.result()  # a reader ends only by failing
-                    raise RedisError("a node's pub/sub connection ended")
+                    # A reader ends only by failing, whatever redis-py raised: rebuild.
+                    error = task.exception() if not task.cancelled() else None
+                    raise RedisError(f"a node's pub/sub connection ended ({error!r})") from error
         finally:
             for task in readers.values():
                 task.cancel()
