@@ -8,7 +8,7 @@ import signal
 import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, suppress
 from datetime import timedelta
 from types import FrameType
 from typing import Any, cast
@@ -52,6 +52,8 @@ from app.tracing import middleware as tracing_middleware
 from app.tracing import schema_extensions as tracing_extensions
 
 logger = logging.getLogger("belfry")
+
+GOING_AWAY_SECONDS = 2  # on SIGTERM, how long closing the sockets may hold up the shutdown
 
 SUBSCRIPTION_PROTOCOLS = (
     GRAPHQL_TRANSPORT_WS_PROTOCOL,
@@ -222,11 +224,23 @@ def going_away_on_sigterm(graphql: GraphQLApp) -> Iterator[None]:
         yield
         return
     loop = asyncio.get_running_loop()
+    going: set[asyncio.Task[None]] = set()
+
+    async def go_away(signum: int, frame: FrameType | None) -> None:
+        # uvicorn's handler only after the close frames are out: its shutdown would close the
+        # sockets first, with 1012 (restart), which tells clients to come back here.
+        graphql.streams.stop_all()
+        with suppress(TimeoutError):
+            await asyncio.wait_for(graphql.sockets.close_all(GOING_AWAY), GOING_AWAY_SECONDS)
+        previous(signum, frame)
 
     def on_term(signum: int, frame: FrameType | None) -> None:
-        loop.call_soon_threadsafe(graphql.sockets.close_all_soon, GOING_AWAY)
-        loop.call_soon_threadsafe(graphql.streams.stop_all)
-        previous(signum, frame)
+        def start() -> None:
+            task = loop.create_task(go_away(signum, frame), name="going away")
+            going.add(task)
+            task.add_done_callback(going.discard)
+
+        loop.call_soon_threadsafe(start)
 
     signal.signal(signal.SIGTERM, on_term)
     try:

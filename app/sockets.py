@@ -113,9 +113,9 @@ class LiveSockets:
         _refuse(held, CredentialGone.TOKEN_EXPIRED)
         self.close_soon(held.websocket, CLOSES[CredentialGone.TOKEN_EXPIRED])
 
-    def close_all_soon(self, close: SocketClose) -> None:
-        for websocket in list(self._held):
-            self.close_soon(websocket, close)
+    async def close_all(self, close: SocketClose) -> None:
+        """Closes every socket, returning once each close frame is sent."""
+        await asyncio.gather(*(_close(websocket, close) for websocket in list(self._held)))
 
     def close_soon(self, websocket: WebSocket, close: SocketClose) -> None:
         """Closes the socket from a timer: the task is held until it is done."""
