@@ -9,19 +9,14 @@ then resyncs, since whatever was published meanwhile is gone."""
 
 import asyncio
 import contextlib
-import logging
-import random
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from broadcaster import Event
 from redis.asyncio.cluster import ClusterNode, ClusterPubSub, RedisCluster
 from redis.exceptions import RedisClusterException, RedisError
 
-from app.live.backends import Backend
-
-logger = logging.getLogger("belfry.live")
+from app.live.backends.reconnecting import ReconnectingBackend
 
 SCHEME = "redis+cluster"
 
@@ -50,90 +45,42 @@ def cluster_client(url: str, **options: Any) -> RedisCluster:
     )
 
 
-class RedisClusterBackend(Backend):
-    def __init__(self, url: str, *, on_reconnect: Callable[[], None]) -> None:
-        self._url = url
-        self._on_reconnect = on_reconnect
-        self._publisher = cluster_client(url, socket_connect_timeout=2, socket_timeout=5)
-        self._channels: set[str] = set()
-        self._pubsub: ClusterPubSub | None = None
-        self._events: asyncio.Queue[Event] = asyncio.Queue()
-        self._connected = asyncio.Event()
-        self._subscribed = asyncio.Event()  # a channel was added: readers for new nodes
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
+class RedisClusterBackend(ReconnectingBackend):
+    SUBSCRIBE = "ssubscribe"
+    UNSUBSCRIBE = "sunsubscribe"
+    ERRORS = (RedisError, RedisClusterException, OSError)
 
-    async def connect(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="belfry-redis-cluster-pubsub")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._connected.wait(), timeout=2)
-        if not self._connected.is_set():
-            logger.warning("Redis Cluster is not reachable yet; retrying in the background")
+    def __init__(self, url: str, *, on_reconnect: Callable[[], None]) -> None:
+        super().__init__("Redis Cluster", on_reconnect=on_reconnect)
+        self._url = url
+        self._publisher = cluster_client(url, socket_connect_timeout=2, socket_timeout=5)
+        self._subscribed = asyncio.Event()  # a channel was added: readers for new nodes
 
     async def disconnect(self) -> None:
-        self._stopping = True
-        while self._task is not None and not self._task.done():  # see RedisBackend
-            self._task.cancel()
-            await asyncio.wait([self._task], timeout=1)
+        await super().disconnect()
         await self._publisher.aclose()
 
     async def subscribe(self, channel: str) -> None:
-        self._channels.add(channel)
-        await self._send("ssubscribe", channel)
+        await super().subscribe(channel)
         self._subscribed.set()
-
-    async def unsubscribe(self, channel: str) -> None:
-        self._channels.discard(channel)
-        await self._send("sunsubscribe", channel)
-
-    async def _send(self, command: str, channel: str) -> None:
-        pubsub = self._pubsub
-        if pubsub is None:
-            return  # the next connection subscribes to everything in self._channels
-        try:
-            await getattr(pubsub, command)(channel)
-        except (RedisError, RedisClusterException, OSError) as error:
-            logger.warning("Redis Cluster %s %s failed (%s)", command, channel, error)
 
     async def publish(self, channel: str, message: Any) -> None:
         await self._publisher.spublish(channel, message)
 
-    async def next_published(self) -> Event:
-        return await self._events.get()
-
-    async def _run(self) -> None:
-        delay = 0.1
-        ever_connected = False
-        while not self._stopping:
-            client = cluster_client(self._url, socket_connect_timeout=2)
-            pubsub = client.pubsub()
-            try:
-                await client.initialize()
-                if self._channels:
-                    await pubsub.ssubscribe(*self._channels)
-                self._pubsub = pubsub
-                self._connected.set()
-                if ever_connected:
-                    logger.info("Redis Cluster is back; re-subscribed")
-                self._on_reconnect()  # anything published meanwhile is lost to subscribers
-                ever_connected, delay = True, 0.1
-                await self._read(pubsub)
-            except asyncio.CancelledError:
-                raise
-            except (RedisError, RedisClusterException, OSError) as error:
-                if self._connected.is_set():
-                    logger.warning("Redis Cluster connection lost (%s); reconnecting", error)
-                else:
-                    logger.debug("Redis Cluster not reachable yet (%r)", error)
-            finally:
-                self._pubsub = None
-                self._connected.clear()
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
-                with contextlib.suppress(Exception):
-                    await client.aclose()
-            await asyncio.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 5.0)
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[ClusterPubSub]:
+        client = cluster_client(self._url, socket_connect_timeout=2)
+        pubsub = client.pubsub()
+        try:
+            await client.initialize()
+            if self._channels:
+                await pubsub.ssubscribe(*self._channels)
+            yield pubsub
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+            with contextlib.suppress(Exception):
+                await client.aclose()
 
     async def _read(self, pubsub: ClusterPubSub) -> None:
         """One reader per node holding our channels, added as channels land on new nodes;
@@ -162,8 +109,4 @@ class RedisClusterBackend(Backend):
 
     async def _read_node(self, node_pubsub: Any) -> None:
         while True:
-            message = await node_pubsub.get_message(timeout=None)
-            if message is not None and message["type"] == "smessage":
-                self._events.put_nowait(
-                    Event(channel=message["channel"].decode(), message=message["data"].decode())
-                )
+            self._received(await node_pubsub.get_message(timeout=None), "smessage")

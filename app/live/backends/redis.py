@@ -2,83 +2,41 @@
 
 broadcaster's own Redis backend stalls with redis-py 8 and dies silently when Redis restarts:
 this one reconnects with backoff, re-subscribes every channel and then has every subscriber
-resync, since whatever was published meanwhile is gone."""
+resync (app/live/backends/reconnecting.py)."""
 
 import asyncio
 import contextlib
-import logging
-import random
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 from urllib.parse import urlparse
 
-from broadcaster import Event
 from redis import asyncio as redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
 
-from app.live.backends import Backend
-
-logger = logging.getLogger("belfry.live")
+from app.live.backends.reconnecting import ReconnectingBackend
 
 PUBLISH_BATCH = 1000
 IDLE_PING = 15.0  # seconds
 
 
-class RedisBackend(Backend):
-    """One PubSub connection that is rebuilt, with every channel, whenever it breaks."""
+class RedisBackend(ReconnectingBackend):
+    SUBSCRIBE = "subscribe"
+    UNSUBSCRIBE = "unsubscribe"
 
     def __init__(self, url: str, *, on_reconnect: Callable[[], None]) -> None:
+        parsed = urlparse(url)
+        name = f"Redis {parsed.scheme}://{parsed.hostname}:{parsed.port or 6379}"
+        super().__init__(name, on_reconnect=on_reconnect)
         self._url = url
-        self._on_reconnect = on_reconnect
         self._publisher = redis.Redis.from_url(
             url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30
         )
-        self._channels: set[str] = set()
-        self._pubsub: Any = None
-        self._events: asyncio.Queue[Event] = asyncio.Queue()
-        self._connected = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
-
-    async def connect(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="belfry-redis-pubsub")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._connected.wait(), timeout=2)
-        if not self._connected.is_set():
-            logger.warning(
-                "Redis %s is not reachable yet; retrying in the background", self._safe_url
-            )
 
     async def disconnect(self) -> None:
-        self._stopping = True
-        # Cancelled again until it ends: a cancellation that lands inside redis-py while it
-        # (re)connects can be turned into a connection error, which the loop would survive.
-        while self._task is not None and not self._task.done():
-            self._task.cancel()
-            await asyncio.wait([self._task], timeout=1)
+        await super().disconnect()
         await self._publisher.aclose()
-
-    async def subscribe(self, channel: str) -> None:
-        self._channels.add(channel)
-        await self._send("subscribe", channel)
-
-    async def unsubscribe(self, channel: str) -> None:
-        self._channels.discard(channel)
-        await self._send("unsubscribe", channel)
-
-    async def _send(self, command: str, channel: str) -> None:
-        pubsub = self._pubsub
-        if pubsub is None:
-            return  # the next connection subscribes to everything in self._channels
-        try:
-            await getattr(pubsub, command)(channel)
-        except (RedisError, OSError) as error:
-            logger.warning(
-                "Redis %s %s failed (%s); the reconnect will redo it", command, channel, error
-            )
 
     async def publish(self, channel: str, message: Any) -> None:
         await self._publisher.publish(channel, message)
@@ -91,50 +49,22 @@ class RedisBackend(Backend):
                     pipe.publish(channel, message)
                 await pipe.execute()
 
-    async def next_published(self) -> Event:
-        return await self._events.get()
-
-    @property
-    def _safe_url(self) -> str:
-        parsed = urlparse(self._url)
-        return f"{parsed.scheme}://{parsed.hostname}:{parsed.port or 6379}"
-
-    async def _run(self) -> None:
-        delay = 0.1
-        ever_connected = False
-        while not self._stopping:
-            client = redis.Redis.from_url(
-                self._url,
-                socket_connect_timeout=2,
-                socket_keepalive=True,
-                retry=Retry(NoBackoff(), 0),  # we reconnect ourselves, and then resync
-            )
-            try:
-                pubsub = client.pubsub()
-                # A standing channel keeps the connection readable with no subscribers.
-                await pubsub.subscribe("belfry:control", *self._channels)
-                self._pubsub = pubsub
-                self._connected.set()
-                if ever_connected:
-                    logger.info("Redis %s is back; re-subscribed", self._safe_url)
-                # Anything published while we were not listening is lost to our subscribers.
-                self._on_reconnect()
-                ever_connected, delay = True, 0.1
-                await self._read(pubsub)
-            except asyncio.CancelledError:
-                raise
-            except (RedisError, OSError) as error:
-                if self._connected.is_set():
-                    logger.warning(
-                        "Redis %s connection lost (%s); reconnecting", self._safe_url, error
-                    )
-            finally:
-                self._pubsub = None
-                self._connected.clear()
-                with contextlib.suppress(Exception):
-                    await client.aclose()
-            await asyncio.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 5.0)
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Any]:
+        client = redis.Redis.from_url(
+            self._url,
+            socket_connect_timeout=2,
+            socket_keepalive=True,
+            retry=Retry(NoBackoff(), 0),  # we reconnect ourselves, and then resync
+        )
+        try:
+            pubsub = client.pubsub()
+            # A standing channel keeps the connection readable with no subscribers.
+            await pubsub.subscribe("belfry:control", *self._channels)
+            yield pubsub
+        finally:
+            with contextlib.suppress(Exception):
+                await client.aclose()
 
     async def _read(self, pubsub: Any) -> None:
         """Reads until the connection fails. A half-open TCP connection never fails by itself,
@@ -147,10 +77,7 @@ class RedisBackend(Backend):
             while True:
                 message = await pubsub.get_message(timeout=None)  # blocks; no timer per message
                 last_seen = loop.time()
-                if message is not None and message["type"] == "message":
-                    self._events.put_nowait(
-                        Event(channel=message["channel"].decode(), message=message["data"].decode())
-                    )
+                self._received(message, "message")
 
         async def watch() -> None:
             while True:
