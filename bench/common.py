@@ -24,6 +24,13 @@ def asyncpg_dsn(url: str) -> str:
     return url.replace("postgres://", "postgresql://", 1)
 
 
+def bench_settings(url: str, **overrides: Any) -> Settings:
+    """The app as a bench drives it: one caller sends thousands of requests a minute, so the
+    rate limits are off, and background jobs stay out of the measured process."""
+    limits_off = {"rate_limit_api_key": 0, "rate_limit_user": 0, "rate_limit_anonymous": 0}
+    return Settings(database_url=url, embedded_jobs=False, **{**limits_off, **overrides})
+
+
 @asynccontextmanager
 async def scratch_database() -> AsyncIterator[str]:
     """A migrated PostgreSQL database that exists for one bench run."""

@@ -58,5 +58,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
 
 
 def older_than(cursor: str) -> Q:
+    """Rows after the cursor in (created_at, id) descending order. The first bound is implied
+    by the second, but only it lets the database seek to the cursor in an index on
+    (..., created_at, id): the OR alone is a filter that walks every newer row first, so
+    the page 50,000 deep cost 50,000 rows."""
     created_at, id = decode_cursor(cursor)
-    return Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=id)
+    return Q(created_at__lte=created_at) & (
+        Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=id)
+    )
