@@ -72,6 +72,13 @@ def is_postgres(conn: BaseDBAsyncClient) -> bool:
     return conn.capabilities.dialect == "postgres"
 
 
+async def keep_session(connection: asyncpg.Connection) -> None:
+    """The pool's reset on release, in place of asyncpg's default: that one sends a query (RESET
+    ALL, UNLISTEN *, advisory unlocks) on every release, a round trip per statement outside a
+    transaction, for session state Belfry never sets. asyncpg still rolls back a transaction
+    left open before this runs."""
+
+
 def placeholders(conn: BaseDBAsyncClient, count: int, start: int = 0) -> list[str]:
     if is_postgres(conn):
         return [f"${i}" for i in range(start + 1, start + count + 1)]
@@ -96,6 +103,11 @@ def is_in(
     return f"{column} IN ({', '.join('?' * len(values))})", list(values)
 
 
+# COPY takes two round trips where a prepared INSERT takes one, so the few rows of a publish to
+# one user go in by INSERT and the many of a large publish by COPY.
+COPY_FROM_ROWS = 16
+
+
 async def bulk_insert(model: type[Model], rows: list[dict[str, Any]]) -> None:
     """Insert rows given as {field: value}, all with the same keys. Model.bulk_create builds
     a model instance per row first, which dominates large publishes."""
@@ -105,14 +117,14 @@ async def bulk_insert(model: type[Model], rows: list[dict[str, Any]]) -> None:
     names = list(rows[0])
     conn = connection()
     raw: Any = getattr(conn, "_connection", None)  # asyncpg's, inside a transaction
-    copy = is_postgres(conn) and hasattr(raw, "copy_records_to_table")
+    native = is_postgres(conn) and hasattr(raw, "copy_records_to_table")
     columns = [
-        _to_db([row[name] for row in rows], meta.fields_map[name], model, native=copy)
+        _to_db([row[name] for row in rows], meta.fields_map[name], model, native=native)
         for name in names
     ]
     records = list(zip(*columns, strict=True))
     db_columns = [meta.fields_db_projection[name] for name in names]
-    if copy:
+    if native and len(records) >= COPY_FROM_ROWS:
         # COPY skips the per-row statement work of executemany: a third of the time.
         try:
             await raw.copy_records_to_table(meta.db_table, records=records, columns=db_columns)

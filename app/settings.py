@@ -14,8 +14,10 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from tortoise.backends.base.config_generator import expand_db_url
 
 from app.crypto import SecretBox, box_for
+from app.db import keep_session
 
 DEFAULT_SECRET_KEY = "change-me"
 
@@ -223,9 +225,16 @@ class Settings(BaseSettings):
         if self.is_sqlite and not self.db_url.endswith(":memory:"):
             Path(self.db_url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
 
+    def _connection_config(self) -> str | dict[str, Any]:
+        if self.is_sqlite:
+            return self.db_url
+        config: dict[str, Any] = expand_db_url(self.db_url)
+        config["credentials"]["reset"] = keep_session
+        return config
+
     def tortoise_config(self) -> dict[str, Any]:
         return {
-            "connections": {"default": self.db_url},
+            "connections": {"default": self._connection_config()},
             "apps": {
                 APP_LABEL: {
                     "models": MODEL_MODULES,

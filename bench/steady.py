@@ -1,0 +1,179 @@
+"""A steady stream: with 1,000 subscribers connected to each system, 200 notifications per
+second, each to one user chosen at random, published over HTTP; the time from the start of the
+publish call to the frame on the user's socket. This is what a user's badge feels most of the
+day; bench/broadcast.py measures the other case, one publish to everyone.
+
+Side by side in one run, in short blocks that rotate between the systems so that all of them
+meet the same machine noise: the raw baseline (bench/raw_server.py: Starlette, asyncpg INSERT,
+Redis PUBLISH, websocket send), socket.io with its Redis adapter (bench/socketio/, when its
+packages are installed) and Belfry. Also printed: each server's resident memory per subscribed
+socket. The figures are the medians of `--runs` runs.
+
+    uv run python -m bench.steady [--subscribers 1000] [--rate 200] [--seconds 15] [--runs 3]
+"""
+
+import argparse
+import asyncio
+import gc
+import random
+import statistics
+import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection
+
+from bench.common import report, run, scratch_database, summary
+from bench.processes import collections_between_rounds, rss_kib
+from bench.servers import Server, belfry, raw
+from bench.socketio_peer import NotInstalled, require_installed, socketio
+
+BLOCK_SECONDS = 2.5  # each system's share of the stream before the next one's turn
+
+
+@dataclass
+class Stream:
+    """One system's subscribers and what arrived on them."""
+
+    server: Server
+    sockets: dict[str, ClientConnection] = field(default_factory=dict)
+    sent: dict[str, float] = field(default_factory=dict)
+    latencies: list[float] = field(default_factory=list)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    expected: int = 0
+    rss_kib_per_socket: float = 0.0
+    readers: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def subscribe(self, users: list[str]) -> None:
+        idle = rss_kib(self.server.pid)
+        for first in range(0, len(users), 100):  # in waves: the accept backlog never overflows
+            wave = users[first : first + 100]
+            sockets = await asyncio.gather(*(self.server.dialer.connect(u) for u in wave))
+            self.sockets.update(zip(wave, sockets, strict=True))
+        await asyncio.sleep(0.5)
+        self.rss_kib_per_socket = (rss_kib(self.server.pid) - idle) / len(users)
+        self.readers = [asyncio.create_task(self.read(s)) for s in self.sockets.values()]
+
+    async def read(self, socket: ClientConnection) -> None:
+        while True:
+            title = await self.server.dialer.next_title(socket)
+            self.latencies.append((time.perf_counter() - self.sent.pop(title)) * 1000)
+            if len(self.latencies) == self.expected:
+                self.arrived.set()
+
+    async def block(self, rate: float, seconds: float, first_seq: int, counted: bool) -> None:
+        """`rate` publishes a second for `seconds`, each started on schedule whether or not the
+        earlier ones have answered (an open loop, as independent callers would)."""
+        latencies_before = len(self.latencies)
+        count = int(rate * seconds)
+        self.expected = latencies_before + count
+        self.arrived.clear()
+        users = list(self.sockets)
+        calls: list[asyncio.Task[None]] = []
+        start = time.perf_counter()
+        for i in range(count):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            title = f"m{first_seq + i}"
+            self.sent[title] = time.perf_counter()
+            calls.append(asyncio.create_task(self.server.publish([random.choice(users)], title)))
+        await asyncio.gather(*calls)
+        await asyncio.wait_for(self.arrived.wait(), timeout=60)
+        if not counted:
+            del self.latencies[latencies_before:]
+
+    async def close(self) -> None:
+        for reader in self.readers:
+            reader.cancel()
+        await asyncio.gather(*(s.close() for s in self.sockets.values()))
+
+
+async def one_run(
+    streams: list[Stream], rate: float, seconds: float
+) -> dict[str, dict[str, float]]:
+    for stream in streams:
+        stream.latencies.clear()
+    blocks = max(1, round(seconds / BLOCK_SECONDS))
+    seq = 0
+    with collections_between_rounds():
+        for block in range(-1, blocks):  # block -1 warms every system up
+            order = streams[block % len(streams) :] + streams[: block % len(streams)]
+            for stream in order:
+                await stream.block(rate, seconds / blocks, seq, counted=block >= 0)
+                seq += int(rate * seconds)
+                gc.collect()
+    return {s.server.name: summary(s.latencies) for s in streams}
+
+
+@asynccontextmanager
+async def systems(db_url: str, users: list[str]) -> AsyncIterator[list[Server]]:
+    async with AsyncExitStack() as stack:
+        found = [await stack.enter_async_context(raw(db_url))]
+        try:
+            require_installed()
+            found.append(await stack.enter_async_context(socketio(db_url)))
+        except NotInstalled as missing:
+            print(f"socket.io peer left out: {missing}")
+        found.append(await stack.enter_async_context(belfry(db_url, users)))
+        yield found
+
+
+async def measure(subscribers: int, rate: float, seconds: float, runs: int) -> dict[str, Any]:
+    users = [f"user-{i}" for i in range(subscribers)]
+    async with scratch_database() as db_url, systems(db_url, users) as servers:
+        streams = [Stream(server) for server in servers]
+        for stream in streams:
+            await stream.subscribe(users)
+        try:
+            results = [await one_run(streams, rate, seconds) for _ in range(runs)]
+        finally:
+            for stream in streams:
+                await stream.close()
+    figures: dict[str, Any] = {}
+    base = statistics.median(r["raw"]["p99_ms"] for r in results)
+    for stream in streams:
+        name = stream.server.name
+        p99 = statistics.median(r[name]["p99_ms"] for r in results)
+        figures[name] = {
+            "p50_ms": round(statistics.median(r[name]["p50_ms"] for r in results), 3),
+            "p99_ms": round(p99, 3),
+            "kib_per_socket": round(stream.rss_kib_per_socket, 1),
+            "p99_over_raw": round(p99 / base, 2),
+        }
+    return {
+        "subscribers": subscribers,
+        "rate": rate,
+        "seconds": seconds,
+        "runs": runs,
+        "systems": figures,
+    }
+
+
+def table(figures: dict[str, Any]) -> str:
+    lines = [
+        "| system | p50 ms | p99 ms | KiB per socket | p99 / raw |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, f in figures["systems"].items():
+        cells = [name, f["p50_ms"], f["p99_ms"], f["kib_per_socket"], f["p99_over_raw"]]
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return "\n".join(lines)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--subscribers", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=200, help="publishes per second")
+    parser.add_argument("--seconds", type=float, default=15, help="of stream per system per run")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    figures = await measure(args.subscribers, args.rate, args.seconds, args.runs)
+    report("steady", figures)
+    print(table(figures))
+
+
+if __name__ == "__main__":
+    run(main)
