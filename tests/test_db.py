@@ -1,5 +1,7 @@
 """Bulk inserts and id lookups, on both databases; nothing lost when the database goes away."""
 
+import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,11 +17,18 @@ from tests.helpers import PUBLISH, TenantAccess, make_tenant, store_user
 from tests.servers import proxying
 
 
-def test_new_ids_are_distinct_random_uuids() -> None:
+def test_new_ids_are_distinct_time_ordered_uuids() -> None:
+    # given the time before and after a batch of ids is made
+    before_ms = time.time_ns() // 1_000_000
     ids = new_ids(1000)
+    after_ms = time.time_ns() // 1_000_000
 
+    # then they are distinct version 7 UUIDs (RFC 9562) whose leading 48 bits are that time
     assert len(set(ids)) == 1000
-    assert {i.version for i in ids} == {4}
+    assert {(i.version, i.variant) for i in ids} == {(7, uuid.RFC_4122)}
+    assert all(before_ms <= i.int >> 80 <= after_ms for i in ids)
+    # and the rest of each is random: no two share their 74 random bits
+    assert len({i.int & ((1 << 80) - 1) for i in ids}) == 1000
 
 
 async def test_bulk_insert_writes_every_kind_of_value(app: Starlette) -> None:
