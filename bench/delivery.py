@@ -22,7 +22,7 @@ from app.models import Channel, Delivery, DeliveryStatus
 from app.services import channels, preferences, publishing, tenants
 from app.settings import Settings
 from bench.common import report, run, scratch_database
-from bench.fanout import serving
+from bench.processes import serving
 from tests.conftest import free_port
 
 CATEGORY = "call.daily_summary"

@@ -1,4 +1,4 @@
-"""The raw baseline for bench/fanout.py: what the same job costs with no framework on top.
+"""The raw baseline of the live benchmarks: what the same job costs with no framework on top.
 
 POST /publish inserts one row per recipient with plain asyncpg and publishes one Redis message
 per recipient; each websocket (/ws/{user}) receives its user's messages through one shared
