@@ -11,6 +11,7 @@ from uuid import UUID
 
 import jwt
 
+from app.db import select_row
 from app.errors import Unauthenticated
 from app.models import ApiKey, Role, Tenant, User, UserErasure
 from app.services.validation import is_storable
@@ -116,13 +117,18 @@ async def authenticate(authorization: str | None) -> Principal | None:
 
 
 async def _authenticate_api_key(token: str) -> ApiKeyPrincipal:
-    key = await ApiKey.get_or_none(key_hash=hash_api_key(token), revoked_at__isnull=True)
+    key = await select_row(
+        ApiKey,
+        ["id", "tenant_id", "last_used_at"],
+        {"key_hash": hash_api_key(token)},
+        also="revoked_at IS NULL",
+    )
     if key is None:
         raise Unauthenticated("Invalid or revoked API key")
     now = datetime.now(UTC)
-    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
-        await ApiKey.filter(id=key.id).update(last_used_at=now)
-    return ApiKeyPrincipal(tenant_id=key.tenant_id, key_id=key.id)
+    if key["last_used_at"] is None or now - key["last_used_at"] > LAST_USED_RESOLUTION:
+        await ApiKey.filter(id=key["id"]).update(last_used_at=now)
+    return ApiKeyPrincipal(tenant_id=key["tenant_id"], key_id=key["id"])
 
 
 async def _authenticate_user_token(token: str) -> UserPrincipal:

@@ -14,6 +14,7 @@ from app.live.topics import CREDENTIALS, DELIVERIES, INBOX, WORK, encode_credent
 from app.live.wire import encode_created, encode_deliveries, encode_inbox
 
 logger = logging.getLogger("belfry.live")
+WAKE = "1"
 
 
 async def publish_inbox(
@@ -25,11 +26,25 @@ async def publish_inbox(
 
 async def publish_created(
     tenant_id: UUID | str,
-    notification: NotificationPayload,
+    notification: NotificationPayload | None,
     to: Sequence[tuple[UUID, UUID, int]],
+    deliveries: Sequence[Mapping[str, Any]] = (),
+    *,
+    wake: bool = False,
 ) -> None:
-    """A notification created for many users; `to` as encode_created takes it."""
-    await _publish(INBOX.channel(tenant_id), encode_created(notification, to), "inbox")
+    """What one publish tells, in one round trip: the notification created for many users
+    (`to` as encode_created takes it) first, which browsers wait on, then its deliveries
+    (rows as encode_deliveries takes them), then a wake-up for the workers if asked."""
+    messages = []
+    if notification is not None and to:
+        channel = INBOX.channel(tenant_id)
+        messages += [(channel, wire) for wire in encode_created(notification, to)]
+    if deliveries:
+        channel = DELIVERIES.channel(tenant_id)
+        messages += [(channel, wire) for wire in encode_deliveries(deliveries)]
+    if wake:
+        messages.append((WORK.channel(), WAKE))
+    await _publish_many(messages, "publish")
 
 
 async def publish_delivery(delivery: Any) -> None:
@@ -52,14 +67,18 @@ async def publish_credential_change(change: CredentialChange) -> None:
 
 async def wake_workers() -> None:
     """New deliveries are queued. A lost wake-up only delays them: workers also poll."""
-    await _publish(WORK.channel(), ["1"], "wake-up")
+    await _publish(WORK.channel(), [WAKE], "wake-up")
 
 
 async def _publish(channel: str, wires: list[str], what: str) -> None:
+    await _publish_many([(channel, wire) for wire in wires], what)
+
+
+async def _publish_many(messages: list[tuple[str, str]], what: str) -> None:
     hub = connected_hub()
-    if not wires or hub is None:
+    if not messages or hub is None:
         return
     try:
-        await hub.publish_many([(channel, wire) for wire in wires])
+        await hub.publish_many(messages)
     except (RedisError, RedisClusterException, OSError) as error:
-        logger.warning("%d batch(es) of %s events not sent: %s", len(wires), what, error)
+        logger.warning("%d batch(es) of %s events not sent: %s", len(messages), what, error)

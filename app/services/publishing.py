@@ -202,15 +202,14 @@ async def announce(written: Written) -> None:
     metrics.PUBLISHES.inc()
     metrics.NOTIFICATIONS.inc(len(written.notifications))
     shown = [row for row in written.notifications if row["deleted_at"] is None]
-    if shown:
-        to = [
-            (row["recipient_id"], row["id"], written.unread[row["recipient_id"]]) for row in shown
-        ]
-        payload = NotificationPayload.of_row(shown[0])
-        await live.publish_created(written.tenant_id, payload, to)
-    await live.publish_deliveries(written.tenant_id, written.deliveries)
-    if any(d["status"] is DeliveryStatus.QUEUED for d in written.deliveries):
-        await live.wake_workers()
+    to = [(row["recipient_id"], row["id"], written.unread[row["recipient_id"]]) for row in shown]
+    await live.publish_created(
+        written.tenant_id,
+        NotificationPayload.of_row(shown[0]) if shown else None,
+        to,
+        written.deliveries,
+        wake=any(d["status"] is DeliveryStatus.QUEUED for d in written.deliveries),
+    )
 
 
 def _deliveries(
