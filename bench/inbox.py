@@ -15,12 +15,16 @@ Raw baseline, same run: plain asyncpg, no app: the keyset SQL for both pages (a 
 comparison `(created_at, id) < (...)`) and `count(*)` over each user's unread rows, which is
 what the badge would cost without the counters.
 
+The eight calls take turns, run by run, so every ratio compares calls that met the same
+moments of the machine.
+
     uv run python -m bench.inbox [--total 1000000] [--big 100000] [--depth 50000] [--runs 300]
 """
 
 import argparse
+import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -32,7 +36,7 @@ from app.db import new_ids
 from app.main import create_app
 from app.services import tenants, users
 from app.services.pagination import encode_cursor
-from bench.common import asyncpg_dsn, bench_settings, report, run, scratch_database, summary, timed
+from bench.common import asyncpg_dsn, bench_settings, report, run, scratch_database, summary
 
 CATEGORIES = ("call.daily_summary", "billing.invoice_ready", "agent.published")
 TENANTS = 4
@@ -60,6 +64,7 @@ RAW_COUNT = (
     "SELECT count(*) FROM notifications "
     "WHERE recipient_id = $1 AND read_at IS NULL AND deleted_at IS NULL"
 )
+Call = Callable[[], Awaitable[None]]
 NOTIFICATION_COLUMNS = ["id", "tenant_id", "recipient_id", "category", "title", "read_at"]
 
 
@@ -141,6 +146,21 @@ async def load(raw: asyncpg.Connection, table: Table) -> None:
         await raw.execute(f"VACUUM (ANALYZE) {name}")
 
 
+async def alternating(calls: dict[str, Call], runs: int) -> dict[str, list[float]]:
+    """Latencies in milliseconds, taking turns run by run after a short warm-up: the ratios
+    compare calls that met the same moments of a busy machine."""
+    for _ in range(min(20, runs)):
+        for call in calls.values():
+            await call()
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(runs):
+        for name, call in calls.items():
+            start = time.perf_counter()
+            await call()
+            samples[name].append((time.perf_counter() - start) * 1000)
+    return samples
+
+
 async def measure(
     url: str, *, total: int, big: int, depth: int, runs: int, gc_tuning: bool = True
 ) -> dict[str, Any]:
@@ -219,7 +239,7 @@ async def measure(
                     )
                     assert found[0]["id"] == expected_first_deep
 
-                def unread(label: str, expected: int) -> Any:
+                def unread(label: str, expected: int) -> tuple[Call, Call]:
                     async def system() -> None:
                         data = await graphql(viewers[label][1], "{ unreadCount }", {})
                         assert data["unreadCount"] == expected
@@ -229,16 +249,18 @@ async def measure(
 
                     return system, baseline
 
-                timings = {
-                    "system_first_page": summary(await timed(first_page, runs)),
-                    "system_deep_page": summary(await timed(deep_page, runs)),
-                    "raw_first_page": summary(await timed(raw_first, runs)),
-                    "raw_deep_page": summary(await timed(raw_deep, runs)),
+                calls: dict[str, Call] = {
+                    "system_first_page": first_page,
+                    "system_deep_page": deep_page,
+                    "raw_first_page": raw_first,
+                    "raw_deep_page": raw_deep,
                 }
                 for label, expected in (("big", big), ("small", SMALL_UNREAD)):
-                    system, baseline = unread(label, expected)
-                    timings[f"system_unread_{label}"] = summary(await timed(system, runs))
-                    timings[f"raw_count_{label}"] = summary(await timed(baseline, runs))
+                    calls[f"system_unread_{label}"], calls[f"raw_count_{label}"] = unread(
+                        label, expected
+                    )
+                samples = await alternating(calls, runs)
+                timings = {name: summary(taken) for name, taken in samples.items()}
         finally:
             await raw.close()
 
