@@ -18,17 +18,15 @@ import gc
 import random
 import statistics
 import time
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection
 
+from bench.broadcast import serving_all, user_names
 from bench.common import report, run, scratch_database, summary
 from bench.processes import collections_between_rounds, rss_kib
-from bench.servers import Server, belfry, raw
-from bench.socketio_peer import NotInstalled, require_installed, socketio
+from bench.servers import Server
 
 BLOCK_SECONDS = 2.5  # each system's share of the stream before the next one's turn
 
@@ -39,7 +37,7 @@ class Stream:
 
     server: Server
     sockets: dict[str, ClientConnection] = field(default_factory=dict)
-    sent: dict[str, float] = field(default_factory=dict)
+    sent: dict[str, tuple[str, float]] = field(default_factory=dict)  # title: (user, time)
     latencies: list[float] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     expected: int = 0
@@ -54,12 +52,15 @@ class Stream:
             self.sockets.update(zip(wave, sockets, strict=True))
         await asyncio.sleep(0.5)
         self.rss_kib_per_socket = (rss_kib(self.server.pid) - idle) / len(users)
-        self.readers = [asyncio.create_task(self.read(s)) for s in self.sockets.values()]
+        self.readers = [asyncio.create_task(self.read(u, s)) for u, s in self.sockets.items()]
 
-    async def read(self, socket: ClientConnection) -> None:
+    async def read(self, user: str, socket: ClientConnection) -> None:
         while True:
             title = await self.server.dialer.next_title(socket)
-            self.latencies.append((time.perf_counter() - self.sent.pop(title)) * 1000)
+            to, sent_at = self.sent.pop(title)
+            if to != user:
+                raise AssertionError(f"{self.server.name}: {title} for {to} reached {user}")
+            self.latencies.append((time.perf_counter() - sent_at) * 1000)
             if len(self.latencies) == self.expected:
                 self.arrived.set()
 
@@ -77,11 +78,19 @@ class Stream:
             delay = start + i / rate - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            title = f"m{first_seq + i}"
-            self.sent[title] = time.perf_counter()
-            calls.append(asyncio.create_task(self.server.publish([random.choice(users)], title)))
+            title, user = f"m{first_seq + i}", random.choice(users)
+            self.sent[title] = (user, time.perf_counter())
+            calls.append(asyncio.create_task(self.server.publish([user], title)))
         await asyncio.gather(*calls)
-        await asyncio.wait_for(self.arrived.wait(), timeout=60)
+        # Every frame, or the first reader's failure.
+        done = asyncio.create_task(self.arrived.wait())
+        await asyncio.wait([done, *self.readers], timeout=60, return_when="FIRST_COMPLETED")
+        for reader in self.readers:
+            if reader.done():
+                reader.result()
+        if not done.done():
+            done.cancel()
+            raise TimeoutError(f"{self.server.name}: {self.expected - len(self.latencies)} lost")
         if not counted:
             del self.latencies[latencies_before:]
 
@@ -108,23 +117,12 @@ async def one_run(
     return {s.server.name: summary(s.latencies) for s in streams}
 
 
-@asynccontextmanager
-async def systems(db_url: str, users: list[str]) -> AsyncIterator[list[Server]]:
-    async with AsyncExitStack() as stack:
-        found = [await stack.enter_async_context(raw(db_url))]
-        try:
-            require_installed()
-            found.append(await stack.enter_async_context(socketio(db_url)))
-        except NotInstalled as missing:
-            print(f"socket.io peer left out: {missing}")
-        found.append(await stack.enter_async_context(belfry(db_url, users)))
-        yield found
-
-
-async def measure(subscribers: int, rate: float, seconds: float, runs: int) -> dict[str, Any]:
-    users = [f"user-{i}" for i in range(subscribers)]
-    async with scratch_database() as db_url, systems(db_url, users) as servers:
-        streams = [Stream(server) for server in servers]
+async def measure(
+    db_url: str, subscribers: int, rate: float, seconds: float, runs: int
+) -> dict[str, Any]:
+    users = user_names(subscribers)
+    async with serving_all(db_url, users) as servers:
+        streams = [Stream(server) for server in servers.values()]
         for stream in streams:
             await stream.subscribe(users)
         try:
@@ -170,7 +168,8 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=15, help="of stream per system per run")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    figures = await measure(args.subscribers, args.rate, args.seconds, args.runs)
+    async with scratch_database() as db_url:
+        figures = await measure(db_url, args.subscribers, args.rate, args.seconds, args.runs)
     report("steady", figures)
     print(table(figures))
 

@@ -86,7 +86,7 @@ COUNT_NEW = (
     "SELECT user_id, unread + COALESCE((SELECT SUM(c.unread) FROM inbox_counters c "
     "WHERE c.user_id = changed.user_id AND c.category <> $2), 0) AS unread FROM changed"
 )
-RAW_TABLE = "raw_notifications"
+RAW_TABLE = "copy_notifications"  # apart from bench/raw_server.py's table
 SIDES = ("system", "raw_copy", "raw_tables")
 SHAPES = ("single", "bulk")
 
