@@ -10,7 +10,7 @@ from app.errors import Forbidden, Unauthenticated
 from app.settings import Settings
 
 
-@dataclass
+@dataclass(slots=True)  # every open websocket holds one for as long as it is open
 class Context:
     settings: Settings
     principal: Principal | None = None

@@ -3,17 +3,20 @@
 Before parsing: the document's length and unstorable text in the variables. While parsing:
 the number of tokens. Before validating: the query's cost, depth and aliases (see cost.py).
 While validating: unstorable text in string literals and, when it is off, introspection.
-Valid documents from signed-in callers are remembered so their repeats skip validation."""
+Valid documents from signed-in callers are remembered so their repeats skip validation, and a
+parsed document still in use is shared with the operations that send the same text."""
 
 from collections import OrderedDict
 from collections.abc import Iterator
 from functools import cache
 from sys import getsizeof
 from typing import Any
+from weakref import WeakValueDictionary
 
 from graphql import (
     ArgumentNode,
     ASTValidationRule,
+    DocumentNode,
     GraphQLError,
     ObjectFieldNode,
     StringValueNode,
@@ -135,6 +138,14 @@ class ValidDocuments:
             self.size -= evicted
 
 
+# A subscription holds its parsed document for as long as it runs, and an app's sockets send
+# the same few documents: one still held is shared instead of parsed again (graphql-core never
+# changes a parsed document). Held weakly, so none lives longer than the operations using it.
+LIVE_DOCUMENTS: WeakValueDictionary[tuple[str, tuple[tuple[str, Any], ...]], DocumentNode] = (
+    WeakValueDictionary()
+)
+
+
 @cache
 def valid_documents(max_bytes: int) -> ValidDocuments:
     """One cache per size, shared by every app in the process (they share the schema)."""
@@ -154,6 +165,19 @@ class RequestLimits(SchemaExtension):
                 *(RULES if settings.introspection_enabled else WITHOUT_INTROSPECTION),
             )
         yield
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if not isinstance(context.query, str):
+            yield
+            return
+        # The same text parsed with the same options (the token limit) gives the same document.
+        key = (context.query, tuple(sorted(context.parse_options.items())))
+        if context.graphql_document is None:
+            context.graphql_document = LIVE_DOCUMENTS.get(key)  # Strawberry parses if None
+        yield
+        if context.graphql_document is not None:
+            LIVE_DOCUMENTS.setdefault(key, context.graphql_document)
 
     def on_validate(self) -> Iterator[None]:
         settings = self._settings()

@@ -10,6 +10,7 @@ pre-rendered events straight through. Anything else takes the ordinary path.
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from graphql import (
     ExecutionResult,
@@ -55,10 +56,27 @@ class _RenderedEvent:
         return ExecutionResult(data=self.rendered.data)
 
 
+# Subscriptions that sent the same document share its parsed nodes (app.graphql.limits), and
+# so their renderer: compiled once per field node and return type, not kept per subscriber.
+_RENDERERS: WeakKeyDictionary[FieldNode, tuple[GraphQLOutputType, Callable[[Any], Any]]] = (
+    WeakKeyDictionary()
+)
+
+
 def renderer_for(info: Info[Any, Any]) -> Callable[[Any], Any]:
     """Wraps each event of this subscription as Rendered when its selection allows it.
     A Rendered stands in for its event, which is why this is typed loosely."""
     raw = info._raw_info
+    node = raw.field_nodes[0]
+    cached = _RENDERERS.get(node)
+    if cached is not None and cached[0] is raw.return_type:
+        return cached[1]
+    renderer = _renderer(raw)
+    _RENDERERS[node] = (raw.return_type, renderer)
+    return renderer
+
+
+def _renderer(raw: Any) -> Callable[[Any], Any]:
     render = None
     if len(raw.field_nodes) == 1 and not raw.fragments:
         node = raw.field_nodes[0]

@@ -30,9 +30,12 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    SubscribeMessage,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     Message as TransportMessage,
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage, StartMessage
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
@@ -136,6 +139,13 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self.handle_invalid_message("Failed to parse message")  # closes with 4400
             return
         await super().handle_message(message)
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        await super().handle_connection_init(message)
+        # Signed in: the sign-in timeout is moot, and its task and sleep would otherwise stay
+        # in memory for the rest of its wait, for every socket that just connected.
+        if self.connection_acknowledged and self.connection_init_timeout_task is not None:
+            self.connection_init_timeout_task.cancel()
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         # Refusals of the protocol itself (not yet acknowledged, a duplicate id) come first.
