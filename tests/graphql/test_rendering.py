@@ -1,5 +1,8 @@
 """Pre-rendered subscription events must match what graphql-core would have produced."""
 
+import asyncio
+import gc
+import uuid
 from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
 from typing import Any
@@ -8,6 +11,7 @@ import pytest
 import strawberry
 
 from app.graphql.inbox import InboxEvent
+from app.graphql.limits import LIVE_DOCUMENTS, RequestLimits
 from app.graphql.rendering import EventExecutor, Rendered, renderer_for
 from app.live.messages import InboxEventKind, InboxMessage, NotificationPayload
 
@@ -91,3 +95,42 @@ async def test_an_aliased_root_field_keeps_its_alias() -> None:
     first = (await results(query, fast=True))[0]
 
     assert first == {"feed": {"kind": "SYNC"}}
+
+
+@strawberry.type
+class HeldSubscription:
+    @strawberry.subscription
+    async def events(self, info: strawberry.Info) -> AsyncGenerator[InboxEvent, None]:
+        seen.append((info._raw_info.operation, renderer_for(info)))
+        yield renderer_for(info)(EVENTS[0])
+        await asyncio.Event().wait()  # held open, as a live subscription is
+
+
+seen: list[tuple[object, object]] = []
+held_schema = strawberry.Schema(
+    query=Query,
+    subscription=HeldSubscription,
+    execution_context_class=EventExecutor,
+    extensions=[RequestLimits],
+)
+
+
+async def test_subscriptions_that_send_the_same_document_share_it_and_its_renderer() -> None:
+    # Given two subscriptions open at once with the same text (a text of this test only)
+    query = f"subscription Held{uuid.uuid4().hex} {{ events {{ kind unreadCount }} }}"
+    seen.clear()
+    streams = [await held_schema.subscribe(query) for _ in range(2)]
+    for stream in streams:
+        assert not (await anext(stream)).errors
+
+    # Then the second used the parsed document the first holds, and the same renderer
+    (first_operation, first_renderer), (second_operation, second_renderer) = seen
+    assert second_operation is first_operation
+    assert second_renderer is first_renderer
+
+    # When both end, nothing keeps the document
+    for stream in streams:
+        await stream.aclose()
+    seen.clear()
+    gc.collect()
+    assert not [key for key in LIVE_DOCUMENTS if key[0] == query]
