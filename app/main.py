@@ -137,6 +137,8 @@ class GraphQLApp(GraphQLView):
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         authorization = credential_in(context.connection_params or {})
+        # Read once: an open socket keeps its principal, not a copy of the token it sent.
+        context.connection_params = None
         if authorization is None and context.request is not None:
             authorization = context.request.headers.get("authorization")
         try:
