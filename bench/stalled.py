@@ -48,6 +48,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
+
 from bench.common import report, run, scratch_database, summary
 from bench.processes import collections_between_rounds, rss_kib
 from bench.servers import BelfryDialer, RawDialer, Server, belfry, raw
@@ -360,7 +362,15 @@ async def stream_block(
         title, user = f"m{first_seq + i}", random.choice(users)
         stream.sent[title] = (user, time.perf_counter())
         calls.append(asyncio.create_task(stream.server.publish([user], title)))
-    await asyncio.wait_for(asyncio.gather(*calls), timeout=60)
+    try:
+        await asyncio.wait_for(asyncio.gather(*calls), timeout=60)
+    except (TimeoutError, httpx.TimeoutException) as error:
+        for call in calls:
+            call.cancel()
+        raise RuntimeError(
+            f"{stream.server.name} cannot keep up with {rate:g} publishes a second here (one "
+            "waited over 60 s for an answer): lower --rate"
+        ) from error
     # Every frame, the first reader's failure (a frame on the wrong socket), or the timeout.
     done = asyncio.create_task(stream.arrived.wait())
     await asyncio.wait([done, *stream.readers], timeout=patience, return_when="FIRST_COMPLETED")
