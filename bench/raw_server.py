@@ -33,6 +33,9 @@ CREATE TABLE IF NOT EXISTS raw_notifications (
 def build(dsn: str, redis_url: str) -> Starlette:
     sockets: dict[str, WebSocket] = {}
     state: dict[str, Any] = {}
+    # This process's own channels: benches running at once may share one Redis, and pub/sub
+    # ignores the database number, so another raw server's frames would reach these sockets.
+    channels = f"raw:{uuid.uuid4().hex[:12]}:inbox:"
 
     async def listen(pubsub: Any) -> None:
         async for message in pubsub.listen():
@@ -47,7 +50,7 @@ def build(dsn: str, redis_url: str) -> Starlette:
         await state["pool"].execute(TABLE)
         state["redis"] = redis.Redis.from_url(redis_url)
         state["pubsub"] = state["redis"].pubsub()
-        await state["pubsub"].psubscribe("raw:inbox:*")
+        await state["pubsub"].psubscribe(f"{channels}*")
         task = asyncio.create_task(listen(state["pubsub"]))
         yield
         task.cancel()
@@ -79,7 +82,7 @@ def build(dsn: str, redis_url: str) -> Starlette:
                         }
                     },
                 }
-                pipe.publish(f"raw:inbox:{recipient}", json.dumps(frame))
+                pipe.publish(f"{channels}{recipient}", json.dumps(frame))
             await pipe.execute()
         return JSONResponse({"count": len(rows)})
 

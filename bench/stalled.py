@@ -386,6 +386,7 @@ class Phase:
     """What one system's blocks of one phase gave."""
 
     latencies: list[float] = field(default_factory=list)
+    block_p99_ms: list[float] = field(default_factory=list)  # how much blocks differ
     expected: int = 0
     blocks: int = 0
     stalled_blocks: int = 0  # blocks whose frames did not all arrive in time
@@ -400,6 +401,8 @@ class Phase:
     recovered: bool | None = None  # raw: whether frames flowed again once the stalled went
 
     def add(self, timed: Timed) -> None:
+        if timed.latencies:
+            self.block_p99_ms.append(summary(timed.latencies)["p99_ms"])
         self.latencies += timed.latencies
         self.expected += timed.expected
         self.blocks += 1
@@ -511,6 +514,7 @@ def phase_figures(phase: Phase, stalled: int) -> dict[str, Any]:
         "frames_arrived": len(phase.latencies),
         "stalled_blocks": phase.stalled_blocks,
         **(summary(phase.latencies) if phase.latencies else {"p50_ms": None, "p99_ms": None}),
+        "p99_ms_per_block": phase.block_p99_ms,
         "rss_kib": rss_figures(phase.rss_kib),
         "lead_in_seconds_per_block": phase.lead_in_seconds,
         "flood_publishes": phase.flood_publishes,
