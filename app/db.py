@@ -117,12 +117,16 @@ def is_in(
     return f"{column} IN ({', '.join('?' * len(values))})", list(values)
 
 
-async def select_row(
-    model: type[Model], columns: Sequence[str], where: dict[str, Any], also: str = ""
-) -> dict[str, Any] | None:
-    """One row's `columns` as Python values, where each `where` column equals its value (and
-    the SQL condition `also` holds), in plain SQL: the reads every request makes skip the query
-    builder, which costs more in Python than the query in the database."""
+async def select_rows(
+    model: type[Model],
+    columns: Sequence[str],
+    where: dict[str, Any],
+    also: str = "",
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Rows' `columns` as Python values, where each `where` column equals its value (and the
+    SQL condition `also` holds), in plain SQL: the reads every publish makes skip the query
+    builder, which costs more in Python than the query does in the database."""
     meta = model._meta
     conn = connection()
     marks = placeholders(conn, len(where))
@@ -133,16 +137,32 @@ async def select_row(
     selected = ", ".join(f'"{meta.fields_db_projection[name]}"' for name in columns)
     rows = await conn.execute_query_dict(
         f'SELECT {selected} FROM "{meta.db_table}" '
-        f"WHERE {' AND '.join([*conditions, *filter(None, [also])])} LIMIT 1",
+        f"WHERE {' AND '.join([*conditions, *filter(None, [also])])}"
+        + (f" LIMIT {int(limit)}" if limit is not None else ""),
         [meta.fields_map[name].to_db_value(value, model) for name, value in where.items()],
     )
-    if not rows:
-        return None
-    row = rows[0]
-    return {
-        name: meta.fields_map[name].to_python_value(row[meta.fields_db_projection[name]])
-        for name in columns
-    }
+    fields = [(name, meta.fields_db_projection[name], meta.fields_map[name]) for name in columns]
+    return [
+        {name: field.to_python_value(row[column]) for name, column, field in fields} for row in rows
+    ]
+
+
+async def select_row(
+    model: type[Model], columns: Sequence[str], where: dict[str, Any], also: str = ""
+) -> dict[str, Any] | None:
+    """The first row select_rows finds, or None."""
+    rows = await select_rows(model, columns, where, also, limit=1)
+    return rows[0] if rows else None
+
+
+M = TypeVar("M", bound=Model)
+
+
+async def read_only(model: type[M], where: dict[str, Any]) -> M | None:
+    """The row as a model instance to read, never to save: what get_or_none gives, through
+    select_row. Its fields are the model's columns (no relations fetched)."""
+    row = await select_row(model, list(model._meta.fields_db_projection), where)
+    return None if row is None else model(**row)
 
 
 # COPY takes two round trips where a prepared INSERT takes one, so the few rows of a publish to

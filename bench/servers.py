@@ -7,6 +7,7 @@ be handed one as JSON (`dialer_from_json`) when one process cannot hold every so
 `Server` adds the process and the publish call.
 """
 
+import asyncio
 import json
 import os
 import subprocess
@@ -166,10 +167,12 @@ async def belfry(
         "BELFRY_RATE_LIMIT_API_KEY": "100000000",
         **(extra_env or {}),
     }
-    tenant = create_tenant(env)
+    # The tenant is made while the server starts: each process takes seconds to import.
+    creating = asyncio.get_running_loop().run_in_executor(None, create_tenant, env)
     command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--no-migrate"]
     url = f"http://127.0.0.1:{port}"
     with serving(command, env, port) as pid:
+        tenant = await creating
         async with httpx.AsyncClient(base_url=url, timeout=60) as client:
             headers = {"authorization": f"Bearer {tenant['apiKey']}"}
 

@@ -5,7 +5,7 @@ from itertools import groupby
 from typing import Any
 from uuid import UUID, uuid4
 
-from app.db import bulk_insert
+from app.db import bulk_insert, read_only
 from app.errors import BadUserInput
 from app.models import Channel, EventCategory, Tenant
 from app.services.validation import check_category, check_length
@@ -93,8 +93,9 @@ async def get(*, tenant_id: UUID, key: str) -> EventCategory | None:
 
 
 async def require_publishable(*, tenant_id: UUID, key: str) -> EventCategory | None:
-    """The category to publish under; unknown keys only where the tenant allows free ones."""
-    category = await get(tenant_id=tenant_id, key=key)
+    """The category to publish under (to read, not to save); unknown keys only where the
+    tenant allows free ones."""
+    category = await read_only(EventCategory, {"tenant_id": tenant_id, "key": key})
     if category is None and not await Tenant.exists(id=tenant_id, allow_free_categories=True):
         raise BadUserInput(
             f"Unknown category {key!r}: add it with upsertEventCategory, or allow free "

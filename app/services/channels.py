@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from app.crypto import SecretBox, SecretUnreadable
+from app.db import select_rows
 from app.delivery.providers import REGISTRY
 from app.delivery.providers.base import Message, Readiness, SendContext, Target
 from app.delivery.targets import UnsafeTarget, check_target
@@ -220,10 +221,8 @@ async def unready(*, tenant_id: UUID, box: SecretBox, wanted: set[Channel]) -> d
 
 
 async def enabled_channels(*, tenant_id: UUID) -> set[Channel]:
-    rows = await ChannelConfig.filter(tenant_id=tenant_id, enabled=True).values_list(
-        "channel", flat=True
-    )
-    return {Channel(str(c)) for c in rows} | {Channel.IN_APP}
+    rows = await select_rows(ChannelConfig, ["channel"], {"tenant_id": tenant_id, "enabled": True})
+    return {Channel(str(row["channel"])) for row in rows} | {Channel.IN_APP}
 
 
 async def send_test(

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from tortoise.exceptions import IntegrityError
 
-from app.db import batches, connection, is_in, placeholders
+from app.db import batches, connection, is_in, placeholders, read_only
 from app.errors import BadUserInput
 from app.models import CHANNEL_FIELDS, Channel, EventCategory, TenantPreference, UserPreference
 from app.models.preferences import ChannelSwitches
@@ -154,7 +154,7 @@ async def channels_for_many(
     Recipients with the same answer share one (immutable) set."""
     if category is None:
         return dict.fromkeys(user_ids, frozenset({Channel.IN_APP}))
-    tenant = await TenantPreference.get_or_none(tenant_id=tenant_id, category=category.key)
+    tenant = await read_only(TenantPreference, {"tenant_id": tenant_id, "category": category.key})
     personal: dict[UUID, UserPreference] = {}
     with_own = await _with_own_preference(user_ids, category.key)
     for start in range(0, len(with_own), LOOKUP_BATCH):
