@@ -25,7 +25,7 @@ from websockets.asyncio.client import ClientConnection
 
 from bench.broadcast import serving_all, user_names
 from bench.common import report, run, scratch_database, summary
-from bench.processes import collections_between_rounds, rss_kib
+from bench.processes import collections_between_rounds, cpu_seconds, rss_kib
 from bench.servers import Server
 
 BLOCK_SECONDS = 2.5  # each system's share of the stream before the next one's turn
@@ -42,6 +42,8 @@ class Stream:
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     expected: int = 0
     rss_kib_per_socket: float = 0.0
+    cpu_seconds: float = 0.0  # the server's, over the counted blocks
+    published: int = 0  # in the counted blocks
     readers: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def subscribe(self, users: list[str]) -> None:
@@ -73,6 +75,7 @@ class Stream:
         self.arrived.clear()
         users = list(self.sockets)
         calls: list[asyncio.Task[None]] = []
+        cpu_before = cpu_seconds(self.server.pid)
         start = time.perf_counter()
         for i in range(count):
             delay = start + i / rate - time.perf_counter()
@@ -91,7 +94,10 @@ class Stream:
         if not done.done():
             done.cancel()
             raise TimeoutError(f"{self.server.name}: {self.expected - len(self.latencies)} lost")
-        if not counted:
+        if counted:
+            self.cpu_seconds += cpu_seconds(self.server.pid) - cpu_before
+            self.published += count
+        else:
             del self.latencies[latencies_before:]
 
     async def close(self) -> None:
@@ -140,6 +146,8 @@ async def measure(
             "p99_ms": round(p99, 3),
             "kib_per_socket": round(stream.rss_kib_per_socket, 1),
             "p99_over_raw": round(p99 / base, 2),
+            # Past one core's worth at the stream's rate, a server queues and its latency grows.
+            "server_cpu_ms_per_publish": round(stream.cpu_seconds * 1000 / stream.published, 2),
         }
     return {
         "subscribers": subscribers,
@@ -152,11 +160,12 @@ async def measure(
 
 def table(figures: dict[str, Any]) -> str:
     lines = [
-        "| system | p50 ms | p99 ms | KiB per socket | p99 / raw |",
-        "| --- | --- | --- | --- | --- |",
+        "| system | p50 ms | p99 ms | KiB per socket | p99 / raw | server CPU ms per publish |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for name, f in figures["systems"].items():
         cells = [name, f["p50_ms"], f["p99_ms"], f["kib_per_socket"], f["p99_over_raw"]]
+        cells.append(f["server_cpu_ms_per_publish"])
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     return "\n".join(lines)
 

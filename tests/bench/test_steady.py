@@ -23,4 +23,5 @@ async def test_every_system_reports_the_stream_it_carried(
         assert 0 < system["p50_ms"] <= system["p99_ms"], name
         assert system["kib_per_socket"] != 0, name
         assert system["p99_over_raw"] > 0, name
+        assert system["server_cpu_ms_per_publish"] >= 0, name  # clock ticks: 0 when tiny
     assert figures["systems"]["raw"]["p99_over_raw"] == 1.0
