@@ -205,6 +205,8 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
 def _run_uvicorn(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn  # see _serve
 
+    from app.websocket_protocol import WebSocketProtocol
+
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -215,8 +217,9 @@ def _run_uvicorn(settings: Settings, host: str, port: int, workers: int) -> None
         log_config=logs.config(settings),  # its lines, access log included, as ours
         ws_per_message_deflate=False,  # ~300 KiB per idle socket otherwise
         ws_max_size=settings.max_body_bytes,  # a websocket message is held whole, like a body
-        ws_ping_interval=20,  # keeps idle sockets alive through proxies, finds dead peers
-        ws_ping_timeout=20,
+        ws=WebSocketProtocol,  # a peer that stops reading is cut off when its ping times out
+        ws_ping_interval=settings.ws_ping_interval_seconds,  # keeps idle sockets alive
+        ws_ping_timeout=settings.ws_ping_timeout_seconds,  # through proxies, finds dead peers
         proxy_headers=True,
     )
 

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     # many one user (or API key) and one client address may hold at once in a process; a
     # user (or API key) may hold as many subscriptions streamed over HTTP besides.
     ws_init_timeout_seconds: float = Field(default=10, gt=0)
+    ws_ping_interval_seconds: float = Field(default=20, gt=0)
+    ws_ping_timeout_seconds: float = Field(default=20, gt=0)
     max_sockets_per_user: int = Field(default=20, ge=1)
     max_sockets_per_address: int = Field(default=500, ge=1)
     subscriber_queue_limit: int = Field(default=100, ge=1)
