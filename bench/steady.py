@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from websockets.asyncio.client import ClientConnection
 
 from bench.broadcast import serving_all, user_names
@@ -66,16 +67,15 @@ class Stream:
             if len(self.latencies) == self.expected:
                 self.arrived.set()
 
-    async def block(self, rate: float, seconds: float, first_seq: int, counted: bool) -> None:
-        """`rate` publishes a second for `seconds`, each started on schedule whether or not the
-        earlier ones have answered (an open loop, as independent callers would)."""
-        latencies_before = len(self.latencies)
+    async def publish_on_schedule(self, rate: float, seconds: float, first_seq: int) -> int:
+        """`rate` publishes a second for `seconds`, each to one subscriber at random and started
+        on schedule whether or not the earlier ones have answered (an open loop, as independent
+        callers would); returns how many once all have answered."""
         count = int(rate * seconds)
-        self.expected = latencies_before + count
+        self.expected = len(self.latencies) + count
         self.arrived.clear()
         users = list(self.sockets)
         calls: list[asyncio.Task[None]] = []
-        cpu_before = cpu_seconds(self.server.pid)
         start = time.perf_counter()
         for i in range(count):
             delay = start + i / rate - time.perf_counter()
@@ -84,15 +84,33 @@ class Stream:
             title, user = f"m{first_seq + i}", random.choice(users)
             self.sent[title] = (user, time.perf_counter())
             calls.append(asyncio.create_task(self.server.publish([user], title)))
-        await asyncio.gather(*calls)
-        # Every frame, or the first reader's failure.
+        try:
+            await asyncio.wait_for(asyncio.gather(*calls), timeout=60)
+        except (TimeoutError, httpx.TimeoutException) as error:
+            for call in calls:
+                call.cancel()
+            raise RuntimeError(
+                f"{self.server.name} cannot keep up with {rate:g} publishes a second here (one "
+                "waited over 60 s for an answer): lower --rate"
+            ) from error
+        return count
+
+    async def all_arrived(self, within: float) -> bool:
+        """Whether every frame arrived in time; a reader's failure (a frame on the wrong
+        socket) is raised."""
         done = asyncio.create_task(self.arrived.wait())
-        await asyncio.wait([done, *self.readers], timeout=60, return_when="FIRST_COMPLETED")
+        await asyncio.wait([done, *self.readers], timeout=within, return_when="FIRST_COMPLETED")
+        done.cancel()
         for reader in self.readers:
             if reader.done():
                 reader.result()
-        if not done.done():
-            done.cancel()
+        return self.arrived.is_set()
+
+    async def block(self, rate: float, seconds: float, first_seq: int, counted: bool) -> None:
+        latencies_before = len(self.latencies)
+        cpu_before = cpu_seconds(self.server.pid)
+        count = await self.publish_on_schedule(rate, seconds, first_seq)
+        if not await self.all_arrived(within=60):
             raise TimeoutError(f"{self.server.name}: {self.expected - len(self.latencies)} lost")
         if counted:
             self.cpu_seconds += cpu_seconds(self.server.pid) - cpu_before
