@@ -28,6 +28,9 @@ from bench.processes import serving
 from bench.socketio_peer import SocketIODialer
 from tests.conftest import free_port
 
+# Idle keep-alive connections are dropped before the servers would drop them (uvicorn and Node
+# after 5 s): a request sent on a connection the server is closing fails with a read error.
+PUBLISHER_LIMITS = httpx.Limits(keepalive_expiry=2)
 REDIS_URL = os.environ.get("BELFRY_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 SUBSCRIPTION = "subscription { inbox { kind unreadCount notification { id title } } }"
 PUBLISH = (
@@ -173,7 +176,7 @@ async def belfry(
     url = f"http://127.0.0.1:{port}"
     with serving(command, env, port) as pid:
         tenant = await creating
-        async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        async with httpx.AsyncClient(base_url=url, timeout=60, limits=PUBLISHER_LIMITS) as client:
             headers = {"authorization": f"Bearer {tenant['apiKey']}"}
 
             async def publish(recipients: list[str], title: str) -> None:
@@ -213,7 +216,7 @@ async def raw(db_url: str) -> AsyncIterator[Server]:
     ]
     url = f"http://127.0.0.1:{port}"
     with serving(command, dict(os.environ), port) as pid:
-        async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        async with httpx.AsyncClient(base_url=url, timeout=60, limits=PUBLISHER_LIMITS) as client:
 
             async def publish(recipients: list[str], title: str) -> None:
                 body = {"recipients": recipients, "title": title}

@@ -104,7 +104,7 @@ async def socketio(
 ) -> AsyncIterator["Server"]:
     """bench/socketio/server.js on PostgreSQL (its own table in `db_url`'s database) and Redis
     (the benchmarks' unless given)."""
-    from bench.servers import REDIS_URL, Server
+    from bench.servers import PUBLISHER_LIMITS, REDIS_URL, Server
 
     node = require_installed()
     port = free_port()
@@ -124,7 +124,7 @@ async def socketio(
     ]
     url = f"http://127.0.0.1:{port}"
     with serving(command, dict(os.environ), port, cwd=str(PACKAGE)) as pid:
-        async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        async with httpx.AsyncClient(base_url=url, timeout=60, limits=PUBLISHER_LIMITS) as client:
 
             async def publish(recipients: list[str], title: str) -> None:
                 body = {"recipients": recipients, "title": title}

@@ -5,13 +5,16 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import httpx
@@ -85,20 +88,32 @@ class ServerProcess:
         return self.url.replace("http", "ws", 1) + "/graphql"
 
 
+@cache
+def migrated_sqlite() -> Path:
+    """An empty migrated SQLite database, made once per test process, to copy."""
+    path = Path(tempfile.mkdtemp(prefix="belfry-template-")) / "belfry.sqlite3"
+    env = {**os.environ, "BELFRY_DATABASE_URL": f"sqlite://{path}"}
+    subprocess.run([sys.executable, "-m", "app.cli", "migrate"], env=env, check=True)
+    return path
+
+
 @asynccontextmanager
 async def server_process(
     tmp_path: Path, env: dict[str, str] | None = None, stderr: Path | None = None
 ) -> AsyncIterator[ServerProcess]:
     """A migrated database with one tenant, served by its own process until the block ends
     (or the test stops it); with `env` added to its environment, its stderr in `stderr`."""
+    database = tmp_path / "belfry.sqlite3"
     env = {
         **os.environ,
-        "BELFRY_DATABASE_URL": f"sqlite://{tmp_path / 'belfry.sqlite3'}",
+        "BELFRY_DATABASE_URL": f"sqlite://{database}",
         "BELFRY_DATA_DIR": str(tmp_path),
         **(env or {}),
     }
-    subprocess.run([sys.executable, "-m", "app.cli", "migrate"], env=env, check=True)
-    tenant = created_tenant(env)
+    if env["BELFRY_DATABASE_URL"] == f"sqlite://{database}":
+        shutil.copyfile(migrated_sqlite(), database)
+    else:
+        subprocess.run([sys.executable, "-m", "app.cli", "migrate"], env=env, check=True)
     port = free_port()
     log = None if stderr is None else stderr.open("wb")
     process = subprocess.Popen(
@@ -108,6 +123,8 @@ async def server_process(
         stderr=subprocess.DEVNULL if log is None else log,
     )
     try:
+        # Made while the server starts: each process takes seconds to import.
+        tenant = await asyncio.to_thread(created_tenant, env)
         url = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=url) as http:
             await until_ready(http)
