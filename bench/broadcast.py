@@ -13,65 +13,15 @@ ratio to raw.
 """
 
 import argparse
-import importlib
 import json
 import statistics
-import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
-from typing import Any, cast
+from contextlib import AsyncExitStack
+from typing import Any
 
 from bench.clients import PER_CHILD, ClientPool
 from bench.common import report, run, scratch_database, summary
 from bench.processes import cpu_seconds
-from bench.servers import Server, belfry, raw
-
-ServerFactory = Callable[[str, list[str]], AbstractAsyncContextManager[Server]]
-
-
-def _socketio() -> ServerFactory | None:
-    """The socket.io + Redis peer, when the checkout has it and its packages are installed."""
-    try:
-        module = importlib.import_module("bench.socketio_peer")
-        module.require_installed()
-    except (ImportError, RuntimeError):
-        return None
-    start = cast(Callable[[str], AbstractAsyncContextManager[Server]], module.socketio)
-    return lambda db_url, users: start(db_url)
-
-
-def systems() -> dict[str, ServerFactory]:
-    """Every system a benchmark compares, raw first: the others' ratios are to it."""
-    found: dict[str, ServerFactory] = {"raw": lambda db_url, users: raw(db_url), "belfry": belfry}
-    if (socketio := _socketio()) is not None:
-        found["socketio"] = socketio
-    return found
-
-
-def user_names(count: int) -> list[str]:
-    # Names of this run only: another run's raw server on the same Redis hears every raw
-    # channel, and must not find a socket of its own under one of them.
-    run_id = uuid.uuid4().hex[:8]
-    return [f"u{run_id}-{i}" for i in range(count)]
-
-
-@asynccontextmanager
-async def serving_all(db_url: str, users: list[str]) -> AsyncIterator[dict[str, Server]]:
-    """A fresh server process of every system, each knowing `users`."""
-    async with AsyncExitStack() as stack:
-        yield {
-            name: await stack.enter_async_context(start(db_url, users))
-            for name, start in systems().items()
-        }
-
-
-def ratios(figures: dict[str, dict[str, float]], keys: list[str]) -> dict[str, dict[str, float]]:
-    base = figures["raw"]
-    return {
-        name: {key: round(values[key] / base[key], 2) for key in keys if base[key]}
-        for name, values in figures.items()
-        if name != "raw"
-    }
+from bench.servers import Server, ratios, serving_all, user_names
 
 
 async def measure_size(

@@ -16,11 +16,10 @@ import asyncio
 import json
 from typing import Any
 
-from bench.broadcast import ratios, serving_all, user_names
 from bench.clients import PER_CHILD, ClientPool
 from bench.common import report, run, scratch_database
 from bench.processes import rss_kib
-from bench.servers import Server
+from bench.servers import Server, ratios, serving_all, user_names
 
 WARM_UP = 20
 TARGET_RATIO = 1.5

@@ -12,8 +12,9 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -25,7 +26,7 @@ from websockets.asyncio.client import ClientConnection
 
 from bench.common import asyncpg_dsn
 from bench.processes import serving
-from bench.socketio_peer import SocketIODialer
+from bench.socketio_peer import NotInstalled, SocketIODialer, require_installed, socketio
 from tests.conftest import free_port
 
 # Idle keep-alive connections are dropped before the servers would drop them (uvicorn and Node
@@ -224,3 +225,44 @@ async def raw(db_url: str) -> AsyncIterator[Server]:
                 assert response.json()["count"] == len(recipients)
 
             yield Server("raw", pid, RawDialer(url.replace("http", "ws", 1)), publish)
+
+
+ServerFactory = Callable[[str, list[str]], AbstractAsyncContextManager[Server]]
+
+
+def systems() -> dict[str, ServerFactory]:
+    """Every system a benchmark compares, raw first: the others' ratios are to it. The
+    socket.io peer takes part when its packages are installed."""
+    found: dict[str, ServerFactory] = {"raw": lambda db_url, users: raw(db_url), "belfry": belfry}
+    try:
+        require_installed()
+    except NotInstalled:
+        return found
+    found["socketio"] = lambda db_url, users: socketio(db_url)
+    return found
+
+
+def user_names(count: int) -> list[str]:
+    # Names of this run only: another run's raw server on the same Redis hears every raw
+    # channel, and must not find a socket of its own under one of them.
+    run_id = uuid.uuid4().hex[:8]
+    return [f"u{run_id}-{i}" for i in range(count)]
+
+
+@asynccontextmanager
+async def serving_all(db_url: str, users: list[str]) -> AsyncIterator[dict[str, Server]]:
+    """A fresh server process of every system, each knowing `users`."""
+    async with AsyncExitStack() as stack:
+        yield {
+            name: await stack.enter_async_context(start(db_url, users))
+            for name, start in systems().items()
+        }
+
+
+def ratios(figures: dict[str, dict[str, float]], keys: list[str]) -> dict[str, dict[str, float]]:
+    base = figures["raw"]
+    return {
+        name: {key: round(values[key] / base[key], 2) for key in keys if base[key]}
+        for name, values in figures.items()
+        if name != "raw"
+    }

@@ -24,10 +24,9 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import ClientConnection
 
-from bench.broadcast import serving_all, user_names
 from bench.common import report, run, scratch_database, summary
 from bench.processes import collections_between_rounds, cpu_seconds, rss_kib
-from bench.servers import Server
+from bench.servers import Server, serving_all, user_names
 
 BLOCK_SECONDS = 2.5  # each system's share of the stream before the next one's turn
 

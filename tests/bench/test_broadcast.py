@@ -2,7 +2,8 @@
 every figure is there and positive. PostgreSQL and Redis are required (they skip without, or
 fail with CI set)."""
 
-from bench.broadcast import measure, systems
+from bench.broadcast import measure
+from bench.servers import systems
 
 USERS = 20
 ROUNDS = 2

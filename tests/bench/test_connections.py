@@ -2,8 +2,8 @@
 its sockets connect, and the ratios to raw are there. PostgreSQL and Redis are required (they
 skip without, or fail with CI set)."""
 
-from bench.broadcast import systems
 from bench.connections import measure
+from bench.servers import systems
 
 SOCKETS = 20
 

@@ -2,7 +2,7 @@
 socket, and reports its latencies and memory. PostgreSQL and Redis are required (they skip
 without, or fail with CI set)."""
 
-from bench.broadcast import systems
+from bench.servers import systems
 from bench.steady import measure
 
 
