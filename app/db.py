@@ -169,35 +169,87 @@ async def read_only(model: type[M], where: dict[str, Any]) -> M | None:
 # one user go in by INSERT and the many of a large publish by COPY.
 COPY_FROM_ROWS = 16
 
+Rows = tuple[type[Model], list[dict[str, Any]]]  # a table's rows, each {field: value}
+
+
+def in_one_statement(conn: BaseDBAsyncClient, inserts: Sequence[Rows]) -> bool:
+    """Whether insert_then writes `inserts` and runs its query as one statement, which is
+    atomic without a transaction: on PostgreSQL, for rows too few to COPY."""
+    return is_postgres(conn) and sum(len(rows) for _, rows in inserts) < COPY_FROM_ROWS
+
+
+async def insert_then(
+    inserts: Sequence[Rows], query: str, values: list[Any]
+) -> list[dict[str, Any]]:
+    """Insert each table's rows (bulk_insert), then run `query`, a PostgreSQL `WITH ...`
+    statement whose parameters are $1..$n for `values`. A few rows go in by the statement
+    itself, as more of its WITH clauses: one round trip instead of one per table."""
+    conn = connection()
+    if not in_one_statement(conn, inserts):
+        for model, rows in inserts:
+            await bulk_insert(model, rows)
+        return await conn.execute_query_dict(query, values)
+    clauses, parameters = [], list(values)
+    for i, (model, rows) in enumerate(inserts):
+        if rows:
+            sql, more = _insert_values(conn, model, rows, start=len(parameters))
+            clauses.append(f"inserted_{i} AS ({sql})")
+            parameters += more
+    assert query.startswith("WITH ")
+    return await conn.execute_query_dict(
+        f"WITH {', '.join([*clauses, query.removeprefix('WITH ')])}", parameters
+    )
+
 
 async def bulk_insert(model: type[Model], rows: list[dict[str, Any]]) -> None:
     """Insert rows given as {field: value}, all with the same keys. Model.bulk_create builds
     a model instance per row first, which dominates large publishes."""
     if not rows:
         return
-    meta = model._meta
-    names = list(rows[0])
     conn = connection()
     raw: Any = getattr(conn, "_connection", None)  # asyncpg's, inside a transaction
     native = is_postgres(conn) and hasattr(raw, "copy_records_to_table")
-    columns = [
-        _to_db([row[name] for row in rows], meta.fields_map[name], model, native=native)
-        for name in names
-    ]
-    records = list(zip(*columns, strict=True))
-    db_columns = [meta.fields_db_projection[name] for name in names]
+    table = model._meta.db_table
+    db_columns, records = _records(model, rows, native=native)
     if native and len(records) >= COPY_FROM_ROWS:
         # COPY skips the per-row statement work of executemany: a third of the time.
         try:
-            await raw.copy_records_to_table(meta.db_table, records=records, columns=db_columns)
+            await raw.copy_records_to_table(table, records=records, columns=db_columns)
         except asyncpg.IntegrityConstraintViolationError as error:
             raise IntegrityError(error) from error  # as Tortoise's own queries report it
         return
     quoted = ", ".join(f'"{column}"' for column in db_columns)
-    marks = ", ".join(placeholders(conn, len(names)))
+    marks = ", ".join(placeholders(conn, len(db_columns)))
     await conn.execute_many(
-        f'INSERT INTO "{meta.db_table}" ({quoted}) VALUES ({marks})', [list(r) for r in records]
+        f'INSERT INTO "{table}" ({quoted}) VALUES ({marks})', [list(r) for r in records]
     )
+
+
+def _insert_values(
+    conn: BaseDBAsyncClient, model: type[Model], rows: list[dict[str, Any]], start: int
+) -> tuple[str, list[Any]]:
+    """`INSERT INTO table (...) VALUES (...), ...` for PostgreSQL, its placeholders numbered
+    from start + 1, and its parameters."""
+    db_columns, records = _records(model, rows, native=True)
+    width = len(db_columns)
+    marks = placeholders(conn, width * len(records), start)
+    values = ", ".join(f"({', '.join(marks[i : i + width])})" for i in range(0, len(marks), width))
+    quoted = ", ".join(f'"{column}"' for column in db_columns)
+    sql = f'INSERT INTO "{model._meta.db_table}" ({quoted}) VALUES {values}'
+    return sql, [value for record in records for value in record]
+
+
+def _records(
+    model: type[Model], rows: list[dict[str, Any]], *, native: bool
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The rows' columns and their values as the driver takes them, row by row."""
+    meta = model._meta
+    names = list(rows[0])
+    columns = [
+        _to_db([row[name] for row in rows], meta.fields_map[name], model, native=native)
+        for name in names
+    ]
+    return [meta.fields_db_projection[name] for name in names], list(zip(*columns, strict=True))
 
 
 def _to_db(

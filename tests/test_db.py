@@ -4,12 +4,26 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 from starlette.applications import Starlette
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
-from app.db import as_uuid, batches, bulk_insert, connection, is_in, new_ids
+from app.db import (
+    COPY_FROM_ROWS,
+    as_uuid,
+    batches,
+    bulk_insert,
+    connection,
+    in_one_statement,
+    insert_then,
+    is_in,
+    new_ids,
+)
 from app.models import Channel, Delivery, DeliveryStatus, Notification
 from app.settings import Settings
 from tests.conftest import serving
@@ -80,6 +94,69 @@ async def test_bulk_insert_writes_every_kind_of_value(app: Starlette) -> None:
     assert {(d.channel, d.status, d.snapshot["to"]) for d in deliveries} == {
         (Channel.EMAIL, DeliveryStatus.QUEUED, "ann@example.com")
     }
+
+
+def notification_rows(tenant_id: str, user_id: uuid.UUID, count: int) -> list[dict[str, Any]]:
+    now = datetime.now(UTC)
+    return [
+        {
+            "id": nid,
+            "tenant_id": tenant_id,
+            "recipient_id": user_id,
+            "category": "a.b",
+            "title": "t",
+            "created_at": now,
+        }
+        for nid in new_ids(count)
+    ]
+
+
+def orphan_deliveries(tenant_id: str) -> list[dict[str, Any]]:
+    """A delivery of a notification that does not exist: its foreign key fails."""
+    return [
+        {
+            "id": new_ids(1)[0],
+            "tenant_id": tenant_id,
+            "notification_id": new_ids(1)[0],
+            "channel": Channel.IN_APP,
+            "category": "a.b",
+            "status": DeliveryStatus.SENT,
+            "attempt_count": 1,
+            "created_at": datetime.now(UTC),
+        }
+    ]
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # SQLite: row by row
+@pytest.mark.parametrize("count", [1, COPY_FROM_ROWS], ids=["one-statement", "copy"])
+async def test_insert_then_writes_all_or_nothing(app: Starlette, count: int) -> None:
+    # given rows for two tables, the second of which breaks a foreign key
+    tenant = await make_tenant()
+    user = await store_user(tenant.tenant_id, "ann")
+    rows = notification_rows(tenant.tenant_id, user.id, count)
+    inserts = [(Notification, rows), (Delivery, orphan_deliveries(tenant.tenant_id))]
+    alone = in_one_statement(connection(), inserts)
+    assert alone == (count < COPY_FROM_ROWS)
+
+    # when they are inserted, the single statement alone, the COPY in a transaction
+    with pytest.raises(IntegrityError):
+        if alone:
+            await insert_then(inserts, "WITH x AS (SELECT 1) SELECT * FROM x", [])
+        else:
+            async with in_transaction():
+                await insert_then(inserts, "WITH x AS (SELECT 1) SELECT * FROM x", [])
+
+    # then none of the first table's rows stayed
+    assert await Notification.filter(tenant_id=tenant.tenant_id).count() == 0
+
+    # and without the broken row, every row is written and the query runs after them
+    found = await insert_then(
+        inserts[:1],
+        "WITH x AS (SELECT count(*) AS n FROM notifications WHERE tenant_id = $1) SELECT n FROM x",
+        [tenant.tenant_id],
+    )
+    assert await Notification.filter(tenant_id=tenant.tenant_id).count() == count
+    assert found[0]["n"] == (0 if alone else count)  # one statement: one snapshot, taken before
 
 
 async def test_is_in_matches_lists_longer_than_one_sqlite_statement_takes(app: Starlette) -> None:

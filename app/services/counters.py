@@ -1,10 +1,20 @@
 """Per (user, category) inbox totals, changed in the same transaction as the notifications."""
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from uuid import UUID, uuid4
 
-from app.db import as_uuid, batches, connection, is_in, is_postgres, placeholders
+from app.db import (
+    Rows,
+    as_uuid,
+    batches,
+    bulk_insert,
+    connection,
+    insert_then,
+    is_in,
+    is_postgres,
+    placeholders,
+)
 from app.models import InboxCounter
 
 BATCH = 500  # rows per statement; 5 parameters each stays far below every driver's limit
@@ -38,15 +48,21 @@ async def add(deltas: dict[tuple[UUID, str], tuple[int, int]]) -> None:
         )
 
 
-async def count_new(user_ids: list[UUID], category: str) -> dict[UUID, int]:
-    """One new unread notification of `category` for each user (each listed once); returns
-    every user's unread total afterwards. One statement on PostgreSQL: the upsert returns the
-    new value of its counter and adds the user's other categories."""
+async def count_new(
+    user_ids: list[UUID], category: str, *, inserting: Sequence[Rows] = ()
+) -> dict[UUID, int]:
+    """One new unread notification of `category` for each user (each listed once), after
+    inserting the rows that hold them; returns every user's unread total afterwards. On
+    PostgreSQL the upsert returns the new value of its counter and adds the user's other
+    categories, and a few rows go in by the same statement (db.insert_then)."""
     conn = connection()
-    if not is_postgres(conn) or not user_ids:
+    if not is_postgres(conn):
+        for model, rows in inserting:
+            await bulk_insert(model, rows)
         await add({(user_id, category): (1, 1) for user_id in user_ids})
         return await unread_totals(user_ids)
-    rows = await conn.execute_query_dict(
+    rows = await insert_then(
+        inserting,
         "WITH changed AS ("
         "INSERT INTO inbox_counters (id, user_id, category, total, unread) "
         "SELECT gen_random_uuid(), u, $2, 1, 1 FROM unnest($1::uuid[]) AS u "

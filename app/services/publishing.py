@@ -9,7 +9,16 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app import metrics
-from app.db import as_uuid, batches, bulk_insert, connection, is_in, new_ids, placeholders
+from app.db import (
+    Rows,
+    as_uuid,
+    batches,
+    connection,
+    in_one_statement,
+    is_in,
+    new_ids,
+    placeholders,
+)
 from app.errors import BadUserInput
 from app.live import publish as live
 from app.live.messages import NotificationPayload
@@ -108,15 +117,19 @@ async def publish_notification(
             return earlier
     for attempt in range(ATTEMPTS):
         try:
-            async with in_transaction():
-                written = await write(
-                    tenant_id=tenant_id,
-                    external_ids=external_ids,
-                    draft=draft,
-                    category=known,
-                    routing=routing or Routing(),
-                    idempotency_key=idempotency_key,
-                )
+            rows = await prepare(
+                tenant_id=tenant_id,
+                external_ids=external_ids,
+                draft=draft,
+                category=known,
+                routing=routing or Routing(),
+                idempotency_key=idempotency_key,
+            )
+            if in_one_statement(connection(), rows.inserts):
+                written = await store(rows)  # atomic alone: no transaction's two round trips
+            else:
+                async with in_transaction():
+                    written = await store(rows)
             await announce(written)
             return PublishResult(notification_ids=written.notification_ids, duplicate=False)
         except IntegrityError:
@@ -149,6 +162,20 @@ class Written:
         return sum(1 for d in self.deliveries if d["notification_id"] is None)
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A publish's rows, ready to store."""
+
+    tenant_id: UUID
+    category: str
+    notifications: list[dict[str, Any]]
+    deliveries: list[dict[str, Any]]
+
+    @property
+    def inserts(self) -> list[Rows]:
+        return [(Notification, self.notifications), (Delivery, self.deliveries)]
+
+
 async def write(
     *,
     tenant_id: UUID,
@@ -161,6 +188,29 @@ async def write(
     """The rows of one publish, inside the caller's transaction; `announce` them after it
     commits. `external_ids` are checked (checked_recipients) and `category` is the
     catalogue's entry for draft.category (None for a free category)."""
+    return await store(
+        await prepare(
+            tenant_id=tenant_id,
+            external_ids=external_ids,
+            draft=draft,
+            category=category,
+            routing=routing,
+            idempotency_key=idempotency_key,
+        )
+    )
+
+
+async def prepare(
+    *,
+    tenant_id: UUID,
+    external_ids: list[str],
+    draft: NotificationDraft,
+    category: EventCategory | None,
+    routing: Routing,
+    idempotency_key: str | None = None,
+) -> Prepared:
+    """What a publish writes, from reads alone, except that recipients new to Belfry are
+    made here, in a statement of their own: a user is kept even if the publish then fails."""
     now = datetime.now(UTC)
     user_ids = await _resolve_recipients(tenant_id, external_ids)
     plan = await routing_service.plan(
@@ -189,12 +239,20 @@ async def write(
         }
         for user_id, nid in zip(user_ids, new_ids(len(user_ids)), strict=True)
     ]
-    await bulk_insert(Notification, rows)
-    shown = [row["recipient_id"] for row in rows if row["deleted_at"] is None]
-    unread = await counters.count_new(shown, draft.category)
     deliveries = _deliveries(tenant_id, rows, plan, draft, routing, now)
-    await bulk_insert(Delivery, deliveries)
-    return Written(tenant_id, notifications=rows, unread=unread, deliveries=deliveries)
+    return Prepared(tenant_id, draft.category, notifications=rows, deliveries=deliveries)
+
+
+async def store(prepared: Prepared) -> Written:
+    """The rows, and the recipients' inbox counters, which give their new unread totals."""
+    shown = [row["recipient_id"] for row in prepared.notifications if row["deleted_at"] is None]
+    unread = await counters.count_new(shown, prepared.category, inserting=prepared.inserts)
+    return Written(
+        prepared.tenant_id,
+        notifications=prepared.notifications,
+        unread=unread,
+        deliveries=prepared.deliveries,
+    )
 
 
 async def announce(written: Written) -> None:
