@@ -12,6 +12,7 @@ import time
 
 # Cheapest first, so that a broken setup shows before the long runs.
 BENCHMARKS = [
+    "floor",
     "throughput",
     "steady",
     "stalled",

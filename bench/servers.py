@@ -15,7 +15,7 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -143,6 +143,8 @@ class Server:
     dialer: Dialer
     # One notification titled `title` to each of `recipients`.
     publish: Callable[[list[str], str], Coroutine[Any, Any, None]]
+    url: str = ""
+    headers: dict[str, str] = field(default_factory=dict)  # what a publisher sends (an API key)
 
 
 def create_tenant(env: dict[str, str]) -> dict[str, str]:
@@ -198,7 +200,7 @@ async def belfry(
             dialer = BelfryDialer(
                 url.replace("http", "ws", 1), tenant["tenantId"], tenant["signingSecret"]
             )
-            yield Server("belfry", pid, dialer, publish)
+            yield Server("belfry", pid, dialer, publish, url, headers)
 
 
 @asynccontextmanager
@@ -224,7 +226,7 @@ async def raw(db_url: str) -> AsyncIterator[Server]:
                 response = await client.post("/publish", json=body)
                 assert response.json()["count"] == len(recipients)
 
-            yield Server("raw", pid, RawDialer(url.replace("http", "ws", 1)), publish)
+            yield Server("raw", pid, RawDialer(url.replace("http", "ws", 1)), publish, url)
 
 
 ServerFactory = Callable[[str, list[str]], AbstractAsyncContextManager[Server]]
