@@ -17,6 +17,10 @@ from app.services import inbox as service
 from app.services.pagination import DEFAULT_PAGE_SIZE, PageRequest
 
 strawberry.enum(service.ReadState)
+strawberry.enum(
+    service.ArchiveFilter,
+    description="EXCLUDE lists the inbox, ONLY the archive, INCLUDE both.",
+)
 strawberry.enum(InboxEventKind)
 
 
@@ -30,6 +34,10 @@ class Notification:
     data: JSON | None
     is_read: bool
     read_at: datetime | None
+    is_seen: bool = strawberry.field(description="Read implies seen.")
+    seen_at: datetime | None
+    is_archived: bool
+    archived_at: datetime | None
     created_at: datetime
 
     @classmethod
@@ -44,6 +52,10 @@ class Notification:
             data=n.data,
             is_read=n.read_at is not None,
             read_at=n.read_at,
+            is_seen=n.seen_at is not None,
+            seen_at=n.seen_at,
+            is_archived=n.archived_at is not None,
+            archived_at=n.archived_at,
             created_at=n.created_at,
         )
 
@@ -80,13 +92,16 @@ class NotificationConnection:
 class NotificationFilter:
     read_state: service.ReadState = service.ReadState.ALL
     categories: list[str] | None = None
+    archived: service.ArchiveFilter = service.ArchiveFilter.EXCLUDE
 
 
 @strawberry.type
 class NotificationStats:
-    total: int
+    total: int = strawberry.field(description="In the inbox: neither archived nor deleted.")
     unread: int
     read: int
+    unseen: int
+    archived: int
 
 
 @strawberry.type
@@ -109,6 +124,7 @@ class InboxEvent:
     notification: Notification | None
     notification_ids: list[strawberry.ID]
     unread_count: int
+    unseen_count: int
     all: bool = strawberry.field(
         description="Every notification in scope changed (mark all read, delete all read)."
     )
@@ -132,6 +148,7 @@ class InboxQuery:
         inbox_filter = service.InboxFilter(
             read_state=filter.read_state if filter else service.ReadState.ALL,
             categories=filter.categories if filter else None,
+            archived=filter.archived if filter else service.ArchiveFilter.EXCLUDE,
         )
         result = await service.list_notifications(
             user_id=info.context.user.user_id,
@@ -154,11 +171,21 @@ class InboxQuery:
         stats = await service.stats_for(
             user_id=info.context.user.user_id, categories=[category] if category else None
         )
-        return NotificationStats(total=stats.total, unread=stats.unread, read=stats.read)
+        return NotificationStats(
+            total=stats.total,
+            unread=stats.unread,
+            read=stats.read,
+            unseen=stats.unseen,
+            archived=stats.archived,
+        )
 
     @strawberry.field(permission_classes=[Allowed])
     async def unread_count(self, info: Info, category: str | None = None) -> int:
         return await service.unread_count(user_id=info.context.user.user_id, category=category)
+
+    @strawberry.field(permission_classes=[Allowed])
+    async def unseen_count(self, info: Info, category: str | None = None) -> int:
+        return await service.unseen_count(user_id=info.context.user.user_id, category=category)
 
 
 @strawberry.type
@@ -195,11 +222,42 @@ class InboxMutation:
         marked = await service.mark_all_read(viewer=info.context.user, category=category)
         return MarkReadPayload(marked=marked)
 
+    @strawberry.mutation(
+        permission_classes=[Allowed],
+        description="Mark these ids seen (all unseen when empty); rejects ids not the viewer's.",
+    )
+    async def mark_notifications_seen(
+        self, info: Info, ids: list[strawberry.ID]
+    ) -> MarkReadPayload:
+        marked = await service.mark_many_seen(viewer=info.context.user, notification_ids=list(ids))
+        return MarkReadPayload(marked=marked)
+
+    @strawberry.mutation(
+        permission_classes=[Allowed],
+        description="Out of the inbox's list and badges, into the archive; marks it seen.",
+    )
+    async def archive_notification(self, info: Info, id: strawberry.ID) -> Notification:
+        n = await service.archive(viewer=info.context.user, notification_id=id, archived=True)
+        return Notification.from_model(n)
+
+    @strawberry.mutation(permission_classes=[Allowed], description="Back into the inbox.")
+    async def unarchive_notification(self, info: Info, id: strawberry.ID) -> Notification:
+        n = await service.archive(viewer=info.context.user, notification_id=id, archived=False)
+        return Notification.from_model(n)
+
+    @strawberry.mutation(
+        permission_classes=[Allowed], description="Every read notification in the inbox."
+    )
+    async def archive_read_notifications(self, info: Info) -> MarkReadPayload:
+        return MarkReadPayload(marked=await service.archive_read(viewer=info.context.user))
+
     @strawberry.mutation(permission_classes=[Allowed], description="Soft delete; idempotent.")
     async def delete_notification(self, info: Info, id: strawberry.ID) -> bool:
         return await service.delete_notification(viewer=info.context.user, notification_id=id)
 
-    @strawberry.mutation(permission_classes=[Allowed])
+    @strawberry.mutation(
+        permission_classes=[Allowed], description="Read ones, in the inbox and the archive."
+    )
     async def delete_read_notifications(self, info: Info) -> DeletePayload:
         deleted = await service.delete_read(viewer=info.context.user)
         return DeletePayload(deleted=deleted)
@@ -228,11 +286,28 @@ class InboxSubscription:
     async def unread_count(
         self, info: Info, category: str | None = None
     ) -> AsyncGenerator[int, None]:
-        context = info.context
-        viewer = context.user
-        render = renderer_for(info)
-        async for count in streams.unread_counts(
-            tenant_id=viewer.tenant_id, user_id=viewer.user_id, category=category
-        ):
-            if context.principal is not None:  # None: the socket is closing (app.sockets)
-                yield render(count)
+        async for count in _badge(info, streams.Badge.UNREAD, category):
+            yield count
+
+    @strawberry.subscription(
+        permission_classes=[Allowed],
+        description="The viewer's unseen count now, then every change to it.",
+    )
+    async def unseen_count(
+        self, info: Info, category: str | None = None
+    ) -> AsyncGenerator[int, None]:
+        async for count in _badge(info, streams.Badge.UNSEEN, category):
+            yield count
+
+
+async def _badge(
+    info: Info, badge: streams.Badge, category: str | None
+) -> AsyncGenerator[int, None]:
+    context = info.context
+    viewer = context.user
+    render = renderer_for(info)
+    async for count in streams.badge_counts(
+        tenant_id=viewer.tenant_id, user_id=viewer.user_id, badge=badge, category=category
+    ):
+        if context.principal is not None:  # None: the socket is closing (app.sockets)
+            yield render(count)

@@ -26,6 +26,8 @@ class InboxEventKind(StrEnum):
     CREATED = "CREATED"
     UPDATED = "UPDATED"
     DELETED = "DELETED"
+    ARCHIVED = "ARCHIVED"
+    UNARCHIVED = "UNARCHIVED"
 
 
 # Payloads are made per recipient on every publish: plain slotted dataclasses, since frozen
@@ -41,6 +43,8 @@ class NotificationPayload:
     link: str | None
     data: Any
     read_at: datetime | None
+    seen_at: datetime | None
+    archived_at: datetime | None
     created_at: datetime
 
     @classmethod
@@ -53,6 +57,8 @@ class NotificationPayload:
             link=n.link,
             data=n.data,
             read_at=n.read_at,
+            seen_at=n.seen_at,
+            archived_at=n.archived_at,
             created_at=n.created_at,
         )
 
@@ -66,12 +72,22 @@ class NotificationPayload:
             link=row["link"],
             data=row["data"],
             read_at=row.get("read_at"),
+            seen_at=row.get("seen_at"),
+            archived_at=row.get("archived_at"),
             created_at=row["created_at"],
         )
 
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+    @property
+    def is_seen(self) -> bool:
+        return self.seen_at is not None
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
     def content(self) -> dict[str, Any]:
         """Everything but the id (see encode_inbox)."""
@@ -82,6 +98,8 @@ class NotificationPayload:
             "link": self.link,
             "data": self.data,
             "read_at": self.read_at,
+            "seen_at": self.seen_at,
+            "archived_at": self.archived_at,
             "created_at": self.created_at,
         }
 
@@ -94,19 +112,22 @@ class NotificationPayload:
             and self.link == other.link
             and self.data == other.data
             and self.read_at == other.read_at
+            and self.seen_at == other.seen_at
+            and self.archived_at == other.archived_at
             and self.created_at == other.created_at
         )
 
 
 @dataclass(slots=True)
 class InboxMessage:
-    """One change to one user's inbox, with the unread count that followed it.
+    """One change to one user's inbox, with the unread and unseen counts that followed it.
 
     `all` means every notification in scope changed (mark all read, delete all read); the
     scope is `category` when set. `categories` names the categories touched."""
 
     kind: InboxEventKind
     unread_count: int
+    unseen_count: int
     notification: NotificationPayload | None = None
     notification_ids: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
@@ -114,7 +135,7 @@ class InboxMessage:
     category: str | None = None
 
     def touches(self, category: str | None) -> bool:
-        """Could this change move the unread count of `category` (None: of everything)?"""
+        """Could this change move the counts of `category` (None: of everything)?"""
         if category is None or category in self.categories:
             return True
         return self.all and self.category in (None, category)

@@ -27,7 +27,7 @@ async def publish_inbox(
 async def publish_created(
     tenant_id: UUID | str,
     notification: NotificationPayload | None,
-    to: Sequence[tuple[UUID, UUID, int]],
+    to: Sequence[tuple[UUID, UUID, int, int]],
     deliveries: Sequence[Mapping[str, Any]] = (),
     *,
     wake: bool = False,

@@ -1,4 +1,4 @@
-"""The live views the subscriptions stream: one user's inbox and unread counts, and
+"""The live views the subscriptions stream: one user's inbox and badge counts, and
 deliveries' states.
 
 Each subscribes before it reads the current state, so nothing falls between the two, and it
@@ -6,6 +6,7 @@ re-reads the state whenever the hub signals that events may have been missed."""
 
 import contextlib
 from collections.abc import AsyncIterator
+from enum import StrEnum
 from typing import TypeVar
 from uuid import UUID
 
@@ -33,8 +34,10 @@ def _inbox(
 
 
 async def _sync(user_id: UUID) -> InboxMessage:
-    unread = await inbox.unread_count(user_id=user_id)
-    return InboxMessage(kind=InboxEventKind.SYNC, unread_count=unread)
+    badges = await inbox.stats_for(user_id=user_id)
+    return InboxMessage(
+        kind=InboxEventKind.SYNC, unread_count=badges.unread, unseen_count=badges.unseen
+    )
 
 
 async def inbox_events(*, tenant_id: UUID, user_id: UUID) -> AsyncIterator[InboxMessage]:
@@ -47,26 +50,38 @@ async def inbox_events(*, tenant_id: UUID, user_id: UUID) -> AsyncIterator[Inbox
                 yield message if message is not None else await _sync(user_id)
 
 
-async def unread_counts(
-    *, tenant_id: UUID, user_id: UUID, category: str | None
+class Badge(StrEnum):
+    UNREAD = "unread"
+    UNSEEN = "unseen"
+
+
+async def badge_counts(
+    *, tenant_id: UUID, user_id: UUID, badge: Badge, category: str | None
 ) -> AsyncIterator[int]:
-    """The current unread count, then each new value (repeated after any gap)."""
-    with SUBSCRIPTIONS.labels("unreadCount").track_inprogress():
+    """The badge's current count, then each new value (repeated after any gap)."""
+
+    async def now() -> int:
+        counts = await inbox.stats_for(user_id=user_id, categories=[category] if category else None)
+        return int(getattr(counts, badge.value))
+
+    with SUBSCRIPTIONS.labels(f"{badge.value}Count").track_inprogress():
         async with _inbox(tenant_id, user_id) as subscription:
-            last = await inbox.unread_count(user_id=user_id, category=category)
+            last = await now()
             yield last
             while True:
                 message = await _next(subscription)
                 if message is None:
-                    last = await inbox.unread_count(user_id=user_id, category=category)
+                    last = await now()
                     yield last
                     continue
                 if not message.touches(category):
                     continue
-                if category is None:
+                if category is not None:
+                    value = await now()
+                elif badge is Badge.UNREAD:
                     value = message.unread_count
                 else:
-                    value = await inbox.unread_count(user_id=user_id, category=category)
+                    value = message.unseen_count
                 if value != last:
                     last = value
                     yield value

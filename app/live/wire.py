@@ -19,8 +19,8 @@ from app.live.messages import (
 )
 
 # On the wire a batch carries what its messages share once, then per user: the user id, the
-# unread count and the notification ids. A notification travels without its id, which is the
-# recipient's first notification id.
+# unread and unseen counts and the notification ids. A notification travels without its id,
+# which is the recipient's first notification id.
 BATCH_SIZE = 1000
 
 
@@ -39,19 +39,21 @@ def encode_inbox(messages: Sequence[tuple[UUID | str, InboxMessage]]) -> list[st
 
 
 def encode_created(
-    notification: NotificationPayload, to: Sequence[tuple[UUID, UUID, int]]
+    notification: NotificationPayload, to: Sequence[tuple[UUID, UUID, int, int]]
 ) -> list[str]:
     """One notification's content created for many users at once, given per user as (user id,
-    notification id, unread count): a publish needs no InboxMessage per recipient."""
+    notification id, unread count, unseen count): a publish needs no InboxMessage per
+    recipient."""
     change = InboxMessage(
         kind=InboxEventKind.CREATED,
         unread_count=0,
+        unseen_count=0,
         notification=notification,
         categories=[notification.category],
     )
     return [
-        _wire(change, [(user_id, unread, [nid]) for user_id, nid, unread in to[i : i + BATCH_SIZE]])
-        for i in range(0, len(to), BATCH_SIZE)
+        _wire(change, [(user, unread, unseen, [nid]) for user, nid, unread, unseen in chunk])
+        for chunk in (to[i : i + BATCH_SIZE] for i in range(0, len(to), BATCH_SIZE))
     ]
 
 
@@ -64,10 +66,13 @@ def _shared(a: InboxMessage, b: InboxMessage) -> bool:
 
 
 def _encode_group(group: list[tuple[UUID | str, InboxMessage]]) -> str:
-    return _wire(group[0][1], [(u, m.unread_count, m.notification_ids) for u, m in group])
+    return _wire(
+        group[0][1],
+        [(u, m.unread_count, m.unseen_count, m.notification_ids) for u, m in group],
+    )
 
 
-def _wire(change: InboxMessage, to: list[tuple[UUID | str, int, Sequence[UUID | str]]]) -> str:
+def _wire(change: InboxMessage, to: list[tuple[UUID | str, int, int, Sequence[UUID | str]]]) -> str:
     n = change.notification
     return dumps(
         {
@@ -87,7 +92,7 @@ def decode_inbox(raw: str, wanted: Container[str]) -> list[tuple[str, InboxMessa
     kind = InboxEventKind(batch["kind"])
     shared = batch["notification"]
     if shared is not None:
-        for key in ("read_at", "created_at"):
+        for key in ("read_at", "seen_at", "archived_at", "created_at"):
             if shared[key] is not None:
                 shared[key] = datetime.fromisoformat(shared[key])
     categories, all_, category = batch["categories"], batch["all"], batch["category"]
@@ -97,6 +102,7 @@ def decode_inbox(raw: str, wanted: Container[str]) -> list[tuple[str, InboxMessa
             InboxMessage(
                 kind=kind,
                 unread_count=unread,
+                unseen_count=unseen,
                 notification=None if shared is None else NotificationPayload(id=ids[0], **shared),
                 notification_ids=ids,
                 categories=categories,
@@ -104,7 +110,7 @@ def decode_inbox(raw: str, wanted: Container[str]) -> list[tuple[str, InboxMessa
                 category=category,
             ),
         )
-        for user_id, unread, ids in batch["to"]
+        for user_id, unread, unseen, ids in batch["to"]
         if user_id in wanted
     ]
 

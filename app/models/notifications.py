@@ -11,7 +11,10 @@ from app.models.users import User
 
 
 class Notification(Model):
-    """One notification in one user's inbox. Soft-deleted rows keep `deleted_at`."""
+    """One notification in one user's inbox.
+
+    Soft-deleted rows keep `deleted_at`. Read implies seen; archived ones leave the inbox's
+    list and badges until unarchived."""
 
     id = fields.UUIDField(primary_key=True)
     tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
@@ -29,6 +32,8 @@ class Notification(Model):
     data: Any = json_field(null=True)
     idempotency_key = fields.CharField(max_length=200, null=True)
     read_at = fields.DatetimeField(null=True)
+    seen_at = fields.DatetimeField(null=True)
+    archived_at = fields.DatetimeField(null=True)
     deleted_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
 
@@ -45,7 +50,9 @@ class Notification(Model):
 
 class InboxCounter(Model):
     """Live totals per (user, category), kept in the same transaction as every inbox change,
-    so badge counts cost the same for 10 or 100,000 notifications."""
+    so badge counts cost the same for 10 or 100,000 notifications. `total`, `unread` and
+    `unseen` count the inbox (neither deleted nor archived); `archived` and `archived_unread`
+    the archive."""
 
     id = fields.UUIDField(primary_key=True)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
@@ -55,6 +62,9 @@ class InboxCounter(Model):
     category = fields.CharField(max_length=100)
     total = fields.IntField(default=0)
     unread = fields.IntField(default=0)
+    unseen = fields.IntField(default=0)
+    archived = fields.IntField(default=0)
+    archived_unread = fields.IntField(default=0)
 
     class Meta:
         table = "inbox_counters"

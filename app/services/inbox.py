@@ -1,9 +1,12 @@
-"""A user's inbox: list, count, read and delete. Every change keeps the counters exact."""
+"""A user's inbox: list, count, and a notification's state (read, seen, archived, deleted).
+Every change keeps the counters exact, and tells the user's open tabs once it committed."""
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from tortoise.queryset import QuerySet
@@ -15,6 +18,7 @@ from app.live.messages import InboxEventKind, InboxMessage, NotificationPayload
 from app.live.publish import publish_inbox
 from app.models import Notification
 from app.services import counters
+from app.services.counters import Counts, Place
 from app.services.pagination import Page, PageRequest, encode_cursor, older_than
 from app.services.validation import check_category_filter, parse_uuid
 
@@ -27,20 +31,17 @@ class ReadState(StrEnum):
     ALL = "ALL"
 
 
+class ArchiveFilter(StrEnum):
+    EXCLUDE = "EXCLUDE"  # the inbox
+    ONLY = "ONLY"  # the archive
+    INCLUDE = "INCLUDE"  # both
+
+
 @dataclass(frozen=True, slots=True)
 class InboxFilter:
     read_state: ReadState = ReadState.ALL
     categories: list[str] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Stats:
-    total: int
-    unread: int
-
-    @property
-    def read(self) -> int:
-        return self.total - self.unread
+    archived: ArchiveFilter = ArchiveFilter.EXCLUDE
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +55,16 @@ def _visible(user_id: UUID) -> QuerySet[Notification]:
     return Notification.filter(recipient_id=user_id, deleted_at__isnull=True)
 
 
+def _inbox(user_id: UUID) -> QuerySet[Notification]:
+    return _visible(user_id).filter(archived_at__isnull=True)
+
+
 def _filtered(user_id: UUID, inbox_filter: InboxFilter) -> QuerySet[Notification]:
     query = _visible(user_id)
+    if inbox_filter.archived is ArchiveFilter.EXCLUDE:
+        query = query.filter(archived_at__isnull=True)
+    elif inbox_filter.archived is ArchiveFilter.ONLY:
+        query = query.filter(archived_at__isnull=False)
     if inbox_filter.read_state is ReadState.UNREAD:
         query = query.filter(read_at__isnull=True)
     elif inbox_filter.read_state is ReadState.READ:
@@ -63,6 +72,25 @@ def _filtered(user_id: UUID, inbox_filter: InboxFilter) -> QuerySet[Notification
     if inbox_filter.categories is not None:
         query = query.filter(category__in=inbox_filter.categories)
     return query
+
+
+def _matching(counts: Counts, inbox_filter: InboxFilter) -> int:
+    """How many notifications the filter lists, from the counters."""
+    inbox = {
+        ReadState.ALL: counts.total,
+        ReadState.UNREAD: counts.unread,
+        ReadState.READ: counts.read,
+    }[inbox_filter.read_state]
+    archive = {
+        ReadState.ALL: counts.archived,
+        ReadState.UNREAD: counts.archived_unread,
+        ReadState.READ: counts.archived - counts.archived_unread,
+    }[inbox_filter.read_state]
+    return {
+        ArchiveFilter.EXCLUDE: inbox,
+        ArchiveFilter.ONLY: archive,
+        ArchiveFilter.INCLUDE: inbox + archive,
+    }[inbox_filter.archived]
 
 
 async def list_notifications(
@@ -76,19 +104,18 @@ async def list_notifications(
         query = query.offset(request.offset)
     rows = await query.limit(request.first + 1)
     items = rows[: request.first]
-    stats = await stats_for(user_id=user_id, categories=inbox_filter.categories)
-    total = {
-        ReadState.ALL: stats.total,
-        ReadState.UNREAD: stats.unread,
-        ReadState.READ: stats.read,
-    }[inbox_filter.read_state]
     page = Page(
         items=items,
         cursors=[encode_cursor(n.created_at, n.id) for n in items],
         has_next_page=len(rows) > request.first,
         has_previous_page=bool(request.after or request.offset),
     )
-    return InboxPage(page=page, total_count=total, unread_count=await unread_count(user_id=user_id))
+    matching = _matching(
+        await stats_for(user_id=user_id, categories=inbox_filter.categories), inbox_filter
+    )
+    return InboxPage(
+        page=page, total_count=matching, unread_count=await unread_count(user_id=user_id)
+    )
 
 
 async def get_notification(*, user_id: UUID, notification_id: str) -> Notification | None:
@@ -96,191 +123,279 @@ async def get_notification(*, user_id: UUID, notification_id: str) -> Notificati
     return None if nid is None else await _visible(user_id).get_or_none(id=nid)
 
 
-async def stats_for(*, user_id: UUID, categories: list[str] | None = None) -> Stats:
+async def stats_for(*, user_id: UUID, categories: list[str] | None = None) -> Counts:
     check_category_filter(categories)
-    total, unread = await counters.totals(user_id, categories)
-    return Stats(total=total, unread=unread)
+    return await counters.totals(user_id, categories)
 
 
 async def unread_count(*, user_id: UUID, category: str | None = None) -> int:
     return (await stats_for(user_id=user_id, categories=[category] if category else None)).unread
 
 
+async def unseen_count(*, user_id: UUID, category: str | None = None) -> int:
+    return (await stats_for(user_id=user_id, categories=[category] if category else None)).unseen
+
+
+# --- one notification --------------------------------------------------------------------------
+
+Changes = Callable[[Notification, datetime], dict[str, Any]]
+
+
+def _read(read: bool) -> Changes:
+    def changes(n: Notification, now: datetime) -> dict[str, Any]:
+        if (n.read_at is not None) == read:
+            return {}
+        if not read:
+            return {"read_at": None}
+        return {"read_at": now, "seen_at": n.seen_at or now}  # read implies seen
+
+    return changes
+
+
+def _seen(n: Notification, now: datetime) -> dict[str, Any]:
+    return {} if n.seen_at is not None else {"seen_at": now}
+
+
+def _archived(archived: bool) -> Changes:
+    def changes(n: Notification, now: datetime) -> dict[str, Any]:
+        if (n.archived_at is not None) == archived:
+            return {}
+        if not archived:
+            return {"archived_at": None}
+        return {"archived_at": now, "seen_at": n.seen_at or now}  # archived from a seen list
+
+    return changes
+
+
+def _deleted(n: Notification, now: datetime) -> dict[str, Any]:
+    return {"deleted_at": now}
+
+
 async def mark_read(*, viewer: UserPrincipal, notification_id: str) -> bool:
     """Idempotent: an unknown, foreign or already read id changes nothing and is no error."""
     nid = parse_uuid(notification_id)
     if nid is not None:
-        await _set_read_state(viewer, nid, read=True)
+        await _change_one(viewer, nid, _read(True), InboxEventKind.UPDATED)
     return True
 
 
 async def set_read(*, viewer: UserPrincipal, notification_id: str, read: bool) -> Notification:
+    return await _found(viewer, notification_id, _read(read), InboxEventKind.UPDATED)
+
+
+async def archive(*, viewer: UserPrincipal, notification_id: str, archived: bool) -> Notification:
+    """Archived leaves the inbox's list and badges (and is seen); unarchived comes back."""
+    kind = InboxEventKind.ARCHIVED if archived else InboxEventKind.UNARCHIVED
+    return await _found(viewer, notification_id, _archived(archived), kind)
+
+
+async def delete_notification(*, viewer: UserPrincipal, notification_id: str) -> bool:
+    """Soft delete, idempotent: unknown, foreign or already deleted ids are a no-op."""
     nid = parse_uuid(notification_id)
-    notification = None if nid is None else await _set_read_state(viewer, nid, read=read)
+    if nid is not None:
+        await _change_one(viewer, nid, _deleted, InboxEventKind.DELETED)
+    return True
+
+
+async def _found(
+    viewer: UserPrincipal, notification_id: str, changes: Changes, kind: InboxEventKind
+) -> Notification:
+    nid = parse_uuid(notification_id)
+    notification = None if nid is None else await _change_one(viewer, nid, changes, kind)
     if notification is None:
         raise NotFound("Notification not found")
     return notification
 
 
-async def _set_read_state(viewer: UserPrincipal, nid: UUID, *, read: bool) -> Notification | None:
-    user_id = viewer.user_id
+async def _change_one(
+    viewer: UserPrincipal, nid: UUID, changes: Changes, kind: InboxEventKind
+) -> Notification | None:
+    """The viewer's notification as it is after `changes`; None if there is no such one."""
     async with in_transaction():
-        # The read_at condition makes the update itself the check, so racing calls count once.
-        changed = (
-            await _visible(user_id)
-            .filter(id=nid, read_at__isnull=read)
-            .update(read_at=datetime.now(UTC) if read else None)
+        rows = await _locked(viewer.user_id, [nid])
+        if not rows:
+            return None
+        changed = await _apply(viewer.user_id, rows, changes)
+        badges = await counters.totals(viewer.user_id)
+    [notification] = rows
+    if changed:
+        await _tell(
+            viewer,
+            _message(kind, badges, [notification], NotificationPayload.of(notification)),
         )
-        notification = await _visible(user_id).get_or_none(id=nid)
-        if not changed or notification is None:
-            return notification
-        await counters.add_per_category(user_id, [notification.category], unread=-1 if read else 1)
-        unread = await _unread_total(user_id)
-    await _tell(
-        viewer,
-        InboxMessage(
-            kind=InboxEventKind.UPDATED,
-            unread_count=unread,
-            notification=NotificationPayload.of(notification),
-            notification_ids=[str(nid)],
-            categories=[notification.category],
-        ),
-    )
     return notification
 
 
+# --- many notifications, named -----------------------------------------------------------------
+
+
 async def mark_many_read(*, viewer: UserPrincipal, notification_ids: list[str]) -> int:
-    """Marks the listed ids read, or every unread one when the list is empty. All or nothing:
-    if any id is not the caller's, nothing is marked and every such id is reported."""
-    user_id = viewer.user_id
+    """Marks the listed ids read, or every unread one in the inbox when the list is empty.
+    All or nothing: if any id is not the caller's, nothing is marked and every such id is
+    reported."""
     if not notification_ids:
         return await mark_all_read(viewer=viewer)
+    return await _change_many(viewer, notification_ids, _read(True))
+
+
+async def mark_many_seen(*, viewer: UserPrincipal, notification_ids: list[str]) -> int:
+    """As mark_many_read, for seen: what a user has looked at, opened or not."""
+    if not notification_ids:
+        return await mark_all_seen(viewer=viewer)
+    return await _change_many(viewer, notification_ids, _seen)
+
+
+async def _change_many(viewer: UserPrincipal, notification_ids: list[str], changes: Changes) -> int:
     if len(notification_ids) > MAX_IDS_PER_CALL:
         raise BadUserInput(f"At most {MAX_IDS_PER_CALL} ids per call", field="ids")
     parsed = {raw: parse_uuid(raw) for raw in notification_ids}
-    wanted = {nid for nid in parsed.values() if nid is not None}
-    rows = await _visible(user_id).filter(id__in=wanted).values_list("id", "category", "read_at")
-    owned = {row[0] for row in rows}
-    invalid = [raw for raw, nid in parsed.items() if nid not in owned]
-    if invalid:
-        raise InvalidNotificationIds(invalid)
-    by_category: dict[str, list[UUID]] = defaultdict(list)
-    for nid, category, read_at in rows:
-        if read_at is None:
-            by_category[category].append(nid)
-    if not by_category:
-        return 0
-    marked = 0
+    wanted = [nid for nid in dict.fromkeys(parsed.values()) if nid is not None]
     async with in_transaction():
-        now = datetime.now(UTC)
-        for category, ids in by_category.items():
-            marked += await _mark_unread_as_read(user_id, category, now, ids)
-        unread = await _unread_total(user_id)
-    if marked:
-        await _tell(
-            viewer,
-            InboxMessage(
-                kind=InboxEventKind.UPDATED,
-                unread_count=unread,
-                notification_ids=[str(i) for ids in by_category.values() for i in ids],
-                categories=list(by_category),
-            ),
-        )
-    return marked
+        rows = await _locked(viewer.user_id, wanted)
+        owned = {n.id for n in rows}
+        invalid = [raw for raw, nid in parsed.items() if nid not in owned]
+        if invalid:
+            raise InvalidNotificationIds(invalid)
+        changed = await _apply(viewer.user_id, rows, changes)
+        badges = await counters.totals(viewer.user_id)
+    if changed:
+        await _tell(viewer, _message(InboxEventKind.UPDATED, badges, changed))
+    return len(changed)
+
+
+async def _locked(user_id: UUID, ids: list[UUID]) -> list[Notification]:
+    """The user's visible notifications among `ids`, locked until the transaction ends: racing
+    changes to one notification take turns, and each counts what the one before left."""
+    return await _visible(user_id).filter(id__in=ids).select_for_update().order_by("id")
+
+
+async def _apply(user_id: UUID, rows: list[Notification], changes: Changes) -> list[Notification]:
+    """Each row's changes written (rows with the same changes in one statement) and counted;
+    the rows are updated in place. Returns the rows that changed."""
+    now = datetime.now(UTC)
+    same: dict[tuple[tuple[str, Any], ...], list[UUID]] = defaultdict(list)
+    moves: list[tuple[str, Counts]] = []
+    changed = []
+    for n in rows:
+        if not (new := changes(n, now)):
+            continue
+        before = Place.of(n)
+        for name, value in new.items():
+            setattr(n, name, value)
+        after = None if n.deleted_at is not None else Place.of(n)
+        moves.append((n.category, counters.move(before, after)))
+        same[tuple(sorted(new.items(), key=lambda item: item[0]))].append(n.id)
+        changed.append(n)
+    for values, ids in same.items():
+        await Notification.filter(id__in=ids).update(**dict(values))
+    await counters.add_moves(user_id, moves)
+    return changed
+
+
+# --- everything in scope -----------------------------------------------------------------------
+
+UNREAD, UNSEEN = Place(), Place(seen=True)  # in the inbox (read implies seen)
+READ, ARCHIVED_READ = Place(read=True, seen=True), Place(archived=True, read=True, seen=True)
 
 
 async def mark_all_read(*, viewer: UserPrincipal, category: str | None = None) -> int:
+    """Every unread notification in the inbox (archived ones keep their state)."""
     check_category_filter([category] if category else None)
-    user_id = viewer.user_id
-    marked = 0
-    async with in_transaction():
-        now = datetime.now(UTC)
-        had_unread = await counters.unread_by_category(user_id, [category] if category else None)
-        for cat in had_unread:
-            marked += await _mark_unread_as_read(user_id, cat, now)
-        unread = await _unread_total(user_id)
-    if marked:
-        await _tell(
-            viewer,
-            InboxMessage(
-                kind=InboxEventKind.UPDATED,
-                unread_count=unread,
-                categories=list(had_unread),
-                all=True,
-                category=category,
-            ),
-        )
-    return marked
+    moves = [(UNREAD, {"read_at", "seen_at"}), (UNSEEN, {"read_at"})]
+    return await _move_all(viewer, moves, InboxEventKind.UPDATED, category)
 
 
-async def _mark_unread_as_read(
-    user_id: UUID, category: str, now: datetime, ids: list[UUID] | None = None
-) -> int:
-    query = _visible(user_id).filter(category=category, read_at__isnull=True)
-    if ids is not None:
-        query = query.filter(id__in=ids)
-    marked = await query.update(read_at=now)
-    if marked:
-        await counters.add_per_category(user_id, [category], unread=-marked)
-    return marked
+async def mark_all_seen(*, viewer: UserPrincipal) -> int:
+    return await _move_all(viewer, [(UNREAD, {"seen_at"})], InboxEventKind.UPDATED)
 
 
-async def delete_notification(*, viewer: UserPrincipal, notification_id: str) -> bool:
-    """Soft delete, idempotent: unknown, foreign or already deleted ids are a no-op."""
-    user_id = viewer.user_id
-    nid = parse_uuid(notification_id)
-    if nid is None:
-        return True
-    async with in_transaction():
-        notification = await _visible(user_id).select_for_update().get_or_none(id=nid)
-        if notification is None:
-            return True
-        await Notification.filter(id=nid).update(deleted_at=datetime.now(UTC))
-        was_unread = notification.read_at is None
-        await counters.add_per_category(
-            user_id, [notification.category], total=-1, unread=-1 if was_unread else 0
-        )
-        unread = await _unread_total(user_id)
-    await _tell(
-        viewer,
-        InboxMessage(
-            kind=InboxEventKind.DELETED,
-            unread_count=unread,
-            notification_ids=[str(nid)],
-            categories=[notification.category],
-        ),
-    )
-    return True
+async def archive_read(*, viewer: UserPrincipal) -> int:
+    """Every read notification in the inbox goes to the archive."""
+    return await _move_all(viewer, [(READ, {"archived_at"})], InboxEventKind.ARCHIVED)
 
 
 async def delete_read(*, viewer: UserPrincipal) -> int:
+    """Every read notification, in the inbox and in the archive."""
+    moves = [(READ, {"deleted_at"}), (ARCHIVED_READ, {"deleted_at"})]
+    return await _move_all(viewer, moves, InboxEventKind.DELETED)
+
+
+async def _move_all(
+    viewer: UserPrincipal,
+    moves: list[tuple[Place, set[str]]],
+    kind: InboxEventKind,
+    category: str | None = None,
+) -> int:
+    """For each (place, columns): every notification at that place (of `category`, or all)
+    gets `columns` set to now. One statement per category and move, each of which moves
+    rows between two known places: the counters change by its row count."""
     user_id = viewer.user_id
-    deleted = 0
+    moved = 0
     async with in_transaction():
         now = datetime.now(UTC)
-        categories = await counters.categories_with_read(user_id)
-        for category in categories:
-            n = (
-                await _visible(user_id)
-                .filter(category=category, read_at__isnull=False)
-                .update(deleted_at=now)
-            )
-            if n:
-                await counters.add_per_category(user_id, [category], total=-n)
-            deleted += n
-        unread = await _unread_total(user_id)
-    if deleted:
-        await _tell(
-            viewer,
-            InboxMessage(
-                kind=InboxEventKind.DELETED, unread_count=unread, categories=categories, all=True
-            ),
-        )
-    return deleted
+        at = await counters.by_category(user_id)
+        categories = [
+            c
+            for c, counts in at.items()
+            if category in (None, c) and any(counts.holds(place) for place, _ in moves)
+        ]
+        changes: dict[tuple[UUID, str], Counts] = {}
+        for cat in categories:
+            for place, columns in moves:
+                query = _visible(user_id).filter(category=cat, **_at(place))
+                if n := await query.update(**dict.fromkeys(columns, now)):
+                    change = counters.move(place, _after(place, columns), times=n)
+                    changes[(user_id, cat)] = changes.get((user_id, cat), Counts()) + change
+                    moved += n
+        await counters.add(changes)
+        badges = await counters.totals(user_id)
+    if moved:
+        message = _message(kind, badges, [], all_=True, category=category)
+        message.categories = categories
+        await _tell(viewer, message)
+    return moved
 
 
-async def _unread_total(user_id: UUID) -> int:
-    return (await counters.totals(user_id))[1]
+def _at(place: Place) -> dict[str, bool]:
+    return {
+        "archived_at__isnull": not place.archived,
+        "read_at__isnull": not place.read,
+        "seen_at__isnull": not place.seen,
+    }
+
+
+def _after(place: Place, columns: set[str]) -> Place | None:
+    if "deleted_at" in columns:
+        return None
+    return Place(
+        archived=place.archived or "archived_at" in columns,
+        read=place.read or "read_at" in columns,
+        seen=place.seen or "seen_at" in columns,
+    )
+
+
+# --- telling the tabs --------------------------------------------------------------------------
+
+
+def _message(
+    kind: InboxEventKind,
+    badges: Counts,
+    notifications: list[Notification],
+    notification: NotificationPayload | None = None,
+    *,
+    all_: bool = False,
+    category: str | None = None,
+) -> InboxMessage:
+    return InboxMessage(
+        kind=kind,
+        unread_count=badges.unread,
+        unseen_count=badges.unseen,
+        notification=notification,
+        notification_ids=[str(n.id) for n in notifications],
+        categories=list(dict.fromkeys(n.category for n in notifications)),
+        all=all_,
+        category=category,
+    )
 
 
 async def _tell(viewer: UserPrincipal, message: InboxMessage) -> None:

@@ -150,7 +150,7 @@ async def publish_notification(
 class Written:
     tenant_id: UUID
     notifications: list[dict[str, Any]]
-    unread: dict[UUID, int]  # each recipient's unread count after the write (inbox only)
+    badges: dict[UUID, counters.Badges]  # each recipient's, after the write (inbox only)
     deliveries: list[dict[str, Any]]
 
     @property
@@ -246,11 +246,11 @@ async def prepare(
 async def store(prepared: Prepared) -> Written:
     """The rows, and the recipients' inbox counters, which give their new unread totals."""
     shown = [row["recipient_id"] for row in prepared.notifications if row["deleted_at"] is None]
-    unread = await counters.count_new(shown, prepared.category, inserting=prepared.inserts)
+    badges = await counters.count_new(shown, prepared.category, inserting=prepared.inserts)
     return Written(
         prepared.tenant_id,
         notifications=prepared.notifications,
-        unread=unread,
+        badges=badges,
         deliveries=prepared.deliveries,
     )
 
@@ -260,7 +260,7 @@ async def announce(written: Written) -> None:
     metrics.PUBLISHES.inc()
     metrics.NOTIFICATIONS.inc(len(written.notifications))
     shown = [row for row in written.notifications if row["deleted_at"] is None]
-    to = [(row["recipient_id"], row["id"], written.unread[row["recipient_id"]]) for row in shown]
+    to = [(row["recipient_id"], row["id"], *written.badges[row["recipient_id"]]) for row in shown]
     await live.publish_created(
         written.tenant_id,
         NotificationPayload.of_row(shown[0]) if shown else None,

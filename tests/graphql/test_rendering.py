@@ -23,13 +23,15 @@ NOTIFICATION = NotificationPayload(
     link="/x",
     data={"nested": [1, {"k": None}]},
     read_at=None,
+    seen_at=datetime(2026, 1, 2, 3, 4, 6, tzinfo=UTC),
+    archived_at=None,
     created_at=datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
 )
 # The live messages themselves: InboxEvent is served from them, with no copy per event.
 EVENTS = [
-    InboxMessage(InboxEventKind.SYNC, 0),
-    InboxMessage(InboxEventKind.CREATED, 2, notification=NOTIFICATION, notification_ids=["n1"]),
-    InboxMessage(InboxEventKind.UPDATED, 0, all=True, category="a.b"),
+    InboxMessage(InboxEventKind.SYNC, 0, 1),
+    InboxMessage(InboxEventKind.CREATED, 2, 3, notification=NOTIFICATION, notification_ids=["n1"]),
+    InboxMessage(InboxEventKind.UPDATED, 0, 0, all=True, category="a.b"),
 ]
 rendered_kinds: list[bool] = []
 

@@ -23,6 +23,7 @@ from app.live.wire import (
 
 
 def created(user: int, unread: int, title: str = "T") -> tuple[str, InboxMessage]:
+    """A notification created for user `user`, whose unseen count is one above its unread."""
     payload = NotificationPayload(
         id=f"n{user}",
         category="a.b",
@@ -31,11 +32,14 @@ def created(user: int, unread: int, title: str = "T") -> tuple[str, InboxMessage
         link="/x",
         data={"k": [1, 2]},
         read_at=None,
+        seen_at=None,
+        archived_at=datetime(2026, 1, 2, 3, 4, 6, tzinfo=UTC),
         created_at=datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
     )
     message = InboxMessage(
         kind=InboxEventKind.CREATED,
         unread_count=unread,
+        unseen_count=unread + 1,
         notification=payload,
         notification_ids=[f"n{user}"],
         categories=["a.b"],
@@ -45,7 +49,10 @@ def created(user: int, unread: int, title: str = "T") -> tuple[str, InboxMessage
 
 def test_messages_survive_the_wire_in_as_few_batches_as_they_allow() -> None:
     same = [created(i, unread=i) for i in range(2500)]
-    other = [created(9, unread=1, title="other"), ("u1", InboxMessage(InboxEventKind.UPDATED, 0))]
+    other = [
+        created(9, unread=1, title="other"),
+        ("u1", InboxMessage(InboxEventKind.UPDATED, 0, 4)),
+    ]
 
     wire = encode_inbox(same + other)
 
@@ -59,21 +66,24 @@ def test_a_batch_decodes_only_for_the_users_subscribed_here() -> None:
 
     decoded = decode_inbox(wire[0], {"u3", "u7"})
 
-    assert [(user, m.unread_count) for user, m in decoded] == [("u3", 3), ("u7", 7)]
+    assert [(user, m.unread_count, m.unseen_count) for user, m in decoded] == [
+        ("u3", 3, 4),
+        ("u7", 7, 8),
+    ]
 
 
 def test_a_notification_created_for_many_travels_with_its_content_once() -> None:
     _, template = created(0, unread=0)
     assert template.notification is not None
-    to = [(uuid.uuid4(), uuid.uuid4(), i) for i in range(1500)]
+    to = [(uuid.uuid4(), uuid.uuid4(), i, 2 * i) for i in range(1500)]
 
     wire = encode_created(template.notification, to)
 
     assert len(wire) == 2
     assert len(wire[0]) < 100 * 1000  # the content is not repeated per user
-    decoded = [m for batch in wire for m in decode_inbox(batch, {str(u) for u, _, _ in to})]
-    assert [(user, m.unread_count, m.notification_ids) for user, m in decoded] == [
-        (str(u), unread, [str(n)]) for u, n, unread in to
+    decoded = [m for batch in wire for m in decode_inbox(batch, {str(u) for u, *_ in to})]
+    assert [(user, m.unread_count, m.unseen_count, m.notification_ids) for user, m in decoded] == [
+        (str(u), unread, unseen, [str(n)]) for u, n, unread, unseen in to
     ]
     first = decoded[0][1].notification
     assert first is not None
@@ -125,11 +135,11 @@ def test_deliveries_decode_for_the_recipients_and_tenant_wide_keys_subscribed_he
 @pytest.mark.parametrize(
     ("message", "category", "touched"),
     [
-        (InboxMessage(InboxEventKind.CREATED, 1, categories=["a.b"]), None, True),
-        (InboxMessage(InboxEventKind.CREATED, 1, categories=["a.b"]), "a.b", True),
-        (InboxMessage(InboxEventKind.CREATED, 1, categories=["a.b"]), "c.d", False),
-        (InboxMessage(InboxEventKind.UPDATED, 0, all=True), "c.d", True),
-        (InboxMessage(InboxEventKind.UPDATED, 0, all=True, category="a.b"), "c.d", False),
+        (InboxMessage(InboxEventKind.CREATED, 1, 1, categories=["a.b"]), None, True),
+        (InboxMessage(InboxEventKind.CREATED, 1, 1, categories=["a.b"]), "a.b", True),
+        (InboxMessage(InboxEventKind.CREATED, 1, 1, categories=["a.b"]), "c.d", False),
+        (InboxMessage(InboxEventKind.UPDATED, 0, 0, all=True), "c.d", True),
+        (InboxMessage(InboxEventKind.UPDATED, 0, 0, all=True, category="a.b"), "c.d", False),
     ],
 )
 def test_a_message_knows_which_counts_it_can_move(message, category, touched) -> None:
