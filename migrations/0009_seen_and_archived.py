@@ -16,17 +16,17 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='InboxCounter',
             name='archived',
-            field=fields.IntField(default=0),
+            field=fields.IntField(default=0, db_default=0),
         ),
         ops.AddField(
             model_name='InboxCounter',
             name='archived_unread',
-            field=fields.IntField(default=0),
+            field=fields.IntField(default=0, db_default=0),
         ),
         ops.AddField(
             model_name='InboxCounter',
             name='unseen',
-            field=fields.IntField(default=0),
+            field=fields.IntField(default=0, db_default=0),
         ),
         ops.AlterModelOptions(
             name='Notification',

@@ -1,14 +1,20 @@
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
+from uuid import UUID, uuid4
 
 import asyncpg
+import pytest
 from starlette.applications import Starlette
 from tortoise import Tortoise
 from tortoise.cli.cli import tortoise_cli_context
 from tortoise.indexes import Index
+from tortoise.migrations.api import migrate
 from tortoise.migrations.autodetector import MigrationAutodetector
 
 from app.db import connection, is_postgres
 from app.settings import Settings
+from tests.conftest import POSTGRES_URL, _pg_admin, unavailable, with_database
 
 
 async def test_migrations_cover_every_model_change(tmp_path: Path) -> None:
@@ -93,3 +99,94 @@ async def test_every_declared_and_partial_index_exists(app: Starlette) -> None:
     # Partial indexes, made by migrations 0002 and 0004.
     partial = {"ix_notif_purge", "ix_delivery_due", "ix_delivery_rate", "ix_delivery_rate_address"}
     assert declared and declared | partial <= present
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A database of each kind with no tables yet."""
+    if request.param == "sqlite":
+        yield f"sqlite://{tmp_path / 'empty.sqlite3'}"
+        return
+    name = f"belfry_empty_{uuid4().hex[:10]}"
+    try:
+        await _pg_admin(f'CREATE DATABASE "{name}"')
+    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+        unavailable("PostgreSQL", error)
+    yield with_database(POSTGRES_URL, name)
+    await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def execute(sql: str, *values: object) -> None:
+    """`sql` with ? marks, its values as each driver takes them."""
+    conn = Tortoise.get_connection("default")
+    if conn.capabilities.dialect == "postgres":
+        for i in range(len(values)):
+            sql = sql.replace("?", f"${i + 1}", 1)
+    else:  # stored as text, as Tortoise stores them
+        values = tuple(str(v) if isinstance(v, UUID | datetime) else v for v in values)
+    await conn.execute_query(sql, list(values))
+
+
+async def test_seen_and_archived_start_from_what_was_read(empty_database: str) -> None:
+    # given a database before notifications could be seen, holding one read and one unread
+    config = Settings(database_url=empty_database).tortoise_config()
+    await migrate(config=config, target="belfry.0008_delivery_origin")
+    await Tortoise.init(config=config)
+    try:
+        tenant, user = uuid4(), uuid4()
+        await execute(
+            "INSERT INTO tenants (id, name, signing_secret, retention_days, "
+            "purge_deleted_after_days, allow_free_categories, created_at) "
+            "VALUES (?, 't', 's', 90, 90, false, ?)",
+            tenant,
+            datetime(2026, 1, 1, tzinfo=UTC),
+        )
+        await execute(
+            "INSERT INTO users (id, tenant_id, external_id, role, created_at, updated_at) "
+            "VALUES (?, ?, 'ann', 'MEMBER', ?, ?)",
+            user,
+            tenant,
+            datetime(2026, 1, 1, tzinfo=UTC),
+            datetime(2026, 1, 1, tzinfo=UTC),
+        )
+        for read_at in (datetime(2026, 1, 2, tzinfo=UTC), None):
+            await execute(
+                "INSERT INTO notifications (id, tenant_id, recipient_id, category, title, "
+                "read_at, created_at) VALUES (?, ?, ?, 'a.b', 't', ?, ?)",
+                uuid4(),
+                tenant,
+                user,
+                read_at,
+                datetime(2026, 1, 1, tzinfo=UTC),
+            )
+        await execute(
+            "INSERT INTO inbox_counters (id, user_id, category, total, unread) "
+            "VALUES (?, ?, 'a.b', 2, 1)",
+            uuid4(),
+            user,
+        )
+    finally:
+        await Tortoise.close_connections()
+
+    # when the rest of the migrations run
+    await migrate(config=config)
+
+    # then the read one was seen when it was read, and the badge counts the unread one unseen
+    await Tortoise.init(config=config)
+    try:
+        conn = Tortoise.get_connection("default")
+        rows = await conn.execute_query_dict(
+            "SELECT read_at, seen_at, archived_at FROM notifications ORDER BY title"
+        )
+        counters = await conn.execute_query_dict(
+            "SELECT total, unread, unseen, archived, archived_unread FROM inbox_counters"
+        )
+    finally:
+        await Tortoise.close_connections()
+    assert sorted((r["seen_at"] == r["read_at"], r["archived_at"]) for r in rows) == [
+        (True, None),
+        (True, None),
+    ]
+    assert [dict(c) for c in counters] == [
+        {"total": 2, "unread": 1, "unseen": 1, "archived": 0, "archived_unread": 0}
+    ]

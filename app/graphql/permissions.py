@@ -63,6 +63,7 @@ PERMISSIONS: dict[str, Access] = {
     "notification": USER,
     "notificationStats": USER,
     "unreadCount": USER,
+    "unseenCount": USER,
     "inbox": USER,
     "markNotificationRead": USER,
     "setNotificationRead": USER,
@@ -70,6 +71,10 @@ PERMISSIONS: dict[str, Access] = {
     "markAllNotificationsRead": USER,
     "deleteNotification": USER,
     "deleteReadNotifications": USER,
+    "markNotificationsSeen": USER,
+    "archiveNotification": USER,
+    "unarchiveNotification": USER,
+    "archiveReadNotifications": USER,
     "updateMyPreference": USER,
 }
 

@@ -62,9 +62,10 @@ class InboxCounter(Model):
     category = fields.CharField(max_length=100)
     total = fields.IntField(default=0)
     unread = fields.IntField(default=0)
-    unseen = fields.IntField(default=0)
-    archived = fields.IntField(default=0)
-    archived_unread = fields.IntField(default=0)
+    # Defaults in the database too: the columns were added to tables that had rows.
+    unseen = fields.IntField(default=0, db_default=0)
+    archived = fields.IntField(default=0, db_default=0)
+    archived_unread = fields.IntField(default=0, db_default=0)
 
     class Meta:
         table = "inbox_counters"

@@ -377,3 +377,51 @@ async def test_listed_origins_are_let_in(settings: Settings) -> None:
         socket = await GraphQLSocket.open(live.ws_url, alice.token, origin="https://app.example")
         await socket.acknowledged()
         await socket.close()
+
+
+UNSEEN = "subscription($category: String) { unseenCount(category: $category) }"
+SEEN = "mutation($ids: [ID!]!) { markNotificationsSeen(ids: $ids) { marked } }"
+ARCHIVE = "mutation($id: ID!) { archiveNotification(id: $id) { id } }"
+UNARCHIVE = "mutation($id: ID!) { unarchiveNotification(id: $id) { id } }"
+BADGES = "subscription { inbox { kind unreadCount unseenCount notificationIds all } }"
+
+
+async def test_unseen_count_emits_now_then_each_new_value(server, live_api, tenant, alice) -> None:
+    [first] = (await publish(live_api, tenant, ["alice"]))["notificationIds"]
+    async with subscribed(server, alice.token, UNSEEN) as (socket, op):
+        initial = (await socket.next(op))["unseenCount"]
+        await publish(live_api, tenant, ["alice"])
+        after_publish = (await socket.next(op))["unseenCount"]
+        await live_api.data(SEEN, {"ids": [first]}, token=alice.token)
+        after_seen = (await socket.next(op))["unseenCount"]
+        await live_api.data(SEEN, {"ids": []}, token=alice.token)
+        all_seen = (await socket.next(op))["unseenCount"]
+        await live_api.data(MARK_ONE, {"id": first}, token=alice.token)  # already seen: no frame
+        quiet = await socket.nothing_within(0.3)
+
+    assert (initial, after_publish, after_seen, all_seen, quiet) == (1, 2, 1, 0, True)
+
+
+async def test_archiving_tells_every_tab_with_both_badges(server, live_api, tenant, alice) -> None:
+    [nid] = (await publish(live_api, tenant, ["alice"]))["notificationIds"]
+    async with subscribed(server, alice.token, BADGES) as (socket, op):
+        sync = await inbox_event(socket, op)
+        await live_api.data(ARCHIVE, {"id": nid}, token=alice.token)
+        archived = await inbox_event(socket, op)
+        await live_api.data(UNARCHIVE, {"id": nid}, token=alice.token)
+        unarchived = await inbox_event(socket, op)
+
+    assert (sync["kind"], sync["unreadCount"], sync["unseenCount"]) == ("SYNC", 1, 1)
+    assert archived == {
+        "kind": "ARCHIVED",
+        "unreadCount": 0,
+        "unseenCount": 0,
+        "notificationIds": [nid],
+        "all": False,
+    }
+    # back in the inbox unread, but seen: it was seen when archived
+    assert (unarchived["kind"], unarchived["unreadCount"], unarchived["unseenCount"]) == (
+        "UNARCHIVED",
+        1,
+        0,
+    )

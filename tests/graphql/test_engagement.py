@@ -1,0 +1,283 @@
+"""Seen and archived, beside read: the badges, the lists and the counters behind them."""
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from app.db import connection
+from tests.graphql.test_inbox import given_inbox, inbox
+from tests.helpers import Api, TenantAccess, UserAccess, make_tenant, make_user, publish
+
+STATS = """
+query($category: String) {
+  unreadCount(category: $category)
+  unseenCount(category: $category)
+  notificationStats(category: $category) { total unread read unseen archived }
+}
+"""
+STATE = "query($id: ID!) { notification(id: $id) { isRead isSeen seenAt isArchived archivedAt } }"
+SEEN = "mutation($ids: [ID!]!) { markNotificationsSeen(ids: $ids) { marked } }"
+SET_READ = (
+    "mutation($id: ID!, $read: Boolean!) { setNotificationRead(id: $id, read: $read) { id } }"
+)
+MARK_ALL = "mutation { markAllNotificationsRead { marked } }"
+ARCHIVE = "mutation($id: ID!) { archiveNotification(id: $id) { id isArchived isSeen isRead } }"
+UNARCHIVE = "mutation($id: ID!) { unarchiveNotification(id: $id) { id isArchived } }"
+ARCHIVE_READ = "mutation { archiveReadNotifications { marked } }"
+DELETE_READ = "mutation { deleteReadNotifications { deleted } }"
+
+
+@pytest.fixture
+async def tenant() -> TenantAccess:
+    return await make_tenant()
+
+
+@pytest.fixture
+async def alice(api: Api, tenant: TenantAccess) -> UserAccess:
+    return await make_user(api, tenant, "alice")
+
+
+async def stats(api: Api, user: UserAccess, category: str | None = None) -> dict[str, Any]:
+    return await api.data(STATS, {"category": category}, token=user.token)
+
+
+async def state(api: Api, user: UserAccess, nid: str) -> dict[str, Any]:
+    found: dict[str, Any] = (await api.data(STATE, {"id": nid}, token=user.token))["notification"]
+    return found
+
+
+def listed_ids(page: dict[str, Any]) -> list[str]:
+    return [edge["node"]["id"] for edge in page["edges"]]
+
+
+# --- seen --------------------------------------------------------------------------------------
+
+
+async def test_a_new_notification_is_unseen_until_marked_seen(api, tenant, alice) -> None:
+    # given two new notifications
+    first, second = await given_inbox(api, tenant, alice, ["a.b", "c.d"])
+    before = await stats(api, alice)
+
+    # when one is marked seen
+    marked = await api.data(SEEN, {"ids": [first]}, token=alice.token)
+
+    # then it is seen but still unread, and only the unseen badge moved
+    assert before["unseenCount"] == 2
+    assert marked["markNotificationsSeen"] == {"marked": 1}
+    seen = await state(api, alice, first)
+    assert (seen["isSeen"], seen["isRead"], seen["seenAt"] is not None) == (True, False, True)
+    after = await stats(api, alice)
+    assert (after["unreadCount"], after["unseenCount"]) == (2, 1)
+    assert (await stats(api, alice, "c.d"))["unseenCount"] == 1
+    # and marking it again counts nothing twice
+    again = await api.data(SEEN, {"ids": [first]}, token=alice.token)
+    assert again["markNotificationsSeen"] == {"marked": 0}
+    assert (await stats(api, alice))["unseenCount"] == 1
+    assert (await state(api, alice, second))["isSeen"] is False
+
+
+async def test_an_empty_list_marks_every_notification_seen(api, tenant, alice) -> None:
+    await given_inbox(api, tenant, alice, ["a.b", "a.b", "c.d"])
+
+    marked = await api.data(SEEN, {"ids": []}, token=alice.token)
+
+    assert marked["markNotificationsSeen"] == {"marked": 3}
+    counts = await stats(api, alice)
+    assert (counts["unseenCount"], counts["unreadCount"]) == (0, 3)
+
+
+async def test_reading_marks_seen_and_unreading_does_not_unsee(api, tenant, alice) -> None:
+    [nid] = await given_inbox(api, tenant, alice, ["a.b"])
+
+    await api.data(SET_READ, {"id": nid, "read": True}, token=alice.token)
+    read = await stats(api, alice)
+    await api.data(SET_READ, {"id": nid, "read": False}, token=alice.token)
+
+    assert (read["unreadCount"], read["unseenCount"]) == (0, 0)
+    after = await stats(api, alice)
+    assert (after["unreadCount"], after["unseenCount"]) == (1, 0)
+    assert (await state(api, alice, nid))["isSeen"] is True
+
+
+async def test_marking_another_users_notification_seen_marks_nothing(api, tenant, alice) -> None:
+    bob = await make_user(api, tenant, "bob")
+    [mine] = await given_inbox(api, tenant, alice, ["a.b"])
+    [theirs] = await given_inbox(api, tenant, bob, ["a.b"])
+
+    body = await api.call(SEEN, {"ids": [mine, theirs, "nope"]}, token=alice.token)
+
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "INVALID_NOTIFICATION_IDS"  # as for read
+    assert error["extensions"]["invalidIds"] == [theirs, "nope"]
+    assert (await stats(api, alice))["unseenCount"] == 1  # all or nothing
+    assert (await stats(api, bob))["unseenCount"] == 1
+
+
+# --- archived ----------------------------------------------------------------------------------
+
+
+async def test_an_archived_notification_leaves_the_inbox_and_its_badges(api, tenant, alice) -> None:
+    # given three unread notifications
+    old, middle, new = await given_inbox(api, tenant, alice, ["a.b", "a.b", "c.d"])
+
+    # when the middle one is archived
+    archived = await api.data(ARCHIVE, {"id": middle}, token=alice.token)
+
+    # then it is archived and seen, still unread, and out of the inbox and both badges
+    assert archived["archiveNotification"] == {
+        "id": middle,
+        "isArchived": True,
+        "isSeen": True,
+        "isRead": False,
+    }
+    assert listed_ids(await inbox(api, alice)) == [new, old]
+    counts = await stats(api, alice)
+    assert (counts["unreadCount"], counts["unseenCount"]) == (2, 2)
+    assert counts["notificationStats"] == {
+        "total": 2,
+        "unread": 2,
+        "read": 0,
+        "unseen": 2,
+        "archived": 1,
+    }
+    # and the archive lists it, with counts that match the lists
+    only = await inbox(api, alice, filter={"archived": "ONLY"})
+    both = await inbox(api, alice, filter={"archived": "INCLUDE"})
+    unread_archive = await inbox(api, alice, filter={"archived": "ONLY", "readState": "UNREAD"})
+    assert (listed_ids(only), only["totalCount"]) == ([middle], 1)
+    assert (listed_ids(both), both["totalCount"]) == ([new, middle, old], 3)
+    assert unread_archive["totalCount"] == 1
+
+
+async def test_unarchiving_brings_it_back_as_it_was(api, tenant, alice) -> None:
+    [nid] = await given_inbox(api, tenant, alice, ["a.b"])
+    await api.data(ARCHIVE, {"id": nid}, token=alice.token)
+
+    back = await api.data(UNARCHIVE, {"id": nid}, token=alice.token)
+
+    assert back["unarchiveNotification"] == {"id": nid, "isArchived": False}
+    counts = await stats(api, alice)
+    assert counts["notificationStats"]["archived"] == 0
+    assert (counts["unreadCount"], counts["unseenCount"]) == (1, 0)  # seen when archived
+    assert listed_ids(await inbox(api, alice)) == [nid]
+
+
+async def test_archiving_twice_counts_once(api, tenant, alice) -> None:
+    [nid] = await given_inbox(api, tenant, alice, ["a.b"])
+
+    await api.data(ARCHIVE, {"id": nid}, token=alice.token)
+    again = await api.data(ARCHIVE, {"id": nid}, token=alice.token)
+
+    assert again["archiveNotification"]["isArchived"] is True
+    assert (await stats(api, alice))["notificationStats"]["archived"] == 1
+
+
+@pytest.mark.parametrize("mutation", [ARCHIVE, UNARCHIVE])
+async def test_archiving_a_foreign_or_unknown_notification_is_not_found(
+    api, tenant, alice, mutation
+) -> None:
+    bob = await make_user(api, tenant, "bob")
+    [theirs] = await given_inbox(api, tenant, bob, ["a.b"])
+
+    for nid in (theirs, "00000000-0000-0000-0000-000000000000", "nope"):
+        body = await api.call(mutation, {"id": nid}, token=alice.token)
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["NOT_FOUND"], nid
+    assert (await stats(api, bob))["notificationStats"]["archived"] == 0
+
+
+async def test_archive_read_moves_only_the_read_ones(api, tenant, alice) -> None:
+    ids = await given_inbox(api, tenant, alice, ["a.b", "c.d", "c.d"])
+    for nid in ids[:2]:
+        await api.data(SET_READ, {"id": nid, "read": True}, token=alice.token)
+
+    moved = await api.data(ARCHIVE_READ, token=alice.token)
+
+    assert moved["archiveReadNotifications"] == {"marked": 2}
+    assert listed_ids(await inbox(api, alice)) == [ids[2]]
+    assert (await stats(api, alice))["notificationStats"] == {
+        "total": 1,
+        "unread": 1,
+        "read": 0,
+        "unseen": 1,
+        "archived": 2,
+    }
+
+
+async def test_mark_all_read_leaves_the_archive_alone_and_delete_read_empties_both(
+    api, tenant, alice
+) -> None:
+    archived, kept = await given_inbox(api, tenant, alice, ["a.b", "a.b"])
+    await api.data(ARCHIVE, {"id": archived}, token=alice.token)
+
+    await api.data(MARK_ALL, token=alice.token)
+    unread_archive = await inbox(api, alice, filter={"archived": "ONLY", "readState": "UNREAD"})
+    await api.data(SET_READ, {"id": archived, "read": True}, token=alice.token)
+    deleted = await api.data(DELETE_READ, token=alice.token)
+
+    assert listed_ids(unread_archive) == [archived]
+    assert deleted["deleteReadNotifications"] == {"deleted": 2}
+    assert (await stats(api, alice))["notificationStats"] == {
+        "total": 0,
+        "unread": 0,
+        "read": 0,
+        "unseen": 0,
+        "archived": 0,
+    }
+    assert kept not in listed_ids(await inbox(api, alice, filter={"archived": "INCLUDE"}))
+
+
+# --- counters stay exact -------------------------------------------------------------------
+
+
+async def counted_rows(user: UserAccess) -> dict[str, int]:
+    """The counters' figures, counted from the rows themselves."""
+    [row] = await connection().execute_query_dict(
+        "SELECT "
+        "SUM(CASE WHEN archived_at IS NULL THEN 1 ELSE 0 END) AS total, "
+        "SUM(CASE WHEN archived_at IS NULL AND read_at IS NULL THEN 1 ELSE 0 END) AS unread, "
+        "SUM(CASE WHEN archived_at IS NULL AND seen_at IS NULL THEN 1 ELSE 0 END) AS unseen, "
+        "SUM(CASE WHEN archived_at IS NOT NULL THEN 1 ELSE 0 END) AS archived "
+        "FROM notifications n JOIN users u ON u.id = n.recipient_id "
+        "WHERE u.external_id = $1 AND n.deleted_at IS NULL".replace("$1", _mark()),
+        [user.external_id],
+    )
+    return {name: int(value or 0) for name, value in row.items()}
+
+
+def _mark() -> str:
+    return "$1" if connection().capabilities.dialect == "postgres" else "?"
+
+
+async def test_two_tabs_archiving_and_reading_at_once_leave_the_counters_exact(
+    api, tenant, alice
+) -> None:
+    # given a dozen notifications in two categories
+    ids = await given_inbox(api, tenant, alice, ["a.b", "c.d"] * 6)
+
+    # when two tabs archive, read, see and unarchive the same ones at once
+    def tab() -> list[Any]:
+        return [
+            *[api.data(ARCHIVE, {"id": i}, token=alice.token) for i in ids[:8]],
+            *[api.data(SET_READ, {"id": i, "read": True}, token=alice.token) for i in ids[4:10]],
+            api.data(SEEN, {"ids": ids[6:]}, token=alice.token),
+            *[api.data(UNARCHIVE, {"id": i}, token=alice.token) for i in ids[:2]],
+            api.data(ARCHIVE_READ, token=alice.token),
+            api.data(MARK_ALL, token=alice.token),
+        ]
+
+    await asyncio.gather(*tab(), *tab())
+
+    # then the counters say what counting the rows says
+    counts = (await stats(api, alice))["notificationStats"]
+    rows = await counted_rows(alice)
+    assert {k: counts[k] for k in rows} == rows
+    assert counts["read"] == counts["total"] - counts["unread"]
+
+
+async def test_publishing_counts_a_new_notification_unseen(api, tenant, alice) -> None:
+    await publish(api, tenant, ["alice"], category="a.b")
+    await publish(api, tenant, ["alice"], category="c.d")
+
+    assert await counted_rows(alice) == {"total": 2, "unread": 2, "unseen": 2, "archived": 0}
+    assert (await stats(api, alice))["unseenCount"] == 2
