@@ -95,7 +95,7 @@ async def test_a_subscription_that_fails_unexpectedly_is_masked(
         raise RuntimeError("secret internals")
         yield 0
 
-    monkeypatch.setattr(streams, "unread_counts", broken)
+    monkeypatch.setattr(streams, "badge_counts", broken)
     socket = await GraphQLSocket.open(server.ws_url, alice.token)
     await socket.acknowledged()
     await socket.subscribe("subscription { unreadCount }")

@@ -19,6 +19,7 @@ CALLS: dict[str, str] = {
     "Query.notification": "query($nid: ID!) { notification(id: $nid) { id title } }",
     "Query.notificationStats": "{ notificationStats { total unread } }",
     "Query.unreadCount": "{ unreadCount }",
+    "Query.unseenCount": "{ unseenCount }",
     "Query.eventCategories": "{ eventCategories { categories { key description } } }",
     "Query.preferences": "{ preferences { category } }",
     "Query.settings": "{ settings { retentionDays } }",
@@ -54,6 +55,16 @@ CALLS: dict[str, str] = {
     "Mutation.markAllNotificationsRead": "mutation { markAllNotificationsRead { marked } }",
     "Mutation.deleteNotification": "mutation($nid: ID!) { deleteNotification(id: $nid) }",
     "Mutation.deleteReadNotifications": "mutation { deleteReadNotifications { deleted } }",
+    "Mutation.markNotificationsSeen": (
+        "mutation($nid: ID!) { markNotificationsSeen(ids: [$nid]) { marked } }"
+    ),
+    "Mutation.archiveNotification": (
+        "mutation($nid: ID!) { archiveNotification(id: $nid) { id title } }"
+    ),
+    "Mutation.unarchiveNotification": (
+        "mutation($nid: ID!) { unarchiveNotification(id: $nid) { id title } }"
+    ),
+    "Mutation.archiveReadNotifications": "mutation { archiveReadNotifications { marked } }",
     "Mutation.upsertEventCategory": (
         'mutation { upsertEventCategory(input: {key: "auth.welcome", description: "x"}) { key } }'
     ),
@@ -96,6 +107,7 @@ CALLS: dict[str, str] = {
 SUBSCRIPTIONS: dict[str, str] = {
     "Subscription.inbox": "subscription { inbox { kind unreadCount notification { title } } }",
     "Subscription.unreadCount": "subscription { unreadCount }",
+    "Subscription.unseenCount": "subscription { unseenCount }",
     "Subscription.deliveryStatus": (
         "subscription($nid: ID) { deliveryStatus(notificationId: $nid) { id notificationId } }"
     ),
@@ -171,7 +183,9 @@ async def what_ours_looks_like(api: Api, ours: Ours) -> dict[str, Any]:
         token=ours.tenant.api_key,
     )
     as_alice = await api.data(
-        "{ viewer { id } unreadCount notifications { edges { node { id title isRead } } } }",
+        "{ viewer { id } unreadCount unseenCount notificationStats { archived } "
+        "notifications(filter: {archived: INCLUDE}) "
+        "{ edges { node { id title isRead isSeen isArchived } } } }",
         token=ours.alice.token,
     )
     return {**as_key, **as_alice}
