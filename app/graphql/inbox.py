@@ -22,6 +22,19 @@ strawberry.enum(
     description="EXCLUDE lists the inbox, ONLY the archive, INCLUDE both.",
 )
 strawberry.enum(InboxEventKind)
+strawberry.enum(models.Priority)
+strawberry.enum(
+    service.NotificationOrder,
+    description="NEWEST first, or by PRIORITY (highest first), then newest.",
+)
+
+
+@strawberry.type
+class NotificationAction:
+    id: str
+    label: str
+    url: str | None
+    primary: bool
 
 
 @strawberry.type
@@ -32,12 +45,15 @@ class Notification:
     body: str | None
     link: str | None
     data: JSON | None
+    priority: models.Priority
+    actions: list[NotificationAction]
     is_read: bool
     read_at: datetime | None
     is_seen: bool = strawberry.field(description="Read implies seen.")
     seen_at: datetime | None
     is_archived: bool
     archived_at: datetime | None
+    interacted_at: datetime | None = strawberry.field(description="When an action was taken.")
     created_at: datetime
 
     @classmethod
@@ -50,12 +66,15 @@ class Notification:
             body=n.body,
             link=n.link,
             data=n.data,
+            priority=n.priority,
+            actions=[NotificationAction(**a) for a in n.actions or ()],
             is_read=n.read_at is not None,
             read_at=n.read_at,
             is_seen=n.seen_at is not None,
             seen_at=n.seen_at,
             is_archived=n.archived_at is not None,
             archived_at=n.archived_at,
+            interacted_at=n.interacted_at,
             created_at=n.created_at,
         )
 
@@ -93,6 +112,7 @@ class NotificationFilter:
     read_state: service.ReadState = service.ReadState.ALL
     categories: list[str] | None = None
     archived: service.ArchiveFilter = service.ArchiveFilter.EXCLUDE
+    priorities: list[models.Priority] | None = strawberry.field(default=None, description="Any of.")
 
 
 @strawberry.type
@@ -144,11 +164,13 @@ class InboxQuery:
         after: str | None = None,
         offset: int | None = None,
         filter: NotificationFilter | None = None,
+        order_by: service.NotificationOrder = service.NotificationOrder.NEWEST,
     ) -> NotificationConnection:
         inbox_filter = service.InboxFilter(
             read_state=filter.read_state if filter else service.ReadState.ALL,
             categories=filter.categories if filter else None,
             archived=filter.archived if filter else service.ArchiveFilter.EXCLUDE,
+            priorities=filter.priorities if filter else None,
         )
         result = await service.list_notifications(
             user_id=info.context.user.user_id,
@@ -156,6 +178,7 @@ class InboxQuery:
                 first=DEFAULT_PAGE_SIZE if first is None else first, after=after, offset=offset
             ),
             inbox_filter=inbox_filter,
+            order=order_by,
         )
         return NotificationConnection.from_page(result)
 
@@ -250,6 +273,18 @@ class InboxMutation:
     )
     async def archive_read_notifications(self, info: Info) -> MarkReadPayload:
         return MarkReadPayload(marked=await service.archive_read(viewer=info.context.user))
+
+    @strawberry.mutation(
+        permission_classes=[Allowed],
+        description="The viewer took one of its actions: marks it read and interacted.",
+    )
+    async def record_notification_action(
+        self, info: Info, id: strawberry.ID, action_id: str
+    ) -> Notification:
+        n = await service.record_action(
+            viewer=info.context.user, notification_id=id, action_id=action_id
+        )
+        return Notification.from_model(n)
 
     @strawberry.mutation(permission_classes=[Allowed], description="Soft delete; idempotent.")
     async def delete_notification(self, info: Info, id: strawberry.ID) -> bool:

@@ -75,6 +75,7 @@ PERMISSIONS: dict[str, Access] = {
     "archiveNotification": USER,
     "unarchiveNotification": USER,
     "archiveReadNotifications": USER,
+    "recordNotificationAction": USER,
     "updateMyPreference": USER,
 }
 

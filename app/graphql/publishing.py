@@ -5,8 +5,19 @@ from strawberry.scalars import JSON
 
 from app.graphql.context import Info
 from app.graphql.permissions import Allowed
+from app.models import Priority
 from app.services import events
 from app.services import publishing as service
+
+
+@strawberry.input
+class NotificationActionInput:
+    id: str = strawberry.field(
+        description="Named by recordNotificationAction; unique per notification."
+    )
+    label: str
+    url: str | None = None
+    primary: bool = False
 
 
 @strawberry.input
@@ -17,6 +28,10 @@ class PublishNotificationInput:
     body: str | None = None
     link: str | None = None
     data: JSON | None = None
+    priority: Priority = Priority.NORMAL
+    actions: list[NotificationActionInput] | None = strawberry.field(
+        default=None, description="Up to three buttons."
+    )
     idempotency_key: str | None = strawberry.field(
         default=None, description="A retry with the same key returns the first result."
     )
@@ -49,6 +64,11 @@ class PublishingMutation:
             body=input.body,
             link=input.link,
             data=cast(dict[str, Any] | list[Any] | None, input.data),
+            priority=input.priority,
+            actions=tuple(
+                service.Action(id=a.id, label=a.label, url=a.url, primary=a.primary)
+                for a in input.actions or ()
+            ),
         )
         result = await service.publish_notification(
             tenant_id=info.context.api_key.tenant_id,

@@ -7,6 +7,8 @@ from enum import Enum, StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
+from app.models.notifications import Priority
+
 if TYPE_CHECKING:  # the live layer reads rows; it never queries
     from app.models import Delivery, Notification
 
@@ -42,9 +44,12 @@ class NotificationPayload:
     body: str | None
     link: str | None
     data: Any
+    priority: Priority
+    actions: list[dict[str, Any]]
     read_at: datetime | None
     seen_at: datetime | None
     archived_at: datetime | None
+    interacted_at: datetime | None
     created_at: datetime
 
     @classmethod
@@ -56,9 +61,12 @@ class NotificationPayload:
             body=n.body,
             link=n.link,
             data=n.data,
+            priority=n.priority,
+            actions=n.actions or [],
             read_at=n.read_at,
             seen_at=n.seen_at,
             archived_at=n.archived_at,
+            interacted_at=n.interacted_at,
             created_at=n.created_at,
         )
 
@@ -71,9 +79,12 @@ class NotificationPayload:
             body=row["body"],
             link=row["link"],
             data=row["data"],
+            priority=row["priority"],
+            actions=row["actions"] or [],
             read_at=row.get("read_at"),
             seen_at=row.get("seen_at"),
             archived_at=row.get("archived_at"),
+            interacted_at=row.get("interacted_at"),
             created_at=row["created_at"],
         )
 
@@ -97,25 +108,18 @@ class NotificationPayload:
             "body": self.body,
             "link": self.link,
             "data": self.data,
+            "priority": self.priority,
+            "actions": self.actions,
             "read_at": self.read_at,
             "seen_at": self.seen_at,
             "archived_at": self.archived_at,
+            "interacted_at": self.interacted_at,
             "created_at": self.created_at,
         }
 
     def same_content(self, other: "NotificationPayload") -> bool:
         """Equal in everything but the id."""
-        return (
-            self.category == other.category
-            and self.title == other.title
-            and self.body == other.body
-            and self.link == other.link
-            and self.data == other.data
-            and self.read_at == other.read_at
-            and self.seen_at == other.seen_at
-            and self.archived_at == other.archived_at
-            and self.created_at == other.created_at
-        )
+        return self.content() == other.content()
 
 
 @dataclass(slots=True)

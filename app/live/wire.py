@@ -17,6 +17,7 @@ from app.live.messages import (
     InboxMessage,
     NotificationPayload,
 )
+from app.models.notifications import Priority
 
 # On the wire a batch carries what its messages share once, then per user: the user id, the
 # unread and unseen counts and the notification ids. A notification travels without its id,
@@ -92,9 +93,10 @@ def decode_inbox(raw: str, wanted: Container[str]) -> list[tuple[str, InboxMessa
     kind = InboxEventKind(batch["kind"])
     shared = batch["notification"]
     if shared is not None:
-        for key in ("read_at", "seen_at", "archived_at", "created_at"):
+        for key in ("read_at", "seen_at", "archived_at", "interacted_at", "created_at"):
             if shared[key] is not None:
                 shared[key] = datetime.fromisoformat(shared[key])
+        shared["priority"] = Priority(shared["priority"])
     categories, all_, category = batch["categories"], batch["all"], batch["category"]
     return [
         (

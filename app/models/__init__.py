@@ -4,7 +4,7 @@
 from app.models.catalog import EventCategory
 from app.models.channels import CHANNEL_FIELDS, Channel, ChannelConfig
 from app.models.deliveries import FINISHED, IN_FLIGHT, Delivery, DeliveryStatus, Snapshot
-from app.models.notifications import InboxCounter, Notification
+from app.models.notifications import InboxCounter, Notification, Priority
 from app.models.preferences import TenantPreference, UserPreference
 from app.models.rules import Cadence, ConditionLogic, Digest, DigestItem, Event, Rule
 from app.models.tenants import ApiKey, Tenant
@@ -45,6 +45,7 @@ __all__ = [
     "EventCategory",
     "InboxCounter",
     "Notification",
+    "Priority",
     "Role",
     "Rule",
     "Snapshot",

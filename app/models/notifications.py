@@ -1,3 +1,4 @@
+from enum import IntEnum
 from typing import Any
 from uuid import UUID
 
@@ -8,6 +9,15 @@ from tortoise.models import Model
 from app.models.columns import json_field
 from app.models.tenants import Tenant
 from app.models.users import User
+
+
+class Priority(IntEnum):
+    """Stored as its number, so that the inbox sorts by it."""
+
+    LOW = 0
+    NORMAL = 1
+    HIGH = 2
+    URGENT = 3
 
 
 class Notification(Model):
@@ -30,10 +40,14 @@ class Notification(Model):
     body = fields.TextField(null=True)
     link = fields.CharField(max_length=2048, null=True)
     data: Any = json_field(null=True)
+    priority = fields.IntEnumField(Priority, default=Priority.NORMAL, db_default=Priority.NORMAL)
+    # Buttons: [{"id", "label", "url", "primary"}], at most three (services.publishing).
+    actions: Any = json_field(null=True)
     idempotency_key = fields.CharField(max_length=200, null=True)
     read_at = fields.DatetimeField(null=True)
     seen_at = fields.DatetimeField(null=True)
     archived_at = fields.DatetimeField(null=True)
+    interacted_at = fields.DatetimeField(null=True)  # an action was taken
     deleted_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
 
@@ -45,6 +59,9 @@ class Notification(Model):
             Index(fields=("recipient_id", "created_at", "id"), name="ix_notif_inbox"),
             Index(fields=("recipient_id", "read_at", "created_at", "id"), name="ix_notif_unread"),
             Index(fields=("recipient_id", "category", "created_at", "id"), name="ix_notif_cat"),
+            Index(
+                fields=("recipient_id", "priority", "created_at", "id"), name="ix_notif_priority"
+            ),
         ]
 
 

@@ -16,10 +16,10 @@ from app.auth import UserPrincipal
 from app.errors import BadUserInput, InvalidNotificationIds, NotFound
 from app.live.messages import InboxEventKind, InboxMessage, NotificationPayload
 from app.live.publish import publish_inbox
-from app.models import Notification
+from app.models import Notification, Priority
 from app.services import counters
 from app.services.counters import Counts, Place
-from app.services.pagination import Page, PageRequest, encode_cursor, older_than
+from app.services.pagination import Page, PageRequest, below, encode_cursor, older_than
 from app.services.validation import check_category_filter, parse_uuid
 
 MAX_IDS_PER_CALL = 1000
@@ -37,11 +37,17 @@ class ArchiveFilter(StrEnum):
     INCLUDE = "INCLUDE"  # both
 
 
+class NotificationOrder(StrEnum):
+    NEWEST = "NEWEST"
+    PRIORITY = "PRIORITY"  # highest first, then newest
+
+
 @dataclass(frozen=True, slots=True)
 class InboxFilter:
     read_state: ReadState = ReadState.ALL
     categories: list[str] | None = None
     archived: ArchiveFilter = ArchiveFilter.EXCLUDE
+    priorities: list[Priority] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +77,8 @@ def _filtered(user_id: UUID, inbox_filter: InboxFilter) -> QuerySet[Notification
         query = query.filter(read_at__isnull=False)
     if inbox_filter.categories is not None:
         query = query.filter(category__in=inbox_filter.categories)
+    if inbox_filter.priorities is not None:
+        query = query.filter(priority__in=inbox_filter.priorities)
     return query
 
 
@@ -94,19 +102,28 @@ def _matching(counts: Counts, inbox_filter: InboxFilter) -> int:
 
 
 async def list_notifications(
-    *, user_id: UUID, request: PageRequest, inbox_filter: InboxFilter
+    *,
+    user_id: UUID,
+    request: PageRequest,
+    inbox_filter: InboxFilter,
+    order: NotificationOrder = NotificationOrder.NEWEST,
 ) -> InboxPage:
     check_category_filter(inbox_filter.categories, field="categories")
-    query = _filtered(user_id, inbox_filter).order_by("-created_at", "-id")
+    by_priority = order is NotificationOrder.PRIORITY
+    query = _filtered(user_id, inbox_filter).order_by(
+        *(["-priority"] if by_priority else []), "-created_at", "-id"
+    )
     if request.after:
-        query = query.filter(older_than(request.after))
+        query = query.filter(below(request.after) if by_priority else older_than(request.after))
     if request.offset:
         query = query.offset(request.offset)
     rows = await query.limit(request.first + 1)
     items = rows[: request.first]
     page = Page(
         items=items,
-        cursors=[encode_cursor(n.created_at, n.id) for n in items],
+        cursors=[
+            encode_cursor(n.created_at, n.id, n.priority if by_priority else None) for n in items
+        ],
         has_next_page=len(rows) > request.first,
         has_previous_page=bool(request.after or request.offset),
     )
@@ -187,6 +204,22 @@ async def archive(*, viewer: UserPrincipal, notification_id: str, archived: bool
     """Archived leaves the inbox's list and badges (and is seen); unarchived comes back."""
     kind = InboxEventKind.ARCHIVED if archived else InboxEventKind.UNARCHIVED
     return await _found(viewer, notification_id, _archived(archived), kind)
+
+
+async def record_action(
+    *, viewer: UserPrincipal, notification_id: str, action_id: str
+) -> Notification:
+    """The viewer took one of the notification's actions: it is read, and interacted with."""
+    notification = await get_notification(user_id=viewer.user_id, notification_id=notification_id)
+    if notification is None:
+        raise NotFound("Notification not found")
+    if action_id not in {a["id"] for a in notification.actions or ()}:
+        raise BadUserInput(f"The notification has no action {action_id!r}", field="actionId")
+
+    def taken(n: Notification, now: datetime) -> dict[str, Any]:
+        return {**_read(True)(n, now), "interacted_at": now}
+
+    return await _found(viewer, notification_id, taken, InboxEventKind.UPDATED)
 
 
 async def delete_notification(*, viewer: UserPrincipal, notification_id: str) -> bool:

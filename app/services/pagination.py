@@ -1,4 +1,5 @@
-"""Opaque keyset cursors over (created_at, id), newest first."""
+"""Opaque keyset cursors over (created_at, id), newest first, or over (priority, created_at,
+id), highest priority first."""
 
 import base64
 import binascii
@@ -40,21 +41,33 @@ class Page(Generic[T]):
     has_previous_page: bool
 
 
-def encode_cursor(created_at: datetime, id: UUID) -> str:
-    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{id}".encode()).decode()
+def encode_cursor(created_at: datetime, id: UUID, priority: int | None = None) -> str:
+    key = f"{created_at.isoformat()}|{id}"
+    if priority is not None:
+        key = f"{priority}|{key}"
+    return base64.urlsafe_b64encode(key.encode()).decode()
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    """A cursor as encode_cursor writes it: a time with its offset, which must convert to UTC
+def decode_cursor(cursor: str, *, with_priority: bool = False) -> tuple[int, datetime, UUID]:
+    """A cursor as encode_cursor writes it (with a priority or without, as asked; 0 stands in
+    for a priority where there is none): a time with its offset, which must convert to UTC
     (a forged one at the ends of the calendar overflows there, and in the database)."""
     try:
-        created, _, id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        parts = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        if len(parts) != 2 + with_priority:
+            raise ValueError("a cursor of another order")
+        priority = int(parts.pop(0)) if with_priority else 0
+        created, id = parts
         created_at = datetime.fromisoformat(created)
         if created_at.tzinfo is None:
             raise ValueError("a cursor's time has an offset")
-        return created_at.astimezone(UTC), UUID(id)
+        return priority, created_at.astimezone(UTC), UUID(id)
     except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError) as exc:
         raise BadUserInput("Invalid cursor", field="after") from exc
+
+
+def _older(created_at: datetime, id: UUID) -> Q:
+    return Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=id)
 
 
 def older_than(cursor: str) -> Q:
@@ -62,7 +75,14 @@ def older_than(cursor: str) -> Q:
     by the second, but only it lets the database seek to the cursor in an index on
     (..., created_at, id): the OR alone is a filter that walks every newer row first, so
     the page 50,000 deep cost 50,000 rows."""
-    created_at, id = decode_cursor(cursor)
-    return Q(created_at__lte=created_at) & (
-        Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=id)
+    _, created_at, id = decode_cursor(cursor)
+    return Q(created_at__lte=created_at) & _older(created_at, id)
+
+
+def below(cursor: str) -> Q:
+    """Rows after the cursor in (priority, created_at, id) descending order; the first bound
+    seeks, as in older_than."""
+    priority, created_at, id = decode_cursor(cursor, with_priority=True)
+    return Q(priority__lte=priority) & (
+        Q(priority__lt=priority) | (Q(priority=priority) & _older(created_at, id))
     )

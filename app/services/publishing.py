@@ -29,6 +29,7 @@ from app.models import (
     DeliveryStatus,
     EventCategory,
     Notification,
+    Priority,
     Snapshot,
     User,
 )
@@ -44,8 +45,27 @@ from app.tracing import current_traceparent
 
 MAX_RECIPIENTS = 10_000
 MAX_LINK = 2048
+MAX_ACTIONS = 3
 LOOKUP_BATCH = 1000
 ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A button on a notification; recordNotificationAction names it by id."""
+
+    id: str
+    label: str
+    url: str | None = None
+    primary: bool = False
+
+    def validate(self) -> None:
+        check_length("actions.id", self.id, 50, required=True)
+        check_length("actions.label", self.label, 100, required=True)
+        check_length("actions.url", self.url or "", MAX_LINK)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "label": self.label, "url": self.url, "primary": self.primary}
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +75,8 @@ class NotificationDraft:
     body: str | None = None
     link: str | None = None
     data: dict[str, Any] | list[Any] | None = field(default=None)
+    priority: Priority = Priority.NORMAL
+    actions: tuple[Action, ...] = ()
 
     def validate(self) -> None:
         check_category(self.category)
@@ -62,6 +84,15 @@ class NotificationDraft:
         check_length("body", self.body or "", 20_000)
         check_length("link", self.link or "", MAX_LINK)
         check_kept_json("data", self.data)
+        if len(self.actions) > MAX_ACTIONS:
+            raise BadUserInput(f"At most {MAX_ACTIONS} actions", field="actions")
+        for action in self.actions:
+            action.validate()
+        if len({a.id for a in self.actions}) < len(self.actions):
+            raise BadUserInput("Each action needs an id of its own", field="actions.id")
+
+    def actions_json(self) -> list[dict[str, Any]] | None:
+        return [a.as_json() for a in self.actions] or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +253,7 @@ async def prepare(
         requested=routing.requested,
         forced=routing.forced,
     )
+    actions = draft.actions_json()
     rows: list[dict[str, Any]] = [
         {
             "id": nid,
@@ -232,6 +264,8 @@ async def prepare(
             "body": draft.body,
             "link": draft.link,
             "data": draft.data,
+            "priority": draft.priority,
+            "actions": actions,
             "idempotency_key": idempotency_key,
             # In-app switched off: kept for the delivery log, never shown in the inbox.
             "deleted_at": None if Channel.IN_APP in plan.routes[user_id].channels else now,

@@ -1,13 +1,23 @@
 """Seen and archived, beside read: the badges, the lists and the counters behind them."""
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from app.db import connection
+from app.db import bulk_insert, connection, new_ids
+from app.models import Notification, Priority, User
 from tests.graphql.test_inbox import given_inbox, inbox
-from tests.helpers import Api, TenantAccess, UserAccess, make_tenant, make_user, publish
+from tests.helpers import (
+    PUBLISH,
+    Api,
+    TenantAccess,
+    UserAccess,
+    make_tenant,
+    make_user,
+    publish,
+)
 
 STATS = """
 query($category: String) {
@@ -281,3 +291,171 @@ async def test_publishing_counts_a_new_notification_unseen(api, tenant, alice) -
 
     assert await counted_rows(alice) == {"total": 2, "unread": 2, "unseen": 2, "archived": 0}
     assert (await stats(api, alice))["unseenCount"] == 2
+
+
+# --- priority and actions ----------------------------------------------------------------------
+
+ORDERED = """
+query($first: Int, $after: String, $filter: NotificationFilter, $order: NotificationOrder) {
+  notifications(first: $first, after: $after, filter: $filter, orderBy: $order) {
+    totalCount
+    edges { cursor node { id title priority } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+DETAIL = """
+query($id: ID!) {
+  notification(id: $id) { priority actions { id label url primary } isRead interactedAt }
+}
+"""
+ACT = """
+mutation($id: ID!, $action: String!) {
+  recordNotificationAction(id: $id, actionId: $action) { id isRead isSeen interactedAt }
+}
+"""
+BUTTONS = [
+    {"id": "approve", "label": "Approve", "primary": True},
+    {"id": "open", "label": "Open", "url": "/calls/1"},
+]
+
+
+async def test_a_notification_carries_its_priority_and_actions(api, tenant, alice) -> None:
+    [plain] = (await publish(api, tenant, ["alice"]))["notificationIds"]
+    [urgent] = (await publish(api, tenant, ["alice"], priority="URGENT", actions=BUTTONS))[
+        "notificationIds"
+    ]
+
+    plain_one = (await api.data(DETAIL, {"id": plain}, token=alice.token))["notification"]
+    urgent_one = (await api.data(DETAIL, {"id": urgent}, token=alice.token))["notification"]
+
+    assert (plain_one["priority"], plain_one["actions"]) == ("NORMAL", [])
+    assert urgent_one["priority"] == "URGENT"
+    assert urgent_one["actions"] == [
+        {"id": "approve", "label": "Approve", "url": None, "primary": True},
+        {"id": "open", "label": "Open", "url": "/calls/1", "primary": False},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("actions", "field"),
+    [
+        ([{"id": f"a{i}", "label": "x"} for i in range(4)], "actions"),
+        ([{"id": "a", "label": "x"}, {"id": "a", "label": "y"}], "actions.id"),
+        ([{"id": "a", "label": " "}], "actions.label"),
+        ([{"id": "", "label": "x"}], "actions.id"),
+        ([{"id": "a", "label": "x", "url": "/" * 2049}], "actions.url"),
+    ],
+    ids=["four", "same-id", "no-label", "no-id", "long-url"],
+)
+async def test_bad_actions_are_refused_and_nothing_is_written(
+    api, tenant, alice, actions, field
+) -> None:
+    variables = {
+        "input": {"recipients": ["alice"], "category": "a.b", "title": "t", "actions": actions}
+    }
+
+    body = await api.call(PUBLISH, variables, token=tenant.api_key)
+
+    [error] = body["errors"]
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", field)
+    assert (await stats(api, alice))["notificationStats"]["total"] == 0
+
+
+async def test_taking_an_action_marks_it_read_and_interacted(api, tenant, alice) -> None:
+    [nid] = (await publish(api, tenant, ["alice"], actions=BUTTONS))["notificationIds"]
+
+    taken = (await api.data(ACT, {"id": nid, "action": "approve"}, token=alice.token))[
+        "recordNotificationAction"
+    ]
+
+    assert (taken["isRead"], taken["isSeen"], taken["interactedAt"] is not None) == (
+        True,
+        True,
+        True,
+    )
+    counts = await stats(api, alice)
+    assert (counts["unreadCount"], counts["unseenCount"]) == (0, 0)
+
+
+async def test_an_unknown_action_or_someone_elses_notification_is_refused(
+    api, tenant, alice
+) -> None:
+    bob = await make_user(api, tenant, "bob")
+    [nid] = (await publish(api, tenant, ["alice"], actions=BUTTONS))["notificationIds"]
+
+    unknown = await api.call(ACT, {"id": nid, "action": "delete"}, token=alice.token)
+    foreign = await api.call(ACT, {"id": nid, "action": "approve"}, token=bob.token)
+
+    assert unknown["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert foreign["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert (await stats(api, alice))["unreadCount"] == 1  # neither changed it
+
+
+async def given_priorities(tenant: TenantAccess, user: UserAccess, priorities: str) -> None:
+    """Notifications with these priorities (L, N, H, U), all made at the same instant."""
+    owner = await User.get(tenant_id=tenant.tenant_id, external_id=user.external_id)
+    now = datetime.now(UTC)
+    letters = {"L": Priority.LOW, "N": Priority.NORMAL, "H": Priority.HIGH, "U": Priority.URGENT}
+    rows = [
+        {
+            "id": nid,
+            "tenant_id": tenant.tenant_id,
+            "recipient_id": owner.id,
+            "category": "a.b",
+            "title": f"{letter}{i}",
+            "priority": letters[letter],
+            "created_at": now,
+        }
+        for i, (letter, nid) in enumerate(zip(priorities, new_ids(len(priorities)), strict=True))
+    ]
+    await bulk_insert(Notification, rows)
+
+
+async def every_page(api: Api, user: UserAccess, **variables: Any) -> list[dict[str, Any]]:
+    nodes, after = [], None
+    while True:
+        page = (
+            await api.data(ORDERED, {**variables, "first": 2, "after": after}, token=user.token)
+        )["notifications"]
+        nodes += [edge["node"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            return nodes
+        after = page["pageInfo"]["endCursor"]
+
+
+async def test_paging_by_priority_with_equal_times_lists_each_once_in_order(
+    api, tenant, alice
+) -> None:
+    # given eleven notifications of mixed priorities, all made at the same instant
+    await given_priorities(tenant, alice, "NLHUNNHLUNL")
+
+    # when the inbox is paged two at a time by priority
+    nodes = await every_page(api, alice, order="PRIORITY")
+
+    # then every notification comes once, highest priority first, ties in id order (newest)
+    assert sorted(n["title"] for n in nodes) == sorted(
+        f"{c}{i}" for i, c in enumerate("NLHUNNHLUNL")
+    )
+    rank = {"URGENT": 3, "HIGH": 2, "NORMAL": 1, "LOW": 0}
+    assert [rank[n["priority"]] for n in nodes] == sorted(
+        (rank[n["priority"]] for n in nodes), reverse=True
+    )
+    for priority in rank:
+        same = [n["id"] for n in nodes if n["priority"] == priority]
+        assert same == sorted(same, reverse=True)
+
+
+async def test_the_priority_filter_and_a_cursor_of_the_other_order(api, tenant, alice) -> None:
+    await given_priorities(tenant, alice, "LNHU")
+
+    high = await every_page(api, alice, filter={"priorities": ["HIGH", "URGENT"]})
+    first = (await api.data(ORDERED, {"first": 1}, token=alice.token))["notifications"]
+    crossed = await api.call(
+        ORDERED,
+        {"first": 1, "after": first["pageInfo"]["endCursor"], "order": "PRIORITY"},
+        token=alice.token,
+    )
+
+    assert sorted(n["priority"] for n in high) == ["HIGH", "URGENT"]
+    assert crossed["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

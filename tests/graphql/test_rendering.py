@@ -14,6 +14,7 @@ from app.graphql.inbox import InboxEvent
 from app.graphql.limits import LIVE_DOCUMENTS, RequestLimits
 from app.graphql.rendering import EventExecutor, Rendered, renderer_for
 from app.live.messages import InboxEventKind, InboxMessage, NotificationPayload
+from app.models import Priority
 
 NOTIFICATION = NotificationPayload(
     id="n1",
@@ -22,9 +23,12 @@ NOTIFICATION = NotificationPayload(
     body=None,
     link="/x",
     data={"nested": [1, {"k": None}]},
+    priority=Priority.HIGH,
+    actions=[{"id": "open", "label": "Open", "url": None, "primary": True}],
     read_at=None,
     seen_at=datetime(2026, 1, 2, 3, 4, 6, tzinfo=UTC),
     archived_at=None,
+    interacted_at=None,
     created_at=datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
 )
 # The live messages themselves: InboxEvent is served from them, with no copy per event.

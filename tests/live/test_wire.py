@@ -20,6 +20,7 @@ from app.live.wire import (
     encode_deliveries,
     encode_inbox,
 )
+from app.models import Priority
 
 
 def created(user: int, unread: int, title: str = "T") -> tuple[str, InboxMessage]:
@@ -31,9 +32,12 @@ def created(user: int, unread: int, title: str = "T") -> tuple[str, InboxMessage
         body=None,
         link="/x",
         data={"k": [1, 2]},
+        priority=Priority.HIGH,
+        actions=[{"id": "open", "label": "Open", "url": None, "primary": True}],
         read_at=None,
         seen_at=None,
         archived_at=datetime(2026, 1, 2, 3, 4, 6, tzinfo=UTC),
+        interacted_at=None,
         created_at=datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
     )
     message = InboxMessage(

@@ -22,7 +22,12 @@ def test_a_cursor_reads_back_as_the_instant_it_was_written_from() -> None:
     id = uuid4()
 
     # when it is read, then it names the same instant, in UTC
-    assert decode_cursor(encode_cursor(created_at, id)) == (created_at.astimezone(UTC), id)
+    assert decode_cursor(encode_cursor(created_at, id)) == (0, created_at.astimezone(UTC), id)
+    assert decode_cursor(encode_cursor(created_at, id, 3), with_priority=True) == (
+        3,
+        created_at.astimezone(UTC),
+        id,
+    )
 
 
 @pytest.mark.parametrize(
