@@ -27,7 +27,7 @@ from app.live.hub import hub as live_hub
 from app.live.messages import ALL
 from app.live.publish import publish_delivery
 from app.live.topics import WORK
-from app.models import Channel, Delivery, DeliveryStatus, Snapshot
+from app.models import Channel, Delivery, DeliveryStatus, Priority, Snapshot
 from app.services import channels
 from app.settings import Settings
 from app.tracing import delivery_attempt
@@ -172,7 +172,14 @@ def message_of(delivery: Delivery) -> Message:
     behind it, from the snapshot it was written with."""
     n = delivery.notification
     if n is not None:
-        shown = Snapshot(title=n.title, body=n.body, link=n.link, data=n.data)
+        shown = Snapshot(
+            title=n.title,
+            body=n.body,
+            link=n.link,
+            data=n.data,
+            priority=Priority(n.priority).name,
+            actions=n.actions or [],
+        )
     elif delivery.snapshot:
         shown = Snapshot.from_json(delivery.snapshot)
     else:
@@ -187,6 +194,8 @@ def message_of(delivery: Delivery) -> Message:
         created_at=delivery.created_at,
         notification_id=str(delivery.notification_id) if delivery.notification_id else None,
         rule_id=str(delivery.rule_id) if delivery.rule_id else None,
+        priority=shown.priority,
+        actions=shown.actions,
     )
 
 

@@ -1,4 +1,4 @@
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -36,6 +36,8 @@ class Snapshot:
     body: str | None = None
     link: str | None = None
     data: Any = None
+    priority: str = "NORMAL"  # a Priority's name
+    actions: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -47,6 +49,8 @@ class Snapshot:
             body=stored.get("body"),
             link=stored.get("link"),
             data=stored.get("data"),
+            priority=stored.get("priority", "NORMAL"),  # snapshots from before priorities
+            actions=stored.get("actions") or [],
         )
 
 

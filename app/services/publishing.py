@@ -335,7 +335,14 @@ def _deliveries(
                     common, outcome, now, notification_id=n["id"], recipient_id=n["recipient_id"]
                 )
             )
-    snapshot = Snapshot(title=draft.title, body=draft.body, link=draft.link, data=draft.data)
+    snapshot = Snapshot(
+        title=draft.title,
+        body=draft.body,
+        link=draft.link,
+        data=draft.data,
+        priority=draft.priority.name,
+        actions=draft.actions_json() or [],
+    )
     for direct, outcome in plan.direct:
         rows.append(
             _delivery(common, outcome, now, address=direct.address, snapshot=snapshot.to_json())

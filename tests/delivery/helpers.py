@@ -39,6 +39,8 @@ def make_message(**changes: Any) -> Message:
         "link": "https://app.example.com/billing",
         "data": {"balance": 3.5},
         "created_at": datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC),
+        "priority": "HIGH",
+        "actions": [{"id": "top-up", "label": "Top up", "url": "/billing", "primary": True}],
     }
     return Message(**(values | changes))
 

@@ -94,11 +94,24 @@ async def test_a_webhook_delivery_is_sent_and_logged(api: Api, worker: Worker, r
     tenant = await webhook_tenant(api, receiver)
     await make_user(api, tenant, "alice")
 
-    await publish(api, tenant, ["alice"], category=CATEGORY, title="Daily calls")
+    buttons = [{"id": "open", "label": "Open", "url": "/calls", "primary": True}]
+    await publish(
+        api,
+        tenant,
+        ["alice"],
+        category=CATEGORY,
+        title="Daily calls",
+        priority="HIGH",
+        actions=buttons,
+    )
     await drain(worker)
 
     request = receiver.only
     assert request.json()["type"] == CATEGORY and request.json()["data"]["title"] == "Daily calls"
+    assert (request.json()["data"]["priority"], request.json()["data"]["actions"]) == (
+        "HIGH",
+        buttons,
+    )
     rows = {r["channel"]: r for r in await log(api, tenant)}
     assert rows["WEBHOOK"]["status"] == "SENT" and rows["WEBHOOK"]["attemptCount"] == 1
     assert rows["WEBHOOK"]["notification"]["title"] == "Daily calls"

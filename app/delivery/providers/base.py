@@ -1,7 +1,7 @@
 """The contract every channel provider keeps, and the helpers the HTTP-based ones share."""
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Generic, TypeVar, cast
 from urllib.parse import urlsplit
@@ -26,6 +26,8 @@ class Message:
     created_at: datetime
     notification_id: str | None = None  # None where it goes to a raw address or an endpoint
     rule_id: str | None = None  # the rule that sent it, if any
+    priority: str = "NORMAL"  # a Priority's name
+    actions: list[dict[str, Any]] = field(default_factory=list)  # {id, label, url, primary}
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,6 +85,8 @@ def payload(message: Message, target: Target) -> dict[str, Any]:
             "body": message.body,
             "link": message.link,
             "data": message.data,
+            "priority": message.priority,
+            "actions": message.actions,
             "notificationId": message.notification_id,
             "ruleId": message.rule_id,
             "recipient": {

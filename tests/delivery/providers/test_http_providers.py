@@ -159,6 +159,8 @@ async def test_webhook_body_and_headers(receiver: Receiver, http: httpx.AsyncCli
             "body": "About 12 minutes remain.",
             "link": "https://app.example.com/billing",
             "data": {"balance": 3.5},
+            "priority": "HIGH",
+            "actions": [{"id": "top-up", "label": "Top up", "url": "/billing", "primary": True}],
             "notificationId": None,
             "ruleId": None,
             "recipient": {"externalId": "ada-1", "email": "ada@example.com", "name": "Ada"},
