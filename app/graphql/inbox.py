@@ -47,6 +47,7 @@ class Notification:
     data: JSON | None
     priority: models.Priority
     actions: list[NotificationAction]
+    tags: list[str]
     is_read: bool
     read_at: datetime | None
     is_seen: bool = strawberry.field(description="Read implies seen.")
@@ -68,6 +69,7 @@ class Notification:
             data=n.data,
             priority=n.priority,
             actions=[NotificationAction(**a) for a in n.actions or ()],
+            tags=n.tags or [],
             is_read=n.read_at is not None,
             read_at=n.read_at,
             is_seen=n.seen_at is not None,
@@ -113,6 +115,7 @@ class NotificationFilter:
     categories: list[str] | None = None
     archived: service.ArchiveFilter = service.ArchiveFilter.EXCLUDE
     priorities: list[models.Priority] | None = strawberry.field(default=None, description="Any of.")
+    tags: list[str] | None = strawberry.field(default=None, description="Any of.")
 
 
 @strawberry.type
@@ -171,6 +174,7 @@ class InboxQuery:
             categories=filter.categories if filter else None,
             archived=filter.archived if filter else service.ArchiveFilter.EXCLUDE,
             priorities=filter.priorities if filter else None,
+            tags=filter.tags if filter else None,
         )
         result = await service.list_notifications(
             user_id=info.context.user.user_id,

@@ -8,6 +8,7 @@ from app.graphql.permissions import Allowed
 from app.models import Priority
 from app.services import events
 from app.services import publishing as service
+from app.services.validation import distinct_tags
 
 
 @strawberry.input
@@ -31,6 +32,9 @@ class PublishNotificationInput:
     priority: Priority = Priority.NORMAL
     actions: list[NotificationActionInput] | None = strawberry.field(
         default=None, description="Up to three buttons."
+    )
+    tags: list[str] | None = strawberry.field(
+        default=None, description="Up to 10, each up to 50 characters; the inbox filters by them."
     )
     idempotency_key: str | None = strawberry.field(
         default=None, description="A retry with the same key returns the first result."
@@ -69,6 +73,7 @@ class PublishingMutation:
                 service.Action(id=a.id, label=a.label, url=a.url, primary=a.primary)
                 for a in input.actions or ()
             ),
+            tags=distinct_tags(input.tags or ()),
         )
         result = await service.publish_notification(
             tenant_id=info.context.api_key.tenant_id,

@@ -46,6 +46,7 @@ class NotificationPayload:
     data: Any
     priority: Priority
     actions: list[dict[str, Any]]
+    tags: list[str]
     read_at: datetime | None
     seen_at: datetime | None
     archived_at: datetime | None
@@ -63,6 +64,7 @@ class NotificationPayload:
             data=n.data,
             priority=n.priority,
             actions=n.actions or [],
+            tags=n.tags or [],
             read_at=n.read_at,
             seen_at=n.seen_at,
             archived_at=n.archived_at,
@@ -81,6 +83,7 @@ class NotificationPayload:
             data=row["data"],
             priority=row["priority"],
             actions=row["actions"] or [],
+            tags=row["tags"] or [],
             read_at=row.get("read_at"),
             seen_at=row.get("seen_at"),
             archived_at=row.get("archived_at"),
@@ -110,6 +113,7 @@ class NotificationPayload:
             "data": self.data,
             "priority": self.priority,
             "actions": self.actions,
+            "tags": self.tags,
             "read_at": self.read_at,
             "seen_at": self.seen_at,
             "archived_at": self.archived_at,

@@ -4,7 +4,7 @@
 from app.models.catalog import EventCategory
 from app.models.channels import CHANNEL_FIELDS, Channel, ChannelConfig
 from app.models.deliveries import FINISHED, IN_FLIGHT, Delivery, DeliveryStatus, Snapshot
-from app.models.notifications import InboxCounter, Notification, Priority
+from app.models.notifications import InboxCounter, Notification, NotificationTag, Priority
 from app.models.preferences import TenantPreference, UserPreference
 from app.models.rules import Cadence, ConditionLogic, Digest, DigestItem, Event, Rule
 from app.models.tenants import ApiKey, Tenant
@@ -16,6 +16,7 @@ __models__ = [
     User,
     UserErasure,
     Notification,
+    NotificationTag,
     InboxCounter,
     EventCategory,
     TenantPreference,
@@ -45,6 +46,7 @@ __all__ = [
     "EventCategory",
     "InboxCounter",
     "Notification",
+    "NotificationTag",
     "Priority",
     "Role",
     "Rule",

@@ -43,6 +43,7 @@ class Notification(Model):
     priority = fields.IntEnumField(Priority, default=Priority.NORMAL, db_default=Priority.NORMAL)
     # Buttons: [{"id", "label", "url", "primary"}], at most three (services.publishing).
     actions: Any = json_field(null=True)
+    tags: Any = json_field(null=True)  # as shown; NotificationTag rows are what filters use
     idempotency_key = fields.CharField(max_length=200, null=True)
     read_at = fields.DatetimeField(null=True)
     seen_at = fields.DatetimeField(null=True)
@@ -63,6 +64,28 @@ class Notification(Model):
                 fields=("recipient_id", "priority", "created_at", "id"), name="ix_notif_priority"
             ),
         ]
+
+
+class NotificationTag(Model):
+    """One tag of one notification.
+
+    Kept beside its recipient, so that the inbox finds a user's notifications with any of
+    some tags through one index."""
+
+    id = fields.UUIDField(primary_key=True)
+    notification: fields.ForeignKeyRelation[Notification] = fields.ForeignKeyField(
+        "belfry.Notification", related_name="tag_rows", on_delete=fields.CASCADE
+    )
+    notification_id: UUID
+    recipient: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "belfry.User", related_name="notification_tags", on_delete=fields.CASCADE
+    )
+    recipient_id: UUID
+    tag = fields.CharField(max_length=50)
+
+    class Meta:
+        table = "notification_tags"
+        indexes = [Index(fields=("recipient_id", "tag"), name="ix_tag_recipient")]
 
 
 class InboxCounter(Model):

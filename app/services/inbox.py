@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
+from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -16,11 +17,11 @@ from app.auth import UserPrincipal
 from app.errors import BadUserInput, InvalidNotificationIds, NotFound
 from app.live.messages import InboxEventKind, InboxMessage, NotificationPayload
 from app.live.publish import publish_inbox
-from app.models import Notification, Priority
+from app.models import Notification, NotificationTag, Priority
 from app.services import counters
 from app.services.counters import Counts, Place
 from app.services.pagination import Page, PageRequest, below, encode_cursor, older_than
-from app.services.validation import check_category_filter, parse_uuid
+from app.services.validation import check_category_filter, check_tags, parse_uuid
 
 MAX_IDS_PER_CALL = 1000
 
@@ -48,6 +49,12 @@ class InboxFilter:
     categories: list[str] | None = None
     archived: ArchiveFilter = ArchiveFilter.EXCLUDE
     priorities: list[Priority] | None = None
+    tags: list[str] | None = None  # any of
+
+    @property
+    def counted(self) -> bool:
+        """Whether the counters know how many notifications match."""
+        return self.priorities is None and self.tags is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +86,9 @@ def _filtered(user_id: UUID, inbox_filter: InboxFilter) -> QuerySet[Notification
         query = query.filter(category__in=inbox_filter.categories)
     if inbox_filter.priorities is not None:
         query = query.filter(priority__in=inbox_filter.priorities)
+    if inbox_filter.tags is not None:
+        tagged = NotificationTag.filter(recipient_id=user_id, tag__in=inbox_filter.tags)
+        query = query.filter(id__in=Subquery(tagged.values("notification_id")))
     return query
 
 
@@ -109,6 +119,7 @@ async def list_notifications(
     order: NotificationOrder = NotificationOrder.NEWEST,
 ) -> InboxPage:
     check_category_filter(inbox_filter.categories, field="categories")
+    check_tags(inbox_filter.tags or ())
     by_priority = order is NotificationOrder.PRIORITY
     query = _filtered(user_id, inbox_filter).order_by(
         *(["-priority"] if by_priority else []), "-created_at", "-id"
@@ -127,9 +138,11 @@ async def list_notifications(
         has_next_page=len(rows) > request.first,
         has_previous_page=bool(request.after or request.offset),
     )
-    matching = _matching(
-        await stats_for(user_id=user_id, categories=inbox_filter.categories), inbox_filter
-    )
+    if inbox_filter.counted:
+        counts = await stats_for(user_id=user_id, categories=inbox_filter.categories)
+        matching = _matching(counts, inbox_filter)
+    else:  # by properties no counter keeps: counted in the database
+        matching = await _filtered(user_id, inbox_filter).count()
     return InboxPage(
         page=page, total_count=matching, unread_count=await unread_count(user_id=user_id)
     )

@@ -29,6 +29,7 @@ from app.models import (
     DeliveryStatus,
     EventCategory,
     Notification,
+    NotificationTag,
     Priority,
     Snapshot,
     User,
@@ -40,6 +41,7 @@ from app.services.validation import (
     check_external_id,
     check_kept_json,
     check_length,
+    check_tags,
 )
 from app.tracing import current_traceparent
 
@@ -77,6 +79,7 @@ class NotificationDraft:
     data: dict[str, Any] | list[Any] | None = field(default=None)
     priority: Priority = Priority.NORMAL
     actions: tuple[Action, ...] = ()
+    tags: tuple[str, ...] = ()
 
     def validate(self) -> None:
         check_category(self.category)
@@ -90,6 +93,7 @@ class NotificationDraft:
             action.validate()
         if len({a.id for a in self.actions}) < len(self.actions):
             raise BadUserInput("Each action needs an id of its own", field="actions.id")
+        check_tags(self.tags)
 
     def actions_json(self) -> list[dict[str, Any]] | None:
         return [a.as_json() for a in self.actions] or None
@@ -201,10 +205,15 @@ class Prepared:
     category: str
     notifications: list[dict[str, Any]]
     deliveries: list[dict[str, Any]]
+    tags: list[dict[str, Any]]
 
     @property
     def inserts(self) -> list[Rows]:
-        return [(Notification, self.notifications), (Delivery, self.deliveries)]
+        return [
+            (Notification, self.notifications),
+            (Delivery, self.deliveries),
+            (NotificationTag, self.tags),
+        ]
 
 
 async def write(
@@ -266,6 +275,7 @@ async def prepare(
             "data": draft.data,
             "priority": draft.priority,
             "actions": actions,
+            "tags": list(draft.tags) or None,
             "idempotency_key": idempotency_key,
             # In-app switched off: kept for the delivery log, never shown in the inbox.
             "deleted_at": None if Channel.IN_APP in plan.routes[user_id].channels else now,
@@ -274,7 +284,15 @@ async def prepare(
         for user_id, nid in zip(user_ids, new_ids(len(user_ids)), strict=True)
     ]
     deliveries = _deliveries(tenant_id, rows, plan, draft, routing, now)
-    return Prepared(tenant_id, draft.category, notifications=rows, deliveries=deliveries)
+    tags = [
+        {"id": tag_id, "notification_id": n, "recipient_id": user, "tag": tag}
+        for (n, user, tag), tag_id in zip(
+            ((row["id"], row["recipient_id"], tag) for row in rows for tag in draft.tags),
+            new_ids(len(rows) * len(draft.tags)),
+            strict=True,
+        )
+    ]
+    return Prepared(tenant_id, draft.category, notifications=rows, deliveries=deliveries, tags=tags)
 
 
 async def store(prepared: Prepared) -> Written:

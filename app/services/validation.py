@@ -2,6 +2,7 @@
 
 import math
 import re
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -97,3 +98,18 @@ def parse_uuid(value: str) -> UUID | None:
         return UUID(value)
     except (ValueError, TypeError, AttributeError):
         return None
+
+
+MAX_TAGS = 10
+MAX_TAG = 50
+
+
+def check_tags(tags: Sequence[str], field: str = "tags") -> None:
+    if len(tags) > MAX_TAGS:
+        raise BadUserInput(f"At most {MAX_TAGS} tags", field=field)
+    for tag in tags:
+        check_length(field, tag, MAX_TAG, required=True)
+
+
+def distinct_tags(tags: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(tag.strip() for tag in tags))

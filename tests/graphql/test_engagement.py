@@ -459,3 +459,60 @@ async def test_the_priority_filter_and_a_cursor_of_the_other_order(api, tenant, 
 
     assert sorted(n["priority"] for n in high) == ["HIGH", "URGENT"]
     assert crossed["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+# --- tags --------------------------------------------------------------------------------------
+
+TAGGED = """
+query($tags: [String!], $priorities: [Priority!]) {
+  notifications(filter: {tags: $tags, priorities: $priorities}) {
+    totalCount edges { node { title tags } }
+  }
+}
+"""
+
+
+async def test_the_inbox_lists_notifications_with_any_of_the_tags(api, tenant, alice) -> None:
+    # given notifications tagged differently, one to another user
+    bob = await make_user(api, tenant, "bob")
+    await publish(api, tenant, ["alice"], title="calls", tags=["calls", "weekly"])
+    await publish(api, tenant, ["alice"], title="billing", tags=["billing", " billing "])
+    await publish(api, tenant, ["alice"], title="plain")
+    await publish(api, tenant, ["bob"], title="bob's calls", tags=["calls"])
+
+    # when the inbox asks for either of two tags
+    found = (await api.data(TAGGED, {"tags": ["calls", "billing"]}, token=alice.token))[
+        "notifications"
+    ]
+    weekly_high = (
+        await api.data(TAGGED, {"tags": ["weekly"], "priorities": ["HIGH"]}, token=alice.token)
+    )["notifications"]
+
+    # then it gets both tagged ones, each once, with their tags (repeats folded), and counts them
+    assert sorted((e["node"]["title"], tuple(e["node"]["tags"])) for e in found["edges"]) == [
+        ("billing", ("billing",)),
+        ("calls", ("calls", "weekly")),
+    ]
+    assert found["totalCount"] == 2
+    assert (weekly_high["edges"], weekly_high["totalCount"]) == ([], 0)
+    assert (await api.data(TAGGED, {"tags": ["calls"]}, token=bob.token))["notifications"][
+        "totalCount"
+    ] == 1
+
+
+@pytest.mark.parametrize(
+    "tags", [[f"t{i}" for i in range(11)], ["x" * 51], [" "]], ids=["eleven", "long", "blank"]
+)
+async def test_bad_tags_are_refused_in_a_publish_and_in_a_filter(api, tenant, alice, tags) -> None:
+    variables = {"input": {"recipients": ["alice"], "category": "a.b", "title": "t", "tags": tags}}
+
+    published = await api.call(PUBLISH, variables, token=tenant.api_key)
+    listed = await api.call(TAGGED, {"tags": tags}, token=alice.token)
+
+    for body in (published, listed):
+        [error] = body["errors"]
+        assert (error["extensions"]["code"], error["extensions"]["field"]) == (
+            "BAD_USER_INPUT",
+            "tags",
+        )
+    assert (await stats(api, alice))["notificationStats"]["total"] == 0

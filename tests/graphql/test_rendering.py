@@ -25,6 +25,7 @@ NOTIFICATION = NotificationPayload(
     data={"nested": [1, {"k": None}]},
     priority=Priority.HIGH,
     actions=[{"id": "open", "label": "Open", "url": None, "primary": True}],
+    tags=["calls", "weekly"],
     read_at=None,
     seen_at=datetime(2026, 1, 2, 3, 4, 6, tzinfo=UTC),
     archived_at=None,

@@ -65,6 +65,9 @@ CALLS: dict[str, str] = {
         "mutation($nid: ID!) { unarchiveNotification(id: $nid) { id title } }"
     ),
     "Mutation.archiveReadNotifications": "mutation { archiveReadNotifications { marked } }",
+    "Mutation.recordNotificationAction": (
+        'mutation($nid: ID!) { recordNotificationAction(id: $nid, actionId: "open") { title } }'
+    ),
     "Mutation.upsertEventCategory": (
         'mutation { upsertEventCategory(input: {key: "auth.welcome", description: "x"}) { key } }'
     ),
@@ -138,7 +141,15 @@ async def given_our_tenant(api: Api) -> Ours:
     tenant = await make_tenant("Ours")
     alice = await make_user(api, tenant, f"alice-{SECRET}", email=f"{SECRET}@example.com")
     [nid] = (
-        await publish(api, tenant, [alice.external_id], title=f"{SECRET} title", data={"s": SECRET})
+        await publish(
+            api,
+            tenant,
+            [alice.external_id],
+            title=f"{SECRET} title",
+            data={"s": SECRET},
+            actions=[{"id": "open", "label": f"{SECRET} open"}],
+            tags=[SECRET],
+        )
     )["notificationIds"]
     rule = {
         "name": f"{SECRET} rule",
@@ -185,7 +196,7 @@ async def what_ours_looks_like(api: Api, ours: Ours) -> dict[str, Any]:
     as_alice = await api.data(
         "{ viewer { id } unreadCount unseenCount notificationStats { archived } "
         "notifications(filter: {archived: INCLUDE}) "
-        "{ edges { node { id title isRead isSeen isArchived } } } }",
+        "{ edges { node { id title isRead isSeen isArchived interactedAt tags } } } }",
         token=ours.alice.token,
     )
     return {**as_key, **as_alice}

@@ -34,6 +34,7 @@ def created(user: int, unread: int, title: str = "T") -> tuple[str, InboxMessage
         data={"k": [1, 2]},
         priority=Priority.HIGH,
         actions=[{"id": "open", "label": "Open", "url": None, "primary": True}],
+        tags=["calls", "weekly"],
         read_at=None,
         seen_at=None,
         archived_at=datetime(2026, 1, 2, 3, 4, 6, tzinfo=UTC),
