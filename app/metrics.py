@@ -76,6 +76,9 @@ RETENTION_PURGED = Counter(
 )
 DIGEST_RUNS = Counter("belfry_digest_runs_total", "Digest runs by outcome (ok, error)", ["outcome"])
 DIGESTS_SENT = Counter("belfry_digests_sent_total", "Digests sent")
+INBOX_CLOCK_RUNS = Counter(
+    "belfry_inbox_clock_runs_total", "Inbox clock runs by outcome (ok, error)", ["outcome"]
+)
 
 # --- operation names -----------------------------------------------------------------------
 

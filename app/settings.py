@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     )
     retention_interval_seconds: float = Field(default=3600, gt=0)
     digest_interval_seconds: float = Field(default=30, gt=0, description="how often due digests go")
+    inbox_clock_interval_seconds: float = Field(
+        default=10, gt=0, description="how often snoozes end and expired notifications go"
+    )
     gc_tuning: bool = Field(
         default=True,
         description="freeze start-up objects and collect young objects less often",

@@ -55,6 +55,8 @@ class Notification:
     is_archived: bool
     archived_at: datetime | None
     interacted_at: datetime | None = strawberry.field(description="When an action was taken.")
+    snoozed_until: datetime | None
+    expires_at: datetime | None = strawberry.field(description="Hidden from then on.")
     created_at: datetime
 
     @classmethod
@@ -77,6 +79,8 @@ class Notification:
             is_archived=n.archived_at is not None,
             archived_at=n.archived_at,
             interacted_at=n.interacted_at,
+            snoozed_until=n.snoozed_until,
+            expires_at=n.expires_at,
             created_at=n.created_at,
         )
 
@@ -116,6 +120,9 @@ class NotificationFilter:
     archived: service.ArchiveFilter = service.ArchiveFilter.EXCLUDE
     priorities: list[models.Priority] | None = strawberry.field(default=None, description="Any of.")
     tags: list[str] | None = strawberry.field(default=None, description="Any of.")
+    snoozed: bool = strawberry.field(
+        default=False, description="True lists only the snoozed ones, which are hidden otherwise."
+    )
 
 
 @strawberry.type
@@ -175,6 +182,7 @@ class InboxQuery:
             archived=filter.archived if filter else service.ArchiveFilter.EXCLUDE,
             priorities=filter.priorities if filter else None,
             tags=filter.tags if filter else None,
+            snoozed=filter.snoozed if filter else False,
         )
         result = await service.list_notifications(
             user_id=info.context.user.user_id,
@@ -288,6 +296,21 @@ class InboxMutation:
         n = await service.record_action(
             viewer=info.context.user, notification_id=id, action_id=action_id
         )
+        return Notification.from_model(n)
+
+    @strawberry.mutation(
+        permission_classes=[Allowed],
+        description="Out of the inbox and its badges until `until` (1 minute to 90 days ahead).",
+    )
+    async def snooze_notification(
+        self, info: Info, id: strawberry.ID, until: datetime
+    ) -> Notification:
+        n = await service.snooze(viewer=info.context.user, notification_id=id, until=until)
+        return Notification.from_model(n)
+
+    @strawberry.mutation(permission_classes=[Allowed], description="Back in the inbox now.")
+    async def unsnooze_notification(self, info: Info, id: strawberry.ID) -> Notification:
+        n = await service.snooze(viewer=info.context.user, notification_id=id, until=None)
         return Notification.from_model(n)
 
     @strawberry.mutation(permission_classes=[Allowed], description="Soft delete; idempotent.")

@@ -76,6 +76,8 @@ PERMISSIONS: dict[str, Access] = {
     "unarchiveNotification": USER,
     "archiveReadNotifications": USER,
     "recordNotificationAction": USER,
+    "snoozeNotification": USER,
+    "unsnoozeNotification": USER,
     "updateMyPreference": USER,
 }
 

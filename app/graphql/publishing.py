@@ -1,3 +1,4 @@
+from datetime import datetime
 from typing import Any, cast
 
 import strawberry
@@ -35,6 +36,9 @@ class PublishNotificationInput:
     )
     tags: list[str] | None = strawberry.field(
         default=None, description="Up to 10, each up to 50 characters; the inbox filters by them."
+    )
+    expires_at: datetime | None = strawberry.field(
+        default=None, description="Hidden from then on, and later erased."
     )
     idempotency_key: str | None = strawberry.field(
         default=None, description="A retry with the same key returns the first result."
@@ -74,6 +78,7 @@ class PublishingMutation:
                 for a in input.actions or ()
             ),
             tags=distinct_tags(input.tags or ()),
+            expires_at=input.expires_at,
         )
         result = await service.publish_notification(
             tenant_id=info.context.api_key.tenant_id,

@@ -30,6 +30,9 @@ class InboxEventKind(StrEnum):
     DELETED = "DELETED"
     ARCHIVED = "ARCHIVED"
     UNARCHIVED = "UNARCHIVED"
+    SNOOZED = "SNOOZED"
+    RESURFACED = "RESURFACED"  # back from a snooze
+    EXPIRED = "EXPIRED"
 
 
 # Payloads are made per recipient on every publish: plain slotted dataclasses, since frozen
@@ -51,6 +54,8 @@ class NotificationPayload:
     seen_at: datetime | None
     archived_at: datetime | None
     interacted_at: datetime | None
+    snoozed_until: datetime | None
+    expires_at: datetime | None
     created_at: datetime
 
     @classmethod
@@ -69,6 +74,8 @@ class NotificationPayload:
             seen_at=n.seen_at,
             archived_at=n.archived_at,
             interacted_at=n.interacted_at,
+            snoozed_until=n.snoozed_until,
+            expires_at=n.expires_at,
             created_at=n.created_at,
         )
 
@@ -88,6 +95,8 @@ class NotificationPayload:
             seen_at=row.get("seen_at"),
             archived_at=row.get("archived_at"),
             interacted_at=row.get("interacted_at"),
+            snoozed_until=row.get("snoozed_until"),
+            expires_at=row.get("expires_at"),
             created_at=row["created_at"],
         )
 
@@ -118,6 +127,8 @@ class NotificationPayload:
             "seen_at": self.seen_at,
             "archived_at": self.archived_at,
             "interacted_at": self.interacted_at,
+            "snoozed_until": self.snoozed_until,
+            "expires_at": self.expires_at,
             "created_at": self.created_at,
         }
 

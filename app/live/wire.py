@@ -23,6 +23,15 @@ from app.models.notifications import Priority
 # unread and unseen counts and the notification ids. A notification travels without its id,
 # which is the recipient's first notification id.
 BATCH_SIZE = 1000
+DATETIMES = [
+    "read_at",
+    "seen_at",
+    "archived_at",
+    "interacted_at",
+    "snoozed_until",
+    "expires_at",
+    "created_at",
+]
 
 
 def encode_inbox(messages: Sequence[tuple[UUID | str, InboxMessage]]) -> list[str]:
@@ -93,7 +102,7 @@ def decode_inbox(raw: str, wanted: Container[str]) -> list[tuple[str, InboxMessa
     kind = InboxEventKind(batch["kind"])
     shared = batch["notification"]
     if shared is not None:
-        for key in ("read_at", "seen_at", "archived_at", "interacted_at", "created_at"):
+        for key in DATETIMES:
             if shared[key] is not None:
                 shared[key] = datetime.fromisoformat(shared[key])
         shared["priority"] = Priority(shared["priority"])

@@ -23,8 +23,8 @@ class Priority(IntEnum):
 class Notification(Model):
     """One notification in one user's inbox.
 
-    Soft-deleted rows keep `deleted_at`. Read implies seen; archived ones leave the inbox's
-    list and badges until unarchived."""
+    Soft-deleted rows keep `deleted_at`. Read implies seen; archived and snoozed ones leave
+    the inbox's list and badges until unarchived or back."""
 
     id = fields.UUIDField(primary_key=True)
     tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
@@ -49,6 +49,10 @@ class Notification(Model):
     seen_at = fields.DatetimeField(null=True)
     archived_at = fields.DatetimeField(null=True)
     interacted_at = fields.DatetimeField(null=True)  # an action was taken
+    # Out of the inbox until then (services.inbox_clock brings it back).
+    snoozed_until = fields.DatetimeField(null=True)
+    # Hidden from then on; services.inbox_clock deletes it, and retention erases it.
+    expires_at = fields.DatetimeField(null=True)
     deleted_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
 

@@ -71,6 +71,7 @@ class Place:
     archived: bool = False
     read: bool = False
     seen: bool = False
+    snoozed: bool = False  # out of the inbox for now: counted nowhere
 
     @classmethod
     def of(cls, n: Notification) -> Self:
@@ -78,11 +79,14 @@ class Place:
             archived=n.archived_at is not None,
             read=n.read_at is not None,
             seen=n.seen_at is not None,
+            snoozed=n.snoozed_until is not None,
         )
 
     def counts(self) -> Counts:
         if self.archived:
             return Counts(archived=1, archived_unread=0 if self.read else 1)
+        if self.snoozed:
+            return NOTHING
         return Counts(total=1, unread=0 if self.read else 1, unseen=0 if self.seen else 1)
 
 

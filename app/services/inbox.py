@@ -4,12 +4,12 @@ Every change keeps the counters exact, and tells the user's open tabs once it co
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from tortoise.expressions import Subquery
+from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -50,11 +50,12 @@ class InboxFilter:
     archived: ArchiveFilter = ArchiveFilter.EXCLUDE
     priorities: list[Priority] | None = None
     tags: list[str] | None = None  # any of
+    snoozed: bool = False  # True: only the snoozed ones
 
     @property
     def counted(self) -> bool:
         """Whether the counters know how many notifications match."""
-        return self.priorities is None and self.tags is None
+        return self.priorities is None and self.tags is None and not self.snoozed
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,15 +66,21 @@ class InboxPage:
 
 
 def _visible(user_id: UUID) -> QuerySet[Notification]:
-    return Notification.filter(recipient_id=user_id, deleted_at__isnull=True)
-
-
-def _inbox(user_id: UUID) -> QuerySet[Notification]:
-    return _visible(user_id).filter(archived_at__isnull=True)
+    """Neither deleted nor expired: an expired one is hidden at once, before the inbox clock
+    deletes it."""
+    return Notification.filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=datetime.now(UTC)),
+        recipient_id=user_id,
+        deleted_at__isnull=True,
+    )
 
 
 def _filtered(user_id: UUID, inbox_filter: InboxFilter) -> QuerySet[Notification]:
     query = _visible(user_id)
+    if inbox_filter.snoozed:
+        query = query.filter(snoozed_until__isnull=False)  # archived ones are never snoozed
+    else:
+        query = query.filter(snoozed_until__isnull=True)
     if inbox_filter.archived is ArchiveFilter.EXCLUDE:
         query = query.filter(archived_at__isnull=True)
     elif inbox_filter.archived is ArchiveFilter.ONLY:
@@ -192,7 +199,8 @@ def _archived(archived: bool) -> Changes:
             return {}
         if not archived:
             return {"archived_at": None}
-        return {"archived_at": now, "seen_at": n.seen_at or now}  # archived from a seen list
+        # Archived from a list the user saw; archiving ends a snooze.
+        return {"archived_at": now, "seen_at": n.seen_at or now, "snoozed_until": None}
 
     return changes
 
@@ -217,6 +225,33 @@ async def archive(*, viewer: UserPrincipal, notification_id: str, archived: bool
     """Archived leaves the inbox's list and badges (and is seen); unarchived comes back."""
     kind = InboxEventKind.ARCHIVED if archived else InboxEventKind.UNARCHIVED
     return await _found(viewer, notification_id, _archived(archived), kind)
+
+
+MIN_SNOOZE = timedelta(minutes=1)
+MAX_SNOOZE = timedelta(days=90)
+
+
+async def snooze(
+    *, viewer: UserPrincipal, notification_id: str, until: datetime | None
+) -> Notification:
+    """Out of the inbox and its badges until `until` (None: back now). An archived
+    notification is not snoozed: unarchive it first."""
+    if until is not None:
+        check_snooze(until)
+
+    def changes(n: Notification, now: datetime) -> dict[str, Any]:
+        if n.archived_at is not None and until is not None:
+            raise BadUserInput("An archived notification cannot be snoozed", field="id")
+        return {} if n.snoozed_until == until else {"snoozed_until": until}
+
+    kind = InboxEventKind.SNOOZED if until else InboxEventKind.RESURFACED
+    return await _found(viewer, notification_id, changes, kind)
+
+
+def check_snooze(until: datetime) -> None:
+    ahead = until - datetime.now(UTC)
+    if not MIN_SNOOZE <= ahead <= MAX_SNOOZE:
+        raise BadUserInput("until must be between one minute and 90 days from now", field="until")
 
 
 async def record_action(
@@ -407,6 +442,7 @@ def _at(place: Place) -> dict[str, bool]:
         "archived_at__isnull": not place.archived,
         "read_at__isnull": not place.read,
         "seen_at__isnull": not place.seen,
+        "snoozed_until__isnull": not place.snoozed,
     }
 
 
@@ -417,6 +453,7 @@ def _after(place: Place, columns: set[str]) -> Place | None:
         archived=place.archived or "archived_at" in columns,
         read=place.read or "read_at" in columns,
         seen=place.seen or "seen_at" in columns,
+        snoozed=place.snoozed,
     )
 
 
@@ -447,3 +484,22 @@ def _message(
 async def _tell(viewer: UserPrincipal, message: InboxMessage) -> None:
     """Live event for the user's open tabs; only ever called after the change committed."""
     await publish_inbox(viewer.tenant_id, [(viewer.user_id, message)])
+
+
+async def change_due(
+    due: QuerySet[Notification], changes: Changes, kind: InboxEventKind
+) -> list[Notification]:
+    """What the clock does to notifications whose time came (`due` names them by a time
+    that `changes` clears): each one user's in a transaction that locks them, so that any
+    number of workers change each once, then tells that user's tabs."""
+    changed = []
+    for tenant_id, user_id in set(await due.values_list("tenant_id", "recipient_id")):
+        async with in_transaction():
+            rows = await due.filter(recipient_id=user_id).select_for_update().order_by("id")
+            done = await _apply(user_id, rows, changes)
+            badges = await counters.totals(user_id)
+        if done:
+            payload = NotificationPayload.of(done[0]) if len(done) == 1 else None
+            await publish_inbox(tenant_id, [(user_id, _message(kind, badges, done, payload))])
+        changed += done
+    return changed

@@ -80,6 +80,7 @@ class NotificationDraft:
     priority: Priority = Priority.NORMAL
     actions: tuple[Action, ...] = ()
     tags: tuple[str, ...] = ()
+    expires_at: datetime | None = None
 
     def validate(self) -> None:
         check_category(self.category)
@@ -94,6 +95,8 @@ class NotificationDraft:
         if len({a.id for a in self.actions}) < len(self.actions):
             raise BadUserInput("Each action needs an id of its own", field="actions.id")
         check_tags(self.tags)
+        if self.expires_at is not None and self.expires_at <= datetime.now(UTC):
+            raise BadUserInput("expiresAt must be in the future", field="expiresAt")
 
     def actions_json(self) -> list[dict[str, Any]] | None:
         return [a.as_json() for a in self.actions] or None
@@ -276,6 +279,7 @@ async def prepare(
             "priority": draft.priority,
             "actions": actions,
             "tags": list(draft.tags) or None,
+            "expires_at": draft.expires_at,
             "idempotency_key": idempotency_key,
             # In-app switched off: kept for the delivery log, never shown in the inbox.
             "deleted_at": None if Channel.IN_APP in plan.routes[user_id].channels else now,

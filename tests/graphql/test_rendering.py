@@ -30,6 +30,8 @@ NOTIFICATION = NotificationPayload(
     seen_at=datetime(2026, 1, 2, 3, 4, 6, tzinfo=UTC),
     archived_at=None,
     interacted_at=None,
+    snoozed_until=None,
+    expires_at=datetime(2026, 2, 1, tzinfo=UTC),
     created_at=datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
 )
 # The live messages themselves: InboxEvent is served from them, with no copy per event.
