@@ -1,13 +1,14 @@
 """Seen and archived, beside read: the badges, the lists and the counters behind them."""
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from app.db import bulk_insert, connection, new_ids
 from app.models import Notification, Priority, User
+from app.services import inbox_clock
 from tests.graphql.test_inbox import given_inbox, inbox
 from tests.helpers import (
     PUBLISH,
@@ -516,3 +517,122 @@ async def test_bad_tags_are_refused_in_a_publish_and_in_a_filter(api, tenant, al
             "tags",
         )
     assert (await stats(api, alice))["notificationStats"]["total"] == 0
+
+
+# --- snoozed and expired -----------------------------------------------------------------------
+
+SNOOZE = """
+mutation($id: ID!, $until: DateTime!) {
+  snoozeNotification(id: $id, until: $until) { id snoozedUntil }
+}
+"""
+UNSNOOZE = "mutation($id: ID!) { unsnoozeNotification(id: $id) { id snoozedUntil } }"
+
+
+def from_now(**delta: float) -> str:
+    return (datetime.now(UTC) + timedelta(**delta)).isoformat()
+
+
+async def come_due(column: str, nid: str) -> None:
+    """The notification's snooze or expiry time passes (the API takes only future ones)."""
+    await Notification.filter(id=nid).update(**{column: datetime.now(UTC) - timedelta(seconds=1)})
+
+
+async def test_a_snoozed_notification_leaves_the_inbox_until_unsnoozed(api, tenant, alice) -> None:
+    kept, snoozed = await given_inbox(api, tenant, alice, ["a.b", "c.d"])
+
+    done = await api.data(SNOOZE, {"id": snoozed, "until": from_now(hours=1)}, token=alice.token)
+    hidden = await inbox(api, alice)
+    listed = await inbox(api, alice, filter={"snoozed": True})
+    counts = await stats(api, alice)
+    await api.data(UNSNOOZE, {"id": snoozed}, token=alice.token)
+
+    assert done["snoozeNotification"]["snoozedUntil"] is not None
+    assert (listed_ids(hidden), hidden["totalCount"]) == ([kept], 1)
+    assert (listed_ids(listed), listed["totalCount"]) == ([snoozed], 1)
+    assert (counts["unreadCount"], counts["unseenCount"]) == (1, 1)
+    back = await stats(api, alice)
+    assert (back["unreadCount"], back["unseenCount"]) == (2, 2)
+    assert listed_ids(await inbox(api, alice)) == [snoozed, kept]
+
+
+@pytest.mark.parametrize("until", [{"seconds": 30}, {"days": 91}, {"hours": -1}])
+async def test_a_snooze_is_one_minute_to_ninety_days_ahead(api, tenant, alice, until) -> None:
+    [nid] = await given_inbox(api, tenant, alice, ["a.b"])
+
+    body = await api.call(SNOOZE, {"id": nid, "until": from_now(**until)}, token=alice.token)
+
+    [error] = body["errors"]
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == (
+        "BAD_USER_INPUT",
+        "until",
+    )
+    assert (await stats(api, alice))["unreadCount"] == 1
+
+
+async def test_an_archived_notification_is_not_snoozed(api, tenant, alice) -> None:
+    [nid] = await given_inbox(api, tenant, alice, ["a.b"])
+    await api.data(ARCHIVE, {"id": nid}, token=alice.token)
+
+    body = await api.call(SNOOZE, {"id": nid, "until": from_now(hours=1)}, token=alice.token)
+
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert (await stats(api, alice))["notificationStats"]["archived"] == 1
+
+
+async def test_the_clock_brings_each_snoozed_one_back_once_however_many_run(
+    api, tenant, alice
+) -> None:
+    # given a dozen users, each with a snoozed notification whose time has come
+    users = [alice, *[await make_user(api, tenant, f"u{i}") for i in range(11)]]
+    for user in users:
+        [nid] = await given_inbox(api, tenant, user, ["a.b"])
+        await api.data(SNOOZE, {"id": nid, "until": from_now(hours=1)}, token=user.token)
+        await come_due("snoozed_until", nid)
+
+    # when four workers' clocks run at once
+    runs = await asyncio.gather(*(inbox_clock.run_once() for _ in range(4)))
+
+    # then each notification came back once, and each badge counts it once
+    assert sum(run["resurfaced"] for run in runs) == len(users)
+    for user in users:
+        assert await counted_rows(user) == {"total": 1, "unread": 1, "unseen": 1, "archived": 0}
+        assert (await stats(api, user))["unreadCount"] == 1
+
+
+async def test_an_expired_notification_is_hidden_at_once_and_then_leaves_the_badges(
+    api, tenant, alice
+) -> None:
+    # given a notification that expires, and one that does not
+    [expiring] = (await publish(api, tenant, ["alice"], expiresAt=from_now(hours=1)))[
+        "notificationIds"
+    ]
+    [kept] = await given_inbox(api, tenant, alice, ["a.b"])
+
+    # when its time passes
+    await come_due("expires_at", expiring)
+
+    # then lists hide it at once, and the clock takes it out of the badges, once
+    assert listed_ids(await inbox(api, alice)) == [kept]
+    assert (await api.data(STATE, {"id": expiring}, token=alice.token))["notification"] is None
+    runs = await asyncio.gather(inbox_clock.run_once(), inbox_clock.run_once())
+    assert sum(run["expired"] for run in runs) == 1
+    counts = await stats(api, alice)
+    assert (counts["unreadCount"], counts["unseenCount"]) == (1, 1)
+    gone = await Notification.get(id=expiring)
+    assert gone.deleted_at is not None  # retention erases it with the other deleted ones
+
+
+async def test_an_expiry_in_the_past_is_refused(api, tenant, alice) -> None:
+    variables = {
+        "input": {
+            "recipients": ["alice"],
+            "category": "a.b",
+            "title": "t",
+            "expiresAt": from_now(seconds=-1),
+        }
+    }
+
+    body = await api.call(PUBLISH, variables, token=tenant.api_key)
+
+    assert body["errors"][0]["extensions"]["field"] == "expiresAt"

@@ -4,6 +4,7 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -13,8 +14,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from app.live import topics
 from app.live.hub import hub
-from app.models import User
-from app.services import publishing
+from app.models import Notification, User
+from app.services import inbox_clock, publishing
 from app.settings import Settings
 from tests.conftest import LiveServer, RedisServer, serving, serving_on_redis
 from tests.helpers import Api, TenantAccess, UserAccess, make_tenant, make_user, publish
@@ -425,3 +426,28 @@ async def test_archiving_tells_every_tab_with_both_badges(server, live_api, tena
         1,
         0,
     )
+
+
+SNOOZE = (
+    "mutation($id: ID!, $until: DateTime!) { snoozeNotification(id: $id, until: $until) { id } }"
+)
+
+
+async def test_a_snoozed_notification_comes_back_to_every_tab_once(
+    server, live_api, tenant, alice
+) -> None:
+    [nid] = (await publish(live_api, tenant, ["alice"]))["notificationIds"]
+    async with subscribed(server, alice.token, BADGES) as (socket, op):
+        await inbox_event(socket, op)  # SYNC
+        until = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+        await live_api.data(SNOOZE, {"id": nid, "until": until}, token=alice.token)
+        snoozed = await inbox_event(socket, op)
+        await Notification.filter(id=nid).update(snoozed_until=datetime.now(UTC))
+
+        await asyncio.gather(inbox_clock.run_once(), inbox_clock.run_once())
+        back = await inbox_event(socket, op)
+        once = await socket.nothing_within(0.3)
+
+    assert (snoozed["kind"], snoozed["unreadCount"], snoozed["unseenCount"]) == ("SNOOZED", 0, 0)
+    assert (back["kind"], back["notificationIds"], back["unreadCount"]) == ("RESURFACED", [nid], 1)
+    assert once

@@ -65,6 +65,13 @@ CALLS: dict[str, str] = {
         "mutation($nid: ID!) { unarchiveNotification(id: $nid) { id title } }"
     ),
     "Mutation.archiveReadNotifications": "mutation { archiveReadNotifications { marked } }",
+    "Mutation.snoozeNotification": (
+        'mutation($nid: ID!) { snoozeNotification(id: $nid, until: "2099-01-01T00:00:00Z") '
+        "{ title } }"
+    ),
+    "Mutation.unsnoozeNotification": (
+        "mutation($nid: ID!) { unsnoozeNotification(id: $nid) { title } }"
+    ),
     "Mutation.recordNotificationAction": (
         'mutation($nid: ID!) { recordNotificationAction(id: $nid, actionId: "open") { title } }'
     ),
@@ -196,7 +203,7 @@ async def what_ours_looks_like(api: Api, ours: Ours) -> dict[str, Any]:
     as_alice = await api.data(
         "{ viewer { id } unreadCount unseenCount notificationStats { archived } "
         "notifications(filter: {archived: INCLUDE}) "
-        "{ edges { node { id title isRead isSeen isArchived interactedAt tags } } } }",
+        "{ edges { node { id title isRead isSeen isArchived interactedAt tags snoozedUntil } } } }",
         token=ours.alice.token,
     )
     return {**as_key, **as_alice}
