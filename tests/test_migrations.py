@@ -104,6 +104,7 @@ async def test_every_declared_and_partial_index_exists(app: Starlette) -> None:
         "ix_delivery_rate_address",
         "ix_notif_snoozed",
         "ix_notif_expiring",
+        "ix_notif_collapse",
     }
     assert declared and declared | partial <= present
 

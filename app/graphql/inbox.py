@@ -57,7 +57,9 @@ class Notification:
     interacted_at: datetime | None = strawberry.field(description="When an action was taken.")
     snoozed_until: datetime | None
     expires_at: datetime | None = strawberry.field(description="Hidden from then on.")
-    created_at: datetime
+    collapse_key: str | None
+    occurrences: int = strawberry.field(description="Publishes collapsed into this one.")
+    created_at: datetime = strawberry.field(description="Its latest occurrence's time.")
 
     @classmethod
     def from_model(cls, n: models.Notification | NotificationPayload) -> Self:
@@ -81,6 +83,8 @@ class Notification:
             interacted_at=n.interacted_at,
             snoozed_until=n.snoozed_until,
             expires_at=n.expires_at,
+            collapse_key=n.collapse_key,
+            occurrences=n.occurrences,
             created_at=n.created_at,
         )
 

@@ -40,6 +40,11 @@ class PublishNotificationInput:
     expires_at: datetime | None = strawberry.field(
         default=None, description="Hidden from then on, and later erased."
     )
+    collapse_key: str | None = strawberry.field(
+        default=None,
+        description="Replaces the recipient's latest unread notification with this key and "
+        "category, instead of adding one.",
+    )
     idempotency_key: str | None = strawberry.field(
         default=None, description="A retry with the same key returns the first result."
     )
@@ -79,6 +84,7 @@ class PublishingMutation:
             ),
             tags=distinct_tags(input.tags or ()),
             expires_at=input.expires_at,
+            collapse_key=input.collapse_key,
         )
         result = await service.publish_notification(
             tenant_id=info.context.api_key.tenant_id,

@@ -56,6 +56,8 @@ class NotificationPayload:
     interacted_at: datetime | None
     snoozed_until: datetime | None
     expires_at: datetime | None
+    collapse_key: str | None
+    occurrences: int
     created_at: datetime
 
     @classmethod
@@ -76,6 +78,8 @@ class NotificationPayload:
             interacted_at=n.interacted_at,
             snoozed_until=n.snoozed_until,
             expires_at=n.expires_at,
+            collapse_key=n.collapse_key,
+            occurrences=n.occurrences,
             created_at=n.created_at,
         )
 
@@ -97,6 +101,8 @@ class NotificationPayload:
             interacted_at=row.get("interacted_at"),
             snoozed_until=row.get("snoozed_until"),
             expires_at=row.get("expires_at"),
+            collapse_key=row.get("collapse_key"),
+            occurrences=row.get("occurrences", 1),
             created_at=row["created_at"],
         )
 
@@ -129,6 +135,8 @@ class NotificationPayload:
             "interacted_at": self.interacted_at,
             "snoozed_until": self.snoozed_until,
             "expires_at": self.expires_at,
+            "collapse_key": self.collapse_key,
+            "occurrences": self.occurrences,
             "created_at": self.created_at,
         }
 

@@ -53,6 +53,9 @@ class Notification(Model):
     snoozed_until = fields.DatetimeField(null=True)
     # Hidden from then on; services.inbox_clock deletes it, and retention erases it.
     expires_at = fields.DatetimeField(null=True)
+    # A publish with the same key replaces the latest unread one instead of adding a row.
+    collapse_key = fields.CharField(max_length=100, null=True)
+    occurrences = fields.IntField(default=1, db_default=1)
     deleted_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
 

@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from app import metrics
@@ -16,12 +17,13 @@ from app.db import (
     connection,
     in_one_statement,
     is_in,
+    is_postgres,
     new_ids,
     placeholders,
 )
 from app.errors import BadUserInput
 from app.live import publish as live
-from app.live.messages import NotificationPayload
+from app.live.messages import InboxEventKind, InboxMessage, NotificationPayload
 from app.logs import request_id as current_request_id
 from app.models import (
     Channel,
@@ -81,6 +83,7 @@ class NotificationDraft:
     actions: tuple[Action, ...] = ()
     tags: tuple[str, ...] = ()
     expires_at: datetime | None = None
+    collapse_key: str | None = None
 
     def validate(self) -> None:
         check_category(self.category)
@@ -95,6 +98,8 @@ class NotificationDraft:
         if len({a.id for a in self.actions}) < len(self.actions):
             raise BadUserInput("Each action needs an id of its own", field="actions.id")
         check_tags(self.tags)
+        if self.collapse_key is not None:
+            check_length("collapseKey", self.collapse_key, 100, required=True)
         if self.expires_at is not None and self.expires_at <= datetime.now(UTC):
             raise BadUserInput("expiresAt must be in the future", field="expiresAt")
 
@@ -163,11 +168,11 @@ async def publish_notification(
                 routing=routing or Routing(),
                 idempotency_key=idempotency_key,
             )
-            if in_one_statement(connection(), rows.inserts):
+            if draft.collapse_key is None and in_one_statement(connection(), rows.inserts):
                 written = await store(rows)  # atomic alone: no transaction's two round trips
             else:
                 async with in_transaction():
-                    written = await store(rows)
+                    written = await store(await collapse(rows, draft))
             await announce(written)
             return PublishResult(notification_ids=written.notification_ids, duplicate=False)
         except IntegrityError:
@@ -190,10 +195,12 @@ class Written:
     notifications: list[dict[str, Any]]
     badges: dict[UUID, counters.Badges]  # each recipient's, after the write (inbox only)
     deliveries: list[dict[str, Any]]
+    collapsed: list[Notification] = field(default_factory=list)  # replaced, not added
+    ids: list[UUID] = field(default_factory=list)  # each recipient's notification, in order
 
     @property
     def notification_ids(self) -> list[UUID]:
-        return [row["id"] for row in self.notifications]
+        return self.ids or [row["id"] for row in self.notifications]
 
     @property
     def direct_deliveries(self) -> int:
@@ -209,6 +216,8 @@ class Prepared:
     notifications: list[dict[str, Any]]
     deliveries: list[dict[str, Any]]
     tags: list[dict[str, Any]]
+    collapsed: list[Notification] = field(default_factory=list)
+    ids: list[UUID] = field(default_factory=list)  # see Written
 
     @property
     def inserts(self) -> list[Rows]:
@@ -280,6 +289,7 @@ async def prepare(
             "actions": actions,
             "tags": list(draft.tags) or None,
             "expires_at": draft.expires_at,
+            "collapse_key": draft.collapse_key,
             "idempotency_key": idempotency_key,
             # In-app switched off: kept for the delivery log, never shown in the inbox.
             "deleted_at": None if Channel.IN_APP in plan.routes[user_id].channels else now,
@@ -303,11 +313,88 @@ async def store(prepared: Prepared) -> Written:
     """The rows, and the recipients' inbox counters, which give their new unread totals."""
     shown = [row["recipient_id"] for row in prepared.notifications if row["deleted_at"] is None]
     badges = await counters.count_new(shown, prepared.category, inserting=prepared.inserts)
+    if prepared.collapsed:
+        badges |= await counters.badges([n.recipient_id for n in prepared.collapsed])
     return Written(
         prepared.tenant_id,
         notifications=prepared.notifications,
         badges=badges,
         deliveries=prepared.deliveries,
+        collapsed=prepared.collapsed,
+        ids=prepared.ids,
+    )
+
+
+async def collapse(prepared: Prepared, draft: NotificationDraft) -> Prepared:
+    """Inside the publish's transaction, for a draft with a collapse key: a recipient whose
+    latest unread notification in the inbox has the key and the category gets that one
+    replaced (its content, its time, one more occurrence) instead of a new row. Recipients'
+    rows are locked first, so concurrent publishes with the key take turns."""
+    key = draft.collapse_key
+    shown = {r["recipient_id"]: r for r in prepared.notifications if r["deleted_at"] is None}
+    if key is None or not shown:
+        return prepared
+    await _lock_users(list(shown))
+    now = datetime.now(UTC)
+    latest: dict[UUID, Notification] = {}
+    for n in await Notification.filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+        recipient_id__in=list(shown),
+        collapse_key=key,
+        category=draft.category,
+        read_at__isnull=True,
+        archived_at__isnull=True,
+        deleted_at__isnull=True,
+    ).order_by("-created_at", "-id"):
+        latest.setdefault(n.recipient_id, n)
+    replaced: dict[UUID, UUID] = {}  # the new row's id: the id it collapses into
+    for user_id, n in latest.items():
+        await _replace(n, shown[user_id], urgent=draft.priority is Priority.URGENT, now=now)
+        replaced[shown[user_id]["id"]] = n.id
+    if not replaced:
+        return prepared
+    await NotificationTag.filter(notification_id__in=list(replaced.values())).delete()
+    for row in [*prepared.deliveries, *prepared.tags]:
+        row["notification_id"] = replaced.get(row["notification_id"], row["notification_id"])
+    return Prepared(
+        prepared.tenant_id,
+        prepared.category,
+        notifications=[r for r in prepared.notifications if r["id"] not in replaced],
+        deliveries=prepared.deliveries,
+        tags=prepared.tags,
+        collapsed=list(latest.values()),
+        ids=[replaced.get(r["id"], r["id"]) for r in prepared.notifications],
+    )
+
+
+async def _lock_users(user_ids: list[UUID]) -> None:
+    """Until the transaction ends. SQLite has no row locks: its writes take turns anyway."""
+    conn = connection()
+    if is_postgres(conn):
+        condition, values = is_in(conn, "id", user_ids)
+        await conn.execute_query(
+            f"SELECT id FROM users WHERE {condition} ORDER BY id FOR UPDATE", values
+        )
+
+
+async def _replace(n: Notification, row: dict[str, Any], *, urgent: bool, now: datetime) -> None:
+    """The new row's content in place of n's, n moved to the top. URGENT shows at once, even
+    where n was snoozed."""
+    before = counters.Place.of(n)
+    changes = {
+        name: row[name]
+        for name in ("title", "body", "link", "data", "priority", "actions", "tags", "expires_at")
+    }
+    changes |= {"created_at": now, "occurrences": n.occurrences + 1}
+    if row["idempotency_key"] is not None:
+        changes["idempotency_key"] = row["idempotency_key"]  # a retry finds this one
+    if urgent:
+        changes["snoozed_until"] = None
+    await Notification.filter(id=n.id).update(**changes)
+    for name, value in changes.items():
+        setattr(n, name, value)
+    await counters.add_moves(
+        n.recipient_id, [(n.category, counters.move(before, counters.Place.of(n)))]
     )
 
 
@@ -323,6 +410,25 @@ async def announce(written: Written) -> None:
         to,
         written.deliveries,
         wake=any(d["status"] is DeliveryStatus.QUEUED for d in written.deliveries),
+    )
+    if written.collapsed:
+        await live.publish_inbox(
+            written.tenant_id,
+            [
+                (n.recipient_id, _collapsed(n, written.badges[n.recipient_id]))
+                for n in written.collapsed
+            ],
+        )
+
+
+def _collapsed(n: Notification, badges: counters.Badges) -> InboxMessage:
+    return InboxMessage(
+        kind=InboxEventKind.UPDATED,
+        unread_count=badges.unread,
+        unseen_count=badges.unseen,
+        notification=NotificationPayload.of(n),
+        notification_ids=[str(n.id)],
+        categories=[n.category],
     )
 
 

@@ -636,3 +636,100 @@ async def test_an_expiry_in_the_past_is_refused(api, tenant, alice) -> None:
     body = await api.call(PUBLISH, variables, token=tenant.api_key)
 
     assert body["errors"][0]["extensions"]["field"] == "expiresAt"
+
+
+# --- collapsing ------------------------------------------------------------------------------
+
+COLLAPSED = """
+query {
+  notifications { totalCount edges { node { id title occurrences collapseKey priority } } }
+}
+"""
+
+
+async def publish_collapsing(api: Api, tenant: TenantAccess, title: str, **extra: Any) -> str:
+    result = await publish(
+        api, tenant, ["alice"], category="a.b", title=title, collapseKey="calls", **extra
+    )
+    nid: str = result["notificationIds"][0]
+    return nid
+
+
+async def test_a_publish_with_a_collapse_key_replaces_the_latest_unread_one(
+    api, tenant, alice
+) -> None:
+    # given an unread notification with a collapse key, and a newer one without
+    first = await publish_collapsing(api, tenant, "1 missed call")
+    [other] = await given_inbox(api, tenant, alice, ["a.b"])
+
+    # when two more publishes with the key arrive
+    second = await publish_collapsing(api, tenant, "2 missed calls")
+    third = await publish_collapsing(api, tenant, "3 missed calls")
+
+    # then they went into the first one, which moved to the top, and the badge did not grow
+    assert first == second == third
+    nodes = [
+        e["node"] for e in (await api.data(COLLAPSED, token=alice.token))["notifications"]["edges"]
+    ]
+    assert [(n["id"], n["title"], n["occurrences"]) for n in nodes] == [
+        (first, "3 missed calls", 3),
+        (other, "n0", 1),
+    ]
+    assert (await stats(api, alice))["unreadCount"] == 2
+    assert await counted_rows(alice) == {"total": 2, "unread": 2, "unseen": 2, "archived": 0}
+
+
+async def test_once_read_the_next_publish_with_the_key_starts_a_new_one(api, tenant, alice) -> None:
+    first = await publish_collapsing(api, tenant, "1 missed call")
+    await api.data(SET_READ, {"id": first, "read": True}, token=alice.token)
+
+    second = await publish_collapsing(api, tenant, "1 missed call")
+
+    assert second != first
+    assert (await stats(api, alice))["unreadCount"] == 1
+
+
+async def test_an_idempotency_key_wins_over_collapsing(api, tenant, alice) -> None:
+    first = await publish_collapsing(api, tenant, "1 missed call")
+    again = await publish(
+        api, tenant, ["alice"], category="a.b", title="2", collapseKey="calls", idempotencyKey="k"
+    )
+    retried = await publish(
+        api, tenant, ["alice"], category="a.b", title="2", collapseKey="calls", idempotencyKey="k"
+    )
+
+    assert again["notificationIds"] == [first] and not again["duplicate"]
+    assert retried["notificationIds"] == [first] and retried["duplicate"]
+    nodes = (await api.data(COLLAPSED, token=alice.token))["notifications"]["edges"]
+    assert [e["node"]["occurrences"] for e in nodes] == [2]  # the retry added none
+
+
+async def test_an_urgent_one_collapsing_into_a_snoozed_one_shows_at_once(
+    api, tenant, alice
+) -> None:
+    first = await publish_collapsing(api, tenant, "1 missed call")
+    await api.data(SNOOZE, {"id": first, "until": from_now(hours=1)}, token=alice.token)
+
+    await publish_collapsing(api, tenant, "2 missed calls", priority="NORMAL")
+    still_snoozed = await stats(api, alice)
+    await publish_collapsing(api, tenant, "3 missed calls", priority="URGENT")
+
+    assert still_snoozed["unreadCount"] == 0
+    nodes = [
+        e["node"] for e in (await api.data(COLLAPSED, token=alice.token))["notifications"]["edges"]
+    ]
+    assert [(n["id"], n["occurrences"], n["priority"]) for n in nodes] == [(first, 3, "URGENT")]
+    assert await counted_rows(alice) == {"total": 1, "unread": 1, "unseen": 1, "archived": 0}
+
+
+async def test_concurrent_publishes_with_one_key_collapse_into_one(api, tenant, alice) -> None:
+    # given no notification yet; when ten publishes with one key race
+    ids = await asyncio.gather(*(publish_collapsing(api, tenant, f"call {i}") for i in range(10)))
+
+    # then there is one notification, which counts every one of them, and a badge of one
+    assert len(set(ids)) == 1
+    nodes = [
+        e["node"] for e in (await api.data(COLLAPSED, token=alice.token))["notifications"]["edges"]
+    ]
+    assert [n["occurrences"] for n in nodes] == [10]
+    assert await counted_rows(alice) == {"total": 1, "unread": 1, "unseen": 1, "archived": 0}

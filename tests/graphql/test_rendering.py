@@ -31,6 +31,8 @@ NOTIFICATION = NotificationPayload(
     archived_at=None,
     interacted_at=None,
     snoozed_until=None,
+    collapse_key="calls",
+    occurrences=3,
     expires_at=datetime(2026, 2, 1, tzinfo=UTC),
     created_at=datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
 )

@@ -451,3 +451,20 @@ async def test_a_snoozed_notification_comes_back_to_every_tab_once(
     assert (snoozed["kind"], snoozed["unreadCount"], snoozed["unseenCount"]) == ("SNOOZED", 0, 0)
     assert (back["kind"], back["notificationIds"], back["unreadCount"]) == ("RESURFACED", [nid], 1)
     assert once
+
+
+async def test_a_collapsed_publish_is_an_update_to_every_tab(
+    server, live_api, tenant, alice
+) -> None:
+    [first] = (await publish(live_api, tenant, ["alice"], collapseKey="calls"))["notificationIds"]
+    async with subscribed(server, alice.token) as (socket, op):
+        await inbox_event(socket, op)  # SYNC
+        await publish(live_api, tenant, ["alice"], title="again", collapseKey="calls")
+        updated = await inbox_event(socket, op)
+
+    assert (updated["kind"], updated["notificationIds"], updated["unreadCount"]) == (
+        "UPDATED",
+        [first],
+        1,
+    )
+    assert updated["notification"]["title"] == "again"

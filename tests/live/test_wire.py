@@ -40,6 +40,8 @@ def created(user: int, unread: int, title: str = "T") -> tuple[str, InboxMessage
         archived_at=datetime(2026, 1, 2, 3, 4, 6, tzinfo=UTC),
         interacted_at=None,
         snoozed_until=None,
+        collapse_key="calls",
+        occurrences=3,
         expires_at=datetime(2026, 2, 1, tzinfo=UTC),
         created_at=datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
     )
