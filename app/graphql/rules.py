@@ -6,7 +6,9 @@ from strawberry.scalars import JSON
 
 from app import models
 from app.graphql.context import Info
+from app.graphql.inbox import NotificationAction
 from app.graphql.permissions import Allowed
+from app.graphql.publishing import NotificationActionInput
 from app.services import rules as service
 
 strawberry.enum(models.ConditionLogic)
@@ -26,6 +28,23 @@ class Action:
     recipients: list[str] = strawberry.field(
         description='External user ids, "role:ADMIN" (everyone with that role), or addresses.'
     )
+    priority: models.Priority
+    tags: list[str]
+    actions: list[NotificationAction] = strawberry.field(description="The notification's buttons.")
+    expires_in_seconds: int | None
+    collapse_key: str | None
+
+    @classmethod
+    def from_json(cls, a: dict[str, Any]) -> Self:
+        return cls(
+            channel=models.Channel(a["channel"]),
+            recipients=list(a["recipients"]),
+            priority=models.Priority[a.get("priority", "NORMAL")],
+            tags=list(a.get("tags", ())),
+            actions=[NotificationAction(**b) for b in a.get("actions", ())],
+            expires_in_seconds=a.get("expires_in_seconds"),
+            collapse_key=a.get("collapse_key"),
+        )
 
 
 @strawberry.type
@@ -54,10 +73,7 @@ class Rule:
                 for c in rule.conditions
             ],
             cadence=models.Cadence(rule.cadence),
-            actions=[
-                Action(channel=models.Channel(a["channel"]), recipients=list(a["recipients"]))
-                for a in rule.actions
-            ],
+            actions=[Action.from_json(a) for a in rule.actions],
             created_at=rule.created_at,
             last_triggered_at=rule.last_triggered_at,
         )
@@ -77,6 +93,31 @@ class ConditionInput:
 class ActionInput:
     channel: models.Channel
     recipients: list[str]
+    priority: models.Priority | None = None
+    tags: list[str] | None = None
+    actions: list[NotificationActionInput] | None = strawberry.field(
+        default=None, description="The notification's buttons, up to three."
+    )
+    expires_in_seconds: int | None = strawberry.field(
+        default=None, description="Each notification expires this long after it is written."
+    )
+    collapse_key: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "channel": self.channel,
+            "recipients": self.recipients,
+            "priority": None if self.priority is None else self.priority.name,
+            "tags": self.tags,
+            "actions": None
+            if self.actions is None
+            else [
+                {"id": b.id, "label": b.label, "url": b.url, "primary": b.primary}
+                for b in self.actions
+            ],
+            "expires_in_seconds": self.expires_in_seconds,
+            "collapse_key": self.collapse_key,
+        }
 
 
 @strawberry.input
@@ -114,9 +155,7 @@ def _fields(given: RuleInput | RuleUpdateInput) -> service.RuleFields:
             for c in given.conditions
         ],
         cadence=given.cadence,
-        actions=None
-        if given.actions is None
-        else [{"channel": a.channel, "recipients": a.recipients} for a in given.actions],
+        actions=None if given.actions is None else [a.as_json() for a in given.actions],
     )
 
 

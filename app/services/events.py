@@ -6,7 +6,7 @@ raw address in a rule (an email, a phone number) and a webhook, Slack or Telegra
 (the channel's configured endpoint) are direct targets of that same publish."""
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
@@ -143,11 +143,19 @@ async def act(
         routing = publishing.Routing(
             requested={Channel.IN_APP, channel}, rule_id=rule.id, direct=direct
         )
+        look = rules.draft_look(action)
         written.append(
             await publishing.write(
                 tenant_id=tenant_id,
                 external_ids=publishing.checked_recipients(users, required=False),
-                draft=draft,
+                draft=replace(
+                    draft,
+                    priority=look.priority,
+                    tags=look.tags,
+                    actions=look.actions,
+                    expires_at=look.expires_at,
+                    collapse_key=look.collapse_key,
+                ),
                 category=category,
                 routing=routing,
             )

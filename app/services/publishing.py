@@ -240,16 +240,15 @@ async def write(
     """The rows of one publish, inside the caller's transaction; `announce` them after it
     commits. `external_ids` are checked (checked_recipients) and `category` is the
     catalogue's entry for draft.category (None for a free category)."""
-    return await store(
-        await prepare(
-            tenant_id=tenant_id,
-            external_ids=external_ids,
-            draft=draft,
-            category=category,
-            routing=routing,
-            idempotency_key=idempotency_key,
-        )
+    prepared = await prepare(
+        tenant_id=tenant_id,
+        external_ids=external_ids,
+        draft=draft,
+        category=category,
+        routing=routing,
+        idempotency_key=idempotency_key,
     )
+    return await store(await collapse(prepared, draft))
 
 
 async def prepare(

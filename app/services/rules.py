@@ -4,14 +4,15 @@ A rule that could not be evaluated is refused when it is saved, naming the field
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from app.errors import BadUserInput, NotFound
-from app.models import Cadence, Channel, ConditionLogic, Role, Rule
+from app.models import Cadence, Channel, ConditionLogic, Priority, Role, Rule
 from app.services import conditions
-from app.services.validation import CATEGORY_PATTERN, check_length, parse_uuid
+from app.services.publishing import Action, NotificationDraft
+from app.services.validation import CATEGORY_PATTERN, check_length, distinct_tags, parse_uuid
 
 ROLE_PREFIX = "role:"
 # Channels whose endpoint is the channel's own configuration, not a person.
@@ -98,8 +99,49 @@ def _checked_actions(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
             raise BadUserInput(f"{field} must not be empty", field=field)
         for recipient in recipients:
             _check_recipient(f"actions[{index}]", channel, recipient)
-        checked.append({"channel": channel.value, "recipients": recipients})
+        checked.append(
+            {"channel": channel.value, "recipients": recipients, **_checked_look(index, action)}
+        )
     return checked
+
+
+# What an action may set on the notifications it writes, beside its channel and recipients.
+LOOK = ("priority", "tags", "actions", "expires_in_seconds", "collapse_key")
+MAX_EXPIRY_SECONDS = 366 * 24 * 3600
+
+
+def _checked_look(index: int, action: dict[str, Any]) -> dict[str, Any]:
+    """The action's notification settings, checked as a publish checks them; unset ones are
+    left out."""
+    look = {name: action[name] for name in LOOK if action.get(name) is not None}
+    expiry = look.get("expires_in_seconds")
+    if expiry is not None and not 0 < expiry <= MAX_EXPIRY_SECONDS:
+        field = f"actions[{index}].expiresInSeconds"
+        raise BadUserInput(f"{field} must be between 1 and {MAX_EXPIRY_SECONDS}", field=field)
+    if "tags" in look:
+        look["tags"] = list(distinct_tags(look["tags"]))
+    try:
+        draft_look(look).validate()
+    except BadUserInput as error:
+        field = f"actions[{index}].{error.extensions.get('field', '')}"
+        raise BadUserInput(f"actions[{index}]: {error}", field=field) from error
+    return look
+
+
+def draft_look(look: dict[str, Any]) -> NotificationDraft:
+    """A draft carrying an action's notification settings (on a placeholder message); its
+    expiry counts from now."""
+    expiry = look.get("expires_in_seconds")
+    expires_at = None if expiry is None else datetime.now(UTC) + timedelta(seconds=expiry)
+    return NotificationDraft(
+        category="rule.action",
+        title="-",
+        priority=Priority[look.get("priority", "NORMAL")],
+        tags=tuple(look.get("tags", ())),
+        actions=tuple(Action(**a) for a in look.get("actions", ())),
+        expires_at=expires_at,
+        collapse_key=look.get("collapse_key"),
+    )
 
 
 def _check_recipient(where: str, channel: Channel, recipient: str) -> None:

@@ -391,3 +391,79 @@ async def test_a_rules_endpoint_delivery_is_announced_when_queued(
         queued = (await socket.next(op))["deliveryStatus"]
     assert queued["channel"] == "WEBHOOK" and queued["status"] == "QUEUED"
     assert queued["ruleId"] is not None
+
+
+# --- what a rule's action sets on its notifications -----------------------------------------
+
+LOOKED = """
+{ notifications { edges { node {
+  title priority tags actions { id label } expiresAt collapseKey occurrences
+} } } }
+"""
+
+
+async def test_a_rules_action_sets_priority_tags_buttons_expiry_and_collapsing(api: Api) -> None:
+    # given a rule whose in-app action sets every notification setting
+    tenant = await make_tenant()
+    alice = await make_user(api, tenant, "alice")
+    action = {
+        "channel": "IN_APP",
+        "recipients": ["alice"],
+        "priority": "HIGH",
+        "tags": ["security", "security "],
+        "actions": [{"id": "review", "label": "Review"}],
+        "expiresInSeconds": 3600,
+        "collapseKey": "logins",
+    }
+    created = await api.data(
+        CREATE_RULE, {"input": failed_login_rule(actions=[action])}, token=tenant.api_key
+    )
+    shown = await api.data(
+        "query($id: ID!) { rule(id: $id) { actions { priority tags expiresInSeconds } } }",
+        {"id": created["createRule"]["id"]},
+        token=tenant.api_key,
+    )
+
+    # when the event comes twice
+    await event(api, tenant, "10.0.0.1")
+    await event(api, tenant, "10.0.0.2")
+
+    # then the rule shows them, and alice has one notification, collapsed, carrying them
+    assert shown["rule"]["actions"] == [
+        {"priority": "HIGH", "tags": ["security"], "expiresInSeconds": 3600}
+    ]
+    [edge] = (await api.data(LOOKED, token=alice.token))["notifications"]["edges"]
+    node = edge["node"]
+    assert (node["priority"], node["tags"], node["collapseKey"], node["occurrences"]) == (
+        "HIGH",
+        ["security"],
+        "logins",
+        2,
+    )
+    assert node["actions"] == [{"id": "review", "label": "Review"}]
+    expires = datetime.fromisoformat(node["expiresAt"])
+    assert timedelta(minutes=59) < expires - datetime.now(UTC) <= timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"tags": ["x" * 51]}, "actions[0].tags"),
+        ({"actions": [{"id": "a", "label": ""}]}, "actions[0].actions.label"),
+        ({"expiresInSeconds": 0}, "actions[0].expiresInSeconds"),
+        ({"collapseKey": "k" * 101}, "actions[0].collapseKey"),
+    ],
+    ids=["tag", "button", "expiry", "collapse-key"],
+)
+async def test_a_rules_bad_notification_settings_are_refused(
+    api: Api, change: dict[str, Any], field: str
+) -> None:
+    tenant = await make_tenant()
+    action = {"channel": "IN_APP", "recipients": ["alice"], **change}
+
+    body = await api.call(
+        CREATE_RULE, {"input": failed_login_rule(actions=[action])}, token=tenant.api_key
+    )
+
+    [error] = body["errors"]
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", field)
