@@ -1,4 +1,5 @@
-"""Inbox reads on a large table, on PostgreSQL: deep keyset pages and the unread badge.
+"""Inbox reads on a large table, on PostgreSQL: deep keyset pages and the unread and unseen
+badges.
 
 The notifications table holds `--total` rows (1,000,000), `--big` of them (100,000, all
 unread) in one user's inbox, 10 unread in a second user's, and the rest spread over many
@@ -9,7 +10,8 @@ System, through the whole ASGI app with the user's token (auth, GraphQL, service
 - the `notifications(first: 50)` page, and the page `--depth` (50,000) rows in, reached with
   `after:` the cursor of the row before it (built as the API builds cursors). Target: the deep
   page's p50 at most 1.5x the first page's;
-- `{ unreadCount }` for the user with 100,000 unread and for the one with 10.
+- `{ unreadCount }` and `{ unseenCount }` for the user with 100,000 unread (and unseen) and
+  for the one with 10.
 
 Raw baseline, same run: plain asyncpg, no app: the keyset SQL for both pages (a row
 comparison `(created_at, id) < (...)`) and `count(*)` over each user's unread rows, which is
@@ -60,12 +62,23 @@ RAW_AFTER = (
     "WHERE recipient_id = $1 AND deleted_at IS NULL AND (created_at, id) < ($2, $3) "
     "ORDER BY created_at DESC, id DESC LIMIT $4"
 )
-RAW_COUNT = (
-    "SELECT count(*) FROM notifications "
-    "WHERE recipient_id = $1 AND read_at IS NULL AND deleted_at IS NULL"
-)
+# The badges as count(*) would give them (every unread one in this table is also unseen).
+RAW_COUNT = {
+    "unread": "SELECT count(*) FROM notifications "
+    "WHERE recipient_id = $1 AND read_at IS NULL AND deleted_at IS NULL",
+    "unseen": "SELECT count(*) FROM notifications "
+    "WHERE recipient_id = $1 AND seen_at IS NULL AND deleted_at IS NULL",
+}
 Call = Callable[[], Awaitable[None]]
-NOTIFICATION_COLUMNS = ["id", "tenant_id", "recipient_id", "category", "title", "read_at"]
+NOTIFICATION_COLUMNS = [
+    "id",
+    "tenant_id",
+    "recipient_id",
+    "category",
+    "title",
+    "read_at",
+    "seen_at",
+]
 
 
 class Table:
@@ -81,7 +94,7 @@ class Table:
         self.others = new_ids(n_others)
         for i, user_id in enumerate(self.others):
             self.tenant_of[user_id] = tenant_ids[i % len(tenant_ids)]
-        self.counters: dict[tuple[UUID, str], list[int]] = defaultdict(lambda: [0, 0])
+        self.counters: dict[tuple[UUID, str], list[int]] = defaultdict(lambda: [0, 0, 0])
 
     def user_rows(self) -> list[tuple[Any, ...]]:
         now = datetime.now(UTC)
@@ -113,8 +126,9 @@ class Table:
             counter = self.counters[(user_id, category)]
             counter[0] += 1
             counter[1] += read_at is None
+            counter[2] += read_at is None  # read implies seen; none here is seen unread
             tenant_id = self.tenant_of[user_id]
-            yield (next(ids), tenant_id, user_id, category, f"n{i}", read_at, created_at)
+            yield (next(ids), tenant_id, user_id, category, f"n{i}", read_at, read_at, created_at)
 
     def counter_rows(self) -> list[tuple[Any, ...]]:
         keys = list(self.counters)
@@ -138,7 +152,7 @@ async def load(raw: asyncpg.Connection, table: Table) -> None:
     await raw.copy_records_to_table(
         "inbox_counters",
         records=table.counter_rows(),
-        columns=["id", "user_id", "category", "total", "unread"],
+        columns=["id", "user_id", "category", "total", "unread", "unseen"],
     )
     # Steady state: statistics, and hint bits and the visibility map set, as autovacuum
     # would leave them (and does not start while the measurements run).
@@ -239,13 +253,13 @@ async def measure(
                     )
                     assert found[0]["id"] == expected_first_deep
 
-                def unread(label: str, expected: int) -> tuple[Call, Call]:
+                def badge(name: str, label: str, expected: int) -> tuple[Call, Call]:
                     async def system() -> None:
-                        data = await graphql(viewers[label][1], "{ unreadCount }", {})
-                        assert data["unreadCount"] == expected
+                        data = await graphql(viewers[label][1], f"{{ {name}Count }}", {})
+                        assert data[f"{name}Count"] == expected
 
                     async def baseline() -> None:
-                        assert await raw.fetchval(RAW_COUNT, viewers[label][0]) == expected
+                        assert await raw.fetchval(RAW_COUNT[name], viewers[label][0]) == expected
 
                     return system, baseline
 
@@ -255,10 +269,11 @@ async def measure(
                     "raw_first_page": raw_first,
                     "raw_deep_page": raw_deep,
                 }
-                for label, expected in (("big", big), ("small", SMALL_UNREAD)):
-                    calls[f"system_unread_{label}"], calls[f"raw_count_{label}"] = unread(
-                        label, expected
-                    )
+                for name in RAW_COUNT:
+                    for label, expected in (("big", big), ("small", SMALL_UNREAD)):
+                        system, baseline = badge(name, label, expected)
+                        calls[f"system_{name}_{label}"] = system
+                        calls[f"raw_{name}_count_{label}"] = baseline
                 samples = await alternating(calls, runs)
                 timings = {name: summary(taken) for name, taken in samples.items()}
         finally:
@@ -276,8 +291,16 @@ async def measure(
         **timings,
         "system_deep_over_first_p50": ratio("system_deep_page", "system_first_page"),
         "raw_deep_over_first_p50": ratio("raw_deep_page", "raw_first_page"),
-        "system_unread_big_over_small_p50": ratio("system_unread_big", "system_unread_small"),
-        "raw_count_big_over_small_p50": ratio("raw_count_big", "raw_count_small"),
+        **{
+            f"system_{name}_big_over_small_p50": ratio(f"system_{name}_big", f"system_{name}_small")
+            for name in RAW_COUNT
+        },
+        **{
+            f"raw_{name}_count_big_over_small_p50": ratio(
+                f"raw_{name}_count_big", f"raw_{name}_count_small"
+            )
+            for name in RAW_COUNT
+        },
     }
 
 
@@ -298,11 +321,12 @@ async def main() -> None:
         f"page {args.depth:,} deep vs first: system x{figures['system_deep_over_first_p50']} "
         f"(target <= 1.5; raw keyset SQL x{figures['raw_deep_over_first_p50']})"
     )
-    print(
-        f"unreadCount, {args.big:,} unread vs {SMALL_UNREAD}: "
-        f"system x{figures['system_unread_big_over_small_p50']} "
-        f"(raw count(*) x{figures['raw_count_big_over_small_p50']})"
-    )
+    for name in RAW_COUNT:
+        print(
+            f"{name}Count, {args.big:,} {name} vs {SMALL_UNREAD}: "
+            f"system x{figures[f'system_{name}_big_over_small_p50']} "
+            f"(raw count(*) x{figures[f'raw_{name}_count_big_over_small_p50']})"
+        )
 
 
 if __name__ == "__main__":

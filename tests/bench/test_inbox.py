@@ -11,14 +11,20 @@ TIMINGS = [
     "raw_deep_page",
     "system_unread_big",
     "system_unread_small",
-    "raw_count_big",
-    "raw_count_small",
+    "raw_unread_count_big",
+    "raw_unread_count_small",
+    "system_unseen_big",
+    "system_unseen_small",
+    "raw_unseen_count_big",
+    "raw_unseen_count_small",
 ]
 RATIOS = [
     "system_deep_over_first_p50",
     "raw_deep_over_first_p50",
     "system_unread_big_over_small_p50",
-    "raw_count_big_over_small_p50",
+    "raw_unread_count_big_over_small_p50",
+    "system_unseen_big_over_small_p50",
+    "raw_unseen_count_big_over_small_p50",
 ]
 
 
