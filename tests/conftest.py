@@ -170,8 +170,25 @@ async def _empty_all_tables() -> None:
     conn = Tortoise.get_connection("default")
     if conn.capabilities.dialect != "postgres":
         return  # each SQLite test has its own fresh copy
-    tables = [m._meta.db_table for app in Tortoise.apps.values() for m in app.values()]
-    await conn.execute_script(f"TRUNCATE {', '.join(tables)} CASCADE")
+    # DELETE, in an order no foreign key objects to: on a test's few rows it takes a
+    # millisecond, where TRUNCATE takes a tenth of a second (a suite's worth of minutes).
+    await conn.execute_script("; ".join(f"DELETE FROM {table}" for table in _children_first()))
+
+
+def _children_first() -> list[str]:
+    """Every model's table, each after the tables that refer to it."""
+    models = {m for app in Tortoise.apps.values() for m in app.values()}
+    refers_to = {
+        m: {m._meta.fields_map[name].related_model for name in m._meta.fk_fields} - {m}
+        for m in models
+    }
+    order: list[str] = []
+    while models:
+        unreferenced = {m for m in models if not any(m in refers_to[o] for o in models)}
+        assert unreferenced, "foreign keys in a cycle: empty the tables some other way"
+        order += sorted(m._meta.db_table for m in unreferenced)
+        models -= unreferenced
+    return order
 
 
 @pytest.fixture

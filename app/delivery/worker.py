@@ -179,6 +179,7 @@ def message_of(delivery: Delivery) -> Message:
             data=n.data,
             priority=Priority(n.priority).name,
             actions=n.actions or [],
+            tags=n.tags or [],
         )
     elif delivery.snapshot:
         shown = Snapshot.from_json(delivery.snapshot)
@@ -196,6 +197,7 @@ def message_of(delivery: Delivery) -> Message:
         rule_id=str(delivery.rule_id) if delivery.rule_id else None,
         priority=shown.priority,
         actions=shown.actions,
+        tags=shown.tags,
     )
 
 

@@ -38,6 +38,7 @@ class Snapshot:
     data: Any = None
     priority: str = "NORMAL"  # a Priority's name
     actions: list[dict[str, Any]] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -51,6 +52,7 @@ class Snapshot:
             data=stored.get("data"),
             priority=stored.get("priority", "NORMAL"),  # snapshots from before priorities
             actions=stored.get("actions") or [],
+            tags=stored.get("tags") or [],
         )
 
 

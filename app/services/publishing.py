@@ -469,6 +469,7 @@ def _deliveries(
         data=draft.data,
         priority=draft.priority.name,
         actions=draft.actions_json() or [],
+        tags=list(draft.tags),
     )
     for direct, outcome in plan.direct:
         rows.append(

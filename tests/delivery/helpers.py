@@ -41,6 +41,7 @@ def make_message(**changes: Any) -> Message:
         "created_at": datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC),
         "priority": "HIGH",
         "actions": [{"id": "top-up", "label": "Top up", "url": "/billing", "primary": True}],
+        "tags": ["billing"],
     }
     return Message(**(values | changes))
 

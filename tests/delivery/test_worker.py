@@ -103,15 +103,14 @@ async def test_a_webhook_delivery_is_sent_and_logged(api: Api, worker: Worker, r
         title="Daily calls",
         priority="HIGH",
         actions=buttons,
+        tags=["calls"],
     )
     await drain(worker)
 
     request = receiver.only
     assert request.json()["type"] == CATEGORY and request.json()["data"]["title"] == "Daily calls"
-    assert (request.json()["data"]["priority"], request.json()["data"]["actions"]) == (
-        "HIGH",
-        buttons,
-    )
+    sent = request.json()["data"]
+    assert (sent["priority"], sent["actions"], sent["tags"]) == ("HIGH", buttons, ["calls"])
     rows = {r["channel"]: r for r in await log(api, tenant)}
     assert rows["WEBHOOK"]["status"] == "SENT" and rows["WEBHOOK"]["attemptCount"] == 1
     assert rows["WEBHOOK"]["notification"]["title"] == "Daily calls"

@@ -28,6 +28,7 @@ class Message:
     rule_id: str | None = None  # the rule that sent it, if any
     priority: str = "NORMAL"  # a Priority's name
     actions: list[dict[str, Any]] = field(default_factory=list)  # {id, label, url, primary}
+    tags: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,6 +87,7 @@ def payload(message: Message, target: Target) -> dict[str, Any]:
             "data": message.data,
             "priority": message.priority,
             "actions": message.actions,
+            "tags": message.tags,
             "notificationId": message.notification_id,
             "ruleId": message.rule_id,
             "recipient": {

@@ -161,6 +161,7 @@ async def test_webhook_body_and_headers(receiver: Receiver, http: httpx.AsyncCli
             "data": {"balance": 3.5},
             "priority": "HIGH",
             "actions": [{"id": "top-up", "label": "Top up", "url": "/billing", "primary": True}],
+            "tags": ["billing"],
             "notificationId": None,
             "ruleId": None,
             "recipient": {"externalId": "ada-1", "email": "ada@example.com", "name": "Ada"},
