@@ -3,6 +3,7 @@
 PostgreSQL is required when CI is set; elsewhere its tests skip, saying why."""
 
 import asyncio
+import atexit
 import os
 import shutil
 import socket
@@ -12,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import asyncpg
@@ -64,13 +66,27 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def postgres_database() -> Iterator[str]:
     name = f"belfry_test_{uuid.uuid4().hex[:10]}"
     try:
-        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+        create_migrated_postgres(name)
     except (OSError, asyncpg.PostgresError, TimeoutError) as error:
         unavailable("PostgreSQL", error)
-    url = with_database(POSTGRES_URL, name)
-    asyncio.run(migrate(Settings(database_url=url)))
-    yield url
+    yield with_database(POSTGRES_URL, name)
     asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def create_migrated_postgres(name: str) -> None:
+    """A new PostgreSQL database, copied from one migrated once per test process: a copy
+    takes a tenth of a second, migrating takes seconds."""
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{_migrated_postgres()}"'))
+
+
+@cache
+def _migrated_postgres() -> str:
+    name = f"belfry_template_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    atexit.register(lambda: asyncio.run(_pg_admin(drop)))
+    asyncio.run(migrate(Settings(database_url=with_database(POSTGRES_URL, name))))
+    return name
 
 
 @pytest.fixture(scope="session")

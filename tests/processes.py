@@ -19,7 +19,13 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import POSTGRES_URL, _pg_admin, free_port, with_database
+from tests.conftest import (
+    POSTGRES_URL,
+    _pg_admin,
+    create_migrated_postgres,
+    free_port,
+    with_database,
+)
 from tests.helpers import TenantAccess
 
 
@@ -36,14 +42,13 @@ def replica_database(redis_url: str) -> Iterator[dict[str, str]]:
     """The environment of processes sharing a fresh, migrated PostgreSQL database and the
     test Redis; the database is dropped afterwards."""
     name = f"belfry_replicas_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    create_migrated_postgres(name)
     env = {
         **os.environ,
         "BELFRY_DATABASE_URL": with_database(POSTGRES_URL, name),
         "BELFRY_BROADCAST_URL": redis_url,
     }
     try:
-        subprocess.run([sys.executable, "-m", "app.cli", "migrate"], env=env, check=True)
         yield env
     finally:
         asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -3,6 +3,7 @@ either one sums, and `belfry worker`'s own listener."""
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -135,7 +136,9 @@ async def test_two_workers_counters_are_summed_in_every_scrape(
     assert not metrics_dirs(tmp_path)  # removed when the server stopped
 
 
-async def test_belfry_worker_serves_its_metrics_on_its_own_port(tmp_path: Path) -> None:
+async def test_belfry_worker_serves_its_metrics_on_its_own_port(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
     port = free_port()
     env = {
         **os.environ,
@@ -143,7 +146,7 @@ async def test_belfry_worker_serves_its_metrics_on_its_own_port(tmp_path: Path) 
         "BELFRY_WORKER_METRICS_PORT": str(port),
         "BELFRY_METRICS_TOKEN": TOKEN,
     }
-    subprocess.run([sys.executable, "-m", "app.cli", "migrate"], env=env, check=True)
+    shutil.copyfile(sqlite_template, tmp_path / "belfry.sqlite3")  # a migrated database
     url = f"http://127.0.0.1:{port}"
 
     with running(env, "worker") as process:
@@ -169,14 +172,16 @@ async def test_belfry_worker_serves_its_metrics_on_its_own_port(tmp_path: Path) 
     assert process.returncode == 0
 
 
-def test_a_worker_metrics_port_in_use_is_one_clear_error(tmp_path: Path) -> None:
+def test_a_worker_metrics_port_in_use_is_one_clear_error(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         env = {
             **os.environ,
             "BELFRY_DATABASE_URL": f"sqlite://{tmp_path / 'belfry.sqlite3'}",
             "BELFRY_WORKER_METRICS_PORT": str(taken.getsockname()[1]),
         }
-        subprocess.run([sys.executable, "-m", "app.cli", "migrate"], env=env, check=True)
+        shutil.copyfile(sqlite_template, tmp_path / "belfry.sqlite3")  # a migrated database
         result = subprocess.run(
             [sys.executable, "-m", "app.cli", "worker"],
             env=env,

@@ -14,6 +14,7 @@ from app.graphql.rendering import renderer_for
 from app.live import streams
 from app.live.messages import InboxEventKind, NotificationPayload
 from app.services import inbox as service
+from app.services import inbox_changes as changes
 from app.services.pagination import DEFAULT_PAGE_SIZE, PageRequest
 
 strawberry.enum(service.ReadState)
@@ -233,7 +234,7 @@ class InboxMutation:
         permission_classes=[Allowed], description="Idempotent; unknown ids are not an error."
     )
     async def mark_notification_read(self, info: Info, id: strawberry.ID) -> bool:
-        return await service.mark_read(viewer=info.context.user, notification_id=id)
+        return await changes.mark_read(viewer=info.context.user, notification_id=id)
 
     @strawberry.mutation(
         permission_classes=[Allowed], description="Set one notification read or unread."
@@ -241,7 +242,7 @@ class InboxMutation:
     async def set_notification_read(
         self, info: Info, id: strawberry.ID, read: bool = True
     ) -> Notification:
-        n = await service.set_read(viewer=info.context.user, notification_id=id, read=read)
+        n = await changes.set_read(viewer=info.context.user, notification_id=id, read=read)
         return Notification.from_model(n)
 
     @strawberry.mutation(
@@ -251,14 +252,14 @@ class InboxMutation:
     async def mark_notifications_read(
         self, info: Info, ids: list[strawberry.ID]
     ) -> MarkReadPayload:
-        marked = await service.mark_many_read(viewer=info.context.user, notification_ids=list(ids))
+        marked = await changes.mark_many_read(viewer=info.context.user, notification_ids=list(ids))
         return MarkReadPayload(marked=marked)
 
     @strawberry.mutation(permission_classes=[Allowed])
     async def mark_all_notifications_read(
         self, info: Info, category: str | None = None
     ) -> MarkReadPayload:
-        marked = await service.mark_all_read(viewer=info.context.user, category=category)
+        marked = await changes.mark_all_read(viewer=info.context.user, category=category)
         return MarkReadPayload(marked=marked)
 
     @strawberry.mutation(
@@ -268,7 +269,7 @@ class InboxMutation:
     async def mark_notifications_seen(
         self, info: Info, ids: list[strawberry.ID]
     ) -> MarkReadPayload:
-        marked = await service.mark_many_seen(viewer=info.context.user, notification_ids=list(ids))
+        marked = await changes.mark_many_seen(viewer=info.context.user, notification_ids=list(ids))
         return MarkReadPayload(marked=marked)
 
     @strawberry.mutation(
@@ -276,19 +277,19 @@ class InboxMutation:
         description="Out of the inbox's list and badges, into the archive; marks it seen.",
     )
     async def archive_notification(self, info: Info, id: strawberry.ID) -> Notification:
-        n = await service.archive(viewer=info.context.user, notification_id=id, archived=True)
+        n = await changes.archive(viewer=info.context.user, notification_id=id, archived=True)
         return Notification.from_model(n)
 
     @strawberry.mutation(permission_classes=[Allowed], description="Back into the inbox.")
     async def unarchive_notification(self, info: Info, id: strawberry.ID) -> Notification:
-        n = await service.archive(viewer=info.context.user, notification_id=id, archived=False)
+        n = await changes.archive(viewer=info.context.user, notification_id=id, archived=False)
         return Notification.from_model(n)
 
     @strawberry.mutation(
         permission_classes=[Allowed], description="Every read notification in the inbox."
     )
     async def archive_read_notifications(self, info: Info) -> MarkReadPayload:
-        return MarkReadPayload(marked=await service.archive_read(viewer=info.context.user))
+        return MarkReadPayload(marked=await changes.archive_read(viewer=info.context.user))
 
     @strawberry.mutation(
         permission_classes=[Allowed],
@@ -297,7 +298,7 @@ class InboxMutation:
     async def record_notification_action(
         self, info: Info, id: strawberry.ID, action_id: str
     ) -> Notification:
-        n = await service.record_action(
+        n = await changes.record_action(
             viewer=info.context.user, notification_id=id, action_id=action_id
         )
         return Notification.from_model(n)
@@ -309,23 +310,23 @@ class InboxMutation:
     async def snooze_notification(
         self, info: Info, id: strawberry.ID, until: datetime
     ) -> Notification:
-        n = await service.snooze(viewer=info.context.user, notification_id=id, until=until)
+        n = await changes.snooze(viewer=info.context.user, notification_id=id, until=until)
         return Notification.from_model(n)
 
     @strawberry.mutation(permission_classes=[Allowed], description="Back in the inbox now.")
     async def unsnooze_notification(self, info: Info, id: strawberry.ID) -> Notification:
-        n = await service.snooze(viewer=info.context.user, notification_id=id, until=None)
+        n = await changes.snooze(viewer=info.context.user, notification_id=id, until=None)
         return Notification.from_model(n)
 
     @strawberry.mutation(permission_classes=[Allowed], description="Soft delete; idempotent.")
     async def delete_notification(self, info: Info, id: strawberry.ID) -> bool:
-        return await service.delete_notification(viewer=info.context.user, notification_id=id)
+        return await changes.delete_notification(viewer=info.context.user, notification_id=id)
 
     @strawberry.mutation(
         permission_classes=[Allowed], description="Read ones, in the inbox and the archive."
     )
     async def delete_read_notifications(self, info: Info) -> DeletePayload:
-        deleted = await service.delete_read(viewer=info.context.user)
+        deleted = await changes.delete_read(viewer=info.context.user)
         return DeletePayload(deleted=deleted)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from app import metrics
 from app.live.messages import InboxEventKind
 from app.models import Notification
-from app.services.inbox import change_due
+from app.services.inbox_changes import change_due
 
 logger = logging.getLogger("belfry.inbox_clock")
 

@@ -6,7 +6,6 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from app import metrics
@@ -17,7 +16,6 @@ from app.db import (
     connection,
     in_one_statement,
     is_in,
-    is_postgres,
     new_ids,
     placeholders,
 )
@@ -36,7 +34,7 @@ from app.models import (
     Snapshot,
     User,
 )
-from app.services import catalog, counters
+from app.services import catalog, collapsing, counters
 from app.services import routing as routing_service
 from app.services.validation import (
     check_category,
@@ -325,75 +323,31 @@ async def store(prepared: Prepared) -> Written:
 
 
 async def collapse(prepared: Prepared, draft: NotificationDraft) -> Prepared:
-    """Inside the publish's transaction, for a draft with a collapse key: a recipient whose
-    latest unread notification in the inbox has the key and the category gets that one
-    replaced (its content, its time, one more occurrence) instead of a new row. Recipients'
-    rows are locked first, so concurrent publishes with the key take turns."""
-    key = draft.collapse_key
-    shown = {r["recipient_id"]: r for r in prepared.notifications if r["deleted_at"] is None}
-    if key is None or not shown:
+    """Inside the publish's transaction, for a draft with a collapse key: the recipients
+    whose latest unread notification has the key get it replaced (services.collapsing), and
+    their deliveries and tags point at it instead of at a new row."""
+    if draft.collapse_key is None:
         return prepared
-    await _lock_users(list(shown))
-    now = datetime.now(UTC)
-    latest: dict[UUID, Notification] = {}
-    for n in await Notification.filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=now),
-        recipient_id__in=list(shown),
-        collapse_key=key,
+    shown = [r for r in prepared.notifications if r["deleted_at"] is None]
+    replaced = await collapsing.into_latest(
+        shown,
+        key=draft.collapse_key,
         category=draft.category,
-        read_at__isnull=True,
-        archived_at__isnull=True,
-        deleted_at__isnull=True,
-    ).order_by("-created_at", "-id"):
-        latest.setdefault(n.recipient_id, n)
-    replaced: dict[UUID, UUID] = {}  # the new row's id: the id it collapses into
-    for user_id, n in latest.items():
-        await _replace(n, shown[user_id], urgent=draft.priority is Priority.URGENT, now=now)
-        replaced[shown[user_id]["id"]] = n.id
+        urgent=draft.priority is Priority.URGENT,
+    )
     if not replaced:
         return prepared
-    await NotificationTag.filter(notification_id__in=list(replaced.values())).delete()
+    into = {row_id: n.id for row_id, n in replaced.items()}
     for row in [*prepared.deliveries, *prepared.tags]:
-        row["notification_id"] = replaced.get(row["notification_id"], row["notification_id"])
+        row["notification_id"] = into.get(row["notification_id"], row["notification_id"])
     return Prepared(
         prepared.tenant_id,
         prepared.category,
-        notifications=[r for r in prepared.notifications if r["id"] not in replaced],
+        notifications=[r for r in prepared.notifications if r["id"] not in into],
         deliveries=prepared.deliveries,
         tags=prepared.tags,
-        collapsed=list(latest.values()),
-        ids=[replaced.get(r["id"], r["id"]) for r in prepared.notifications],
-    )
-
-
-async def _lock_users(user_ids: list[UUID]) -> None:
-    """Until the transaction ends. SQLite has no row locks: its writes take turns anyway."""
-    conn = connection()
-    if is_postgres(conn):
-        condition, values = is_in(conn, "id", user_ids)
-        await conn.execute_query(
-            f"SELECT id FROM users WHERE {condition} ORDER BY id FOR UPDATE", values
-        )
-
-
-async def _replace(n: Notification, row: dict[str, Any], *, urgent: bool, now: datetime) -> None:
-    """The new row's content in place of n's, n moved to the top. URGENT shows at once, even
-    where n was snoozed."""
-    before = counters.Place.of(n)
-    changes = {
-        name: row[name]
-        for name in ("title", "body", "link", "data", "priority", "actions", "tags", "expires_at")
-    }
-    changes |= {"created_at": now, "occurrences": n.occurrences + 1}
-    if row["idempotency_key"] is not None:
-        changes["idempotency_key"] = row["idempotency_key"]  # a retry finds this one
-    if urgent:
-        changes["snoozed_until"] = None
-    await Notification.filter(id=n.id).update(**changes)
-    for name, value in changes.items():
-        setattr(n, name, value)
-    await counters.add_moves(
-        n.recipient_id, [(n.category, counters.move(before, counters.Place.of(n)))]
+        collapsed=list(replaced.values()),
+        ids=[into.get(r["id"], r["id"]) for r in prepared.notifications],
     )
 
 

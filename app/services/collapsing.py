@@ -1,0 +1,72 @@
+"""A publish with a collapse key replaces the recipient's latest unread notification with that
+key and category, instead of adding a row: its content, its time, one more occurrence."""
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from tortoise.expressions import Q
+
+from app.db import connection, is_in, is_postgres
+from app.models import Notification, NotificationTag
+from app.services import counters
+
+# What a new occurrence brings to the notification it collapses into.
+CONTENT = ("title", "body", "link", "data", "priority", "actions", "tags", "expires_at")
+
+
+async def into_latest(
+    rows: list[dict[str, Any]], *, key: str, category: str, urgent: bool
+) -> dict[UUID, Notification]:
+    """Inside the publish's transaction: for each new row (one per recipient) whose recipient
+    has an unread notification in the inbox with the key and category, the latest one is
+    replaced by the row. Returns {the row's id: the notification it went into}. Recipients'
+    rows are locked first, so concurrent publishes with the key take turns."""
+    by_user = {row["recipient_id"]: row for row in rows}
+    if not by_user:
+        return {}
+    await _lock_users(list(by_user))
+    now = datetime.now(UTC)
+    latest: dict[UUID, Notification] = {}
+    for n in await Notification.filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+        recipient_id__in=list(by_user),
+        collapse_key=key,
+        category=category,
+        read_at__isnull=True,
+        archived_at__isnull=True,
+        deleted_at__isnull=True,
+    ).order_by("-created_at", "-id"):
+        latest.setdefault(n.recipient_id, n)
+    for user_id, n in latest.items():
+        await _replace(n, by_user[user_id], urgent=urgent, now=now)
+    if latest:
+        await NotificationTag.filter(notification_id__in=[n.id for n in latest.values()]).delete()
+    return {by_user[user_id]["id"]: n for user_id, n in latest.items()}
+
+
+async def _lock_users(user_ids: list[UUID]) -> None:
+    """Until the transaction ends. SQLite has no row locks: its writes take turns anyway."""
+    conn = connection()
+    if is_postgres(conn):
+        condition, values = is_in(conn, "id", user_ids)
+        await conn.execute_query(
+            f"SELECT id FROM users WHERE {condition} ORDER BY id FOR UPDATE", values
+        )
+
+
+async def _replace(n: Notification, row: dict[str, Any], *, urgent: bool, now: datetime) -> None:
+    """The row's content in place of n's, n moved to the top. URGENT shows at once, even
+    where n was snoozed."""
+    before = counters.Place.of(n)
+    changes = {name: row[name] for name in CONTENT}
+    changes |= {"created_at": now, "occurrences": n.occurrences + 1}
+    if row["idempotency_key"] is not None:
+        changes["idempotency_key"] = row["idempotency_key"]  # a retry finds this one
+    if urgent:
+        changes["snoozed_until"] = None
+    await Notification.filter(id=n.id).update(**changes)
+    for name, value in changes.items():
+        setattr(n, name, value)
+    moved = counters.move(before, counters.Place.of(n))
+    await counters.add_moves(n.recipient_id, [(n.category, moved)])
