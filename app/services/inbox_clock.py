@@ -9,7 +9,7 @@ from typing import Any
 from app import metrics
 from app.live.messages import InboxEventKind
 from app.models import Notification
-from app.services.inbox_changes import change_due
+from app.services.inbox_changes import Changes, change_due
 
 logger = logging.getLogger("belfry.inbox_clock")
 
@@ -17,31 +17,26 @@ BATCH = 500  # notifications a run looks at, per kind
 
 
 async def resurface_snoozed() -> int:
-    now = datetime.now(UTC)
-    due = Notification.filter(snoozed_until__lte=now, deleted_at__isnull=True)
-
     def back(n: Notification, at: datetime) -> dict[str, Any]:
         return {"snoozed_until": None}
 
-    changed = await change_due(_first(due), back, InboxEventKind.RESURFACED)
-    return len(changed)
+    return await _change("snoozed_until", back, InboxEventKind.RESURFACED)
 
 
 async def delete_expired() -> int:
     """Lists hide an expired notification at once; this takes it out of the counters, and
     retention erases it with the other deleted ones."""
-    now = datetime.now(UTC)
-    due = Notification.filter(expires_at__lte=now, deleted_at__isnull=True)
 
     def gone(n: Notification, at: datetime) -> dict[str, Any]:
         return {"deleted_at": at}
 
-    changed = await change_due(_first(due), gone, InboxEventKind.EXPIRED)
-    return len(changed)
+    return await _change("expires_at", gone, InboxEventKind.EXPIRED)
 
 
-def _first(due: Any) -> Any:
-    return due.order_by("id").limit(BATCH)
+async def _change(due_by: str, changes: Changes, kind: InboxEventKind) -> int:
+    """The first BATCH undeleted notifications whose `due_by` time has come, changed."""
+    due = Notification.filter(**{f"{due_by}__lte": datetime.now(UTC)}, deleted_at__isnull=True)
+    return len(await change_due(due.order_by("id").limit(BATCH), changes, kind))
 
 
 async def run_once() -> dict[str, int]:
