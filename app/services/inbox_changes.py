@@ -18,7 +18,7 @@ from app.live.publish import publish_inbox
 from app.models import Notification
 from app.services import counters
 from app.services.counters import Counts, Place
-from app.services.inbox import get_notification, visible
+from app.services.inbox import visible
 from app.services.validation import check_category_filter, parse_uuid
 
 MAX_IDS_PER_CALL = 1000
@@ -109,13 +109,10 @@ async def record_action(
     *, viewer: UserPrincipal, notification_id: str, action_id: str
 ) -> Notification:
     """The viewer took one of the notification's actions: it is read, and interacted with."""
-    notification = await get_notification(user_id=viewer.user_id, notification_id=notification_id)
-    if notification is None:
-        raise NotFound("Notification not found")
-    if action_id not in {a["id"] for a in notification.actions or ()}:
-        raise BadUserInput(f"The notification has no action {action_id!r}", field="actionId")
 
     def taken(n: Notification, now: datetime) -> dict[str, Any]:
+        if action_id not in {a["id"] for a in n.actions or ()}:
+            raise BadUserInput(f"The notification has no action {action_id!r}", field="actionId")
         return {**_read(True)(n, now), "interacted_at": now}
 
     return await _found(viewer, notification_id, taken, InboxEventKind.UPDATED)
@@ -271,19 +268,17 @@ async def _move_all(
             for c, counts in at.items()
             if category in (None, c) and any(counts.holds(place) for place, _ in moves)
         ]
-        changes: dict[tuple[UUID, str], Counts] = {}
+        changes: list[tuple[str, Counts]] = []
         for cat in categories:
             for place, columns in moves:
                 query = visible(user_id).filter(category=cat, **_at(place))
                 if n := await query.update(**dict.fromkeys(columns, now)):
-                    change = counters.move(place, _after(place, columns), times=n)
-                    changes[(user_id, cat)] = changes.get((user_id, cat), Counts()) + change
+                    changes.append((cat, counters.move(place, _after(place, columns), times=n)))
                     moved += n
-        await counters.add(changes)
+        await counters.add_moves(user_id, changes)
         badges = await counters.totals(user_id)
     if moved:
-        message = _message(kind, badges, [], all_=True, category=category)
-        message.categories = categories
+        message = _message(kind, badges, [], all_=True, category=category, categories=categories)
         await _tell(viewer, message)
     return moved
 
@@ -319,6 +314,7 @@ def _message(
     *,
     all_: bool = False,
     category: str | None = None,
+    categories: list[str] | None = None,  # touched: by default, the notifications'
 ) -> InboxMessage:
     return InboxMessage(
         kind=kind,
@@ -326,7 +322,7 @@ def _message(
         unseen_count=badges.unseen,
         notification=notification,
         notification_ids=[str(n.id) for n in notifications],
-        categories=list(dict.fromkeys(n.category for n in notifications)),
+        categories=categories or list(dict.fromkeys(n.category for n in notifications)),
         all=all_,
         category=category,
     )
