@@ -7,7 +7,6 @@ from uuid import UUID
 
 from tortoise.expressions import Q
 
-from app.db import connection, is_in, is_postgres
 from app.models import Notification, NotificationTag
 from app.services import counters
 
@@ -25,7 +24,7 @@ async def into_latest(
     by_user = {row["recipient_id"]: row for row in rows}
     if not by_user:
         return {}
-    await _lock_users(list(by_user))
+    await counters.take_turns(by_user)
     now = datetime.now(UTC)
     latest: dict[UUID, Notification] = {}
     for n in await Notification.filter(
@@ -43,16 +42,6 @@ async def into_latest(
     if latest:
         await NotificationTag.filter(notification_id__in=[n.id for n in latest.values()]).delete()
     return {by_user[user_id]["id"]: n for user_id, n in latest.items()}
-
-
-async def _lock_users(user_ids: list[UUID]) -> None:
-    """Until the transaction ends. SQLite has no row locks: its writes take turns anyway."""
-    conn = connection()
-    if is_postgres(conn):
-        condition, values = is_in(conn, "id", user_ids)
-        await conn.execute_query(
-            f"SELECT id FROM users WHERE {condition} ORDER BY id FOR UPDATE", values
-        )
 
 
 async def _replace(n: Notification, row: dict[str, Any], *, urgent: bool, now: datetime) -> None:

@@ -2,7 +2,10 @@
 
 A notification counts by its place: in the inbox (`total`, and `unread` and `unseen` while it
 is so) or in the archive (`archived`, and `archived_unread`); a deleted one not at all. Every
-change to a notification is a move between places, and adds the difference to its counter."""
+change to a notification is a move between places, and adds the difference to its counter.
+
+Whatever changes a user's notifications and counters first takes that user's turn (take_turns):
+two changes that lock the same rows in different orders would otherwise deadlock."""
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -88,6 +91,18 @@ class Place:
         if self.snoozed:
             return NOTHING
         return Counts(total=1, unread=0 if self.read else 1, unseen=0 if self.seen else 1)
+
+
+async def take_turns(user_ids: Iterable[UUID]) -> None:
+    """Locks the users' rows until the transaction ends, in one order, so changes to one user's
+    inbox run one after another. FOR NO KEY UPDATE leaves publishes free to add notifications
+    that refer to the user. SQLite has no row locks: its writes take turns anyway."""
+    conn = connection()
+    if is_postgres(conn):
+        condition, values = is_in(conn, "id", sorted(set(user_ids)))
+        await conn.execute_query(
+            f"SELECT id FROM users WHERE {condition} ORDER BY id FOR NO KEY UPDATE", values
+        )
 
 
 def move(before: Place | None, after: Place | None, times: int = 1) -> Counts:

@@ -141,6 +141,7 @@ async def _change_one(
 ) -> Notification | None:
     """The viewer's notification as it is after `changes`; None if there is no such one."""
     async with in_transaction():
+        await counters.take_turns([viewer.user_id])
         rows = await _locked(viewer.user_id, [nid])
         if not rows:
             return None
@@ -180,6 +181,7 @@ async def _change_many(viewer: UserPrincipal, notification_ids: list[str], chang
     parsed = {raw: parse_uuid(raw) for raw in notification_ids}
     wanted = [nid for nid in dict.fromkeys(parsed.values()) if nid is not None]
     async with in_transaction():
+        await counters.take_turns([viewer.user_id])
         rows = await _locked(viewer.user_id, wanted)
         owned = {n.id for n in rows}
         invalid = [raw for raw, nid in parsed.items() if nid not in owned]
@@ -193,8 +195,8 @@ async def _change_many(viewer: UserPrincipal, notification_ids: list[str], chang
 
 
 async def _locked(user_id: UUID, ids: list[UUID]) -> list[Notification]:
-    """The user's visible notifications among `ids`, locked until the transaction ends: racing
-    changes to one notification take turns, and each counts what the one before left."""
+    """The user's visible notifications among `ids`, locked until the transaction ends (the
+    user's turn orders changes from here; the rows' locks hold off any other writer)."""
     return await visible(user_id).filter(id__in=ids).select_for_update().order_by("id")
 
 
@@ -261,6 +263,7 @@ async def _move_all(
     user_id = viewer.user_id
     moved = 0
     async with in_transaction():
+        await counters.take_turns([user_id])
         now = datetime.now(UTC)
         at = await counters.by_category(user_id)
         categories = [
@@ -342,6 +345,7 @@ async def change_due(
     changed = []
     for tenant_id, user_id in set(await due.values_list("tenant_id", "recipient_id")):
         async with in_transaction():
+            await counters.take_turns([user_id])
             rows = await due.filter(recipient_id=user_id).select_for_update().order_by("id")
             done = await _apply(user_id, rows, changes)
             badges = await counters.totals(user_id)

@@ -3,7 +3,9 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
+import asyncpg
 import pytest
 
 from app.db import bulk_insert, connection, new_ids
@@ -284,6 +286,48 @@ async def test_two_tabs_archiving_and_reading_at_once_leave_the_counters_exact(
     rows = await counted_rows(alice)
     assert {k: counts[k] for k in rows} == rows
     assert counts["read"] == counts["total"] - counts["unread"]
+
+
+async def waiting_for_locks(conn: asyncpg.Connection, count: int) -> None:
+    """Until `count` sessions wait for a lock (pg_locks, since pg_stat_activity is a snapshot
+    inside the transaction that `conn` holds)."""
+    for _ in range(500):
+        waiting = "SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted"
+        if await conn.fetchval(waiting) >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{count} sessions never waited for a lock")
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # SQLite has no row locks
+async def test_a_change_to_all_and_a_change_to_some_take_turns(
+    api, tenant, alice, database_url
+) -> None:
+    # given, oldest first: one in a.b, then x in c.d, then y in a.b (ids grow with time)
+    _, x, y = await given_inbox(api, tenant, alice, ["a.b", "c.d", "a.b"])
+    many = "mutation($ids: [ID!]!) { markNotificationsRead(ids: $ids) { marked } }"
+    holder = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
+    try:
+        # and x held by someone else for a moment
+        hold = holder.transaction()
+        await hold.start()
+        await holder.execute("SELECT id FROM notifications WHERE id = $1 FOR UPDATE", UUID(x))
+
+        # when reading x and y waits for x, and then marking all seen (a.b first) does too
+        some = asyncio.create_task(api.call(many, {"ids": [x, y]}, token=alice.token))
+        await waiting_for_locks(holder, 1)
+        every = asyncio.create_task(api.call(SEEN, {"ids": []}, token=alice.token))
+        await waiting_for_locks(holder, 2)
+        await hold.rollback()
+        results = await asyncio.gather(some, every)
+    finally:
+        await holder.close()
+
+    # then neither failed (locking y before x would deadlock with the one that has x)
+    assert [r.get("errors") for r in results] == [None, None]
+    counts = (await stats(api, alice))["notificationStats"]
+    rows = await counted_rows(alice)
+    assert {k: counts[k] for k in rows} == rows == {**rows, "unread": 1, "unseen": 0}
 
 
 async def test_publishing_counts_a_new_notification_unseen(api, tenant, alice) -> None:
