@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from starlette.applications import Starlette
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
+from app import clock as app_clock
 from app.cli import migrate
 from app.main import create_app
 from app.settings import Settings
@@ -292,3 +294,16 @@ async def receiver() -> AsyncIterator[Receiver]:
 def smtp() -> Iterator[tuple[Mailbox, int]]:
     with smtp_server() as server:
         yield server
+
+
+class Clock:
+    """The clock that quiet hours, held deliveries and scheduled sends ask (app.clock)."""
+
+    def set(self, when: datetime) -> None:
+        app_clock.set_ahead(when - datetime.now(UTC))
+
+
+@pytest.fixture
+def clock() -> Iterator[Clock]:
+    yield Clock()
+    app_clock.set_ahead(timedelta(0))

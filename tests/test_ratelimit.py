@@ -46,11 +46,11 @@ async def test_redis_counts_are_shared_and_expire(redis_url: str) -> None:
     first, second = RedisCounter(redis_url), RedisCounter(redis_url)
     bucket = ("key", uuid.uuid4())
     try:
-        assert await first.hit(bucket, window=5, ttl=0.2) == 1
-        assert await second.hit(bucket, window=5, ttl=0.2) == 2
-        assert await first.hit(bucket, window=6, ttl=0.2) == 1  # a new window counts anew
-        await asyncio.sleep(0.3)
-        assert await second.hit(bucket, window=5, ttl=0.2) == 1  # expired
+        assert await first.hit(bucket, window=5, ttl=1) == 1
+        assert await second.hit(bucket, window=5, ttl=1) == 2
+        assert await first.hit(bucket, window=6, ttl=1) == 1  # a new window counts anew
+        await asyncio.sleep(1.2)
+        assert await second.hit(bucket, window=5, ttl=1) == 1  # expired
     finally:
         await first.aclose()
         await second.aclose()

@@ -14,7 +14,7 @@ import httpx
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from app import logs, metrics
+from app import clock, logs, metrics
 from app.delivery.providers import REGISTRY
 from app.delivery.providers.base import (
     Message,
@@ -215,16 +215,18 @@ def target_of(delivery: Delivery) -> Target:
 
 
 async def claim(limit: int, *, lease: timedelta, token: str | None = None) -> list[Delivery]:
-    """Due rows, and rows whose lease ran out, leased to this call alone."""
-    now = datetime.now(UTC)
+    """Due rows (queued, or held until now), and rows whose lease ran out, leased to this
+    call alone. Oldest first: held ones go out in the order they were made."""
+    now = clock.now()
     token = token or secrets.token_hex(16)
-    due = Q(status=DeliveryStatus.QUEUED, next_attempt_at__lte=now) | Q(
+    waiting = [DeliveryStatus.QUEUED, DeliveryStatus.HELD]
+    due = Q(status__in=waiting, next_attempt_at__lte=now) | Q(
         status=DeliveryStatus.SENDING, lease_until__lt=now
     )
     async with in_transaction():
         ids = await (
             Delivery.filter(due)
-            .order_by("next_attempt_at")
+            .order_by("next_attempt_at", "id")
             .limit(limit)
             .select_for_update(skip_locked=True)
             .values_list("id", flat=True)

@@ -164,6 +164,9 @@ class InboxEvent:
         description="Every notification in scope changed (mark all read, delete all read)."
     )
     category: str | None = strawberry.field(description="The scope of an `all` change.")
+    quiet: bool = strawberry.field(
+        description="Arrived inside the viewer's quiet hours: show it, but without a sound."
+    )
 
 
 @strawberry.type

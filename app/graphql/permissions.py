@@ -79,6 +79,7 @@ PERMISSIONS: dict[str, Access] = {
     "snoozeNotification": USER,
     "unsnoozeNotification": USER,
     "updateMyPreference": USER,
+    "updateMyQuietHours": USER,
 }
 
 ROLE_ACCESS = {Role.OWNER: Access.OWNER, Role.ADMIN: Access.ADMIN, Role.MEMBER: Access.MEMBER}

@@ -1,13 +1,16 @@
+from enum import Enum
 from typing import Self
 
 import strawberry
 
+from app import models
 from app.errors import Forbidden
 from app.graphql import channels  # noqa: F401  (registers the Channel enum)
 from app.graphql.context import Info
 from app.graphql.permissions import Allowed
 from app.models import Channel
 from app.services import preferences as service
+from app.services import quiet_hours, users
 
 strawberry.enum(service.Scope, name="PreferenceScope")
 strawberry.enum(service.Source, name="PreferenceSource")
@@ -91,6 +94,51 @@ class PreferenceQuery:
         return [CategoryPreference.from_preference(p) for p in listing]
 
 
+@strawberry.enum
+class Weekday(Enum):
+    MONDAY = 1
+    TUESDAY = 2
+    WEDNESDAY = 3
+    THURSDAY = 4
+    FRIDAY = 5
+    SATURDAY = 6
+    SUNDAY = 7
+
+
+@strawberry.type(description="Local times; an end at or before the start ends the next day.")
+class QuietHours:
+    start: str
+    end: str
+    timezone: str = strawberry.field(description="The one they follow: theirs, or the user's.")
+    days: list[Weekday] = strawberry.field(description="The days they start on.")
+    enabled: bool
+
+    @classmethod
+    def of(cls, stored: models.QuietHours, user_timezone: str | None) -> Self:
+        return cls(
+            start=stored.start,
+            end=stored.end,
+            timezone=quiet_hours.followed_zone(stored, user_timezone),
+            days=[Weekday(d) for d in stored.days],
+            enabled=stored.enabled,
+        )
+
+
+@strawberry.input
+class QuietHoursInput:
+    start: str = strawberry.field(description='A local time, "22:00".')
+    end: str = strawberry.field(description='A local time, "07:30".')
+    timezone: str | None = strawberry.field(
+        default=None, description="An IANA name; by default the user's own timezone."
+    )
+    days: list[Weekday] | None = strawberry.field(default=None, description="Every day by default.")
+    enabled: bool = True
+
+    def settings(self) -> quiet_hours.Settings:
+        days = tuple(d.value for d in self.days) if self.days is not None else quiet_hours.EVERY_DAY
+        return quiet_hours.Settings(self.start, self.end, self.timezone, days, self.enabled)
+
+
 @strawberry.type
 class PreferenceMutation:
     @strawberry.mutation(permission_classes=[Allowed])
@@ -101,6 +149,16 @@ class PreferenceMutation:
             tenant_id=info.context.tenant_id, category=input.category, changes=input.changes()
         )
         return CategoryPreference.from_preference(preference)
+
+    @strawberry.mutation(
+        permission_classes=[Allowed],
+        description="Email, SMS, Slack and Telegram wait while they last; in-app arrives quiet.",
+    )
+    async def update_my_quiet_hours(self, info: Info, input: QuietHoursInput) -> QuietHours:
+        viewer = info.context.user
+        stored = await quiet_hours.update(viewer.user_id, input.settings())
+        user = await users.get_user(tenant_id=viewer.tenant_id, user_id=viewer.user_id)
+        return QuietHours.of(stored, user.timezone)
 
     @strawberry.mutation(permission_classes=[Allowed])
     async def update_my_preference(self, info: Info, input: PreferenceInput) -> CategoryPreference:

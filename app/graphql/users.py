@@ -1,11 +1,14 @@
 from datetime import datetime
 from typing import Self
+from uuid import UUID
 
 import strawberry
 
 from app import models
 from app.graphql.context import Info
 from app.graphql.permissions import Allowed
+from app.graphql.preferences import QuietHours
+from app.services import quiet_hours
 from app.services import users as service
 
 strawberry.enum(models.Role)  # exposes the model enum itself
@@ -21,6 +24,11 @@ class User:
     role: models.Role
     locale: str | None
     timezone: str | None
+
+    @strawberry.field(description="Null until the user sets them.")
+    async def quiet_hours(self) -> QuietHours | None:
+        stored = await quiet_hours.get(UUID(self.id))
+        return None if stored is None else QuietHours.of(stored, self.timezone)
 
     @classmethod
     def from_model(cls, user: models.User) -> Self:

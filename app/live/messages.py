@@ -160,6 +160,7 @@ class InboxMessage:
     categories: list[str] = field(default_factory=list)
     all: bool = False
     category: str | None = None
+    quiet: bool = False  # arrived inside the user's quiet hours: no sound
 
     def touches(self, category: str | None) -> bool:
         """Could this change move the counts of `category` (None: of everything)?"""

@@ -11,7 +11,7 @@ from redis.exceptions import RedisClusterException, RedisError
 from app.live.hub import connected_hub
 from app.live.messages import DELIVERY_FIELDS, CredentialChange, InboxMessage, NotificationPayload
 from app.live.topics import CREDENTIALS, DELIVERIES, INBOX, WORK, encode_credential_change
-from app.live.wire import encode_created, encode_deliveries, encode_inbox
+from app.live.wire import Created, encode_created, encode_deliveries, encode_inbox
 
 logger = logging.getLogger("belfry.live")
 WAKE = "1"
@@ -27,7 +27,7 @@ async def publish_inbox(
 async def publish_created(
     tenant_id: UUID | str,
     notification: NotificationPayload | None,
-    to: Sequence[tuple[UUID, UUID, int, int]],
+    to: Sequence[Created],
     deliveries: Sequence[Mapping[str, Any]] = (),
     *,
     wake: bool = False,

@@ -20,8 +20,8 @@ from app.live.messages import (
 from app.models.notifications import Priority
 
 # On the wire a batch carries what its messages share once, then per user: the user id, the
-# unread and unseen counts and the notification ids. A notification travels without its id,
-# which is the recipient's first notification id.
+# unread and unseen counts and the notification ids, and a 1 after them for a quiet one. A
+# notification travels without its id, which is the recipient's first notification id.
 BATCH_SIZE = 1000
 DATETIMES = [
     "read_at",
@@ -48,12 +48,12 @@ def encode_inbox(messages: Sequence[tuple[UUID | str, InboxMessage]]) -> list[st
     return batches
 
 
-def encode_created(
-    notification: NotificationPayload, to: Sequence[tuple[UUID, UUID, int, int]]
-) -> list[str]:
-    """One notification's content created for many users at once, given per user as (user id,
-    notification id, unread count, unseen count): a publish needs no InboxMessage per
-    recipient."""
+Created = tuple[UUID, UUID, int, int, bool]  # user, notification, unread, unseen, quiet
+
+
+def encode_created(notification: NotificationPayload, to: Sequence[Created]) -> list[str]:
+    """One notification's content created for many users at once, given per user as Created:
+    a publish needs no InboxMessage per recipient."""
     change = InboxMessage(
         kind=InboxEventKind.CREATED,
         unread_count=0,
@@ -62,7 +62,10 @@ def encode_created(
         categories=[notification.category],
     )
     return [
-        _wire(change, [(user, unread, unseen, [nid]) for user, nid, unread, unseen in chunk])
+        _wire(
+            change,
+            [_to(user, unread, unseen, [nid], quiet) for user, nid, unread, unseen, quiet in chunk],
+        )
         for chunk in (to[i : i + BATCH_SIZE] for i in range(0, len(to), BATCH_SIZE))
     ]
 
@@ -78,11 +81,17 @@ def _shared(a: InboxMessage, b: InboxMessage) -> bool:
 def _encode_group(group: list[tuple[UUID | str, InboxMessage]]) -> str:
     return _wire(
         group[0][1],
-        [(u, m.unread_count, m.unseen_count, m.notification_ids) for u, m in group],
+        [_to(u, m.unread_count, m.unseen_count, m.notification_ids, m.quiet) for u, m in group],
     )
 
 
-def _wire(change: InboxMessage, to: list[tuple[UUID | str, int, int, Sequence[UUID | str]]]) -> str:
+def _to(
+    user: UUID | str, unread: int, unseen: int, ids: Sequence[UUID | str], quiet: bool
+) -> list[Any]:
+    return [user, unread, unseen, ids, 1] if quiet else [user, unread, unseen, ids]
+
+
+def _wire(change: InboxMessage, to: list[list[Any]]) -> str:
     n = change.notification
     return dumps(
         {
@@ -119,9 +128,10 @@ def decode_inbox(raw: str, wanted: Container[str]) -> list[tuple[str, InboxMessa
                 categories=categories,
                 all=all_,
                 category=category,
+                quiet=bool(quiet),
             ),
         )
-        for user_id, unread, unseen, ids in batch["to"]
+        for user_id, unread, unseen, ids, *quiet in batch["to"]
         if user_id in wanted
     ]
 

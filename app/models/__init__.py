@@ -3,10 +3,18 @@
 # Model docstrings become SQL comments: no semicolons in them (SQLite scripts split on those).
 from app.models.catalog import EventCategory
 from app.models.channels import CHANNEL_FIELDS, Channel, ChannelConfig
-from app.models.deliveries import FINISHED, IN_FLIGHT, Delivery, DeliveryStatus, Snapshot
+from app.models.deliveries import (
+    FINISHED,
+    IN_FLIGHT,
+    QUEUE,
+    Delivery,
+    DeliveryStatus,
+    Snapshot,
+)
 from app.models.notifications import InboxCounter, Notification, NotificationTag, Priority
-from app.models.preferences import TenantPreference, UserPreference
+from app.models.preferences import QuietHours, TenantPreference, UserPreference
 from app.models.rules import Cadence, ConditionLogic, Digest, DigestItem, Event, Rule
+from app.models.schedules import ScheduledNotification
 from app.models.tenants import ApiKey, Tenant
 from app.models.users import Role, User, UserErasure
 
@@ -18,9 +26,11 @@ __models__ = [
     Notification,
     NotificationTag,
     InboxCounter,
+    ScheduledNotification,
     EventCategory,
     TenantPreference,
     UserPreference,
+    QuietHours,
     ChannelConfig,
     Delivery,
     Rule,
@@ -33,6 +43,7 @@ __all__ = [
     "CHANNEL_FIELDS",
     "FINISHED",
     "IN_FLIGHT",
+    "QUEUE",
     "ApiKey",
     "Cadence",
     "Channel",
@@ -48,8 +59,10 @@ __all__ = [
     "Notification",
     "NotificationTag",
     "Priority",
+    "QuietHours",
     "Role",
     "Rule",
+    "ScheduledNotification",
     "Snapshot",
     "Tenant",
     "TenantPreference",

@@ -20,10 +20,13 @@ class DeliveryStatus(StrEnum):
     SENT = "SENT"
     FAILED = "FAILED"
     SUPPRESSED = "SUPPRESSED"
+    HELD = "HELD"  # inside the recipient's quiet hours: queued for when they end
 
 
 # A delivery in flight is the queue, not the log: only finished ones may be deleted.
-IN_FLIGHT = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING)
+IN_FLIGHT = (DeliveryStatus.QUEUED, DeliveryStatus.HELD, DeliveryStatus.SENDING)
+# What workers have to send now: the queue an operator watches (held ones are not late).
+QUEUE = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING)
 FINISHED = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SUPPRESSED)
 
 

@@ -1,8 +1,10 @@
+from typing import Any
 from uuid import UUID
 
 from tortoise import fields
 from tortoise.models import Model
 
+from app.models.columns import json_field
 from app.models.tenants import Tenant
 from app.models.users import User
 
@@ -44,3 +46,25 @@ class UserPreference(ChannelSwitches):
     class Meta:
         table = "user_preferences"
         unique_together = (("user", "category"),)
+
+
+class QuietHours(Model):
+    """When a user does not want email, SMS or chat: each day in `days` (ISO weekdays, 1 is
+    Monday) from `start` to `end`, local times "HH:MM" in `timezone` (None: the user's own).
+    An end at or before the start ends the next day. Deliveries that fall inside are held
+    until it ends (services.quiet_hours)."""
+
+    id = fields.UUIDField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "belfry.User", related_name="quiet_hours", on_delete=fields.CASCADE, unique=True
+    )
+    user_id: UUID
+    start = fields.CharField(max_length=5)
+    end = fields.CharField(max_length=5)
+    timezone = fields.CharField(max_length=64, null=True)
+    days: Any = json_field()
+    enabled = fields.BooleanField(default=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "quiet_hours"

@@ -10,7 +10,7 @@ from tortoise.queryset import QuerySet
 from app.crypto import SecretBox
 from app.errors import BadUserInput, NotFound
 from app.live.publish import publish_delivery, wake_workers
-from app.models import FINISHED, IN_FLIGHT, Channel, Delivery, DeliveryStatus, Rule
+from app.models import FINISHED, IN_FLIGHT, QUEUE, Channel, Delivery, DeliveryStatus, Rule
 from app.services import channels
 from app.services.pagination import Page, PageRequest, encode_cursor, older_than
 from app.services.validation import check_category_filter, check_length, parse_uuid
@@ -156,7 +156,7 @@ class DispatcherStatus:
 
 
 async def dispatcher_status(*, tenant_id: UUID, box: SecretBox) -> DispatcherStatus:
-    queued = Delivery.filter(tenant_id=tenant_id, status__in=IN_FLIGHT)
+    queued = Delivery.filter(tenant_id=tenant_id, status__in=QUEUE)
     depth = await queued.count()
     oldest = await queued.order_by("created_at").first()
     age = (datetime.now(UTC) - oldest.created_at).total_seconds() if oldest else None
@@ -181,7 +181,7 @@ async def queue_by_channel() -> list[ChannelQueue]:
     """Every tenant's deliveries queued or being sent, per channel: what an operator watches.
     Read at each scrape; ix_delivery_due (partial, on these statuses) keeps it to the queue."""
     rows = (
-        await Delivery.filter(status__in=IN_FLIGHT)
+        await Delivery.filter(status__in=QUEUE)
         .annotate(depth=Count("id"), oldest=Min("created_at"))
         .group_by("channel")
         .values("channel", "depth", "oldest")

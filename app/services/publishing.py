@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from app import metrics
+from app import clock, metrics
 from app.db import (
     Rows,
     as_uuid,
@@ -195,6 +195,7 @@ class Written:
     deliveries: list[dict[str, Any]]
     collapsed: list[Notification] = field(default_factory=list)  # replaced, not added
     ids: list[UUID] = field(default_factory=list)  # each recipient's notification, in order
+    quiet: frozenset[UUID] = frozenset()  # recipients inside their quiet hours
 
     @property
     def notification_ids(self) -> list[UUID]:
@@ -216,6 +217,7 @@ class Prepared:
     tags: list[dict[str, Any]]
     collapsed: list[Notification] = field(default_factory=list)
     ids: list[UUID] = field(default_factory=list)  # see Written
+    quiet: frozenset[UUID] = frozenset()  # see Written
 
     @property
     def inserts(self) -> list[Rows]:
@@ -260,7 +262,7 @@ async def prepare(
 ) -> Prepared:
     """What a publish writes, from reads alone, except that recipients new to Belfry are
     made here, in a statement of their own: a user is kept even if the publish then fails."""
-    now = datetime.now(UTC)
+    now = clock.now()
     user_ids = await _resolve_recipients(tenant_id, external_ids)
     plan = await routing_service.plan(
         tenant_id=tenant_id,
@@ -270,6 +272,7 @@ async def prepare(
         now=now,
         requested=routing.requested,
         forced=routing.forced,
+        urgent=draft.priority is Priority.URGENT,
     )
     actions = draft.actions_json()
     rows: list[dict[str, Any]] = [
@@ -303,7 +306,14 @@ async def prepare(
             strict=True,
         )
     ]
-    return Prepared(tenant_id, draft.category, notifications=rows, deliveries=deliveries, tags=tags)
+    return Prepared(
+        tenant_id,
+        draft.category,
+        notifications=rows,
+        deliveries=deliveries,
+        tags=tags,
+        quiet=frozenset(u for u, route in plan.routes.items() if route.quiet_until),
+    )
 
 
 async def store(prepared: Prepared) -> Written:
@@ -319,6 +329,7 @@ async def store(prepared: Prepared) -> Written:
         deliveries=prepared.deliveries,
         collapsed=prepared.collapsed,
         ids=prepared.ids,
+        quiet=prepared.quiet,
     )
 
 
@@ -348,6 +359,7 @@ async def collapse(prepared: Prepared, draft: NotificationDraft) -> Prepared:
         tags=prepared.tags,
         collapsed=list(replaced.values()),
         ids=[into.get(r["id"], r["id"]) for r in prepared.notifications],
+        quiet=prepared.quiet,
     )
 
 
@@ -356,7 +368,11 @@ async def announce(written: Written) -> None:
     metrics.PUBLISHES.inc()
     metrics.NOTIFICATIONS.inc(len(written.notifications))
     shown = [row for row in written.notifications if row["deleted_at"] is None]
-    to = [(row["recipient_id"], row["id"], *written.badges[row["recipient_id"]]) for row in shown]
+    users = [row["recipient_id"] for row in shown]
+    to = [
+        (user, row["id"], *written.badges[user], user in written.quiet)
+        for user, row in zip(users, shown, strict=True)
+    ]
     await live.publish_created(
         written.tenant_id,
         NotificationPayload.of_row(shown[0]) if shown else None,
@@ -368,13 +384,18 @@ async def announce(written: Written) -> None:
         await live.publish_inbox(
             written.tenant_id,
             [
-                (n.recipient_id, _collapsed(n, written.badges[n.recipient_id]))
+                (
+                    n.recipient_id,
+                    _collapsed(
+                        n, written.badges[n.recipient_id], quiet=n.recipient_id in written.quiet
+                    ),
+                )
                 for n in written.collapsed
             ],
         )
 
 
-def _collapsed(n: Notification, badges: counters.Badges) -> InboxMessage:
+def _collapsed(n: Notification, badges: counters.Badges, *, quiet: bool) -> InboxMessage:
     return InboxMessage(
         kind=InboxEventKind.UPDATED,
         unread_count=badges.unread,
@@ -382,6 +403,7 @@ def _collapsed(n: Notification, badges: counters.Badges) -> InboxMessage:
         notification=NotificationPayload.of(n),
         notification_ids=[str(n.id)],
         categories=[n.category],
+        quiet=quiet,
     )
 
 
@@ -456,7 +478,8 @@ def _delivery(
         "forced": outcome.forced,
         "attempt_count": 1 if sent else 0,
         "last_error": outcome.reason,
-        "next_attempt_at": now if outcome.status is DeliveryStatus.QUEUED else None,
+        "next_attempt_at": outcome.held_until
+        or (now if outcome.status is DeliveryStatus.QUEUED else None),
         "sent_at": now if sent else None,
     }
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from app.models import Channel, Delivery, DeliveryStatus, EventCategory
-from app.services import channels, preferences
+from app.services import channels, preferences, quiet_hours
 
 LOOKUP_BATCH = 1000
 # What still counts against the email rate limit: sent, or about to be.
@@ -35,9 +35,11 @@ class Outcome:
     status: DeliveryStatus
     reason: str | None = None
     forced: bool = False
+    held_until: datetime | None = None  # HELD: when the recipient's quiet hours end
 
 
 RATE_LIMITED = "rate limited: one email per window"
+QUIET = "held: the recipient's quiet hours"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,7 @@ class Route:
     rate_limited: frozenset[Channel] = frozenset()  # recorded SUPPRESSED, not sent
     forced: frozenset[Channel] = frozenset()
     in_app_declined: bool = False  # asked for, but switched off by preferences
+    quiet_until: datetime | None = None  # inside quiet hours: held channels wait till then
 
     def outcomes(self) -> list[Outcome]:
         """One per channel a recipient with this route is written."""
@@ -65,6 +68,17 @@ class Route:
                 status, reason = DeliveryStatus.SENT, None
             elif channel in self.rate_limited:
                 status, reason = DeliveryStatus.SUPPRESSED, RATE_LIMITED
+            elif self.quiet_until and channel in quiet_hours.HELD_CHANNELS:
+                found.append(
+                    Outcome(
+                        channel,
+                        DeliveryStatus.HELD,
+                        QUIET,
+                        channel in self.forced,
+                        self.quiet_until,
+                    )
+                )
+                continue
             else:
                 status, reason = DeliveryStatus.QUEUED, None
             found.append(Outcome(channel, status, reason, forced=channel in self.forced))
@@ -86,11 +100,14 @@ async def plan(
     now: datetime,
     requested: set[Channel] | None = None,
     forced: set[Channel] | None = None,
+    urgent: bool = False,
 ) -> Plan:
-    """`category` as the catalogue has it; None for a free category."""
+    """`category` as the catalogue has it; None for a free category. Quiet hours hold
+    nothing critical or `urgent`."""
     enabled = await channels.enabled_channels(tenant_id=tenant_id)
+    quiet = not urgent and not (category is not None and category.critical)
     routes = await _user_routes(
-        tenant_id, user_ids, category, now, enabled, requested, frozenset(forced or ())
+        tenant_id, user_ids, category, now, enabled, requested, frozenset(forced or ()), quiet
     )
     return Plan(routes=routes, direct=await _direct(tenant_id, direct, category, now, enabled))
 
@@ -103,6 +120,7 @@ async def _user_routes(
     enabled: set[Channel],
     requested: set[Channel] | None,
     forced: frozenset[Channel],
+    quiet: bool,
 ) -> dict[UUID, Route]:
     if not user_ids:
         return {}
@@ -110,12 +128,13 @@ async def _user_routes(
         tenant_id=tenant_id, user_ids=user_ids, category=category
     )
     limited = await _recently_emailed_users(user_ids, category, now)
+    resting = await quiet_hours.releases(user_ids, now) if quiet else {}
     in_app_asked = requested is None or Channel.IN_APP in requested
     routes: dict[UUID, Route] = {}
-    # Recipients with the same preferences and rate limit share one Route.
-    shared: dict[tuple[frozenset[Channel], bool], Route] = {}
+    # Recipients with the same preferences, rate limit and quiet hours share one Route.
+    shared: dict[tuple[frozenset[Channel], bool, datetime | None], Route] = {}
     for user_id in user_ids:
-        key = (wanted[user_id], user_id in limited)
+        key = (wanted[user_id], user_id in limited, resting.get(user_id))
         if (route := shared.get(key)) is None:
             chosen = key[0] if requested is None else key[0] & requested
             chosen = (chosen & enabled) | forced
@@ -124,6 +143,7 @@ async def _user_routes(
                 rate_limited=chosen & {Channel.EMAIL} if key[1] else frozenset(),
                 forced=forced,
                 in_app_declined=in_app_asked and Channel.IN_APP not in chosen,
+                quiet_until=key[2],
             )
         routes[user_id] = route
     return routes

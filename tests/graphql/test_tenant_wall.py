@@ -86,6 +86,9 @@ CALLS: dict[str, str] = {
         'mutation { updateMyPreference(input: {category: "auth.welcome", inApp: false}) '
         "{ category } }"
     ),
+    "Mutation.updateMyQuietHours": (
+        'mutation { updateMyQuietHours(input: {start: "22:00", end: "07:00"}) { start } }'
+    ),
     "Mutation.updateSettings": (
         "mutation { updateSettings(input: {retentionDays: 7}) { retentionDays } }"
     ),

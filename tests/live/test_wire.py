@@ -84,16 +84,16 @@ def test_a_batch_decodes_only_for_the_users_subscribed_here() -> None:
 def test_a_notification_created_for_many_travels_with_its_content_once() -> None:
     _, template = created(0, unread=0)
     assert template.notification is not None
-    to = [(uuid.uuid4(), uuid.uuid4(), i, 2 * i) for i in range(1500)]
+    to = [(uuid.uuid4(), uuid.uuid4(), i, 2 * i, i % 3 == 0) for i in range(1500)]
 
     wire = encode_created(template.notification, to)
 
     assert len(wire) == 2
     assert len(wire[0]) < 100 * 1000  # the content is not repeated per user
     decoded = [m for batch in wire for m in decode_inbox(batch, {str(u) for u, *_ in to})]
-    assert [(user, m.unread_count, m.unseen_count, m.notification_ids) for user, m in decoded] == [
-        (str(u), unread, unseen, [str(n)]) for u, n, unread, unseen in to
-    ]
+    assert [
+        (user, m.unread_count, m.unseen_count, m.notification_ids, m.quiet) for user, m in decoded
+    ] == [(str(u), unread, unseen, [str(n)], quiet) for u, n, unread, unseen, quiet in to]
     first = decoded[0][1].notification
     assert first is not None
     assert first.id == str(to[0][1])

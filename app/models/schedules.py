@@ -1,0 +1,46 @@
+from typing import Any
+from uuid import UUID
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+from app.models.columns import json_field
+from app.models.tenants import Tenant
+from app.models.users import User
+
+
+class ScheduledNotification(Model):
+    """A notification published with a sendAt still to come, for one recipient.
+
+    Its id is the one the notification will have. Until then it is in no inbox and no count.
+    A publish to many recipients writes one row each, sharing a `batch_id`, and they go out
+    together, as one publish (services.scheduling). The row is gone once sent or cancelled."""
+
+    id = fields.UUIDField(primary_key=True)
+    batch_id = fields.UUIDField()
+    position = fields.IntField()  # the recipient's place in the publish's list
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "belfry.Tenant", related_name="scheduled_notifications", on_delete=fields.CASCADE
+    )
+    tenant_id: UUID
+    recipient: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "belfry.User", related_name="scheduled_notifications", on_delete=fields.CASCADE
+    )
+    recipient_id: UUID
+    category = fields.CharField(max_length=100)
+    # The rest of the draft: title, body, link, data, priority, actions, tags, expiry, key.
+    content: Any = json_field()
+    idempotency_key = fields.CharField(max_length=200, null=True)
+    send_at = fields.DatetimeField()
+    request_id = fields.CharField(max_length=64, null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "scheduled_notifications"
+        # A retried scheduling collides here, as a retried publish does on notifications.
+        unique_together = (("recipient", "idempotency_key"),)
+        indexes = [
+            Index(fields=("send_at", "batch_id"), name="ix_scheduled_due"),
+            Index(fields=("tenant_id", "send_at", "id"), name="ix_scheduled_list"),
+        ]
