@@ -43,7 +43,7 @@ from app.graphql.view import GraphQLView, refusal
 from app.live.hub import connect_hub
 from app.metrics_http import metrics_route
 from app.request_ids import RequestIds
-from app.services import credentials, digests, inbox_clock, retention
+from app.services import credentials, digests, inbox_clock, retention, scheduling
 from app.settings import Settings
 from app.sockets import GOING_AWAY, INIT_TIMEOUT, WS_TRY_AGAIN_LATER, LiveSockets
 from app.tracing import active as tracing_active
@@ -253,7 +253,7 @@ def going_away_on_sigterm(graphql: GraphQLApp) -> Iterator[None]:
 
 def start_jobs(settings: Settings) -> list[asyncio.Task[None]]:
     """The background work a `belfry worker` does (delivery, digests, retention, the inbox
-    clock), for a server that runs on its own."""
+    clock, scheduled sends), for a server that runs on its own."""
     return [
         asyncio.create_task(
             retention.run_periodically(settings.retention_interval_seconds), name="retention"
@@ -265,6 +265,9 @@ def start_jobs(settings: Settings) -> list[asyncio.Task[None]]:
         asyncio.create_task(
             inbox_clock.run_periodically(settings.inbox_clock_interval_seconds),
             name="inbox clock",
+        ),
+        asyncio.create_task(
+            scheduling.run_periodically(settings.schedule_interval_seconds), name="schedule"
         ),
     ]
 

@@ -79,6 +79,11 @@ DIGESTS_SENT = Counter("belfry_digests_sent_total", "Digests sent")
 INBOX_CLOCK_RUNS = Counter(
     "belfry_inbox_clock_runs_total", "Inbox clock runs by outcome (ok, error)", ["outcome"]
 )
+SCHEDULE_RUNS = Counter(
+    "belfry_schedule_runs_total",
+    "Runs sending the scheduled notifications due, by outcome (ok, error)",
+    ["outcome"],
+)
 
 # --- operation names -----------------------------------------------------------------------
 

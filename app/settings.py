@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     inbox_clock_interval_seconds: float = Field(
         default=10, gt=0, description="how often snoozes end and expired notifications go"
     )
+    schedule_interval_seconds: float = Field(
+        default=1, gt=0, description="how often scheduled notifications due are sent"
+    )
     gc_tuning: bool = Field(
         default=True,
         description="freeze start-up objects and collect young objects less often",

@@ -26,6 +26,8 @@ PERMISSIONS: dict[str, Access] = {
     # producing, from the tenant's servers
     "publishNotification": Access.API_KEY,
     "publishEvent": Access.API_KEY,
+    "scheduledNotifications": Access.API_KEY,
+    "cancelScheduledNotification": Access.API_KEY,
     "upsertUser": Access.API_KEY,
     "issueUserToken": Access.API_KEY,
     # administering the tenant

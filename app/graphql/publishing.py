@@ -2,14 +2,18 @@ from datetime import datetime
 from typing import Any, cast
 
 import strawberry
+from strawberry.relay import PageInfo
 from strawberry.scalars import JSON
 
+from app.errors import NotFound
 from app.graphql.context import Info
+from app.graphql.pagination import page_info
 from app.graphql.permissions import Allowed
 from app.models import Priority
-from app.services import events
+from app.services import events, scheduling
 from app.services import publishing as service
-from app.services.validation import distinct_tags
+from app.services.pagination import DEFAULT_PAGE_SIZE, PageRequest
+from app.services.validation import distinct_tags, parse_uuid
 
 
 @strawberry.input
@@ -48,6 +52,28 @@ class PublishNotificationInput:
     idempotency_key: str | None = strawberry.field(
         default=None, description="A retry with the same key returns the first result."
     )
+    send_at: datetime | None = strawberry.field(
+        default=None,
+        description="Published then, at most a year ahead; until then in no inbox or count, "
+        "listed by scheduledNotifications and cancelled by cancelScheduledNotification.",
+    )
+
+    def draft(self) -> service.NotificationDraft:
+        return service.NotificationDraft(
+            category=self.category,
+            title=self.title,
+            body=self.body,
+            link=self.link,
+            data=cast(dict[str, Any] | list[Any] | None, self.data),
+            priority=self.priority,
+            actions=tuple(
+                service.Action(id=a.id, label=a.label, url=a.url, primary=a.primary)
+                for a in self.actions or ()
+            ),
+            tags=distinct_tags(self.tags or ()),
+            expires_at=self.expires_at,
+            collapse_key=self.collapse_key,
+        )
 
 
 @strawberry.type
@@ -71,28 +97,88 @@ class PublishingMutation:
     async def publish_notification(
         self, info: Info, input: PublishNotificationInput
     ) -> PublishPayload:
-        draft = service.NotificationDraft(
-            category=input.category,
-            title=input.title,
-            body=input.body,
-            link=input.link,
-            data=cast(dict[str, Any] | list[Any] | None, input.data),
-            priority=input.priority,
-            actions=tuple(
-                service.Action(id=a.id, label=a.label, url=a.url, primary=a.primary)
-                for a in input.actions or ()
-            ),
-            tags=distinct_tags(input.tags or ()),
-            expires_at=input.expires_at,
-            collapse_key=input.collapse_key,
-        )
-        result = await service.publish_notification(
+        result = await scheduling.publish_at(
             tenant_id=info.context.api_key.tenant_id,
             recipients=input.recipients,
-            draft=draft,
+            draft=input.draft(),
+            send_at=input.send_at,
             idempotency_key=input.idempotency_key,
         )
         return PublishPayload.from_result(result)
+
+    @strawberry.mutation(
+        permission_classes=[Allowed],
+        description="Cancels a notification published with a sendAt; false if it already went.",
+    )
+    async def cancel_scheduled_notification(self, info: Info, id: strawberry.ID) -> bool:
+        notification_id = parse_uuid(id)
+        if notification_id is None:
+            raise NotFound("No scheduled notification with this id")
+        return await scheduling.cancel(
+            tenant_id=info.context.api_key.tenant_id, notification_id=notification_id
+        )
+
+
+@strawberry.type
+class ScheduledNotification:
+    id: strawberry.ID = strawberry.field(description="The id the notification will have.")
+    recipient: str = strawberry.field(description="The external user id.")
+    category: str
+    title: str
+    body: str | None
+    priority: Priority
+    send_at: datetime
+    created_at: datetime
+
+    @classmethod
+    def of(cls, pending: scheduling.Pending) -> "ScheduledNotification":
+        draft = pending.draft
+        return cls(
+            id=strawberry.ID(str(pending.row.id)),
+            recipient=pending.recipient,
+            category=draft.category,
+            title=draft.title,
+            body=draft.body,
+            priority=draft.priority,
+            send_at=pending.row.send_at,
+            created_at=pending.row.created_at,
+        )
+
+
+@strawberry.type
+class ScheduledNotificationEdge:
+    cursor: str
+    node: ScheduledNotification
+
+
+@strawberry.type
+class ScheduledNotificationConnection:
+    edges: list[ScheduledNotificationEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class ScheduledQuery:
+    @strawberry.field(
+        permission_classes=[Allowed],
+        description="Notifications published with a sendAt still to come, the next first.",
+    )
+    async def scheduled_notifications(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> ScheduledNotificationConnection:
+        page, total = await scheduling.pending(
+            tenant_id=info.context.api_key.tenant_id,
+            request=PageRequest(first=DEFAULT_PAGE_SIZE if first is None else first, after=after),
+        )
+        return ScheduledNotificationConnection(
+            edges=[
+                ScheduledNotificationEdge(cursor=c, node=ScheduledNotification.of(p))
+                for p, c in zip(page.items, page.cursors, strict=True)
+            ],
+            page_info=page_info(page),
+            total_count=total,
+        )
 
 
 @strawberry.input

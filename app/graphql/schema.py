@@ -25,7 +25,7 @@ from app.graphql.limits import RequestLimits, refusal
 from app.graphql.log_fields import LogFields
 from app.graphql.metrics import OperationMetrics
 from app.graphql.preferences import PreferenceMutation, PreferenceQuery
-from app.graphql.publishing import EventMutation, PublishingMutation
+from app.graphql.publishing import EventMutation, PublishingMutation, ScheduledQuery
 from app.graphql.rendering import EventExecutor
 from app.graphql.rules import RuleMutation, RuleQuery
 from app.graphql.scalars import DATE_TIME
@@ -43,6 +43,7 @@ class Query(
     ChannelQuery,
     DeliveryQuery,
     RuleQuery,
+    ScheduledQuery,
 ):
     pass
 

@@ -1,11 +1,11 @@
 """Opaque keyset cursors over (created_at, id), newest first, or over (priority, created_at,
-id), highest priority first."""
+id), highest priority first; or over (a time, id), soonest first."""
 
 import base64
 import binascii
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from tortoise.expressions import Q
@@ -77,6 +77,15 @@ def older_than(cursor: str) -> Q:
     the page 50,000 deep cost 50,000 rows."""
     _, created_at, id = decode_cursor(cursor)
     return Q(created_at__lte=created_at) & _older(created_at, id)
+
+
+def later_than(cursor: str, column: str) -> Q:
+    """Rows after the cursor in (`column`, id) ascending order, the first bound to seek."""
+    _, at, id = decode_cursor(cursor)
+    seek: dict[str, Any] = {f"{column}__gte": at}
+    later: dict[str, Any] = {f"{column}__gt": at}
+    same: dict[str, Any] = {column: at, "id__gt": id}
+    return Q(**seek) & (Q(**later) | Q(**same))
 
 
 def below(cursor: str) -> Q:

@@ -31,6 +31,7 @@ from app.models import (
     Notification,
     NotificationTag,
     Priority,
+    ScheduledNotification,
     Snapshot,
     User,
 )
@@ -154,13 +155,13 @@ async def publish_notification(
     known = await catalog.require_publishable(tenant_id=tenant_id, key=draft.category)
     if idempotency_key is not None:
         check_length("idempotencyKey", idempotency_key, 200, required=True)
-        if earlier := await _earlier_result(tenant_id, idempotency_key, external_ids):
+        if earlier := await earlier_result(tenant_id, idempotency_key, external_ids):
             return earlier
     for attempt in range(ATTEMPTS):
         try:
             rows = await prepare(
                 tenant_id=tenant_id,
-                external_ids=external_ids,
+                user_ids=await resolve_recipients(tenant_id, external_ids),
                 draft=draft,
                 category=known,
                 routing=routing or Routing(),
@@ -179,7 +180,7 @@ async def publish_notification(
             # cached recipient was erased meanwhile: look the tenant's users up afresh.
             _known_users.evict_tenant(tenant_id)
             if idempotency_key and (
-                earlier := await _earlier_result(tenant_id, idempotency_key, external_ids)
+                earlier := await earlier_result(tenant_id, idempotency_key, external_ids)
             ):
                 return earlier
             if attempt == ATTEMPTS - 1:
@@ -239,14 +240,37 @@ async def write(
 ) -> Written:
     """The rows of one publish, inside the caller's transaction; `announce` them after it
     commits. `external_ids` are checked (checked_recipients) and `category` is the
-    catalogue's entry for draft.category (None for a free category)."""
-    prepared = await prepare(
+    catalogue's entry for draft.category (None for a free category). Recipients new to
+    Belfry are made first, in a statement of their own."""
+    return await write_for(
         tenant_id=tenant_id,
-        external_ids=external_ids,
+        user_ids=await resolve_recipients(tenant_id, external_ids),
         draft=draft,
         category=category,
         routing=routing,
         idempotency_key=idempotency_key,
+    )
+
+
+async def write_for(
+    *,
+    tenant_id: UUID,
+    user_ids: list[UUID],
+    draft: NotificationDraft,
+    category: EventCategory | None,
+    routing: Routing,
+    idempotency_key: str | None = None,
+    ids: list[UUID] | None = None,
+) -> Written:
+    """As write, for users known by id; `ids` are their notifications' ids, if chosen."""
+    prepared = await prepare(
+        tenant_id=tenant_id,
+        user_ids=user_ids,
+        draft=draft,
+        category=category,
+        routing=routing,
+        idempotency_key=idempotency_key,
+        ids=ids,
     )
     return await store(await collapse(prepared, draft))
 
@@ -254,16 +278,16 @@ async def write(
 async def prepare(
     *,
     tenant_id: UUID,
-    external_ids: list[str],
+    user_ids: list[UUID],
     draft: NotificationDraft,
     category: EventCategory | None,
     routing: Routing,
     idempotency_key: str | None = None,
+    ids: list[UUID] | None = None,
 ) -> Prepared:
-    """What a publish writes, from reads alone, except that recipients new to Belfry are
-    made here, in a statement of their own: a user is kept even if the publish then fails."""
+    """What a publish writes, from reads alone; `ids` are the notifications' (one per user),
+    where already chosen."""
     now = clock.now()
-    user_ids = await _resolve_recipients(tenant_id, external_ids)
     plan = await routing_service.plan(
         tenant_id=tenant_id,
         user_ids=user_ids,
@@ -295,7 +319,7 @@ async def prepare(
             "deleted_at": None if Channel.IN_APP in plan.routes[user_id].channels else now,
             "created_at": now,
         }
-        for user_id, nid in zip(user_ids, new_ids(len(user_ids)), strict=True)
+        for user_id, nid in zip(user_ids, ids or new_ids(len(user_ids)), strict=True)
     ]
     deliveries = _deliveries(tenant_id, rows, plan, draft, routing, now)
     tags = [
@@ -526,8 +550,9 @@ def forget_all_users() -> None:
     _known_users.clear()
 
 
-async def _resolve_recipients(tenant_id: UUID, external_ids: list[str]) -> list[UUID]:
-    """User ids in the order given; unknown external ids become new MEMBER users."""
+async def resolve_recipients(tenant_id: UUID, external_ids: list[str]) -> list[UUID]:
+    """User ids in the order given; unknown external ids become new MEMBER users, in a
+    statement of their own: a user is kept even if the publish then fails."""
     found: dict[str, UUID] = {}
     unknown = []
     for external_id in external_ids:
@@ -556,18 +581,20 @@ async def _resolve_recipients(tenant_id: UUID, external_ids: list[str]) -> list[
     return [found[e] for e in external_ids]
 
 
-async def _earlier_result(
+async def earlier_result(
     tenant_id: UUID, idempotency_key: str, external_ids: list[str]
 ) -> PublishResult | None:
-    """What a publish with this key already wrote for these recipients. Looked up through the
-    (recipient, idempotency key) unique index, so it costs the same for any table size."""
+    """What a publish with this key already wrote for these recipients, or scheduled for
+    them. Looked up through the (recipient, idempotency key) unique indexes, so it costs the
+    same for any table size."""
     rows: list[tuple[UUID, str]] = []
-    for start in range(0, len(external_ids), LOOKUP_BATCH):
-        rows += await Notification.filter(
-            recipient__tenant_id=tenant_id,
-            recipient__external_id__in=external_ids[start : start + LOOKUP_BATCH],
-            idempotency_key=idempotency_key,
-        ).values_list("id", "recipient__external_id")
+    for model in (Notification, ScheduledNotification):
+        for start in range(0, len(external_ids), LOOKUP_BATCH):
+            rows += await model.filter(
+                recipient__tenant_id=tenant_id,
+                recipient__external_id__in=external_ids[start : start + LOOKUP_BATCH],
+                idempotency_key=idempotency_key,
+            ).values_list("id", "recipient__external_id")
     if not rows:
         return None
     position = {e: i for i, e in enumerate(external_ids)}

@@ -17,7 +17,9 @@ from app.models import (
     Event,
     InboxCounter,
     Notification,
+    QuietHours,
     Role,
+    ScheduledNotification,
     Tenant,
     User,
     UserErasure,
@@ -161,6 +163,8 @@ async def _delete_user(user_id: UUID) -> None:
     await theirs.delete()
     await InboxCounter.filter(user_id=user_id).delete()
     await UserPreference.filter(user_id=user_id).delete()
+    await QuietHours.filter(user_id=user_id).delete()
+    await ScheduledNotification.filter(recipient_id=user_id).delete()
     await User.filter(id=user_id).delete()
 
 

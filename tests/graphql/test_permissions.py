@@ -46,6 +46,10 @@ SERVER_CALLS = {
     "upsertUser": 'mutation { upsertUser(input: {externalId: "x"}) { id } }',
     "publishEvent": 'mutation { publishEvent(input: {type: "auth.login"}) { count } }',
     "issueUserToken": 'mutation { issueUserToken(externalId: "x") { token } }',
+    "scheduledNotifications": "{ scheduledNotifications { totalCount } }",
+    "cancelScheduledNotification": (
+        'mutation { cancelScheduledNotification(id: "00000000-0000-0000-0000-000000000000") }'
+    ),
 }
 
 

@@ -32,6 +32,9 @@ CALLS: dict[str, str] = {
         "{ totalCount edges { node { id notification { title } } } } }"
     ),
     "Query.dispatcherStatus": "{ dispatcherStatus { queueDepth } }",
+    "Query.scheduledNotifications": (
+        "{ scheduledNotifications { totalCount edges { node { id title recipient } } } }"
+    ),
     "Query.rules": "{ rules { id name } }",
     "Query.rule": "query($rid: ID!) { rule(id: $rid) { id name } }",
     "Mutation.upsertUser": (
@@ -44,6 +47,9 @@ CALLS: dict[str, str] = {
     "Mutation.publishNotification": (
         "mutation($ext: String!) { publishNotification(input: {recipients: [$ext], "
         'category: "auth.welcome", title: "theirs"}) { count } }'
+    ),
+    "Mutation.cancelScheduledNotification": (
+        "mutation($nid: ID!) { cancelScheduledNotification(id: $nid) }"
     ),
     "Mutation.markNotificationRead": "mutation($nid: ID!) { markNotificationRead(id: $nid) }",
     "Mutation.setNotificationRead": (
