@@ -99,7 +99,7 @@ async def upsert_user(
         role=Role(args.role) if args.role else None,
     )
     # Through the hub, so that a changed role reaches the running servers' sockets (with Redis).
-    async with connect_hub(settings.broadcast_url, queue_limit=settings.subscriber_queue_limit):
+    async with connect_hub(settings):
         user = await users.upsert_user(
             tenant_id=await _tenant_id(tenant_id), external_id=external_id, fields=fields
         )
@@ -120,7 +120,7 @@ async def issue_token(
 
 async def erase_user(settings: Settings, tenant_id: str, external_id: str) -> dict[str, Any]:
     # Through the hub, so that the running servers close the user's sockets (with Redis).
-    async with connect_hub(settings.broadcast_url, queue_limit=settings.subscriber_queue_limit):
+    async with connect_hub(settings):
         erased = await users.erase_user(
             tenant_id=await _tenant_id(tenant_id), external_id=external_id
         )
@@ -153,7 +153,7 @@ async def work(settings: Settings) -> None:
         await Tortoise.init(config=settings.tortoise_config())
     try:
         async with (
-            connect_hub(settings.broadcast_url, queue_limit=settings.subscriber_queue_limit),
+            connect_hub(settings),
             credentials.following_credentials(),  # the jobs publish, through the recipients cache
             worker_listener(settings),
         ):

@@ -317,7 +317,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         async with (
             RegisterTortoise(app, config=settings.tortoise_config()),
-            connect_hub(settings.broadcast_url, queue_limit=settings.subscriber_queue_limit),
+            connect_hub(settings),
             credentials.following_credentials(
                 credentials.Holders(graphql.sockets, graphql.streams)
             ),

@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     max_sockets_per_user: int = Field(default=20, ge=1)
     max_sockets_per_address: int = Field(default=500, ge=1)
     subscriber_queue_limit: int = Field(default=100, ge=1)
+    live_replay_seconds: float = Field(
+        default=3600,
+        gt=0,
+        description="how long inbox events are kept for subscriptions resuming after a cursor",
+    )
     allow_private_targets: bool = Field(
         default=False, description="let webhooks and APIs on private or loopback addresses receive"
     )

@@ -258,6 +258,42 @@ async def test_two_api_processes_share_live_events_through_redis(replicas: Repli
         await socket.close()
 
 
+async def test_a_subscriber_resumes_on_another_process_with_exactly_what_it_missed(
+    replicas: Replicas,
+) -> None:
+    query = (
+        "subscription($after: String) { inbox(after: $after) "
+        "{ kind cursor notification { title } } }"
+    )
+    async with httpx.AsyncClient(base_url=replicas.second) as client:
+        api = Api(client)
+        alice = await make_user(api, replicas.tenant)
+        # given a subscriber on the first process that saw one event, then lost its socket
+        socket = await GraphQLSocket.open(ws_url(replicas.first), alice.token)
+        await socket.acknowledged()
+        op = await socket.subscribe(query)
+        assert (await socket.next(op))["inbox"]["kind"] == "SYNC"
+        await publish(api, replicas.tenant, [alice.external_id], title="seen")
+        seen = (await socket.next(op))["inbox"]
+        await socket.close()
+
+        # when ten are published meanwhile and it comes back on the second, with its cursor
+        for i in range(10):
+            await publish(api, replicas.tenant, [alice.external_id], title=f"missed {i}")
+        socket = await GraphQLSocket.open(ws_url(replicas.second), alice.token)
+        await socket.acknowledged()
+        op = await socket.subscribe(query, {"after": seen["cursor"]})
+        replayed = [(await socket.next(op))["inbox"] for _ in range(10)]
+        nothing_more = await socket.nothing_within(0.3)
+        await socket.close()
+
+    # then it gets exactly those ten, in order
+    assert [(e["kind"], e["notification"]["title"]) for e in replayed] == [
+        ("CREATED", f"missed {i}") for i in range(10)
+    ]
+    assert nothing_more
+
+
 def ws_url(http_url: str) -> str:
     return http_url.replace("http", "ws") + "/graphql"
 

@@ -167,6 +167,13 @@ class InboxEvent:
     quiet: bool = strawberry.field(
         description="Arrived inside the viewer's quiet hours: show it, but without a sound."
     )
+    cursor: str = strawberry.field(
+        description="Give it as inbox(after:) to resume after this event, on any replica."
+    )
+    reset: bool = strawberry.field(
+        description="A SYNC sent where the events after the given cursor could not be: it "
+        "was too old (BELFRY_LIVE_REPLAY_SECONDS) or not the viewer's. Reload the list."
+    )
 
 
 @strawberry.type
@@ -337,14 +344,15 @@ class InboxMutation:
 class InboxSubscription:
     @strawberry.subscription(
         permission_classes=[Allowed],
-        description="Every change to the viewer's inbox, each with the new unread count.",
+        description="Every change to the viewer's inbox, each with the new unread count. With "
+        "`after` (an event's cursor), the events since then come first instead of a SYNC.",
     )
-    async def inbox(self, info: Info) -> AsyncGenerator[InboxEvent, None]:
+    async def inbox(self, info: Info, after: str | None = None) -> AsyncGenerator[InboxEvent, None]:
         context = info.context
         viewer = context.user
         render = renderer_for(info)
         async for message in streams.inbox_events(
-            tenant_id=viewer.tenant_id, user_id=viewer.user_id
+            tenant_id=viewer.tenant_id, user_id=viewer.user_id, after=after
         ):
             if context.principal is not None:  # None: the socket is closing (app.sockets)
                 yield render(message)

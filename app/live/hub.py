@@ -11,11 +11,12 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Any, TypeVar
 from uuid import UUID
 
-from app.live.backends import backend_for
+from app.live.backends import Head, backend_for
 from app.live.mailbox import Mailbox
 from app.live.messages import Signal
 from app.live.topics import Topic
 from app.metrics import LIVE_EVENTS
+from app.settings import Settings
 
 logger = logging.getLogger("belfry.live")
 
@@ -25,18 +26,20 @@ T = TypeVar("T")
 class _Subscribed:
     """What this process holds for one channel: its topic and each key's mailboxes."""
 
-    __slots__ = ("by_key", "fanned_out", "topic")
+    __slots__ = ("by_key", "fanned_out", "ready", "topic")
 
     def __init__(self, topic: Topic[Any]) -> None:
         self.topic = topic
         self.by_key: dict[str, set[Mailbox[Any]]] = {}
         self.fanned_out = LIVE_EVENTS.labels(topic.kind)
+        self.ready = asyncio.Event()  # the backend confirmed the subscription
 
 
 class Hub:
-    def __init__(self, url: str, *, queue_limit: int = 100) -> None:
+    def __init__(self, url: str, *, queue_limit: int = 100, keep_seconds: float = 3600) -> None:
         self._backend = backend_for(url, on_reconnect=self.resync_all)
         self.queue_limit = queue_limit
+        self.keep_seconds = keep_seconds  # how long kept topics' messages can be read again
         self._channels: dict[str, _Subscribed] = {}
         self._listener: asyncio.Task[None] | None = None
 
@@ -77,10 +80,32 @@ class Hub:
                 for mailbox in mailboxes:
                     mailbox.signal(Signal.RESYNC)
 
-    async def publish_many(self, messages: Iterable[tuple[str, str]]) -> None:
-        batch = list(messages)
-        if batch:
-            await self._backend.publish_many(batch)
+    async def publish_many(
+        self, messages: Iterable[tuple[str, str]], *, kept: Iterable[tuple[str, str]] = ()
+    ) -> None:
+        """`kept` are messages of kept topics' channels, kept and then published first."""
+        batch, to_keep = list(messages), list(kept)
+        if batch or to_keep:
+            await self._backend.publish_many(batch, kept=to_keep, keep_seconds=self.keep_seconds)
+
+    async def kept_since(
+        self, topic: Topic[T], key: str, after: str, *, tenant_id: UUID | str | None = None
+    ) -> list[T] | None:
+        """The messages for `key` kept on the topic's channel after the position `after`,
+        oldest first; None when they cannot all be given."""
+        entries = await self._backend.kept_since(topic.channel(tenant_id), after, self.keep_seconds)
+        if entries is None:
+            return None
+        wanted = {key}
+        return [
+            message
+            for kept_id, raw in entries
+            for found, message in topic.decode(f"{kept_id} {raw}", wanted)
+            if found == key
+        ]
+
+    async def kept_head(self, topic: Topic[Any], *, tenant_id: UUID | str | None = None) -> Head:
+        return await self._backend.kept_head(topic.channel(tenant_id))
 
     @contextlib.asynccontextmanager
     async def subscription(
@@ -98,6 +123,8 @@ class Hub:
         try:
             if first:
                 await self._backend.subscribe(channel)
+                subscribed.ready.set()
+            await subscribed.ready.wait()  # what is published from here on reaches the mailbox
             yield mailbox
         finally:
             mailboxes = subscribed.by_key[key]
@@ -127,10 +154,14 @@ def connected_hub() -> Hub | None:
 
 
 @contextlib.asynccontextmanager
-async def connect_hub(url: str, *, queue_limit: int) -> AsyncIterator[Hub]:
+async def connect_hub(settings: Settings) -> AsyncIterator[Hub]:
     """This process's hub, connected while the block runs."""
     global _hub
-    instance = Hub(url, queue_limit=queue_limit)
+    instance = Hub(
+        settings.broadcast_url,
+        queue_limit=settings.subscriber_queue_limit,
+        keep_seconds=settings.live_replay_seconds,
+    )
     await instance.connect()
     _hub = instance
     try:

@@ -161,6 +161,9 @@ class InboxMessage:
     all: bool = False
     category: str | None = None
     quiet: bool = False  # arrived inside the user's quiet hours: no sound
+    position: str = ""  # where the change is kept (app.live.backends), once published
+    cursor: str = ""  # what a subscription resumes after (app.live.streams)
+    reset: bool = False  # a SYNC in place of events that could not be replayed
 
     def touches(self, category: str | None) -> bool:
         """Could this change move the counts of `category` (None: of everything)?"""

@@ -20,8 +20,9 @@ WAKE = "1"
 async def publish_inbox(
     tenant_id: UUID | str, messages: Sequence[tuple[UUID | str, InboxMessage]]
 ) -> None:
-    """Each message to its user's subscribers."""
-    await _publish(INBOX.channel(tenant_id), encode_inbox(messages), "inbox")
+    """Each message to its user's subscribers (and kept for those who come back)."""
+    channel = INBOX.channel(tenant_id)
+    await _publish_many([], "inbox", kept=[(channel, wire) for wire in encode_inbox(messages)])
 
 
 async def publish_created(
@@ -35,16 +36,16 @@ async def publish_created(
     """What one publish tells, in one round trip: the notification created for many users
     (`to` as encode_created takes it) first, which browsers wait on, then its deliveries
     (rows as encode_deliveries takes them), then a wake-up for the workers if asked."""
-    messages = []
+    messages, kept = [], []
     if notification is not None and to:
         channel = INBOX.channel(tenant_id)
-        messages += [(channel, wire) for wire in encode_created(notification, to)]
+        kept = [(channel, wire) for wire in encode_created(notification, to)]
     if deliveries:
         channel = DELIVERIES.channel(tenant_id)
         messages += [(channel, wire) for wire in encode_deliveries(deliveries)]
     if wake:
         messages.append((WORK.channel(), WAKE))
-    await _publish_many(messages, "publish")
+    await _publish_many(messages, "publish", kept=kept)
 
 
 async def publish_delivery(delivery: Any) -> None:
@@ -74,11 +75,15 @@ async def _publish(channel: str, wires: list[str], what: str) -> None:
     await _publish_many([(channel, wire) for wire in wires], what)
 
 
-async def _publish_many(messages: list[tuple[str, str]], what: str) -> None:
+async def _publish_many(
+    messages: list[tuple[str, str]], what: str, *, kept: list[tuple[str, str]] | None = None
+) -> None:
+    """`kept`: messages of the inbox topic, which are kept as well as published."""
     hub = connected_hub()
-    if not messages or hub is None:
+    if not (messages or kept) or hub is None:
         return
     try:
-        await hub.publish_many(messages)
+        await hub.publish_many(messages, kept=kept or [])
     except (RedisError, RedisClusterException, OSError) as error:
-        logger.warning("%d batch(es) of %s events not sent: %s", len(messages), what, error)
+        count = len(messages) + len(kept or [])
+        logger.warning("%d batch(es) of %s events not sent: %s", count, what, error)

@@ -2,14 +2,22 @@
 deliveries' states.
 
 Each subscribes before it reads the current state, so nothing falls between the two, and it
-re-reads the state whenever the hub signals that events may have been missed."""
+re-reads the state whenever the hub signals that events may have been missed.
 
+Inbox events are kept for a while (app.live.backends), each at a position in its tenant's
+stream: an event's cursor names the user, the store's epoch and that position, and a
+subscription given a cursor replays what came after it instead of starting from the state."""
+
+import base64
+import binascii
 import contextlib
 from collections.abc import AsyncIterator
 from enum import StrEnum
 from typing import TypeVar
 from uuid import UUID
 
+from app.errors import BadUserInput
+from app.live.backends import Head, id_key
 from app.live.hub import hub
 from app.live.mailbox import Mailbox
 from app.live.messages import ALL, DeliveryPayload, InboxEventKind, InboxMessage, Signal
@@ -33,21 +41,76 @@ def _inbox(
     return hub().subscription(INBOX, str(user_id), tenant_id=tenant_id)
 
 
-async def _sync(user_id: UUID) -> InboxMessage:
+async def _sync(user_id: UUID, head: Head, *, reset: bool) -> InboxMessage:
     badges = await inbox.stats_for(user_id=user_id)
     return InboxMessage(
-        kind=InboxEventKind.SYNC, unread_count=badges.unread, unseen_count=badges.unseen
+        kind=InboxEventKind.SYNC,
+        unread_count=badges.unread,
+        unseen_count=badges.unseen,
+        position=head.position,
+        cursor=cursor_of(user_id, head.epoch, head.position),
+        reset=reset,
     )
 
 
-async def inbox_events(*, tenant_id: UUID, user_id: UUID) -> AsyncIterator[InboxMessage]:
-    """SYNC first (and after any gap), then every change to the inbox."""
+def cursor_of(user_id: UUID, epoch: str, position: str) -> str:
+    return base64.urlsafe_b64encode(f"{user_id}|{epoch}|{position}".encode()).decode()
+
+
+def read_cursor(cursor: str) -> tuple[str, str, str]:
+    """(user id, epoch, position); BAD_USER_INPUT for what no event's cursor looks like."""
+    try:
+        user, epoch, position = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        id_key(position)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as error:
+        raise BadUserInput("Invalid cursor", field="after") from error
+    return user, epoch, position
+
+
+async def inbox_events(
+    *, tenant_id: UUID, user_id: UUID, after: str | None = None
+) -> AsyncIterator[InboxMessage]:
+    """SYNC first (and after any gap), then every change to the inbox. Given the cursor of
+    an earlier event, the changes after it come first instead of the SYNC, or, when they
+    cannot all be given (too old, or another user's cursor), a SYNC marked reset."""
+    wanted = read_cursor(after) if after is not None else None
     with SUBSCRIPTIONS.labels("inbox").track_inprogress():
         async with _inbox(tenant_id, user_id) as subscription:
-            yield await _sync(user_id)
+            head = await hub().kept_head(INBOX, tenant_id=tenant_id)
+            replayed = await _replay(tenant_id, user_id, head, wanted) if wanted else None
+            if wanted is None or replayed is None:
+                position = head.position
+                yield await _sync(user_id, head, reset=wanted is not None)
+            else:
+                position = wanted[2]
+                for change in replayed:
+                    position = change.position
+                    yield _stamped(change, user_id, head.epoch)
             while True:
                 message = await _next(subscription)
-                yield message if message is not None else await _sync(user_id)
+                if message is None:
+                    head = await hub().kept_head(INBOX, tenant_id=tenant_id)
+                    position = head.position
+                    yield await _sync(user_id, head, reset=True)
+                elif not message.position or id_key(message.position) > id_key(position):
+                    position = message.position or position
+                    yield _stamped(message, user_id, head.epoch)
+                # else: replayed already, or in the SYNC's state
+
+
+async def _replay(
+    tenant_id: UUID, user_id: UUID, head: Head, wanted: tuple[str, str, str]
+) -> list[InboxMessage] | None:
+    user, epoch, position = wanted
+    if user != str(user_id) or epoch != head.epoch:  # another's, or the store lost what it kept
+        return None
+    return await hub().kept_since(INBOX, str(user_id), position, tenant_id=tenant_id)
+
+
+def _stamped(message: InboxMessage, user_id: UUID, epoch: str) -> InboxMessage:
+    """The message, with its cursor (the same for every tab of the user that gets it)."""
+    message.cursor = cursor_of(user_id, epoch, message.position)
+    return message
 
 
 class Badge(StrEnum):

@@ -30,12 +30,17 @@ class Topic(Generic[T]):
     kind: str  # in every channel's name, and the label its events are counted by
     decode: Decoder[T]
     per_tenant: bool  # one channel per tenant, or one for all
+    # Its messages are kept for a while, for subscribers coming back (app.live.backends):
+    # they arrive as "ID MESSAGE", which its decoder takes.
+    kept: bool = False
 
     def channel(self, tenant_id: UUID | str | None = None) -> str:
+        """The tenant's id is a hash tag: on a Redis Cluster a tenant's channel and what is
+        kept of it share a slot, and tenants spread across the slots."""
         if self.per_tenant:
             if tenant_id is None:
                 raise ValueError(f"the {self.kind} topic has a channel per tenant")
-            return f"belfry:{self.kind}:{tenant_id}"
+            return f"belfry:{self.kind}:{{{tenant_id}}}"
         return f"belfry:{self.kind}"
 
 
@@ -65,8 +70,8 @@ def decode_wake(raw: str, wanted: Container[str]) -> list[tuple[str, str]]:
     return [(ALL, raw)]
 
 
-# Each user's inbox changes, keyed by user id.
-INBOX: Topic[InboxMessage] = Topic("inbox", decode_inbox, per_tenant=True)
+# Each user's inbox changes, keyed by user id; kept, so that a client can resume.
+INBOX: Topic[InboxMessage] = Topic("inbox", decode_inbox, per_tenant=True, kept=True)
 # Each delivery's new state, keyed by its recipient's id and ALL.
 DELIVERIES: Topic[DeliveryPayload] = Topic("deliveries", decode_deliveries, per_tenant=True)
 # Credentials revoked or changed anywhere, which every process applies to what it holds.

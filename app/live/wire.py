@@ -35,14 +35,19 @@ DATETIMES = [
 
 
 def encode_inbox(messages: Sequence[tuple[UUID | str, InboxMessage]]) -> list[str]:
-    """Messages as few wire batches as possible, keeping their order."""
+    """Messages as few wire batches as possible, keeping their order. A user is in a batch
+    once at most: a batch's position is each of its messages' place in their user's stream."""
     batches: list[str] = []
     group: list[tuple[UUID | str, InboxMessage]] = []
+    users: set[UUID | str] = set()
     for user_id, message in messages:
-        if group and (len(group) >= BATCH_SIZE or not _shared(group[0][1], message)):
+        if group and (
+            len(group) >= BATCH_SIZE or not _shared(group[0][1], message) or user_id in users
+        ):
             batches.append(_encode_group(group))
-            group = []
+            group, users = [], set()
         group.append((user_id, message))
+        users.add(user_id)
     if group:
         batches.append(_encode_group(group))
     return batches
@@ -106,8 +111,10 @@ def _wire(change: InboxMessage, to: list[list[Any]]) -> str:
 
 
 def decode_inbox(raw: str, wanted: Container[str]) -> list[tuple[str, InboxMessage]]:
-    """The messages of a batch for the users in `wanted` (those with subscribers here)."""
-    batch = json.loads(raw)
+    """The messages of a batch for the users in `wanted` (those with subscribers here), each
+    at the position the batch was kept at, when it comes as "ID BATCH"."""
+    position, _, kept = raw.partition(" ") if not raw.startswith("{") else ("", "", raw)
+    batch = json.loads(kept)
     kind = InboxEventKind(batch["kind"])
     shared = batch["notification"]
     if shared is not None:
@@ -129,6 +136,7 @@ def decode_inbox(raw: str, wanted: Container[str]) -> list[tuple[str, InboxMessa
                 all=all_,
                 category=category,
                 quiet=bool(quiet),
+                position=position,
             ),
         )
         for user_id, unread, unseen, ids, *quiet in batch["to"]

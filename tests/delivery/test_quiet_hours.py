@@ -2,13 +2,14 @@
 end, in order, to a real SMTP server; in-app arrives at once, marked quiet on the socket."""
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from app.delivery.worker import Worker
+from app.delivery.worker import Worker, claim
+from app.models import Delivery
 from app.settings import Settings
 from tests.conftest import Clock, LiveServer
 from tests.delivery.test_worker import TENANT_PREF, drain, email_tenant
@@ -135,11 +136,14 @@ async def test_email_inside_quiet_hours_is_held_then_sent_in_order_when_they_end
     inbox = await api.data("{ unreadCount }", token=alice.token)
     assert inbox["unreadCount"] == 2
 
-    # and when the night ends, the worker sends them in the order they were made
+    # and when the night ends, workers take them in the order they were made, and send them
     clock.set(MORNING)
-    await drain(worker)
-    subjects = [e.content.split(b"Subject: ")[1].split(b"\r\n")[0] for e in mailbox.envelopes]
-    assert subjects == [b"first", b"second"]
+    taken = [await claim(1, lease=timedelta(seconds=30)) for _ in range(2)]
+    assert [[d.notification.title for d in t] for t in taken] == [["first"], ["second"]]
+    await Delivery.filter(id__in=[t[0].id for t in taken]).update(lease_until=LATE)
+    await drain(worker)  # takes them again, their leases over
+    subjects = {e.content.split(b"Subject: ")[1].split(b"\r\n")[0] for e in mailbox.envelopes}
+    assert subjects == {b"first", b"second"}
     assert {d["status"] for d in await email_log(api, tenant)} == {"SENT"}
 
 

@@ -16,7 +16,7 @@ from app.live.messages import Signal
 from app.ratelimit import RedisCounter
 from tests.conftest import free_port, unavailable
 from tests.helpers import Api, TenantAccess, make_user, publish
-from tests.live.test_hub import LINES
+from tests.live.test_hub import LINES, kept_round_trip
 from tests.processes import created_tenant, replica_database, serve_process
 from tests.redis_cluster import RedisCluster
 from tests.wsclient import GraphQLSocket
@@ -81,6 +81,15 @@ async def test_hubs_on_different_nodes_carry_every_tenants_events(cluster: Redis
         # then each tenant's subscriber hears its own event, and only it
         assert [await received(m) for m in mailboxes] == tenants
         assert all(m.pending() == 0 for m in mailboxes)
+
+
+async def test_messages_are_kept_in_the_slot_of_their_channel(cluster: RedisCluster) -> None:
+    async with (
+        connected(cluster.url_of(cluster.ports[0])) as listener,
+        connected(cluster.url_of(cluster.ports[1])) as speaker,
+    ):
+        for _ in range(3):  # tenants on different shards, in all likelihood
+            await kept_round_trip(listener, speaker)
 
 
 @pytest.fixture

@@ -9,13 +9,14 @@ then resyncs, since whatever was published meanwhile is gone."""
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 from redis.asyncio.cluster import ClusterNode, ClusterPubSub, RedisCluster
 from redis.exceptions import RedisClusterException, RedisError
 
+from app.live.backends import Head, replay
 from app.live.backends.reconnecting import ReconnectingBackend
 
 SCHEME = "redis+cluster"
@@ -64,8 +65,30 @@ class RedisClusterBackend(ReconnectingBackend):
         await super().subscribe(channel)
         self._subscribed.set()
 
-    async def publish(self, channel: str, message: Any) -> None:
-        await self._publisher.spublish(channel, message)
+    async def publish_many(
+        self,
+        messages: Sequence[tuple[str, str]],
+        *,
+        kept: Sequence[tuple[str, str]] = (),
+        keep_seconds: float = 0,
+    ) -> None:
+        """One at a time, in order: each goes to the node of its own slot."""
+        keep_ms = max(1, int(keep_seconds * 1000))
+        for channel, message, is_kept in replay.outgoing(messages, kept):
+            if is_kept:
+                key = replay.stream_key(channel)
+                args = (channel, message, keep_ms, "spublish")
+                await self._publisher.eval(replay.KEEP_AND_PUBLISH, 1, key, *args)
+            else:
+                await self._publisher.spublish(channel, message)
+
+    async def kept_since(
+        self, channel: str, after: str, keep_seconds: float
+    ) -> list[tuple[str, str]] | None:
+        return await replay.since(self._publisher, channel, after, keep_seconds)
+
+    async def kept_head(self, channel: str) -> Head:
+        return await replay.head(self._publisher, channel)
 
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[ClusterPubSub]:

@@ -17,6 +17,8 @@ from app.live.backends import Backend
 
 logger = logging.getLogger("belfry.live")
 
+CONFIRM_TIMEOUT = 2.0  # seconds a subscription waits for Redis to confirm it
+
 
 class ReconnectingBackend(Backend):
     SUBSCRIBE: ClassVar[str]
@@ -27,6 +29,7 @@ class ReconnectingBackend(Backend):
         self._name = name  # in the log: where it connects, without a password
         self._on_reconnect = on_reconnect
         self._channels: set[str] = set()
+        self._confirming: dict[str, asyncio.Future[None]] = {}
         self._pubsub: Any = None
         self._events: asyncio.Queue[Event] = asyncio.Queue()
         self._connected = asyncio.Event()
@@ -57,19 +60,30 @@ class ReconnectingBackend(Backend):
             await asyncio.wait([self._task], timeout=1)
 
     async def subscribe(self, channel: str) -> None:
+        """Returns once Redis confirmed it (or gave up waiting: a reconnect subscribes to
+        every channel again and has every subscriber resync)."""
         self._channels.add(channel)
-        await self._send(self.SUBSCRIBE, channel)
+        confirmed = self._confirming.setdefault(channel, asyncio.get_running_loop().create_future())
+        try:
+            if await self._send(self.SUBSCRIBE, channel):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(confirmed), timeout=CONFIRM_TIMEOUT)
+        finally:
+            if self._confirming.get(channel) is confirmed:
+                del self._confirming[channel]
 
     async def unsubscribe(self, channel: str) -> None:
         self._channels.discard(channel)
         await self._send(self.UNSUBSCRIBE, channel)
 
-    async def _send(self, command: str, channel: str) -> None:
+    async def _send(self, command: str, channel: str) -> bool:
+        """Whether it was sent."""
         pubsub = self._pubsub
         if pubsub is None:
-            return  # the next connection subscribes to everything in self._channels
+            return False  # the next connection subscribes to everything in self._channels
         try:
             await getattr(pubsub, command)(channel)
+            return True
         except self.ERRORS as error:
             logger.warning(
                 "%s %s %s failed (%s); the reconnect will redo it",
@@ -78,15 +92,22 @@ class ReconnectingBackend(Backend):
                 channel,
                 error,
             )
+            return False
 
     async def next_published(self) -> Event:
         return await self._events.get()
 
     def _received(self, message: dict[str, Any] | None, kind: str) -> None:
-        if message is not None and message["type"] == kind:
+        if message is None:
+            return
+        if message["type"] == kind:
             self._events.put_nowait(
                 Event(channel=message["channel"].decode(), message=message["data"].decode())
             )
+        elif message["type"] == self.SUBSCRIBE:
+            confirmed = self._confirming.get(message["channel"].decode())
+            if confirmed is not None and not confirmed.done():
+                confirmed.set_result(None)
 
     async def _run(self) -> None:
         delay = 0.1

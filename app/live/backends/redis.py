@@ -15,6 +15,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from app.live.backends import Head, replay
 from app.live.backends.reconnecting import ReconnectingBackend
 
 PUBLISH_BATCH = 1000
@@ -38,16 +39,27 @@ class RedisBackend(ReconnectingBackend):
         await super().disconnect()
         await self._publisher.aclose()
 
-    async def publish(self, channel: str, message: Any) -> None:
-        await self._publisher.publish(channel, message)
-
-    async def publish_many(self, messages: Sequence[tuple[str, str]]) -> None:
+    async def publish_many(
+        self,
+        messages: Sequence[tuple[str, str]],
+        *,
+        kept: Sequence[tuple[str, str]] = (),
+        keep_seconds: float = 0,
+    ) -> None:
         """One round trip per batch rather than one per recipient."""
-        for start in range(0, len(messages), PUBLISH_BATCH):
+        batch = replay.outgoing(messages, kept)
+        for start in range(0, len(batch), PUBLISH_BATCH):
             async with self._publisher.pipeline(transaction=False) as pipe:
-                for channel, message in messages[start : start + PUBLISH_BATCH]:
-                    pipe.publish(channel, message)
+                replay.queue(pipe, batch[start : start + PUBLISH_BATCH], keep_seconds, "publish")
                 await pipe.execute()
+
+    async def kept_since(
+        self, channel: str, after: str, keep_seconds: float
+    ) -> list[tuple[str, str]] | None:
+        return await replay.since(self._publisher, channel, after, keep_seconds)
+
+    async def kept_head(self, channel: str) -> Head:
+        return await replay.head(self._publisher, channel)
 
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[Any]:

@@ -1,0 +1,97 @@
+"""Kept messages in Redis, for the Redis and Redis Cluster backends: a stream per channel,
+trimmed by time, that a script appends to and publishes from at once, so that the order of
+the stream is the order subscribers received. The stream, its epoch and the channel share a
+hash tag (app.live.topics), hence a cluster slot, as a script's keys and channel must."""
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from app.live.backends import REPLAY_LIMIT, Head, id_key, position_before
+
+# KEYS[1] the stream; ARGV: the channel, the message, milliseconds to keep, the publish command.
+KEEP_AND_PUBLISH = """
+local now = redis.call('TIME')
+local oldest = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[3])
+local minid = string.format('%.0f', oldest)
+local id = redis.call('XADD', KEYS[1], 'MINID', '~', minid, '*', 'm', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call(ARGV[4], ARGV[1], id .. ' ' .. ARGV[2])
+return id
+"""
+
+
+def stream_key(channel: str) -> str:
+    return f"belfry:kept:{channel}"
+
+
+def epoch_key(channel: str) -> str:
+    return f"belfry:epoch:{channel}"
+
+
+Outgoing = tuple[str, str, bool]  # channel, message, kept
+
+
+def outgoing(
+    messages: Sequence[tuple[str, str]], kept: Sequence[tuple[str, str]]
+) -> list[Outgoing]:
+    """The kept messages first, as Backend.publish_many sends them."""
+    return [(c, m, True) for c, m in kept] + [(c, m, False) for c, m in messages]
+
+
+def queue(pipe: Any, batch: Sequence[Outgoing], keep_seconds: float, command: str) -> None:
+    """Adds each message to a pipeline: a kept one through the script, the others plainly."""
+    keep_ms = max(1, int(keep_seconds * 1000))
+    for channel, message, kept in batch:
+        if kept:
+            pipe.eval(KEEP_AND_PUBLISH, 1, stream_key(channel), channel, message, keep_ms, command)
+        else:
+            getattr(pipe, command)(channel, message)
+
+
+# KEYS[1] the stream; ARGV: the position to read after, how many at most. Reads with the
+# server's time, as one command (a cluster pipeline takes no TIME).
+SINCE = """
+local now = redis.call('TIME')
+local entries = redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])
+return {now[1], now[2], entries}
+"""
+
+# KEYS[1] the epoch, KEYS[2] the stream; ARGV[1] an epoch for a store that has none.
+HEAD = """
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+local epoch = redis.call('GET', KEYS[1])
+local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+local now = redis.call('TIME')
+return {epoch, now[1], now[2], last}
+"""
+
+
+async def since(
+    client: Any, channel: str, after: str, keep_seconds: float
+) -> list[tuple[str, str]] | None:
+    seconds, micros, entries = await client.eval(
+        SINCE, 1, stream_key(channel), after, REPLAY_LIMIT + 1
+    )
+    if id_key(after)[0] < _ms(seconds, micros) - int(keep_seconds * 1000):
+        return None
+    if len(entries) > REPLAY_LIMIT:
+        return None
+    return [(_text(kept_id), _text(fields[1])) for kept_id, fields in entries]
+
+
+async def head(client: Any, channel: str) -> Head:
+    """The epoch is made by the first reader after the store lost it (or never had it)."""
+    keys = (epoch_key(channel), stream_key(channel))
+    epoch, seconds, micros, last = await client.eval(HEAD, 2, *keys, uuid.uuid4().hex)
+    if last:
+        return Head(_text(epoch), _text(last[0][0]))
+    return Head(_text(epoch), position_before(_ms(seconds, micros)))
+
+
+def _ms(seconds: bytes | int, micros: bytes | int) -> int:
+    return int(seconds) * 1000 + int(micros) // 1000
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
