@@ -114,7 +114,7 @@ class QuietHours:
     enabled: bool
 
     @classmethod
-    def of(cls, stored: models.QuietHours, user_timezone: str | None) -> Self:
+    def from_model(cls, stored: models.QuietHours, user_timezone: str | None) -> Self:
         return cls(
             start=stored.start,
             end=stored.end,
@@ -158,7 +158,7 @@ class PreferenceMutation:
         viewer = info.context.user
         stored = await quiet_hours.update(viewer.user_id, input.settings())
         user = await users.get_user(tenant_id=viewer.tenant_id, user_id=viewer.user_id)
-        return QuietHours.of(stored, user.timezone)
+        return QuietHours.from_model(stored, user.timezone)
 
     @strawberry.mutation(permission_classes=[Allowed])
     async def update_my_preference(self, info: Info, input: PreferenceInput) -> CategoryPreference:

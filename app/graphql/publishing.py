@@ -131,7 +131,7 @@ class ScheduledNotification:
     created_at: datetime
 
     @classmethod
-    def of(cls, pending: scheduling.Pending) -> "ScheduledNotification":
+    def from_model(cls, pending: scheduling.Pending) -> "ScheduledNotification":
         draft = pending.draft
         return cls(
             id=strawberry.ID(str(pending.row.id)),
@@ -173,7 +173,7 @@ class ScheduledQuery:
         )
         return ScheduledNotificationConnection(
             edges=[
-                ScheduledNotificationEdge(cursor=c, node=ScheduledNotification.of(p))
+                ScheduledNotificationEdge(cursor=c, node=ScheduledNotification.from_model(p))
                 for p, c in zip(page.items, page.cursors, strict=True)
             ],
             page_info=page_info(page),

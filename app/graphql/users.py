@@ -28,7 +28,7 @@ class User:
     @strawberry.field(description="Null until the user sets them.")
     async def quiet_hours(self) -> QuietHours | None:
         stored = await quiet_hours.get(UUID(self.id))
-        return None if stored is None else QuietHours.of(stored, self.timezone)
+        return None if stored is None else QuietHours.from_model(stored, self.timezone)
 
     @classmethod
     def from_model(cls, user: models.User) -> Self:

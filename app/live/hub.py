@@ -40,6 +40,8 @@ class Hub:
         self._backend = backend_for(url, on_reconnect=self.resync_all)
         self.queue_limit = queue_limit
         self.keep_seconds = keep_seconds  # how long kept topics' messages can be read again
+        self._unkept: set[str] = set()  # channels a publish failed on, to forget_kept
+        self._forgetting: asyncio.Future[None] | None = None
         self._channels: dict[str, _Subscribed] = {}
         self._listener: asyncio.Task[None] | None = None
 
@@ -75,6 +77,8 @@ class Hub:
                 subscribed.fanned_out.inc(handed)
 
     def resync_all(self) -> None:
+        if self._unkept:  # the backend is back: forget now rather than at the next publish
+            self._forgetting = asyncio.ensure_future(self._forget_later())
         for subscribed in self._channels.values():
             for mailboxes in subscribed.by_key.values():
                 for mailbox in mailboxes:
@@ -83,10 +87,30 @@ class Hub:
     async def publish_many(
         self, messages: Iterable[tuple[str, str]], *, kept: Iterable[tuple[str, str]] = ()
     ) -> None:
-        """`kept` are messages of kept topics' channels, kept and then published first."""
+        """`kept` are messages of kept topics' channels, kept and then published first. When
+        they fail, their channels' positions are forgotten (at the next publish that gets
+        through), so that no subscriber resumes past what it never got."""
         batch, to_keep = list(messages), list(kept)
-        if batch or to_keep:
+        if not (batch or to_keep):
+            return
+        try:
+            await self._forget_unkept()
             await self._backend.publish_many(batch, kept=to_keep, keep_seconds=self.keep_seconds)
+        except BaseException:
+            self._unkept.update(channel for channel, _ in to_keep)
+            raise
+
+    async def _forget_unkept(self) -> None:
+        if self._unkept:
+            channels = sorted(self._unkept)
+            await self._backend.forget_kept(channels)
+            self._unkept.difference_update(channels)
+
+    async def _forget_later(self) -> None:
+        try:
+            await self._forget_unkept()
+        except Exception as error:  # tried again before the next publish
+            logger.warning("kept positions not forgotten yet: %s", error)
 
     async def kept_since(
         self, topic: Topic[T], key: str, after: str, *, tenant_id: UUID | str | None = None

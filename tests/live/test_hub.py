@@ -6,8 +6,11 @@ import uuid
 from collections.abc import Container
 
 import pytest
+from redis import asyncio as redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 
+from app.live.backends import replay
 from app.live.backends.redis import RedisBackend
 from app.live.hub import Hub
 from app.live.mailbox import Mailbox
@@ -219,6 +222,33 @@ async def test_a_redis_that_lost_what_it_kept_has_a_new_epoch(own_redis: RedisSe
             except RedisConnectionError:
                 await asyncio.sleep(0.1)
     finally:
+        await hub.disconnect()
+
+    assert before.epoch != after.epoch
+
+
+async def test_a_channel_whose_kept_messages_failed_gets_a_new_epoch(redis_url: str) -> None:
+    # given a kept channel, and a subscriber's position in it
+    tenant = str(uuid.uuid4())
+    channel = KEPT_LINES.channel(tenant)
+    hub = Hub(redis_url)
+    await hub.connect()
+    stream = replay.stream_key(channel)
+    raw = redis.Redis.from_url(redis_url)
+    try:
+        before = await hub.kept_head(KEPT_LINES, tenant_id=tenant)
+
+        # when a publish fails to keep its message (here: the stream's key holds a string)
+        await raw.set(stream, "not a stream")
+        with pytest.raises(RedisError):
+            await hub.publish_many([], kept=[(channel, "k=lost")])
+        await raw.delete(stream)
+        await hub.publish_many([], kept=[(channel, "k=after")])
+
+        # then positions from before it cannot be resumed from
+        after = await hub.kept_head(KEPT_LINES, tenant_id=tenant)
+    finally:
+        await raw.aclose()
         await hub.disconnect()
 
     assert before.epoch != after.epoch

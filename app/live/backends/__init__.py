@@ -63,6 +63,11 @@ class Backend(BroadcastBackend):
     async def kept_head(self, channel: str) -> Head:
         raise NotImplementedError
 
+    async def forget_kept(self, channels: Sequence[str]) -> None:
+        """Gives the channels a new epoch: messages were published but not kept, so no
+        position from before may be replayed (it would skip them)."""
+        raise NotImplementedError
+
 
 def backend_for(url: str, *, on_reconnect: Callable[[], None]) -> Backend:
     """The backend a broadcast URL names. `on_reconnect` is called whenever messages may have

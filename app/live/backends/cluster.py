@@ -90,6 +90,10 @@ class RedisClusterBackend(ReconnectingBackend):
     async def kept_head(self, channel: str) -> Head:
         return await replay.head(self._publisher, channel)
 
+    async def forget_kept(self, channels: Sequence[str]) -> None:
+        for channel in channels:  # each in its own slot
+            await self._publisher.delete(replay.epoch_key(channel))
+
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[ClusterPubSub]:
         client = cluster_client(self._url, socket_connect_timeout=2)

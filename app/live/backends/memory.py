@@ -78,6 +78,9 @@ class MemoryBackend(Backend):
         found = [entry for entry in self._kept.get(channel, ()) if id_key(entry[0]) > start]
         return found if len(found) <= REPLAY_LIMIT else None
 
+    async def forget_kept(self, channels: Sequence[str]) -> None:
+        pass  # what is published here is always kept
+
     async def kept_head(self, channel: str) -> Head:
         entries = self._kept.get(channel)
         if entries:

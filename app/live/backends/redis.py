@@ -61,6 +61,9 @@ class RedisBackend(ReconnectingBackend):
     async def kept_head(self, channel: str) -> Head:
         return await replay.head(self._publisher, channel)
 
+    async def forget_kept(self, channels: Sequence[str]) -> None:
+        await self._publisher.delete(*map(replay.epoch_key, channels))
+
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[Any]:
         client = redis.Redis.from_url(
