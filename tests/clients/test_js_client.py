@@ -23,6 +23,7 @@ from app.settings import Settings
 from tests.conftest import LiveServer, free_port, serving
 from tests.helpers import Api, TenantAccess, UserAccess, erase_user, make_tenant, make_user, publish
 from tests.node import Answer, Message, NodeProcess, node_process
+from tests.servers import proxying
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -141,6 +142,43 @@ async def test_the_store_catches_up_after_the_server_restarts(settings: Settings
 
             # Then the store, subscribed again, shows it
             await node.expect(showing("After the restart", unread=1))
+
+
+async def test_after_losing_its_socket_the_store_resumes_without_reloading(
+    server: LiveServer, live_api: Api, tenant: TenantAccess, user: UserAccess
+) -> None:
+    # Given a store following the inbox through a connection that is about to drop
+    port = int(server.http_url.rsplit(":", 1)[1])
+    async with proxying("127.0.0.1", port) as proxy:
+        through = LiveServer(
+            http_url=f"http://127.0.0.1:{proxy.port}",
+            ws_url=f"ws://127.0.0.1:{proxy.port}/graphql",
+            app=server.app,
+        )
+        async with inbox_client(through, fixed(user.token)) as node:
+            await publish(live_api, tenant, [user.external_id], title="Seen live")
+            await node.expect(showing("Seen live", unread=1))
+
+            # When the connection drops, three notifications are published meanwhile, and
+            # the connection comes back
+            await proxy.cut()
+            await node.expect(status("reconnecting"))
+            for i in range(3):
+                await publish(live_api, tenant, [user.external_id], title=f"Missed {i}")
+            await proxy.start()
+            await node.expect(status("connected"))
+
+            # Then the store shows them, caught up from the events it missed, not reloaded
+            caught_up = await node.expect(showing("Missed 2", unread=4))
+            assert [item["title"] for item in caught_up["items"]] == [
+                "Missed 2",
+                "Missed 1",
+                "Missed 0",
+                "Seen live",
+            ]
+            reconnected = max(i for i, m in enumerate(node.seen) if status("connected")(m))
+            since = node.seen[reconnected:]
+            assert not any(m["event"] == "state" and m["loading"] for m in since), since
 
 
 async def test_the_client_renews_its_token_before_it_expires(

@@ -3,14 +3,18 @@
 //
 // Events: CREATED adds a notification, UPDATED changes one (or marks several or all read),
 // DELETED removes one (or all read ones); each carries the user's unread count. SYNC carries
-// only the unread count and comes first and after any gap (a reconnect, a lost broadcast):
-// the store then reloads what it shows, so whatever happened meanwhile is caught up.
+// only the unread count and comes first and after any gap (a lost broadcast): the store then
+// reloads what it shows, so whatever happened meanwhile is caught up. After a reconnect the
+// subscription resumes after the last event's cursor, and the server replays what was missed
+// instead: no reload, unless the cursor was too old (a SYNC again).
 // Mutations go over the same client; their effect arrives as events like any other tab's.
 
 export const NOTIFICATION_FIELDS = "id category title body link data isRead readAt createdAt";
 
-const INBOX = `subscription BelfryInbox {
-  inbox { kind unreadCount notificationIds all category notification { ${NOTIFICATION_FIELDS} } }
+const INBOX = `subscription BelfryInbox($after: String) {
+  inbox(after: $after) {
+    kind cursor unreadCount notificationIds all category notification { ${NOTIFICATION_FIELDS} }
+  }
 }`;
 const PAGE = `query BelfryNotifications($first: Int, $after: String, $filter: NotificationFilter) {
   notifications(first: $first, after: $after, filter: $filter) {
@@ -51,6 +55,7 @@ const MAX_PAGE = 200;
  *
  * @typedef {object} InboxEvent
  * @property {"SYNC" | "CREATED" | "UPDATED" | "DELETED"} kind
+ * @property {string} cursor what a subscription resumes after
  * @property {number} unreadCount
  * @property {Notification | null} notification
  * @property {string[]} notificationIds
@@ -228,13 +233,16 @@ export function createInboxStore(client, options = {}) {
     /** Starts following the inbox (the subscription's first SYNC loads the first page). */
     start() {
       if (stopInbox) return;
-      stopInbox = client.subscribe(
-        { query: INBOX },
-        {
-          next: (result) => (result.data ? receive(result.data.inbox) : fail(new Error(result.errors?.[0]?.message))),
-          error: fail,
+      // graphql-ws sends this same payload again after a reconnect: it resumes from there.
+      const payload = { query: INBOX, variables: { after: null } };
+      stopInbox = client.subscribe(payload, {
+        next: (result) => {
+          if (!result.data) return fail(new Error(result.errors?.[0]?.message));
+          payload.variables.after = result.data.inbox.cursor;
+          receive(result.data.inbox);
         },
-      );
+        error: fail,
+      });
       loadCatalogue();
     },
     stop() {
