@@ -28,11 +28,13 @@ class _Subscribed:
 
     __slots__ = ("by_key", "fanned_out", "ready", "topic")
 
-    def __init__(self, topic: Topic[Any]) -> None:
+    def __init__(self, topic: Topic[Any], ready: asyncio.Future[None]) -> None:
         self.topic = topic
         self.by_key: dict[str, set[Mailbox[Any]]] = {}
         self.fanned_out = LIVE_EVENTS.labels(topic.kind)
-        self.ready = asyncio.Event()  # the backend confirmed the subscription
+        # The backend's subscription: a task of its own, which a subscriber that leaves while
+        # it is made does not cancel for the others.
+        self.ready = ready
 
 
 class Hub:
@@ -139,16 +141,14 @@ class Hub:
         per tenant) under `key`, for as long as the block runs."""
         channel = topic.channel(tenant_id)
         subscribed = self._channels.get(channel)
-        first = subscribed is None
         if subscribed is None:
-            subscribed = self._channels[channel] = _Subscribed(topic)
+            made = asyncio.ensure_future(self._backend.subscribe(channel))
+            subscribed = self._channels[channel] = _Subscribed(topic, made)
         mailbox: Mailbox[T] = Mailbox(self.queue_limit)
         subscribed.by_key.setdefault(key, set()).add(mailbox)
         try:
-            if first:
-                await self._backend.subscribe(channel)
-                subscribed.ready.set()
-            await subscribed.ready.wait()  # what is published from here on reaches the mailbox
+            # From then on, what is published reaches the mailbox.
+            await asyncio.shield(subscribed.ready)
             yield mailbox
         finally:
             mailboxes = subscribed.by_key[key]
@@ -158,6 +158,7 @@ class Hub:
             if not subscribed.by_key and self._channels.get(channel) is subscribed:
                 del self._channels[channel]
                 with contextlib.suppress(Exception):  # a dead connection forgets it anyway
+                    await subscribed.ready  # made before it is unmade
                     await self._backend.unsubscribe(channel)
 
     def subscriber_count(self) -> int:

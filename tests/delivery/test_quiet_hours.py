@@ -56,6 +56,15 @@ async def emailing_tenant(api: Api, port: int) -> TenantAccess:
     return tenant
 
 
+async def quiet_at_night(api: Api, port: int, clock: Clock) -> tuple[TenantAccess, UserAccess]:
+    """A tenant that emails, and alice, whose nights are quiet, at 23:30 her time."""
+    tenant = await emailing_tenant(api, port)
+    alice = await make_user(api, tenant, "alice", email="alice@example.com")
+    await set_quiet(api, alice, **NIGHT)
+    clock.set(LATE)
+    return tenant, alice
+
+
 async def set_quiet(api: Api, user: UserAccess, **hours: Any) -> dict[str, Any]:
     result = await api.data(SET_QUIET, {"input": hours}, token=user.token)
     found: dict[str, Any] = result["updateMyQuietHours"]
@@ -117,10 +126,7 @@ async def test_email_inside_quiet_hours_is_held_then_sent_in_order_when_they_end
 ) -> None:
     # given alice, whose nights are quiet, at 23:30 her time
     mailbox, port = smtp
-    tenant = await emailing_tenant(api, port)
-    alice = await make_user(api, tenant, "alice", email="alice@example.com")
-    await set_quiet(api, alice, **NIGHT)
-    clock.set(LATE)
+    tenant, alice = await quiet_at_night(api, port, clock)
 
     # when two notifications are published and the worker runs
     for title in ("first", "second"):
@@ -152,10 +158,7 @@ async def test_critical_and_urgent_go_through_quiet_hours(
     api: Api, worker: Worker, smtp, clock: Clock
 ) -> None:
     mailbox, port = smtp
-    tenant = await emailing_tenant(api, port)
-    alice = await make_user(api, tenant, "alice", email="alice@example.com")
-    await set_quiet(api, alice, **NIGHT)
-    clock.set(LATE)
+    tenant, _ = await quiet_at_night(api, port, clock)
 
     await publish(api, tenant, ["alice"], category=CRITICAL, title="critical")
     await publish(api, tenant, ["alice"], category=CATEGORY, title="urgent", priority="URGENT")

@@ -252,3 +252,45 @@ async def test_a_channel_whose_kept_messages_failed_gets_a_new_epoch(redis_url: 
         await hub.disconnect()
 
     assert before.epoch != after.epoch
+
+
+async def test_a_first_subscriber_that_leaves_while_subscribing_strands_no_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given a backend slow to confirm a subscription (as Redis may be)
+    hub = Hub("memory://")
+    await hub.connect()
+    release = asyncio.Event()
+    subscribe = hub._backend.subscribe
+
+    async def slow_subscribe(channel: str) -> None:
+        await release.wait()
+        await subscribe(channel)
+
+    monkeypatch.setattr(hub._backend, "subscribe", slow_subscribe)
+    tenant = str(uuid.uuid4())
+
+    async def first() -> None:
+        async with hub.subscription(LINES, "k", tenant_id=tenant):
+            await asyncio.Event().wait()
+
+    async def second() -> str:
+        async with hub.subscription(LINES, "k", tenant_id=tenant) as mailbox:
+            await hub.publish_many([(LINES.channel(tenant), "k=hello")])
+            return str(await received(mailbox))
+
+    try:
+        # when the first subscriber leaves while the subscription is being made, and a
+        # second one joined meanwhile
+        leaving = asyncio.create_task(first())
+        await asyncio.sleep(0.01)
+        staying = asyncio.create_task(second())
+        await asyncio.sleep(0.01)
+        leaving.cancel()
+        await asyncio.gather(leaving, return_exceptions=True)
+        release.set()
+
+        # then the second one gets its messages
+        assert await asyncio.wait_for(staying, timeout=5) == "hello"
+    finally:
+        await hub.disconnect()

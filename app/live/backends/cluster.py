@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlparse
 from redis.asyncio.cluster import ClusterNode, ClusterPubSub, RedisCluster
 from redis.exceptions import RedisClusterException, RedisError
 
-from app.live.backends import Head, replay
+from app.live.backends import replay
 from app.live.backends.reconnecting import ReconnectingBackend
 
 SCHEME = "redis+cluster"
@@ -81,14 +81,6 @@ class RedisClusterBackend(ReconnectingBackend):
                 await self._publisher.eval(replay.KEEP_AND_PUBLISH, 1, key, *args)
             else:
                 await self._publisher.spublish(channel, message)
-
-    async def kept_since(
-        self, channel: str, after: str, keep_seconds: float
-    ) -> list[tuple[str, str]] | None:
-        return await replay.since(self._publisher, channel, after, keep_seconds)
-
-    async def kept_head(self, channel: str) -> Head:
-        return await replay.head(self._publisher, channel)
 
     async def forget_kept(self, channels: Sequence[str]) -> None:
         for channel in channels:  # each in its own slot

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from broadcaster import Event
 from redis.exceptions import RedisError
 
-from app.live.backends import Backend
+from app.live.backends import Backend, Head, replay
 
 logger = logging.getLogger("belfry.live")
 
@@ -24,6 +24,8 @@ class ReconnectingBackend(Backend):
     SUBSCRIBE: ClassVar[str]
     UNSUBSCRIBE: ClassVar[str]
     ERRORS: ClassVar[tuple[type[Exception], ...]] = (RedisError, OSError)
+
+    _publisher: Any  # the client that publishes and reads what is kept
 
     def __init__(self, name: str, *, on_reconnect: Callable[[], None]) -> None:
         self._name = name  # in the log: where it connects, without a password
@@ -93,6 +95,14 @@ class ReconnectingBackend(Backend):
                 error,
             )
             return False
+
+    async def kept_since(
+        self, channel: str, after: str, keep_seconds: float
+    ) -> list[tuple[str, str]] | None:
+        return await replay.since(self._publisher, channel, after, keep_seconds)
+
+    async def kept_head(self, channel: str) -> Head:
+        return await replay.head(self._publisher, channel)
 
     async def next_published(self) -> Event:
         return await self._events.get()

@@ -15,7 +15,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from app.live.backends import Head, replay
+from app.live.backends import replay
 from app.live.backends.reconnecting import ReconnectingBackend
 
 PUBLISH_BATCH = 1000
@@ -52,14 +52,6 @@ class RedisBackend(ReconnectingBackend):
             async with self._publisher.pipeline(transaction=False) as pipe:
                 replay.queue(pipe, batch[start : start + PUBLISH_BATCH], keep_seconds, "publish")
                 await pipe.execute()
-
-    async def kept_since(
-        self, channel: str, after: str, keep_seconds: float
-    ) -> list[tuple[str, str]] | None:
-        return await replay.since(self._publisher, channel, after, keep_seconds)
-
-    async def kept_head(self, channel: str) -> Head:
-        return await replay.head(self._publisher, channel)
 
     async def forget_kept(self, channels: Sequence[str]) -> None:
         await self._publisher.delete(*map(replay.epoch_key, channels))
