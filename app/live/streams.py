@@ -8,16 +8,20 @@ Inbox events are kept for a while (app.live.backends), each at a position in its
 stream: an event's cursor names the user, the store's epoch and that position, and a
 subscription given a cursor replays what came after it instead of starting from the state."""
 
+import asyncio
 import base64
 import binascii
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from enum import StrEnum
 from typing import TypeVar
 from uuid import UUID
 
+from redis.exceptions import RedisClusterException, RedisError
+
 from app.errors import BadUserInput
-from app.live.backends import Head, id_key
+from app.live.backends import Head, id_key, position_before
 from app.live.hub import hub
 from app.live.mailbox import Mailbox
 from app.live.messages import ALL, DeliveryPayload, InboxEventKind, InboxMessage, Signal
@@ -76,7 +80,7 @@ async def inbox_events(
     wanted = read_cursor(after) if after is not None else None
     with SUBSCRIPTIONS.labels("inbox").track_inprogress():
         async with _inbox(tenant_id, user_id) as subscription:
-            head = await hub().kept_head(INBOX, tenant_id=tenant_id)
+            head = await _head(tenant_id)
             replayed = await _replay(tenant_id, user_id, head, wanted) if wanted else None
             if wanted is None or replayed is None:
                 position = head.position
@@ -89,7 +93,7 @@ async def inbox_events(
             while True:
                 message = await _next(subscription)
                 if message is None:
-                    head = await hub().kept_head(INBOX, tenant_id=tenant_id)
+                    head = await _head(tenant_id)
                     position = head.position
                     yield await _sync(user_id, head, reset=True)
                 elif not message.position or id_key(message.position) > id_key(position):
@@ -104,7 +108,34 @@ async def _replay(
     user, epoch, position = wanted
     if user != str(user_id) or epoch != head.epoch:  # another's, or the store lost what it kept
         return None
-    return await hub().kept_since(INBOX, str(user_id), position, tenant_id=tenant_id)
+    try:
+        found = await hub().kept_since(INBOX, str(user_id), position, tenant_id=tenant_id)
+    except STORE_ERRORS:
+        found = None  # a SYNC instead
+    _unless_cancelled()
+    return found
+
+
+STORE_ERRORS = (RedisError, RedisClusterException, OSError)
+
+
+async def _head(tenant_id: UUID) -> Head:
+    """Where the tenant's kept events stand. With the store out of reach the SYNC still goes
+    out, from the database, under an epoch no store has: resuming from it is a reset."""
+    try:
+        head = await hub().kept_head(INBOX, tenant_id=tenant_id)
+    except STORE_ERRORS:
+        head = Head(epoch="", position=position_before(time.time_ns() // 1_000_000))
+    _unless_cancelled()
+    return head
+
+
+def _unless_cancelled() -> None:
+    """redis-py can swallow a cancellation that lands inside a command (turning it into a
+    connection error, or retrying): a subscription being cancelled must still end."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def _stamped(message: InboxMessage, user_id: UUID, epoch: str) -> InboxMessage:
