@@ -116,6 +116,13 @@ async def authenticate(authorization: str | None) -> Principal | None:
     return await _authenticate_user_token(token)
 
 
+async def authenticate_cookie(token: str) -> UserPrincipal:
+    """The session cookie's token (app.session_cookie): a user token, never an API key."""
+    if token.startswith(API_KEY_PREFIX):
+        raise Unauthenticated("An API key is never read from a cookie")
+    return await _authenticate_user_token(token)
+
+
 async def _authenticate_api_key(token: str) -> ApiKeyPrincipal:
     key = await select_row(
         ApiKey,

@@ -31,11 +31,11 @@ from strawberry.types.unset import UNSET, UnsetType
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
-from app import demo, metrics
-from app.auth import authenticate
+from app import demo, metrics, session_cookie
+from app.auth import Principal, authenticate, authenticate_cookie
 from app.delivery import worker as delivery_worker
 from app.encoding import dumps
-from app.errors import RateLimited, Unauthenticated
+from app.errors import Forbidden, RateLimited, Unauthenticated
 from app.graphiql import STATIC
 from app.graphql.context import Context
 from app.graphql.schema import schema, with_extensions
@@ -128,12 +128,12 @@ class GraphQLApp(GraphQLView):
             # Websockets authenticate once, in connection_init (on_ws_connect below); then
             # their principal is kept current (app.sockets).
             return Context(settings=self.settings, request=request, response=response)
-        return await Context.build(
-            self.settings,
-            request.headers.get("authorization"),
-            request=request,
-            response=response,
-        )
+        authorization = request.headers.get("authorization")
+        if authorization is None and (token := session_cookie.token_in(request, self.settings)):
+            return await Context.build_from_cookie(
+                self.settings, token, request=request, response=response
+            )
+        return await Context.build(self.settings, authorization, request=request, response=response)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         authorization = credential_in(context.connection_params or {})
@@ -141,8 +141,17 @@ class GraphQLApp(GraphQLView):
         context.connection_params = None
         if authorization is None and context.request is not None:
             authorization = context.request.headers.get("authorization")
+        cookie = None
+        if authorization is None and context.request is not None:
+            cookie = session_cookie.token_in(context.request, self.settings)
+        if cookie and not session_cookie.from_allowed_origin(context.request, self.settings):
+            message = "A socket signed in by the session cookie must come from an allowed origin"
+            raise refusal(context.request, message, Forbidden.code)
         try:
-            principal = await authenticate(str(authorization) if authorization else None)
+            if cookie:
+                principal: Principal | None = await authenticate_cookie(cookie)
+            else:
+                principal = await authenticate(str(authorization) if authorization else None)
         except Unauthenticated as error:
             await self._count_failed_sign_in(context)
             raise refusal(context.request, str(error), **error.extensions) from error
@@ -290,13 +299,14 @@ def tune_gc() -> None:
 
 def cors(settings: Settings) -> Middleware:
     """Browsers on BELFRY_ALLOWED_ORIGINS may call the API over HTTP, as they may open
-    websockets (GraphQLApp). Tokens travel in a header, never in cookies: no credentials."""
+    websockets (GraphQLApp). Tokens travel in a header, or, with BELFRY_SESSION_COOKIE, in a
+    cookie, which a page on another origin sends only where credentials are allowed."""
     return Middleware(
         CORSMiddleware,
         allow_origins=settings.allowed_origins,
         allow_methods=["GET", "POST"],
         allow_headers=CORS_HEADERS,
-        allow_credentials=False,
+        allow_credentials=settings.session_cookie is not None,
         expose_headers=["Retry-After"],
     )
 

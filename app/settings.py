@@ -120,6 +120,11 @@ class Settings(BaseSettings):
     allowed_origins: CommaList = Field(
         default_factory=list, description="browser origins served over HTTP and websockets; * any"
     )
+    session_cookie: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",
+        description="a cookie that may carry a user token (same-site web apps); unset: off",
+    )
     user_token_default_ttl: int = 3600
     user_token_max_ttl: int = 30 * 24 * 3600
     # Read in any case (WARNING as warning).

@@ -5,7 +5,13 @@ from uuid import UUID
 
 from strawberry.types import Info as StrawberryInfo
 
-from app.auth import ApiKeyPrincipal, Principal, UserPrincipal, authenticate
+from app.auth import (
+    ApiKeyPrincipal,
+    Principal,
+    UserPrincipal,
+    authenticate,
+    authenticate_cookie,
+)
 from app.errors import Forbidden, Unauthenticated
 from app.settings import Settings
 
@@ -22,6 +28,7 @@ class Context:
     connection_params: dict[str, Any] | None = None
     # Why a websocket's credential stopped working (see app.sockets); principal is None then.
     ended: str | None = None
+    by_cookie: bool = False  # the principal came from the session cookie (app.session_cookie)
 
     @classmethod
     async def build(cls, settings: Settings, authorization: str | None, **kw: Any) -> "Context":
@@ -29,6 +36,14 @@ class Context:
             return cls(settings=settings, principal=await authenticate(authorization), **kw)
         except Unauthenticated as error:
             return cls(settings=settings, auth_error=error, **kw)
+
+    @classmethod
+    async def build_from_cookie(cls, settings: Settings, token: str, **kw: Any) -> "Context":
+        try:
+            principal = await authenticate_cookie(token)
+        except Unauthenticated as error:
+            return cls(settings=settings, auth_error=error, by_cookie=True, **kw)
+        return cls(settings=settings, principal=principal, by_cookie=True, **kw)
 
     def require_principal(self) -> Principal:
         """The caller as of now: a websocket's context outlives its credential."""

@@ -3,8 +3,10 @@
 from enum import Flag, auto
 from typing import Any
 
+from graphql import OperationType
 from strawberry.permission import BasePermission
 
+from app import session_cookie
 from app.auth import ApiKeyPrincipal, Principal, UserPrincipal
 from app.errors import Forbidden
 from app.graphql.context import Info
@@ -110,6 +112,18 @@ class Allowed(BasePermission):
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         needed = PERMISSIONS[info.field_name]
         principal = info.context.require_principal()
-        if access_of(principal) & needed:
-            return True
-        raise Forbidden(f"{info.field_name} needs {describe(needed)}")
+        if not access_of(principal) & needed:
+            raise Forbidden(f"{info.field_name} needs {describe(needed)}")
+        if info.context.by_cookie and info.operation.operation is OperationType.MUTATION:
+            check_cookie_origin(info)
+        return True
+
+
+def check_cookie_origin(info: Info) -> None:
+    """A change made with the session cookie comes from a page the tenant trusts (CSRF)."""
+    context = info.context
+    if not session_cookie.from_allowed_origin(context.request, context.settings):
+        raise Forbidden(
+            "A mutation signed in by the session cookie must come from an allowed origin "
+            "(BELFRY_ALLOWED_ORIGINS) or the API's own; send the token in Authorization instead"
+        )

@@ -1,11 +1,13 @@
 from datetime import datetime
-from typing import Self
+from typing import Annotated, Self
 from uuid import UUID
 
 import strawberry
+from starlette.responses import Response
 
-from app import models
-from app.graphql.context import Info
+from app import models, session_cookie
+from app.errors import BadUserInput, Forbidden
+from app.graphql.context import Context, Info
 from app.graphql.permissions import Allowed
 from app.graphql.preferences import QuietHours
 from app.services import quiet_hours
@@ -71,6 +73,17 @@ class UserQuery:
         )
 
 
+def check_can_set_cookie(context: Context) -> None:
+    if context.settings.session_cookie is None:
+        raise BadUserInput("BELFRY_SESSION_COOKIE is not set on this server", field="setCookie")
+    if not isinstance(context.response, Response):
+        raise BadUserInput(
+            "A cookie is set over HTTP only, not over a websocket", field="setCookie"
+        )
+    if not session_cookie.from_allowed_origin(context.request, context.settings):
+        raise Forbidden("setCookie needs a request from an allowed origin (BELFRY_ALLOWED_ORIGINS)")
+
+
 @strawberry.type
 class UserMutation:
     @strawberry.mutation(
@@ -95,15 +108,30 @@ class UserMutation:
         permission_classes=[Allowed], description="Mint a token for one user's browser."
     )
     async def issue_user_token(
-        self, info: Info, external_id: str, ttl_seconds: int | None = None
+        self,
+        info: Info,
+        external_id: str,
+        ttl_seconds: int | None = None,
+        set_cookie: Annotated[
+            bool,
+            strawberry.argument(
+                description="Also set the session cookie (BELFRY_SESSION_COOKIE), for a "
+                "caller on an allowed origin: HttpOnly, SameSite=Lax, expiring with the token."
+            ),
+        ] = False,
     ) -> UserToken:
-        settings = info.context.settings
+        context = info.context
+        settings = context.settings
+        if set_cookie:
+            check_can_set_cookie(context)
         issued = await service.issue_user_token(
-            tenant_id=info.context.api_key.tenant_id,
+            tenant_id=context.api_key.tenant_id,
             external_id=external_id,
             ttl_seconds=settings.user_token_default_ttl if ttl_seconds is None else ttl_seconds,
             max_ttl_seconds=settings.user_token_max_ttl,
         )
+        if set_cookie:
+            session_cookie.set_on(context.response, settings, issued.token, issued.expires_at)
         return UserToken(token=issued.token, expires_at=issued.expires_at)
 
     @strawberry.mutation(

@@ -1,0 +1,46 @@
+"""The session cookie (BELFRY_SESSION_COOKIE): a user token that a same-site web app keeps in
+an HttpOnly cookie, so that its JavaScript never handles it. The Authorization header wins
+over it, and API keys never come from it.
+
+A browser sends cookies with requests that other sites' pages make, so whatever a cookie
+authenticates that changes something (a mutation, a websocket) must come from a page on an
+allowed origin, or from the API's own origin: the Origin header says which."""
+
+from datetime import datetime
+
+from starlette.requests import HTTPConnection
+from starlette.responses import Response
+from strawberry.http.websocket_origin import is_same_origin, normalize_origin
+
+from app.settings import Settings
+
+
+def token_in(connection: HTTPConnection, settings: Settings) -> str | None:
+    """The user token in the session cookie, where the setting names one."""
+    if settings.session_cookie is None:
+        return None
+    return connection.cookies.get(settings.session_cookie) or None
+
+
+def from_allowed_origin(connection: HTTPConnection, settings: Settings) -> bool:
+    """Whether the request comes from a page on an origin listed in BELFRY_ALLOWED_ORIGINS
+    (by name: "*" does not do here) or on the API's own. A request that does not say where
+    it comes from does not."""
+    origin = connection.headers.get("origin")
+    if origin is None or (normalized := normalize_origin(origin)) is None:
+        return False
+    listed = normalized in settings.allowed_origins
+    return listed or is_same_origin(origin, connection.headers.get("host"))
+
+
+def set_on(response: Response, settings: Settings, token: str, expires_at: datetime) -> None:
+    assert settings.session_cookie is not None
+    response.set_cookie(
+        settings.session_cookie,
+        token,
+        expires=expires_at,
+        path="/",
+        httponly=True,
+        secure=settings.environment != "development",
+        samesite="lax",
+    )
