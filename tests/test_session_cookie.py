@@ -20,6 +20,7 @@ from tests.helpers import (
     make_user,
     publish,
 )
+from tests.node import require_chromium, run_node
 from tests.wsclient import GraphQLSocket
 
 COOKIE = "belfry_session"
@@ -188,3 +189,26 @@ async def test_a_socket_with_the_cookie_from_elsewhere_is_refused(live, live_ten
 
     assert refused.value.response.status_code == 403
     assert closed is not None and closed[0] == 4403 and "allowed origin" in closed[1]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the browser's side
+async def test_a_page_on_the_apis_origin_works_with_the_cookie_alone_in_chromium(
+    live, live_tenant
+) -> None:
+    # Given a user with one unread notification
+    require_chromium()
+    async with httpx.AsyncClient(base_url=live.http_url) as client:
+        api = Api(client)
+        await make_user(api, live_tenant, "alice")
+        await publish(api, live_tenant, ["alice"])
+
+    # When a page on the API's own origin has the cookie set, then queries, marks read and
+    # subscribes without any token in its script
+    seen = await run_node("session-cookie.mjs", live.http_url, live_tenant.api_key, "alice")
+
+    # Then the cookie, HttpOnly, stays out of the script's reach and signs in each of them
+    assert "errors" not in seen["issued"]
+    assert seen["cookieSeenByScript"] == ""
+    assert seen["viewer"]["data"] == {"viewer": {"externalId": "alice"}, "unreadCount": 1}
+    assert seen["marked"]["data"] == {"markAllNotificationsRead": {"marked": 1}}
+    assert seen["live"]["data"] == {"unreadCount": 0}
