@@ -3,7 +3,6 @@ window, one message per recipient with the count and the first few events.
 
 A digest is claimed by a conditional update, so with any number of workers it goes out once."""
 
-import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -11,7 +10,7 @@ from uuid import UUID
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from app import metrics
+from app import jobs, metrics
 from app.errors import BelfryError
 from app.models import Cadence, Digest, DigestItem, Event, Rule
 from app.services import events, publishing
@@ -110,14 +109,16 @@ async def _write(digest: Digest) -> list[publishing.Written]:
 
 
 async def run_periodically(interval_seconds: float) -> None:
-    while True:
-        try:
-            if sent := await flush_due():
-                logger.info("sent %d digests", sent)
-        except Exception:  # retried at the next interval
-            logger.exception("digest run failed")
-            metrics.DIGEST_RUNS.labels("error").inc()
-        else:
-            metrics.DIGEST_RUNS.labels("ok").inc()
-            metrics.DIGESTS_SENT.inc(sent)
-        await asyncio.sleep(interval_seconds)
+    await jobs.every(
+        interval_seconds,
+        _flush_and_count,
+        runs=metrics.DIGEST_RUNS,
+        logger=logger,
+        what="digest run",
+    )
+
+
+async def _flush_and_count() -> None:
+    if sent := await flush_due():
+        logger.info("sent %d digests", sent)
+    metrics.DIGESTS_SENT.inc(sent)

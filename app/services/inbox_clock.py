@@ -1,12 +1,11 @@
 """The inbox's clock: snoozed notifications come back at their time, expired ones go. Runs in
 every worker; each notification changes once however many run (inbox.change_due)."""
 
-import asyncio
 import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from app import metrics
+from app import jobs, metrics
 from app.live.messages import InboxEventKind
 from app.models import Notification
 from app.services.inbox_changes import Changes, change_due
@@ -44,14 +43,15 @@ async def run_once() -> dict[str, int]:
 
 
 async def run_periodically(interval_seconds: float) -> None:
-    while True:
-        try:
-            done = await run_once()
-        except Exception:  # retried at the next interval
-            logger.exception("inbox clock run failed")
-            metrics.INBOX_CLOCK_RUNS.labels("error").inc()
-        else:
-            metrics.INBOX_CLOCK_RUNS.labels("ok").inc()
-            if any(done.values()):
-                logger.info("inbox clock: %s", done)
-        await asyncio.sleep(interval_seconds)
+    await jobs.every(
+        interval_seconds,
+        _run_and_log,
+        runs=metrics.INBOX_CLOCK_RUNS,
+        logger=logger,
+        what="inbox clock run",
+    )
+
+
+async def _run_and_log() -> None:
+    if any((done := await run_once()).values()):
+        logger.info("inbox clock: %s", done)

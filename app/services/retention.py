@@ -10,7 +10,7 @@ from uuid import UUID
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from app import metrics
+from app import jobs, metrics
 from app.models import FINISHED, Delivery, Event, Notification, Tenant
 
 logger = logging.getLogger("belfry.retention")
@@ -85,16 +85,18 @@ async def run_once() -> dict[str, int]:
 
 
 async def run_periodically(interval_seconds: float) -> None:
-    while True:
-        try:
-            purged = await run_once()
-            if any(purged.values()):
-                logger.info("retention purged %s", purged)
-        except Exception:  # a failed run is retried at the next interval, never fatal
-            logger.exception("retention run failed")
-            metrics.RETENTION_RUNS.labels("error").inc()
-        else:
-            metrics.RETENTION_RUNS.labels("ok").inc()
-            for kind, count in purged.items():
-                metrics.RETENTION_PURGED.labels(kind).inc(count)
-        await asyncio.sleep(interval_seconds)
+    await jobs.every(
+        interval_seconds,
+        _run_and_count,
+        runs=metrics.RETENTION_RUNS,
+        logger=logger,
+        what="retention run",
+    )
+
+
+async def _run_and_count() -> None:
+    purged = await run_once()
+    if any(purged.values()):
+        logger.info("retention purged %s", purged)
+    for kind, count in purged.items():
+        metrics.RETENTION_PURGED.labels(kind).inc(count)

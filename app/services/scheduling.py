@@ -2,7 +2,6 @@
 published at that time exactly as a publish then would be (inbox, channels, live events),
 once however many workers run. Until then they can be listed and cancelled."""
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,7 +11,7 @@ from uuid import UUID
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from app import clock, metrics
+from app import clock, jobs, metrics
 from app.db import as_uuid, new_ids
 from app.errors import BadUserInput, BelfryError, NotFound
 from app.logs import request_id as current_request_id
@@ -214,14 +213,15 @@ async def _release(batch_id: UUID, now: datetime) -> int:
 
 
 async def run_periodically(interval_seconds: float) -> None:
-    while True:
-        try:
-            released = await release_due()
-        except Exception:  # retried at the next interval; nothing was taken
-            logger.exception("scheduled release failed")
-            metrics.SCHEDULE_RUNS.labels("error").inc()
-        else:
-            metrics.SCHEDULE_RUNS.labels("ok").inc()
-            if released:
-                logger.info("scheduled notifications sent: %d", released)
-        await asyncio.sleep(interval_seconds)
+    await jobs.every(
+        interval_seconds,
+        _release_and_log,
+        runs=metrics.SCHEDULE_RUNS,
+        logger=logger,
+        what="scheduled release",
+    )
+
+
+async def _release_and_log() -> None:
+    if released := await release_due():
+        logger.info("scheduled notifications sent: %d", released)
