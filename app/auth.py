@@ -116,11 +116,14 @@ async def authenticate(authorization: str | None) -> Principal | None:
     return await _authenticate_user_token(token)
 
 
-async def authenticate_cookie(token: str) -> UserPrincipal:
-    """The session cookie's token (app.session_cookie): a user token, never an API key."""
-    if token.startswith(API_KEY_PREFIX):
+async def sign_in(authorization: str | None, cookie: str | None = None) -> Principal | None:
+    """The caller, by its `Authorization` value or else by the session cookie's token
+    (app.session_cookie), which is a user token, never an API key."""
+    if authorization is not None or not cookie:
+        return await authenticate(authorization)
+    if cookie.startswith(API_KEY_PREFIX):
         raise Unauthenticated("An API key is never read from a cookie")
-    return await _authenticate_user_token(token)
+    return await _authenticate_user_token(cookie)
 
 
 async def _authenticate_api_key(token: str) -> ApiKeyPrincipal:

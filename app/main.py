@@ -32,7 +32,7 @@ from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
 from app import demo, metrics, session_cookie
-from app.auth import Principal, authenticate, authenticate_cookie
+from app.auth import sign_in
 from app.delivery import worker as delivery_worker
 from app.encoding import dumps
 from app.errors import Forbidden, RateLimited, Unauthenticated
@@ -129,11 +129,10 @@ class GraphQLApp(GraphQLView):
             # their principal is kept current (app.sockets).
             return Context(settings=self.settings, request=request, response=response)
         authorization = request.headers.get("authorization")
-        if authorization is None and (token := session_cookie.token_in(request, self.settings)):
-            return await Context.build_from_cookie(
-                self.settings, token, request=request, response=response
-            )
-        return await Context.build(self.settings, authorization, request=request, response=response)
+        cookie = session_cookie.token_in(request, self.settings)
+        return await Context.build(
+            self.settings, authorization, cookie, request=request, response=response
+        )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         authorization = credential_in(context.connection_params or {})
@@ -148,10 +147,7 @@ class GraphQLApp(GraphQLView):
             message = "A socket signed in by the session cookie must come from an allowed origin"
             raise refusal(context.request, message, Forbidden.code)
         try:
-            if cookie:
-                principal: Principal | None = await authenticate_cookie(cookie)
-            else:
-                principal = await authenticate(str(authorization) if authorization else None)
+            principal = await sign_in(str(authorization) if authorization else None, cookie)
         except Unauthenticated as error:
             await self._count_failed_sign_in(context)
             raise refusal(context.request, str(error), **error.extensions) from error

@@ -5,13 +5,7 @@ from uuid import UUID
 
 from strawberry.types import Info as StrawberryInfo
 
-from app.auth import (
-    ApiKeyPrincipal,
-    Principal,
-    UserPrincipal,
-    authenticate,
-    authenticate_cookie,
-)
+from app.auth import ApiKeyPrincipal, Principal, UserPrincipal, sign_in
 from app.errors import Forbidden, Unauthenticated
 from app.settings import Settings
 
@@ -31,19 +25,15 @@ class Context:
     by_cookie: bool = False  # the principal came from the session cookie (app.session_cookie)
 
     @classmethod
-    async def build(cls, settings: Settings, authorization: str | None, **kw: Any) -> "Context":
+    async def build(
+        cls, settings: Settings, authorization: str | None, cookie: str | None, **kw: Any
+    ) -> "Context":
+        """`cookie`: the session cookie's token, used where `authorization` is None."""
+        kw["by_cookie"] = authorization is None and bool(cookie)
         try:
-            return cls(settings=settings, principal=await authenticate(authorization), **kw)
+            return cls(settings=settings, principal=await sign_in(authorization, cookie), **kw)
         except Unauthenticated as error:
             return cls(settings=settings, auth_error=error, **kw)
-
-    @classmethod
-    async def build_from_cookie(cls, settings: Settings, token: str, **kw: Any) -> "Context":
-        try:
-            principal = await authenticate_cookie(token)
-        except Unauthenticated as error:
-            return cls(settings=settings, auth_error=error, by_cookie=True, **kw)
-        return cls(settings=settings, principal=principal, by_cookie=True, **kw)
 
     def require_principal(self) -> Principal:
         """The caller as of now: a websocket's context outlives its credential."""

@@ -118,7 +118,7 @@ class QuietHours:
         return cls(
             start=stored.start,
             end=stored.end,
-            timezone=quiet_hours.followed_zone(stored, user_timezone),
+            timezone=quiet_hours.followed(stored.timezone, user_timezone).key,
             days=[Weekday(d) for d in stored.days],
             enabled=stored.enabled,
         )

@@ -25,6 +25,9 @@ class NotificationActionInput:
     url: str | None = None
     primary: bool = False
 
+    def action(self) -> service.Action:
+        return service.Action(id=self.id, label=self.label, url=self.url, primary=self.primary)
+
 
 @strawberry.input
 class PublishNotificationInput:
@@ -66,10 +69,7 @@ class PublishNotificationInput:
             link=self.link,
             data=cast(dict[str, Any] | list[Any] | None, self.data),
             priority=self.priority,
-            actions=tuple(
-                service.Action(id=a.id, label=a.label, url=a.url, primary=a.primary)
-                for a in self.actions or ()
-            ),
+            actions=tuple(a.action() for a in self.actions or ()),
             tags=distinct_tags(self.tags or ()),
             expires_at=self.expires_at,
             collapse_key=self.collapse_key,

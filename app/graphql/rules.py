@@ -111,10 +111,7 @@ class ActionInput:
             "tags": self.tags,
             "actions": None
             if self.actions is None
-            else [
-                {"id": b.id, "label": b.label, "url": b.url, "primary": b.primary}
-                for b in self.actions
-            ],
+            else [b.action().as_json() for b in self.actions],
             "expires_in_seconds": self.expires_in_seconds,
             "collapse_key": self.collapse_key,
         }

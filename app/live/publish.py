@@ -6,8 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
-from redis.exceptions import RedisClusterException, RedisError
-
+from app.live.backends import UNREACHABLE
 from app.live.hub import connected_hub
 from app.live.messages import DELIVERY_FIELDS, CredentialChange, InboxMessage, NotificationPayload
 from app.live.topics import CREDENTIALS, DELIVERIES, INBOX, WORK, encode_credential_change
@@ -84,6 +83,6 @@ async def _publish_many(
         return
     try:
         await hub.publish_many(messages, kept=kept or [])
-    except (RedisError, RedisClusterException, OSError) as error:
+    except UNREACHABLE as error:
         count = len(messages) + len(kept or [])
         logger.warning("%d batch(es) of %s events not sent: %s", count, what, error)

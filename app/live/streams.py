@@ -18,10 +18,8 @@ from enum import StrEnum
 from typing import TypeVar
 from uuid import UUID
 
-from redis.exceptions import RedisClusterException, RedisError
-
 from app.errors import BadUserInput
-from app.live.backends import Head, id_key, position_before
+from app.live.backends import UNREACHABLE, Head, id_key, position_before
 from app.live.hub import hub
 from app.live.mailbox import Mailbox
 from app.live.messages import ALL, DeliveryPayload, InboxEventKind, InboxMessage, Signal
@@ -110,13 +108,10 @@ async def _replay(
         return None
     try:
         found = await hub().kept_since(INBOX, str(user_id), position, tenant_id=tenant_id)
-    except STORE_ERRORS:
+    except UNREACHABLE:
         found = None  # a SYNC instead
     _unless_cancelled()
     return found
-
-
-STORE_ERRORS = (RedisError, RedisClusterException, OSError)
 
 
 async def _head(tenant_id: UUID) -> Head:
@@ -124,7 +119,7 @@ async def _head(tenant_id: UUID) -> Head:
     out, from the database, under an epoch no store has: resuming from it is a reset."""
     try:
         head = await hub().kept_head(INBOX, tenant_id=tenant_id)
-    except STORE_ERRORS:
+    except UNREACHABLE:
         head = Head(epoch="", position=position_before(time.time_ns() // 1_000_000))
     _unless_cancelled()
     return head

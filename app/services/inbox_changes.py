@@ -3,7 +3,8 @@ deleted. Every change keeps the counters exact, and tells the user's open tabs o
 committed."""
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -140,8 +141,7 @@ async def _change_one(
     viewer: UserPrincipal, nid: UUID, changes: Changes, kind: InboxEventKind
 ) -> Notification | None:
     """The viewer's notification as it is after `changes`; None if there is no such one."""
-    async with in_transaction():
-        await counters.take_turns([viewer.user_id])
+    async with _turn(viewer.user_id):
         rows = await _locked(viewer.user_id, [nid])
         if not rows:
             return None
@@ -180,8 +180,7 @@ async def _change_many(viewer: UserPrincipal, notification_ids: list[str], chang
         raise BadUserInput(f"At most {MAX_IDS_PER_CALL} ids per call", field="ids")
     parsed = {raw: parse_uuid(raw) for raw in notification_ids}
     wanted = [nid for nid in dict.fromkeys(parsed.values()) if nid is not None]
-    async with in_transaction():
-        await counters.take_turns([viewer.user_id])
+    async with _turn(viewer.user_id):
         rows = await _locked(viewer.user_id, wanted)
         owned = {n.id for n in rows}
         invalid = [raw for raw, nid in parsed.items() if nid not in owned]
@@ -192,6 +191,14 @@ async def _change_many(viewer: UserPrincipal, notification_ids: list[str], chang
     if changed:
         await _tell(viewer, _message(InboxEventKind.UPDATED, badges, changed))
     return len(changed)
+
+
+@asynccontextmanager
+async def _turn(user_id: UUID) -> AsyncIterator[None]:
+    """A transaction that first takes the user's turn (counters.take_turns)."""
+    async with in_transaction():
+        await counters.take_turns([user_id])
+        yield
 
 
 async def _locked(user_id: UUID, ids: list[UUID]) -> list[Notification]:
@@ -262,8 +269,7 @@ async def _move_all(
     rows between two known places: the counters change by its row count."""
     user_id = viewer.user_id
     moved = 0
-    async with in_transaction():
-        await counters.take_turns([user_id])
+    async with _turn(user_id):
         now = datetime.now(UTC)
         at = await counters.by_category(user_id)
         categories = [
@@ -344,8 +350,7 @@ async def change_due(
     number of workers change each once, then tells that user's tabs."""
     changed = []
     for tenant_id, user_id in set(await due.values_list("tenant_id", "recipient_id")):
-        async with in_transaction():
-            await counters.take_turns([user_id])
+        async with _turn(user_id):
             rows = await due.filter(recipient_id=user_id).select_for_update().order_by("id")
             done = await _apply(user_id, rows, changes)
             badges = await counters.totals(user_id)

@@ -392,11 +392,10 @@ async def announce(written: Written) -> None:
     metrics.PUBLISHES.inc()
     metrics.NOTIFICATIONS.inc(len(written.notifications))
     shown = [row for row in written.notifications if row["deleted_at"] is None]
-    users = [row["recipient_id"] for row in shown]
-    to = [
-        (user, row["id"], *written.badges[user], user in written.quiet)
-        for user, row in zip(users, shown, strict=True)
-    ]
+    to = []
+    for row in shown:
+        user = row["recipient_id"]
+        to.append((user, row["id"], *written.badges[user], user in written.quiet))
     await live.publish_created(
         written.tenant_id,
         NotificationPayload.of_row(shown[0]) if shown else None,

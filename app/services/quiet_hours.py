@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tortoise.exceptions import IntegrityError
 
-from app.db import batches, connection, is_in
+from app.db import as_uuid, batches, connection, is_in
 from app.errors import BadUserInput
 from app.models import Channel, QuietHours
 
@@ -83,13 +83,18 @@ def zone_of(name: str | None) -> ZoneInfo | None:
         return None
 
 
+def followed(timezone: str | None, user_timezone: str | None) -> ZoneInfo:
+    """The zone quiet hours follow: their own, else the user's, else UTC. A user's own
+    timezone may be anything a host application stored: UTC where it is not a name the
+    timezone database knows."""
+    return zone_of(timezone) or zone_of(user_timezone) or ZoneInfo("UTC")
+
+
 def window(settings: Settings, user_timezone: str | None) -> Window:
-    """A user's own timezone may be anything a host application stored: UTC where it is not
-    a name the timezone database knows."""
     return Window(
         start=time.fromisoformat(settings.start),
         end=time.fromisoformat(settings.end),
-        zone=zone_of(settings.timezone) or zone_of(user_timezone) or ZoneInfo("UTC"),
+        zone=followed(settings.timezone, user_timezone),
         days=frozenset(settings.days),
     )
 
@@ -136,11 +141,5 @@ async def releases(user_ids: list[UUID], now: datetime) -> dict[UUID, datetime]:
             days = QuietHours._meta.fields_map["days"].to_python_value(row["days"])
             settings = Settings(row["start"], row["end"], row["timezone"], tuple(days), True)
             if (ends := window(settings, row["own"]).release(now)) is not None:
-                found[UUID(str(row["user_id"]))] = ends
+                found[as_uuid(row["user_id"])] = ends
     return found
-
-
-def followed_zone(stored: QuietHours, user_timezone: str | None) -> str:
-    """The timezone quiet hours follow: their own, the user's, or UTC (as window does)."""
-    zone = zone_of(stored.timezone) or zone_of(user_timezone)
-    return zone.key if zone else "UTC"

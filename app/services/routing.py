@@ -64,24 +64,17 @@ class Route:
                 )
             )
         for channel in sorted(self.channels):
+            held_until = None
             if channel is Channel.IN_APP:
                 status, reason = DeliveryStatus.SENT, None
             elif channel in self.rate_limited:
                 status, reason = DeliveryStatus.SUPPRESSED, RATE_LIMITED
             elif self.quiet_until and channel in quiet_hours.HELD_CHANNELS:
-                found.append(
-                    Outcome(
-                        channel,
-                        DeliveryStatus.HELD,
-                        QUIET,
-                        channel in self.forced,
-                        self.quiet_until,
-                    )
-                )
-                continue
+                status, reason, held_until = DeliveryStatus.HELD, QUIET, self.quiet_until
             else:
                 status, reason = DeliveryStatus.QUEUED, None
-            found.append(Outcome(channel, status, reason, forced=channel in self.forced))
+            forced = channel in self.forced
+            found.append(Outcome(channel, status, reason, forced, held_until))
         return found
 
 

@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from broadcaster import BroadcastBackend
+from redis.exceptions import RedisClusterException, RedisError
 
+# What a backend out of reach raises, from Redis or a Redis Cluster.
+UNREACHABLE = (RedisError, RedisClusterException, OSError)
 REPLAY_LIMIT = 10_000  # kept messages one read returns at most; more is a reset
 NOTHING_YET = 2**64 - 1  # the sequence number of a position before any id in the next ms
 
@@ -29,6 +32,16 @@ def id_key(kept_id: str) -> tuple[int, int]:
     """An id ("MS-SEQ", as Redis streams write them) as a sortable pair."""
     ms, _, seq = kept_id.partition("-")
     return int(ms), int(seq or 0)
+
+
+def replayable(
+    after: str, found: list[tuple[str, str]], now_ms: int, keep_seconds: float
+) -> list[tuple[str, str]] | None:
+    """`found`, the kept messages after the position `after`, or None where they may not be
+    all of them: `after` is older than what is kept, or there are too many to give."""
+    if id_key(after)[0] < now_ms - int(keep_seconds * 1000) or len(found) > REPLAY_LIMIT:
+        return None
+    return found
 
 
 def position_before(ms: int) -> str:

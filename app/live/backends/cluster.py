@@ -14,9 +14,9 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from redis.asyncio.cluster import ClusterNode, ClusterPubSub, RedisCluster
-from redis.exceptions import RedisClusterException, RedisError
+from redis.exceptions import RedisError
 
-from app.live.backends import replay
+from app.live.backends import UNREACHABLE, replay
 from app.live.backends.reconnecting import ReconnectingBackend
 
 SCHEME = "redis+cluster"
@@ -49,7 +49,7 @@ def cluster_client(url: str, **options: Any) -> RedisCluster:
 class RedisClusterBackend(ReconnectingBackend):
     SUBSCRIBE = "ssubscribe"
     UNSUBSCRIBE = "sunsubscribe"
-    ERRORS = (RedisError, RedisClusterException, OSError)
+    ERRORS = UNREACHABLE
 
     def __init__(self, url: str, *, on_reconnect: Callable[[], None]) -> None:
         super().__init__("Redis Cluster", on_reconnect=on_reconnect)

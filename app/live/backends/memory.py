@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from broadcaster import Event
 
-from app.live.backends import REPLAY_LIMIT, Backend, Head, id_key, position_before
+from app.live.backends import Backend, Head, id_key, position_before, replayable
 
 
 class MemoryBackend(Backend):
@@ -71,12 +71,9 @@ class MemoryBackend(Backend):
     async def kept_since(
         self, channel: str, after: str, keep_seconds: float
     ) -> list[tuple[str, str]] | None:
-        now = time.time_ns() // 1_000_000
         start = id_key(after)
-        if start[0] < now - int(keep_seconds * 1000):
-            return None
         found = [entry for entry in self._kept.get(channel, ()) if id_key(entry[0]) > start]
-        return found if len(found) <= REPLAY_LIMIT else None
+        return replayable(after, found, time.time_ns() // 1_000_000, keep_seconds)
 
     async def forget_kept(self, channels: Sequence[str]) -> None:
         pass  # what is published here is always kept

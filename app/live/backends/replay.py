@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from app.live.backends import REPLAY_LIMIT, Head, id_key, position_before
+from app.live.backends import REPLAY_LIMIT, Head, position_before, replayable
 
 # KEYS[1] the stream; ARGV: the channel, the message, milliseconds to keep, the publish command.
 KEEP_AND_PUBLISH = """
@@ -73,11 +73,8 @@ async def since(
     seconds, micros, entries = await client.eval(
         SINCE, 1, stream_key(channel), after, REPLAY_LIMIT + 1
     )
-    if id_key(after)[0] < _ms(seconds, micros) - int(keep_seconds * 1000):
-        return None
-    if len(entries) > REPLAY_LIMIT:
-        return None
-    return [(_text(kept_id), _text(fields[1])) for kept_id, fields in entries]
+    found = [(_text(kept_id), _text(fields[1])) for kept_id, fields in entries]
+    return replayable(after, found, _ms(seconds, micros), keep_seconds)
 
 
 async def head(client: Any, channel: str) -> Head:
