@@ -11,6 +11,7 @@ from app.graphql.context import Info
 from app.graphql.pagination import page_info
 from app.graphql.permissions import Allowed
 from app.graphql.rendering import renderer_for
+from app.graphql.teams import TeamRef
 from app.live import streams
 from app.live.messages import InboxEventKind, NotificationPayload
 from app.services import inbox as service
@@ -61,6 +62,7 @@ class Notification:
     collapse_key: str | None
     occurrences: int = strawberry.field(description="Publishes collapsed into this one.")
     created_at: datetime = strawberry.field(description="Its latest occurrence's time.")
+    team: TeamRef | None
 
     @classmethod
     def from_model(cls, n: models.Notification | NotificationPayload) -> Self:
@@ -87,6 +89,7 @@ class Notification:
             collapse_key=n.collapse_key,
             occurrences=n.occurrences,
             created_at=n.created_at,
+            team=None if n.team_key is None else TeamRef(key=n.team_key, name=n.team_name or ""),
         )
 
 
@@ -127,6 +130,9 @@ class NotificationFilter:
     tags: list[str] | None = strawberry.field(default=None, description="Any of.")
     snoozed: bool = strawberry.field(
         default=False, description="True lists only the snoozed ones, which are hidden otherwise."
+    )
+    teams: list[str] | None = strawberry.field(
+        default=None, description="Any of: those that came through these teams (by key)."
     )
 
 
@@ -198,6 +204,7 @@ class InboxQuery:
             priorities=filter.priorities if filter else None,
             tags=filter.tags if filter else None,
             snoozed=filter.snoozed if filter else False,
+            teams=filter.teams if filter else None,
         )
         result = await service.list_notifications(
             user_id=info.context.user.user_id,

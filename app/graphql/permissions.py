@@ -55,6 +55,12 @@ PERMISSIONS: dict[str, Access] = {
     "updateRule": ADMINS,
     "toggleRule": ADMINS,
     "deleteRule": ADMINS,
+    "teams": ADMINS,
+    "upsertTeam": ADMINS,
+    "deleteTeam": ADMINS,
+    "setTeamMembers": ADMINS,
+    "addTeamMembers": ADMINS,
+    "removeTeamMembers": ADMINS,
     # reading what the tenant has set up
     "eventCategories": TENANT,
     "preferences": TENANT,

@@ -31,7 +31,12 @@ class NotificationActionInput:
 
 @strawberry.input
 class PublishNotificationInput:
-    recipients: list[str] = strawberry.field(description="External user ids.")
+    recipients: list[str] = strawberry.field(default_factory=list, description="External user ids.")
+    teams: list[str] | None = strawberry.field(
+        default=None,
+        description="Team keys: their current members are recipients too, each user once. A "
+        "user named directly, or in an earlier team of the list, comes through that.",
+    )
     category: str
     title: str
     body: str | None = None
@@ -102,6 +107,7 @@ class PublishingMutation:
             recipients=input.recipients,
             draft=input.draft(),
             send_at=input.send_at,
+            teams=input.teams,
             idempotency_key=input.idempotency_key,
         )
         return PublishPayload.from_result(result)

@@ -29,6 +29,7 @@ from app.graphql.publishing import EventMutation, PublishingMutation, ScheduledQ
 from app.graphql.rendering import EventExecutor
 from app.graphql.rules import RuleMutation, RuleQuery
 from app.graphql.scalars import DATE_TIME
+from app.graphql.teams import TeamMutation, TeamQuery
 from app.graphql.tenants import TenantMutation, TenantQuery
 from app.graphql.users import UserMutation, UserQuery
 
@@ -44,6 +45,7 @@ class Query(
     DeliveryQuery,
     RuleQuery,
     ScheduledQuery,
+    TeamQuery,
 ):
     pass
 
@@ -61,6 +63,7 @@ class Mutation(
     TestNotificationMutation,
     RuleMutation,
     EventMutation,
+    TeamMutation,
 ):
     pass
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from app.models.notifications import Priority
+from app.models.teams import TeamRef
 
 if TYPE_CHECKING:  # the live layer reads rows; it never queries
     from app.models import Delivery, Notification
@@ -59,6 +60,8 @@ class NotificationPayload:
     collapse_key: str | None
     occurrences: int
     created_at: datetime
+    team_key: str | None = None
+    team_name: str | None = None
 
     @classmethod
     def of(cls, n: "Notification") -> "NotificationPayload":
@@ -81,6 +84,8 @@ class NotificationPayload:
             collapse_key=n.collapse_key,
             occurrences=n.occurrences,
             created_at=n.created_at,
+            team_key=n.team_key,
+            team_name=n.team_name,
         )
 
     @classmethod
@@ -104,7 +109,13 @@ class NotificationPayload:
             collapse_key=row.get("collapse_key"),
             occurrences=row.get("occurrences", 1),
             created_at=row["created_at"],
+            team_key=row.get("team_key"),
+            team_name=row.get("team_name"),
         )
+
+    @property
+    def team(self) -> TeamRef | None:
+        return TeamRef.of(self.team_key, self.team_name)
 
     @property
     def is_read(self) -> bool:
@@ -119,30 +130,18 @@ class NotificationPayload:
         return self.archived_at is not None
 
     def content(self) -> dict[str, Any]:
-        """Everything but the id (see encode_inbox)."""
-        return {
-            "category": self.category,
-            "title": self.title,
-            "body": self.body,
-            "link": self.link,
-            "data": self.data,
-            "priority": self.priority,
-            "actions": self.actions,
-            "tags": self.tags,
-            "read_at": self.read_at,
-            "seen_at": self.seen_at,
-            "archived_at": self.archived_at,
-            "interacted_at": self.interacted_at,
-            "snoozed_until": self.snoozed_until,
-            "expires_at": self.expires_at,
-            "collapse_key": self.collapse_key,
-            "occurrences": self.occurrences,
-            "created_at": self.created_at,
-        }
+        """Everything but the id (see encode_inbox). The team only where there is one, which
+        processes of a version before teams can still decode."""
+        names = _CONTENT if self.team_key is not None else _CONTENT_BUT_TEAM
+        return {name: getattr(self, name) for name in names}
 
     def same_content(self, other: "NotificationPayload") -> bool:
         """Equal in everything but the id."""
         return self.content() == other.content()
+
+
+_CONTENT = tuple(name for name in NotificationPayload.__slots__ if name != "id")
+_CONTENT_BUT_TEAM = tuple(name for name in _CONTENT if name not in ("team_key", "team_name"))
 
 
 @dataclass(slots=True)

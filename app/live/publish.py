@@ -26,19 +26,20 @@ async def publish_inbox(
 
 async def publish_created(
     tenant_id: UUID | str,
-    notification: NotificationPayload | None,
-    to: Sequence[Created],
+    created: Sequence[tuple[NotificationPayload, Sequence[Created]]],
     deliveries: Sequence[Mapping[str, Any]] = (),
     *,
     wake: bool = False,
 ) -> None:
     """What one publish tells, in one round trip: the notification created for many users
-    (`to` as encode_created takes it) first, which browsers wait on, then its deliveries
-    (rows as encode_deliveries takes them), then a wake-up for the workers if asked."""
-    messages, kept = [], []
-    if notification is not None and to:
-        channel = INBOX.channel(tenant_id)
-        kept = [(channel, wire) for wire in encode_created(notification, to)]
+    (each content with its `to`, as encode_created takes them) first, which browsers wait on,
+    then its deliveries (rows as encode_deliveries takes them), then a wake-up for the
+    workers if asked."""
+    inbox = INBOX.channel(tenant_id)
+    kept = [
+        (inbox, wire) for notification, to in created for wire in encode_created(notification, to)
+    ]
+    messages: list[tuple[str, str]] = []
     if deliveries:
         channel = DELIVERIES.channel(tenant_id)
         messages += [(channel, wire) for wire in encode_deliveries(deliveries)]

@@ -15,6 +15,7 @@ from app.models.notifications import InboxCounter, Notification, NotificationTag
 from app.models.preferences import QuietHours, TenantPreference, UserPreference
 from app.models.rules import Cadence, ConditionLogic, Digest, DigestItem, Event, Rule
 from app.models.schedules import ScheduledNotification
+from app.models.teams import Team, TeamMember, TeamRef
 from app.models.tenants import ApiKey, Tenant
 from app.models.users import Role, User, UserErasure
 
@@ -23,6 +24,8 @@ __models__ = [
     ApiKey,
     User,
     UserErasure,
+    Team,
+    TeamMember,
     Notification,
     NotificationTag,
     InboxCounter,
@@ -64,6 +67,9 @@ __all__ = [
     "Rule",
     "ScheduledNotification",
     "Snapshot",
+    "Team",
+    "TeamMember",
+    "TeamRef",
     "Tenant",
     "TenantPreference",
     "User",

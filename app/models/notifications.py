@@ -56,6 +56,9 @@ class Notification(Model):
     # A publish with the same key replaces the latest unread one instead of adding a row.
     collapse_key = fields.CharField(max_length=100, null=True)
     occurrences = fields.IntField(default=1, db_default=1)
+    # The team the recipient was reached through, as named then; null when named directly.
+    team_key = fields.CharField(max_length=100, null=True)
+    team_name = fields.CharField(max_length=200, null=True)
     deleted_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
 

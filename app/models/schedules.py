@@ -32,6 +32,9 @@ class ScheduledNotification(Model):
     # The rest of the draft: title, body, link, data, priority, actions, tags, expiry, key.
     content: Any = json_field()
     idempotency_key = fields.CharField(max_length=200, null=True)
+    # The team the recipient was reached through (see Notification).
+    team_key = fields.CharField(max_length=100, null=True)
+    team_name = fields.CharField(max_length=200, null=True)
     send_at = fields.DatetimeField()
     request_id = fields.CharField(max_length=64, null=True)
     created_at = fields.DatetimeField()

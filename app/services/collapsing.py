@@ -11,7 +11,18 @@ from app.models import Notification, NotificationTag
 from app.services import counters
 
 # What a new occurrence brings to the notification it collapses into.
-CONTENT = ("title", "body", "link", "data", "priority", "actions", "tags", "expires_at")
+CONTENT = (
+    "title",
+    "body",
+    "link",
+    "data",
+    "priority",
+    "actions",
+    "tags",
+    "expires_at",
+    "team_key",
+    "team_name",
+)
 
 
 async def into_latest(

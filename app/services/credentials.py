@@ -24,7 +24,7 @@ from app.live.mailbox import Mailbox
 from app.live.messages import ALL, ApiKeyRevoked, CredentialChange, Signal, UserErased
 from app.live.topics import CREDENTIALS
 from app.models import ApiKey, Role, User
-from app.services import publishing
+from app.services import audience
 
 logger = logging.getLogger("belfry.credentials")
 
@@ -106,7 +106,7 @@ async def _follow(changes: Mailbox[CredentialChange], holder: CredentialHolder |
 
 async def _apply(change: CredentialChange, holder: CredentialHolder | None) -> None:
     if isinstance(change, UserErased):
-        publishing.forget_user(change.tenant_id, change.external_id)
+        audience.forget_user(change.tenant_id, change.external_id)
     if holder is None:
         return
     if isinstance(change, UserErased):
@@ -127,7 +127,7 @@ async def _apply(change: CredentialChange, holder: CredentialHolder | None) -> N
 async def _recheck(holder: CredentialHolder | None) -> None:
     """The recipients cache starts over, and the holder lets go of erased users and revoked
     keys and takes up the roles users have now."""
-    publishing.forget_all_users()
+    audience.forget_all_users()
     if holder is None:
         return
     held = holder.held()

@@ -14,7 +14,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app.models import Cadence, Channel, Event, EventCategory, Role, Rule, User
-from app.services import catalog, digests, publishing, rules
+from app.services import audience, catalog, digests, publishing, rules
 from app.services.routing import Direct
 from app.services.validation import check_category, check_kept_json, check_length
 
@@ -132,13 +132,13 @@ async def act(
     written = []
     for action in rule.actions:
         channel = Channel(action["channel"])
-        users, addresses = await _split(tenant_id, action["recipients"])
         direct: tuple[Direct, ...]
         if channel in rules.ENDPOINT_CHANNELS:
-            users, direct = [], (Direct(channel),)
+            reached, direct = audience.Audience([]), (Direct(channel),)
         else:
+            reached, addresses = await _split(tenant_id, action["recipients"])
             direct = tuple(Direct(channel, a) for a in addresses if rules.reaches(channel, a))
-        if not users and not direct:
+        if not reached.external_ids and not direct:
             continue
         routing = publishing.Routing(
             requested={Channel.IN_APP, channel}, rule_id=rule.id, direct=direct
@@ -147,7 +147,7 @@ async def act(
         written.append(
             await publishing.write(
                 tenant_id=tenant_id,
-                external_ids=publishing.checked_recipients(users, required=False),
+                reached=reached,
                 draft=replace(
                     draft,
                     priority=look.priority,
@@ -163,12 +163,16 @@ async def act(
     return written
 
 
-async def _split(tenant_id: UUID, recipients: list[str]) -> tuple[list[str], list[str]]:
-    """External user ids (roles expanded to their current members), and raw addresses."""
+async def _split(tenant_id: UUID, recipients: list[str]) -> tuple[audience.Audience, list[str]]:
+    """The users reached (roles and teams expanded to their current members), and raw
+    addresses."""
     users: list[str] = []
+    teams: list[str] = []
     addresses: list[str] = []
     for recipient in recipients:
-        if recipient.startswith(rules.ROLE_PREFIX):
+        if recipient.startswith(rules.TEAM_PREFIX):
+            teams.append(recipient.removeprefix(rules.TEAM_PREFIX))
+        elif recipient.startswith(rules.ROLE_PREFIX):
             role = Role(recipient.removeprefix(rules.ROLE_PREFIX))
             members = await User.filter(tenant_id=tenant_id, role=role).values_list(
                 "external_id", flat=True
@@ -178,7 +182,7 @@ async def _split(tenant_id: UUID, recipients: list[str]) -> tuple[list[str], lis
             addresses.append(recipient)
         else:
             users.append(recipient)
-    return list(dict.fromkeys(users)), addresses
+    return await audience.of(tenant_id, users, teams, required=False), addresses
 
 
 async def _ensure_category(tenant_id: UUID, key: str) -> None:

@@ -41,11 +41,17 @@ class InboxFilter:
     priorities: list[Priority] | None = None
     tags: list[str] | None = None  # any of
     snoozed: bool = False  # True: only the snoozed ones
+    teams: list[str] | None = None  # came through any of these teams
 
     @property
     def counted(self) -> bool:
         """Whether the counters know how many notifications match."""
-        return self.priorities is None and self.tags is None and not self.snoozed
+        return (
+            self.priorities is None
+            and self.tags is None
+            and self.teams is None
+            and not self.snoozed
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +89,8 @@ def _filtered(user_id: UUID, inbox_filter: InboxFilter) -> QuerySet[Notification
         query = query.filter(category__in=inbox_filter.categories)
     if inbox_filter.priorities is not None:
         query = query.filter(priority__in=inbox_filter.priorities)
+    if inbox_filter.teams is not None:
+        query = query.filter(team_key__in=inbox_filter.teams)
     if inbox_filter.tags is not None:
         tagged = NotificationTag.filter(recipient_id=user_id, tag__in=inbox_filter.tags)
         query = query.filter(id__in=Subquery(tagged.values("notification_id")))
@@ -117,6 +125,7 @@ async def list_notifications(
 ) -> InboxPage:
     check_category_filter(inbox_filter.categories, field="categories")
     check_tags(inbox_filter.tags or ())
+    check_category_filter(inbox_filter.teams, field="teams")
     by_priority = order is NotificationOrder.PRIORITY
     query = _filtered(user_id, inbox_filter).order_by(
         *(["-priority"] if by_priority else []), "-created_at", "-id"

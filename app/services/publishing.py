@@ -1,27 +1,20 @@
-"""Producers publish notifications to users named by their external ids."""
+"""Producers publish notifications to users named by their external ids or by team."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app import clock, metrics
-from app.db import (
-    Rows,
-    as_uuid,
-    batches,
-    connection,
-    in_one_statement,
-    is_in,
-    new_ids,
-    placeholders,
-)
+from app.db import Rows, connection, in_one_statement, new_ids
 from app.errors import BadUserInput
 from app.live import publish as live
 from app.live.messages import InboxEventKind, InboxMessage, NotificationPayload
+from app.live.wire import Created
 from app.logs import request_id as current_request_id
 from app.models import (
     Channel,
@@ -33,20 +26,13 @@ from app.models import (
     Priority,
     ScheduledNotification,
     Snapshot,
-    User,
+    TeamRef,
 )
-from app.services import catalog, collapsing, counters
+from app.services import audience, catalog, collapsing, counters
 from app.services import routing as routing_service
-from app.services.validation import (
-    check_category,
-    check_external_id,
-    check_kept_json,
-    check_length,
-    check_tags,
-)
+from app.services.validation import check_category, check_kept_json, check_length, check_tags
 from app.tracing import current_traceparent
 
-MAX_RECIPIENTS = 10_000
 MAX_LINK = 2048
 MAX_ACTIONS = 3
 LOOKUP_BATCH = 1000
@@ -116,18 +102,6 @@ class PublishResult:
         return len(self.notification_ids)
 
 
-def checked_recipients(recipients: list[str], *, required: bool = True) -> list[str]:
-    """External ids, each once, in order; BadUserInput for a bad or missing one."""
-    unique = list(dict.fromkeys(r.strip() for r in recipients))
-    if required and not unique:
-        raise BadUserInput("recipients must name at least one user", field="recipients")
-    if len(unique) > MAX_RECIPIENTS:
-        raise BadUserInput(f"At most {MAX_RECIPIENTS} recipients per call", field="recipients")
-    for external_id in unique:
-        check_external_id(external_id, field="recipients")
-    return unique
-
-
 @dataclass(frozen=True, slots=True)
 class Routing:
     """How a publish picks channels, beyond the recipients' preferences."""
@@ -145,27 +119,34 @@ async def publish_notification(
     tenant_id: UUID,
     recipients: list[str],
     draft: NotificationDraft,
+    teams: list[str] | None = None,
     idempotency_key: str | None = None,
     routing: Routing | None = None,
 ) -> PublishResult:
-    """One transaction writes every recipient's notification, counter and deliveries. A retry
-    with the same idempotency key returns the first result instead of writing again."""
-    external_ids = checked_recipients(recipients)
+    """One transaction writes every recipient's notification, counter and deliveries: the
+    recipients named and the current members of the teams named, each once. A retry with the
+    same idempotency key returns the first result instead of writing again."""
     draft.validate()
+    reached = await audience.of(tenant_id, recipients, teams or [])
+    external_ids = reached.external_ids
     known = await catalog.require_publishable(tenant_id=tenant_id, key=draft.category)
     if idempotency_key is not None:
         check_length("idempotencyKey", idempotency_key, 200, required=True)
         if earlier := await earlier_result(tenant_id, idempotency_key, external_ids):
             return earlier
+    if not external_ids:  # teams without members
+        return PublishResult(notification_ids=[], duplicate=False)
     for attempt in range(ATTEMPTS):
         try:
+            user_ids = await audience.resolve(tenant_id, external_ids)
             rows = await prepare(
                 tenant_id=tenant_id,
-                user_ids=await resolve_recipients(tenant_id, external_ids),
+                user_ids=user_ids,
                 draft=draft,
                 category=known,
                 routing=routing or Routing(),
                 idempotency_key=idempotency_key,
+                teams=reached.team_by_user(user_ids),
             )
             if draft.collapse_key is None and in_one_statement(connection(), rows.inserts):
                 written = await store(rows)  # atomic alone: no transaction's two round trips
@@ -178,7 +159,7 @@ async def publish_notification(
             # A concurrent publish won a race: either it used the same idempotency key (answer
             # with its result) or it created one of our new recipients (write again). Or a
             # cached recipient was erased meanwhile: look the tenant's users up afresh.
-            _known_users.evict_tenant(tenant_id)
+            audience.known_users.evict_tenant(tenant_id)
             if idempotency_key and (
                 earlier := await earlier_result(tenant_id, idempotency_key, external_ids)
             ):
@@ -232,23 +213,22 @@ class Prepared:
 async def write(
     *,
     tenant_id: UUID,
-    external_ids: list[str],
+    reached: audience.Audience,
     draft: NotificationDraft,
     category: EventCategory | None,
     routing: Routing,
-    idempotency_key: str | None = None,
 ) -> Written:
     """The rows of one publish, inside the caller's transaction; `announce` them after it
-    commits. `external_ids` are checked (checked_recipients) and `category` is the
-    catalogue's entry for draft.category (None for a free category). Recipients new to
-    Belfry are made first, in a statement of their own."""
+    commits. `category` is the catalogue's entry for draft.category (None for a free
+    category). Recipients new to Belfry are made first, in a statement of their own."""
+    user_ids = await audience.resolve(tenant_id, reached.external_ids)
     return await write_for(
         tenant_id=tenant_id,
-        user_ids=await resolve_recipients(tenant_id, external_ids),
+        user_ids=user_ids,
         draft=draft,
         category=category,
         routing=routing,
-        idempotency_key=idempotency_key,
+        teams=reached.team_by_user(user_ids),
     )
 
 
@@ -261,8 +241,10 @@ async def write_for(
     routing: Routing,
     idempotency_key: str | None = None,
     ids: list[UUID] | None = None,
+    teams: Mapping[UUID, TeamRef] | None = None,
 ) -> Written:
-    """As write, for users known by id; `ids` are their notifications' ids, if chosen."""
+    """As write, for users known by id; `ids` are their notifications' ids, if chosen, and
+    `teams` the teams some came through."""
     prepared = await prepare(
         tenant_id=tenant_id,
         user_ids=user_ids,
@@ -271,6 +253,7 @@ async def write_for(
         routing=routing,
         idempotency_key=idempotency_key,
         ids=ids,
+        teams=teams,
     )
     return await store(await collapse(prepared, draft))
 
@@ -284,10 +267,12 @@ async def prepare(
     routing: Routing,
     idempotency_key: str | None = None,
     ids: list[UUID] | None = None,
+    teams: Mapping[UUID, TeamRef] | None = None,
 ) -> Prepared:
     """What a publish writes, from reads alone; `ids` are the notifications' (one per user),
-    where already chosen."""
+    where already chosen, and `teams` the teams some users came through."""
     now = clock.now()
+    teams = teams or {}
     plan = await routing_service.plan(
         tenant_id=tenant_id,
         user_ids=user_ids,
@@ -315,6 +300,7 @@ async def prepare(
             "expires_at": draft.expires_at,
             "collapse_key": draft.collapse_key,
             "idempotency_key": idempotency_key,
+            **TeamRef.columns(teams.get(user_id)),
             # In-app switched off: kept for the delivery log, never shown in the inbox.
             "deleted_at": None if Channel.IN_APP in plan.routes[user_id].channels else now,
             "created_at": now,
@@ -391,15 +377,20 @@ async def announce(written: Written) -> None:
     """Live events once the write committed: the inbox first, which browsers wait on."""
     metrics.PUBLISHES.inc()
     metrics.NOTIFICATIONS.inc(len(written.notifications))
-    shown = [row for row in written.notifications if row["deleted_at"] is None]
-    to = []
-    for row in shown:
-        user = row["recipient_id"]
+    # Recipients share the notification's content, but for the team they came through.
+    by_team: dict[str | None, list[Created]] = {}
+    contents: dict[str | None, NotificationPayload] = {}
+    for row in written.notifications:
+        if row["deleted_at"] is not None:
+            continue
+        user, team = row["recipient_id"], row["team_key"]
+        if team not in contents:
+            contents[team] = NotificationPayload.of_row(row)
+        to = by_team.setdefault(team, [])
         to.append((user, row["id"], *written.badges[user], user in written.quiet))
     await live.publish_created(
         written.tenant_id,
-        NotificationPayload.of_row(shown[0]) if shown else None,
-        to,
+        [(contents[team], to) for team, to in by_team.items()],
         written.deliveries,
         wake=any(d["status"] is DeliveryStatus.QUEUED for d in written.deliveries),
     )
@@ -505,79 +496,6 @@ def _delivery(
         or (now if outcome.status is DeliveryStatus.QUEUED else None),
         "sent_at": now if sent else None,
     }
-
-
-class _KnownUsers:
-    """(tenant, external id) -> user id, for recipients seen before. A user never changes ids,
-    but may be erased: every process then evicts the user (services.users follows erasures),
-    and a publish that meets a user erased meanwhile forgets the tenant's entries and retries.
-    Bounded by starting over when full."""
-
-    def __init__(self, limit: int) -> None:
-        self._ids: dict[tuple[UUID, str], UUID] = {}
-        self._limit = limit
-
-    def get(self, tenant_id: UUID, external_id: str) -> UUID | None:
-        return self._ids.get((tenant_id, external_id))
-
-    def add(self, tenant_id: UUID, found: dict[str, UUID]) -> None:
-        if len(self._ids) + len(found) > self._limit:
-            self._ids.clear()
-        self._ids.update(((tenant_id, e), user_id) for e, user_id in found.items())
-
-    def evict(self, tenant_id: UUID, external_id: str) -> None:
-        self._ids.pop((tenant_id, external_id), None)
-
-    def evict_tenant(self, tenant_id: UUID) -> None:
-        for key in [key for key in self._ids if key[0] == tenant_id]:
-            del self._ids[key]
-
-    def clear(self) -> None:
-        self._ids.clear()
-
-
-_known_users = _KnownUsers(limit=50_000)
-
-
-def forget_user(tenant_id: UUID, external_id: str) -> None:
-    """An erased user: the next publish to that external id looks it up (and makes it anew)."""
-    _known_users.evict(tenant_id, external_id)
-
-
-def forget_all_users() -> None:
-    """When erasures may have been missed (the hub lost messages)."""
-    _known_users.clear()
-
-
-async def resolve_recipients(tenant_id: UUID, external_ids: list[str]) -> list[UUID]:
-    """User ids in the order given; unknown external ids become new MEMBER users, in a
-    statement of their own: a user is kept even if the publish then fails."""
-    found: dict[str, UUID] = {}
-    unknown = []
-    for external_id in external_ids:
-        if (user_id := _known_users.get(tenant_id, external_id)) is not None:
-            found[external_id] = user_id
-        else:
-            unknown.append(external_id)
-    conn = connection()
-    stored: dict[str, UUID] = {}
-    for batch in batches(conn, unknown):
-        condition, values = is_in(conn, "external_id", batch, start=1)
-        # Plain SQL: values_list costs more in Python than the query in the database.
-        rows = await conn.execute_query_dict(
-            f"SELECT external_id, id FROM users WHERE tenant_id = {placeholders(conn, 1)[0]} "
-            f"AND {condition}",
-            [str(tenant_id), *values],
-        )
-        stored.update((row["external_id"], as_uuid(row["id"])) for row in rows)
-    _known_users.add(tenant_id, stored)  # committed rows only: new users wait for their commit
-    found.update(stored)
-    missing = [e for e in unknown if e not in found]
-    if missing:
-        new_users = [User(id=uuid4(), tenant_id=tenant_id, external_id=e) for e in missing]
-        await User.bulk_create(new_users, batch_size=500)
-        found.update((u.external_id, u.id) for u in new_users)
-    return [found[e] for e in external_ids]
 
 
 async def earlier_result(

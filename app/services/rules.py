@@ -10,11 +10,18 @@ from uuid import UUID
 
 from app.errors import BadUserInput, NotFound
 from app.models import Cadence, Channel, ConditionLogic, Priority, Role, Rule
-from app.services import conditions
+from app.services import audience, conditions
 from app.services.publishing import Action, NotificationDraft
-from app.services.validation import CATEGORY_PATTERN, check_length, distinct_tags, parse_uuid
+from app.services.validation import (
+    CATEGORY_PATTERN,
+    check_category,
+    check_length,
+    distinct_tags,
+    parse_uuid,
+)
 
 ROLE_PREFIX = "role:"
+TEAM_PREFIX = "team:"
 # Channels whose endpoint is the channel's own configuration, not a person.
 ENDPOINT_CHANNELS = frozenset({Channel.WEBHOOK, Channel.SLACK, Channel.TELEGRAM})
 MAX_EXTERNAL_ID = 200  # as publishing takes them
@@ -147,6 +154,9 @@ def draft_look(look: dict[str, Any]) -> NotificationDraft:
 def _check_recipient(where: str, channel: Channel, recipient: str) -> None:
     """Refuses what the action could never reach, naming the action and the recipient."""
     field = f"{where}.recipients"
+    if recipient.startswith(TEAM_PREFIX):
+        check_category(recipient.removeprefix(TEAM_PREFIX), field=field)
+        return
     role = recipient.removeprefix(ROLE_PREFIX)
     if recipient.startswith(ROLE_PREFIX) and role not in Role.__members__:
         raise BadUserInput(
@@ -164,9 +174,22 @@ def _check_recipient(where: str, channel: Channel, recipient: str) -> None:
     ):
         raise BadUserInput(
             f"{where}: a {channel.value} action cannot reach {recipient!r}; "
-            "name a user or a role, or use a channel that delivers to that address",
+            "name a user, a role or a team, or use a channel that delivers to that address",
             field=field,
         )
+
+
+async def _check_teams(tenant_id: UUID, actions: list[dict[str, Any]]) -> None:
+    """The teams the actions name are the tenant's (BadUserInput names one that is not)."""
+    for index, action in enumerate(actions):
+        if keys := team_keys(action):
+            await audience.teams_by_key(tenant_id, keys, field=f"actions[{index}].recipients")
+
+
+def team_keys(action: dict[str, Any]) -> list[str]:
+    """The keys of the teams an action names."""
+    prefixed = (r for r in action["recipients"] if r.startswith(TEAM_PREFIX))
+    return [r.removeprefix(TEAM_PREFIX) for r in prefixed]
 
 
 async def create(*, tenant_id: UUID, fields: RuleFields) -> Rule:
@@ -174,6 +197,7 @@ async def create(*, tenant_id: UUID, fields: RuleFields) -> Rule:
     for required in ("name", "events", "actions"):
         if required not in values:
             raise BadUserInput(f"{required} is required", field=required)
+    await _check_teams(tenant_id, values["actions"])
     return await Rule.create(tenant_id=tenant_id, **values)
 
 
@@ -192,6 +216,7 @@ async def list_rules(*, tenant_id: UUID) -> list[Rule]:
 async def update(*, tenant_id: UUID, rule_id: str, fields: RuleFields) -> Rule:
     rule = await get(tenant_id=tenant_id, rule_id=rule_id)
     values = _validated(fields)
+    await _check_teams(tenant_id, values.get("actions", []))
     if values:
         await Rule.filter(id=rule.id).update(**values)
         await rule.refresh_from_db()

@@ -15,8 +15,8 @@ from app import clock, jobs, metrics
 from app.db import as_uuid, new_ids
 from app.errors import BadUserInput, BelfryError, NotFound
 from app.logs import request_id as current_request_id
-from app.models import Notification, Priority, ScheduledNotification
-from app.services import catalog, publishing
+from app.models import Notification, Priority, ScheduledNotification, TeamRef
+from app.services import audience, catalog, publishing
 from app.services.pagination import Page, PageRequest, encode_cursor, later_than
 from app.services.publishing import Action, NotificationDraft, PublishResult, Routing
 
@@ -32,30 +32,35 @@ async def publish_at(
     recipients: list[str],
     draft: NotificationDraft,
     send_at: datetime | None,
+    teams: list[str] | None = None,
     idempotency_key: str | None = None,
 ) -> PublishResult:
     """A publish now, or, with a send_at to come, kept until then. The ids returned are those
-    the notifications will have."""
+    the notifications will have. Teams are expanded now: their members at this call are the
+    recipients then."""
     now = clock.now()
     if send_at is None or send_at <= now:
         return await publishing.publish_notification(
             tenant_id=tenant_id,
             recipients=recipients,
             draft=draft,
+            teams=teams,
             idempotency_key=idempotency_key,
         )
     if send_at > now + MAX_AHEAD:
         raise BadUserInput("sendAt must be at most a year ahead", field="sendAt")
     if draft.expires_at is not None and draft.expires_at <= send_at:
         raise BadUserInput("expiresAt must be after sendAt", field="expiresAt")
-    external_ids = publishing.checked_recipients(recipients)
     draft.validate()
+    reached = await audience.of(tenant_id, recipients, teams or [])
+    external_ids = reached.external_ids
     await catalog.require_publishable(tenant_id=tenant_id, key=draft.category)
     if idempotency_key is not None and (
         earlier := await publishing.earlier_result(tenant_id, idempotency_key, external_ids)
     ):
         return earlier
-    user_ids = await publishing.resolve_recipients(tenant_id, external_ids)
+    user_ids = await audience.resolve(tenant_id, external_ids)
+    team_of = reached.team_by_user(user_ids)
     ids = new_ids(len(user_ids))
     [batch_id] = new_ids(1)
     rows = [
@@ -68,6 +73,7 @@ async def publish_at(
             category=draft.category,
             content=_content(draft),
             idempotency_key=idempotency_key,
+            **TeamRef.columns(team_of.get(user_id)),
             send_at=send_at,
             request_id=current_request_id.get(),
             created_at=now,
@@ -207,6 +213,11 @@ async def _release(batch_id: UUID, now: datetime) -> int:
             routing=Routing(),
             idempotency_key=first.idempotency_key,
             ids=ids,
+            teams={
+                row.recipient_id: team
+                for row in rows
+                if (team := TeamRef.of(row.team_key, row.team_name)) is not None
+            },
         )
     await publishing.announce(written)
     return len(rows)

@@ -20,12 +20,13 @@ from app.models import (
     QuietHours,
     Role,
     ScheduledNotification,
+    TeamMember,
     Tenant,
     User,
     UserErasure,
     UserPreference,
 )
-from app.services import publishing
+from app.services import audience
 from app.services.validation import check_external_id, check_length
 
 MIN_TOKEN_TTL = 60
@@ -136,7 +137,7 @@ async def erase_user(*, tenant_id: UUID, external_id: str) -> bool:
             await _delete_user(user_id)
         await Event.filter(tenant_id=tenant_id, actor=external_id).update(actor=None)
         await _record_erasure(tenant_id, external_id)
-    publishing.forget_user(tenant_id, external_id)  # this process now, others by the hub
+    audience.forget_user(tenant_id, external_id)  # this process now, others by the hub
     if user_id is None:
         return False
     await publish_credential_change(messages.UserErased(tenant_id, user_id, external_id))
@@ -164,6 +165,7 @@ async def _delete_user(user_id: UUID) -> None:
     await InboxCounter.filter(user_id=user_id).delete()
     await UserPreference.filter(user_id=user_id).delete()
     await QuietHours.filter(user_id=user_id).delete()
+    await TeamMember.filter(user_id=user_id).delete()
     await ScheduledNotification.filter(recipient_id=user_id).delete()
     await User.filter(id=user_id).delete()
 

@@ -37,6 +37,12 @@ ADMIN_CALLS = {
         'mutation { updateTenantPreference(input: {category: "auth.welcome", sms: true}) '
         "{ category } }"
     ),
+    "teams": "{ teams { key memberCount } }",
+    "upsertTeam": 'mutation { upsertTeam(input: {key: "ops", name: "Ops"}) { key } }',
+    "deleteTeam": 'mutation { deleteTeam(key: "ops") }',
+    "setTeamMembers": 'mutation { setTeamMembers(key: "ops", externalIds: ["x"]) { key } }',
+    "addTeamMembers": 'mutation { addTeamMembers(key: "ops", externalIds: ["x"]) { key } }',
+    "removeTeamMembers": 'mutation { removeTeamMembers(key: "ops", externalIds: ["x"]) { key } }',
 }
 SERVER_CALLS = {
     "publishNotification": (

@@ -12,7 +12,8 @@ from tests.helpers import Api, TenantAccess, UserAccess, make_tenant, make_user,
 
 SECRET = "ours-secret"  # in every text of ours; never in an answer to them
 
-# Each root field, called with the ids of ours it can take ($nid, $did, $rid, $kid, $ext).
+# Each root field, called with the ids of ours it can take ($nid, $did, $rid, $kid, $ext,
+# $team).
 CALLS: dict[str, str] = {
     "Query.viewer": "{ viewer { id externalId email } }",
     "Query.notifications": "{ notifications { totalCount edges { node { id title data } } } }",
@@ -122,7 +123,26 @@ CALLS: dict[str, str] = {
     "Mutation.publishEvent": (
         'mutation { publishEvent(input: {type: "auth.login_failed"}) { count } }'
     ),
+    "Query.teams": "{ teams { key name memberCount members { edges { node { externalId } } } } }",
+    "Mutation.upsertTeam": (
+        'mutation($team: String!) { upsertTeam(input: {key: $team, name: "theirs"}) '
+        "{ key name memberCount } }"
+    ),
+    "Mutation.setTeamMembers": (
+        "mutation($team: String!, $ext: String!) { setTeamMembers(key: $team, "
+        "externalIds: [$ext]) { memberCount } }"
+    ),
+    "Mutation.addTeamMembers": (
+        "mutation($team: String!, $ext: String!) { addTeamMembers(key: $team, "
+        "externalIds: [$ext]) { memberCount } }"
+    ),
+    "Mutation.removeTeamMembers": (
+        "mutation($team: String!, $ext: String!) { removeTeamMembers(key: $team, "
+        "externalIds: [$ext]) { memberCount } }"
+    ),
+    "Mutation.deleteTeam": "mutation($team: String!) { deleteTeam(key: $team) }",
 }
+TEAM = "ours-team"
 SUBSCRIPTIONS: dict[str, str] = {
     "Subscription.inbox": "subscription { inbox { kind unreadCount notification { title } } }",
     "Subscription.unreadCount": "subscription { unreadCount }",
@@ -149,22 +169,31 @@ class Ours:
             "rid": self.rule_id,
             "kid": self.key_id,
             "ext": self.alice.external_id,
+            "team": TEAM,
         }
 
 
 async def given_our_tenant(api: Api) -> Ours:
-    """A tenant whose user, notification, delivery, rule and key are all marked SECRET."""
+    """A tenant whose user, notification, delivery, rule, team and key are all marked SECRET."""
     tenant = await make_tenant("Ours")
     alice = await make_user(api, tenant, f"alice-{SECRET}", email=f"{SECRET}@example.com")
+    await api.data(
+        "mutation($key: String!, $name: String!, $ext: String!) { "
+        "upsertTeam(input: {key: $key, name: $name}) { key } "
+        "setTeamMembers(key: $key, externalIds: [$ext]) { key } }",
+        {"key": TEAM, "name": f"{SECRET} team", "ext": alice.external_id},
+        token=tenant.api_key,
+    )
     [nid] = (
         await publish(
             api,
             tenant,
-            [alice.external_id],
+            [],  # alice, through the team
             title=f"{SECRET} title",
             data={"s": SECRET},
             actions=[{"id": "open", "label": f"{SECRET} open"}],
             tags=[SECRET],
+            teams=[TEAM],
         )
     )["notificationIds"]
     rule = {
@@ -205,14 +234,16 @@ async def what_ours_looks_like(api: Api, ours: Ours) -> dict[str, Any]:
         "rule(id: $rid) { name enabled } rules { id } channels { channel enabled } "
         "deliveries { totalCount edges { node { id status } } } "
         "recipients { users { externalId email } } preferences { category inApp } "
-        "eventCategories { categories { key description } } }",
+        "eventCategories { categories { key description } } "
+        "teams { key name memberCount members { edges { node { externalId } } } } }",
         {"rid": ours.rule_id},
         token=ours.tenant.api_key,
     )
     as_alice = await api.data(
         "{ viewer { id } unreadCount unseenCount notificationStats { archived } "
         "notifications(filter: {archived: INCLUDE}) "
-        "{ edges { node { id title isRead isSeen isArchived interactedAt tags snoozedUntil } } } }",
+        "{ edges { node { id title isRead isSeen isArchived interactedAt tags snoozedUntil "
+        "team { key name } } } } }",
         token=ours.alice.token,
     )
     return {**as_key, **as_alice}

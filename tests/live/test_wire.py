@@ -100,6 +100,23 @@ def test_a_notification_created_for_many_travels_with_its_content_once() -> None
     assert first.same_content(template.notification)
 
 
+def test_the_team_a_notification_came_through_travels_with_it_only_when_there_is_one() -> None:
+    _, plain = created(0, unread=0)
+    assert plain.notification is not None
+    through_ops = replace(plain.notification, team_key="ops", team_name="Operations")
+    to = [(uuid.uuid4(), uuid.uuid4(), 1, 1, False)]
+
+    [with_team] = encode_created(through_ops, to)
+    [without] = encode_created(plain.notification, to)
+
+    [(_, decoded)] = decode_inbox(with_team, {str(to[0][0])})
+    assert decoded.notification is not None and decoded.notification.team_key == "ops"
+    assert decoded.notification.team is not None
+    assert (decoded.notification.team.key, decoded.notification.team.name) == ("ops", "Operations")
+    # A process from before teams decodes the notifications of direct recipients as ever.
+    assert "team" not in without
+
+
 def delivery(i: int, **changes: object) -> DeliveryPayload:
     payload = DeliveryPayload(
         id=f"d{i}",

@@ -18,12 +18,13 @@ from app.models import (
     Event,
     InboxCounter,
     Notification,
+    TeamMember,
     Tenant,
     User,
     UserErasure,
     UserPreference,
 )
-from app.services import events, preferences, publishing, users
+from app.services import audience, events, preferences, publishing, teams, users
 from tests.helpers import make_tenant, store_user
 
 
@@ -48,9 +49,11 @@ async def act_in_an_event(tenant_id: str, external_id: str) -> UUID:
 
 
 async def given_a_user_with_everything(tenant_id: str, external_id: str) -> UUID:
-    """Two notifications (with their deliveries and counters), a personal preference, and an
-    event the user acted in."""
+    """Two notifications (with their deliveries and counters), a personal preference, a team
+    membership, and an event the user acted in."""
     user = await store_user(tenant_id, external_id)
+    await teams.upsert(tenant_id=UUID(tenant_id), key="ops", name="Ops")
+    await teams.add_members(tenant_id=UUID(tenant_id), key="ops", external_ids=[external_id])
     await publish_to(tenant_id, external_id, "one")
     await publish_to(tenant_id, external_id, "two")
     await preferences.update_user(
@@ -70,6 +73,7 @@ async def held_for(user_id: UUID) -> dict[str, int]:
         "deliveries": await Delivery.filter(recipient_id=user_id).count(),
         "preferences": await UserPreference.filter(user_id=user_id).count(),
         "counters": await InboxCounter.filter(user_id=user_id).count(),
+        "team memberships": await TeamMember.filter(user_id=user_id).count(),
     }
 
 
@@ -184,6 +188,7 @@ STRICT_REFERENCES = {  # (table, column): referenced table; every reference to a
     ("deliveries", "notification_id"): "notifications",
     ("inbox_counters", "user_id"): "users",
     ("user_preferences", "user_id"): "users",
+    ("team_members", "user_id"): "users",
 }
 
 
@@ -217,14 +222,14 @@ async def test_an_erase_through_another_process_leaves_the_recipients_cache(
     tenant = await make_tenant()
     alice = await store_user(tenant.tenant_id, "alice")
     await publish_to(tenant.tenant_id, "alice")
-    cached = publishing._known_users.get(UUID(tenant.tenant_id), "alice")
+    cached = audience.known_users.get(UUID(tenant.tenant_id), "alice")
 
     # Another replica's erase, as the hub brings it: this process's database work is not run.
     erased = UserErased(UUID(tenant.tenant_id), alice.id, "alice")
     await publish_credential_change(erased)
 
     assert cached == alice.id
-    await wait_until(lambda: publishing._known_users.get(UUID(tenant.tenant_id), "alice") is None)
+    await wait_until(lambda: audience.known_users.get(UUID(tenant.tenant_id), "alice") is None)
 
 
 async def test_a_publish_to_a_user_erased_behind_the_cache_writes_a_fresh_user(
@@ -233,7 +238,7 @@ async def test_a_publish_to_a_user_erased_behind_the_cache_writes_a_fresh_user(
     tenant = await make_tenant()
     alice = await store_user(tenant.tenant_id, "alice")
     # Erased through a replica whose message this process missed.
-    publishing._known_users.add(UUID(tenant.tenant_id), {"alice": alice.id})
+    audience.known_users.add(UUID(tenant.tenant_id), {"alice": alice.id})
     await User.filter(id=alice.id).delete()
 
     [nid] = await publish_to(tenant.tenant_id, "alice")

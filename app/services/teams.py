@@ -1,0 +1,163 @@
+"""The tenant's teams: named groups of users that a publish or a rule addresses instead of
+listing every member. A publish reaches the members a team has then; changes to a team
+apply to later publishes only."""
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from tortoise.exceptions import IntegrityError
+from tortoise.functions import Count
+from tortoise.transactions import in_transaction
+
+from app import clock
+from app.db import new_ids
+from app.errors import BadUserInput, NotFound
+from app.models import Rule, Team, TeamMember, User
+from app.services import audience, rules
+from app.services.pagination import Page, PageRequest, encode_cursor, later_than
+from app.services.validation import check_category, check_length
+
+ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    team: Team
+    member_count: int
+
+
+async def upsert(*, tenant_id: UUID, key: str, name: str) -> Team:
+    """Creates the team, or renames it. The name is what later notifications record."""
+    check_category(key, field="key")
+    check_length("name", name, 200, required=True)
+    team, created = await Team.get_or_create(
+        tenant_id=tenant_id, key=key, defaults={"name": name.strip()}
+    )
+    if not created and team.name != name.strip():
+        team.name = name.strip()
+        await team.save(update_fields=["name", "updated_at"])
+    return team
+
+
+async def get(*, tenant_id: UUID, key: str) -> Team:
+    team = await Team.get_or_none(tenant_id=tenant_id, key=key)
+    if team is None:
+        raise NotFound(f"No team with key {key!r}")
+    return team
+
+
+async def list_teams(*, tenant_id: UUID) -> list[Listed]:
+    """The tenant's teams by key, each with its number of members."""
+    teams = (
+        await Team.filter(tenant_id=tenant_id)
+        .annotate(member_count=Count("members"))
+        .order_by("key")
+    )
+    return [Listed(team, team.member_count) for team in teams]  # type: ignore[attr-defined]
+
+
+async def member_count(team_id: UUID) -> int:
+    return await TeamMember.filter(team_id=team_id).count()
+
+
+async def members(*, team_id: UUID, request: PageRequest) -> tuple[Page[User], int]:
+    """The team's members in the order they joined, and how many there are."""
+    query = TeamMember.filter(team_id=team_id)
+    total = await query.count()
+    ordered = query.order_by("created_at", "id").prefetch_related("user")
+    if request.after:
+        ordered = ordered.filter(later_than(request.after, "created_at"))
+    if request.offset:
+        ordered = ordered.offset(request.offset)
+    rows = await ordered.limit(request.first + 1)
+    items = rows[: request.first]
+    page = Page(
+        items=[row.user for row in items],
+        cursors=[encode_cursor(row.created_at, row.id) for row in items],
+        has_next_page=len(rows) > request.first,
+        has_previous_page=bool(request.after or request.offset),
+    )
+    return page, total
+
+
+async def delete(*, tenant_id: UUID, key: str) -> bool:
+    """False when there was no such team. A team that a rule sends to is kept: the rule would
+    reach nobody through it."""
+    team = await Team.get_or_none(tenant_id=tenant_id, key=key)
+    if team is None:
+        return False
+    if naming := [
+        rule.name for rule in await Rule.filter(tenant_id=tenant_id) if _names(rule, key)
+    ]:
+        raise BadUserInput(
+            f"Rules send to team:{key}: "
+            + ", ".join(repr(n) for n in naming)
+            + "; take it out of their actions first",
+            field="key",
+        )
+    async with in_transaction():
+        await TeamMember.filter(team_id=team.id).delete()
+        await team.delete()
+    return True
+
+
+def _names(rule: Rule, key: str) -> bool:
+    return any(key in rules.team_keys(action) for action in rule.actions)
+
+
+# --- membership -------------------------------------------------------------------------------
+
+
+async def set_members(*, tenant_id: UUID, key: str, external_ids: list[str]) -> Team:
+    """Exactly these users, made if Belfry has not seen them; members who stay keep their
+    place."""
+    team = await get(tenant_id=tenant_id, key=key)
+    await _join(tenant_id, team.id, audience.checked(external_ids, required=False), only=True)
+    return team
+
+
+async def add_members(*, tenant_id: UUID, key: str, external_ids: list[str]) -> Team:
+    """These users too, made if Belfry has not seen them; members already there keep their
+    place."""
+    team = await get(tenant_id=tenant_id, key=key)
+    await _join(tenant_id, team.id, audience.checked(external_ids, required=False), only=False)
+    return team
+
+
+async def remove_members(*, tenant_id: UUID, key: str, external_ids: list[str]) -> Team:
+    """Not these users any more; those not in the team are no error."""
+    unwanted = audience.checked(external_ids, required=False)
+    team = await get(tenant_id=tenant_id, key=key)
+    user_ids = await User.filter(tenant_id=tenant_id, external_id__in=unwanted).values_list(
+        "id", flat=True
+    )
+    await TeamMember.filter(team_id=team.id, user_id__in=user_ids).delete()
+    return team
+
+
+async def _join(tenant_id: UUID, team_id: UUID, external_ids: list[str], *, only: bool) -> None:
+    """Adds the users not members yet, in the order given; `only` removes the others, in the
+    same transaction. A concurrent add of the same user is no error (the unique (team, user)
+    index keeps one row); a user made or erased meanwhile is looked up afresh."""
+    for attempt in range(ATTEMPTS):
+        try:
+            user_ids = await audience.resolve(tenant_id, external_ids)
+            async with in_transaction():
+                if only:
+                    await TeamMember.filter(team_id=team_id).exclude(user_id__in=user_ids).delete()
+                await _add(team_id, user_ids)
+            return
+        except IntegrityError:
+            audience.known_users.evict_tenant(tenant_id)
+            if attempt == ATTEMPTS - 1:
+                raise
+
+
+async def _add(team_id: UUID, user_ids: list[UUID]) -> None:
+    now = clock.now()
+    rows = [
+        TeamMember(id=member_id, team_id=team_id, user_id=user_id, created_at=now)
+        # Sorted, the ids list the members of one call in the order given.
+        for user_id, member_id in zip(user_ids, sorted(new_ids(len(user_ids))), strict=True)
+    ]
+    await TeamMember.bulk_create(rows, batch_size=500, ignore_conflicts=True)
