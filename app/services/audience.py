@@ -32,15 +32,17 @@ class Audience:
         }
 
 
-def checked(recipients: list[str], *, required: bool = True) -> list[str]:
+def checked(
+    recipients: list[str], *, required: bool = True, field: str = "recipients"
+) -> list[str]:
     """External ids, each once, in order; BadUserInput for a bad or missing one."""
     unique = list(dict.fromkeys(r.strip() for r in recipients))
     if required and not unique:
-        raise BadUserInput("recipients must name at least one user", field="recipients")
+        raise BadUserInput(f"{field} must name at least one user", field=field)
     if len(unique) > MAX_RECIPIENTS:
-        raise BadUserInput(f"At most {MAX_RECIPIENTS} recipients per call", field="recipients")
+        raise BadUserInput(f"At most {MAX_RECIPIENTS} {field} per call", field=field)
     for external_id in unique:
-        check_external_id(external_id, field="recipients")
+        check_external_id(external_id, field=field)
     return unique
 
 

@@ -18,6 +18,7 @@ from app.services.pagination import Page, PageRequest, encode_cursor, later_than
 from app.services.validation import check_category, check_length
 
 ATTEMPTS = 3
+EXTERNAL_IDS = "externalIds"  # the argument that names members
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +113,12 @@ async def set_members(*, tenant_id: UUID, key: str, external_ids: list[str]) -> 
     """Exactly these users, made if Belfry has not seen them; members who stay keep their
     place."""
     team = await get(tenant_id=tenant_id, key=key)
-    await _join(tenant_id, team.id, audience.checked(external_ids, required=False), only=True)
+    await _join(
+        tenant_id,
+        team.id,
+        audience.checked(external_ids, required=False, field=EXTERNAL_IDS),
+        only=True,
+    )
     return team
 
 
@@ -120,13 +126,18 @@ async def add_members(*, tenant_id: UUID, key: str, external_ids: list[str]) -> 
     """These users too, made if Belfry has not seen them; members already there keep their
     place."""
     team = await get(tenant_id=tenant_id, key=key)
-    await _join(tenant_id, team.id, audience.checked(external_ids, required=False), only=False)
+    await _join(
+        tenant_id,
+        team.id,
+        audience.checked(external_ids, required=False, field=EXTERNAL_IDS),
+        only=False,
+    )
     return team
 
 
 async def remove_members(*, tenant_id: UUID, key: str, external_ids: list[str]) -> Team:
     """Not these users any more; those not in the team are no error."""
-    unwanted = audience.checked(external_ids, required=False)
+    unwanted = audience.checked(external_ids, required=False, field=EXTERNAL_IDS)
     team = await get(tenant_id=tenant_id, key=key)
     user_ids = await User.filter(tenant_id=tenant_id, external_id__in=unwanted).values_list(
         "id", flat=True

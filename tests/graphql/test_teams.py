@@ -132,6 +132,17 @@ async def test_a_bad_team_is_refused_naming_the_field(
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
 
 
+async def test_a_bad_member_is_refused_naming_the_argument(api: Api, tenant) -> None:
+    await team(api, tenant, "ops", ["ann"])
+    query = MEMBERSHIP.replace("OPERATION", "setTeamMembers")
+
+    error = await api.error(query, {"key": "ops", "ids": ["bob", " "]}, token=tenant.api_key)
+
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "externalIds"}
+    listed = (await api.data(TEAMS, token=tenant.api_key))["teams"]
+    assert [e["node"]["externalId"] for e in listed[0]["members"]["edges"]] == ["ann"]
+
+
 async def test_membership_of_a_team_that_does_not_exist_is_not_found(api: Api, tenant) -> None:
     query = MEMBERSHIP.replace("OPERATION", "addTeamMembers")
 
