@@ -3,16 +3,21 @@ id), highest priority first; or over (a time, id), soonest first."""
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from tortoise.expressions import Q
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 from app.errors import BadUserInput
 
 T = TypeVar("T")
+U = TypeVar("U")
+M = TypeVar("M", bound=Model)
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
@@ -39,6 +44,32 @@ class Page(Generic[T]):
     cursors: list[str]
     has_next_page: bool
     has_previous_page: bool
+
+    def map(self, change: Callable[[T], U]) -> "Page[U]":
+        """The same page, each item changed."""
+        return Page(
+            [change(item) for item in self.items],
+            self.cursors,
+            self.has_next_page,
+            self.has_previous_page,
+        )
+
+
+async def soonest_first(query: QuerySet[M], request: PageRequest, column: str) -> Page[M]:
+    """A page of `query` in (`column`, id) ascending order, `column` being a time."""
+    ordered = query.order_by(column, "id")
+    if request.after:
+        ordered = ordered.filter(later_than(request.after, column))
+    if request.offset:
+        ordered = ordered.offset(request.offset)
+    rows = await ordered.limit(request.first + 1)
+    items = rows[: request.first]
+    return Page(
+        items=items,
+        cursors=[encode_cursor(getattr(row, column), row.pk) for row in items],
+        has_next_page=len(rows) > request.first,
+        has_previous_page=bool(request.after or request.offset),
+    )
 
 
 def encode_cursor(created_at: datetime, id: UUID, priority: int | None = None) -> str:

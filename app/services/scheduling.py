@@ -17,7 +17,7 @@ from app.errors import BadUserInput, BelfryError, NotFound
 from app.logs import request_id as current_request_id
 from app.models import Notification, Priority, ScheduledNotification, TeamRef
 from app.services import audience, catalog, publishing
-from app.services.pagination import Page, PageRequest, encode_cursor, later_than
+from app.services.pagination import Page, PageRequest, soonest_first
 from app.services.publishing import Action, NotificationDraft, PublishResult, Routing
 
 logger = logging.getLogger("belfry.scheduling")
@@ -138,21 +138,8 @@ class Pending:
 async def pending(*, tenant_id: UUID, request: PageRequest) -> tuple[Page[Pending], int]:
     """The tenant's scheduled notifications, the next to go first."""
     query = ScheduledNotification.filter(tenant_id=tenant_id)
-    total = await query.count()
-    ordered = query.order_by("send_at", "id").prefetch_related("recipient")
-    if request.after:
-        ordered = ordered.filter(later_than(request.after, "send_at"))
-    if request.offset:
-        ordered = ordered.offset(request.offset)
-    rows = await ordered.limit(request.first + 1)
-    items = rows[: request.first]
-    page = Page(
-        items=[Pending(row, row.recipient.external_id) for row in items],
-        cursors=[encode_cursor(row.send_at, row.id) for row in items],
-        has_next_page=len(rows) > request.first,
-        has_previous_page=bool(request.after or request.offset),
-    )
-    return page, total
+    page = await soonest_first(query.prefetch_related("recipient"), request, "send_at")
+    return page.map(lambda row: Pending(row, row.recipient.external_id)), await query.count()
 
 
 async def cancel(*, tenant_id: UUID, notification_id: UUID) -> bool:

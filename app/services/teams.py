@@ -14,7 +14,7 @@ from app.db import new_ids
 from app.errors import BadUserInput, NotFound
 from app.models import Rule, Team, TeamMember, User
 from app.services import audience, rules
-from app.services.pagination import Page, PageRequest, encode_cursor, later_than
+from app.services.pagination import Page, PageRequest, soonest_first
 from app.services.validation import check_category, check_length
 
 ATTEMPTS = 3
@@ -64,21 +64,8 @@ async def member_count(team_id: UUID) -> int:
 async def members(*, team_id: UUID, request: PageRequest) -> tuple[Page[User], int]:
     """The team's members in the order they joined, and how many there are."""
     query = TeamMember.filter(team_id=team_id)
-    total = await query.count()
-    ordered = query.order_by("created_at", "id").prefetch_related("user")
-    if request.after:
-        ordered = ordered.filter(later_than(request.after, "created_at"))
-    if request.offset:
-        ordered = ordered.offset(request.offset)
-    rows = await ordered.limit(request.first + 1)
-    items = rows[: request.first]
-    page = Page(
-        items=[row.user for row in items],
-        cursors=[encode_cursor(row.created_at, row.id) for row in items],
-        has_next_page=len(rows) > request.first,
-        has_previous_page=bool(request.after or request.offset),
-    )
-    return page, total
+    page = await soonest_first(query.prefetch_related("user"), request, "created_at")
+    return page.map(lambda member: member.user), await query.count()
 
 
 async def delete(*, tenant_id: UUID, key: str) -> bool:
@@ -112,27 +99,13 @@ def _names(rule: Rule, key: str) -> bool:
 async def set_members(*, tenant_id: UUID, key: str, external_ids: list[str]) -> Team:
     """Exactly these users, made if Belfry has not seen them; members who stay keep their
     place."""
-    team = await get(tenant_id=tenant_id, key=key)
-    await _join(
-        tenant_id,
-        team.id,
-        audience.checked(external_ids, required=False, field=EXTERNAL_IDS),
-        only=True,
-    )
-    return team
+    return await _join(tenant_id, key, external_ids, only=True)
 
 
 async def add_members(*, tenant_id: UUID, key: str, external_ids: list[str]) -> Team:
     """These users too, made if Belfry has not seen them; members already there keep their
     place."""
-    team = await get(tenant_id=tenant_id, key=key)
-    await _join(
-        tenant_id,
-        team.id,
-        audience.checked(external_ids, required=False, field=EXTERNAL_IDS),
-        only=False,
-    )
-    return team
+    return await _join(tenant_id, key, external_ids, only=False)
 
 
 async def remove_members(*, tenant_id: UUID, key: str, external_ids: list[str]) -> Team:
@@ -146,22 +119,25 @@ async def remove_members(*, tenant_id: UUID, key: str, external_ids: list[str]) 
     return team
 
 
-async def _join(tenant_id: UUID, team_id: UUID, external_ids: list[str], *, only: bool) -> None:
+async def _join(tenant_id: UUID, key: str, external_ids: list[str], *, only: bool) -> Team:
     """Adds the users not members yet, in the order given; `only` removes the others, in the
     same transaction. A concurrent add of the same user is no error (the unique (team, user)
     index keeps one row); a user made or erased meanwhile is looked up afresh."""
+    wanted = audience.checked(external_ids, required=False, field=EXTERNAL_IDS)
+    team = await get(tenant_id=tenant_id, key=key)
     for attempt in range(ATTEMPTS):
         try:
-            user_ids = await audience.resolve(tenant_id, external_ids)
+            user_ids = await audience.resolve(tenant_id, wanted)
             async with in_transaction():
                 if only:
-                    await TeamMember.filter(team_id=team_id).exclude(user_id__in=user_ids).delete()
-                await _add(team_id, user_ids)
-            return
+                    await TeamMember.filter(team_id=team.id).exclude(user_id__in=user_ids).delete()
+                await _add(team.id, user_ids)
+            return team
         except IntegrityError:
             audience.known_users.evict_tenant(tenant_id)
             if attempt == ATTEMPTS - 1:
                 raise
+    raise AssertionError("unreachable")
 
 
 async def _add(team_id: UUID, user_ids: list[UUID]) -> None:
