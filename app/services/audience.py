@@ -47,6 +47,7 @@ def checked(
 
 
 def checked_team_keys(keys: list[str], *, field: str = "teams") -> list[str]:
+    """Team keys, each once, in order; BadUserInput for a malformed one."""
     unique = list(dict.fromkeys(k.strip() for k in keys))
     if len(unique) > MAX_TEAMS:
         raise BadUserInput(f"At most {MAX_TEAMS} teams per call", field=field)
@@ -66,10 +67,12 @@ async def of(
         return Audience(named)
     teams = await teams_by_key(tenant_id, keys)
     refs = {team.id: TeamRef(team.key, team.name) for team in teams}
+    members = await _members(teams)
+    known_users.add(tenant_id, {external_id: user_id for _, user_id, external_id in members})
     external_ids = list(named)
     through: dict[str, TeamRef] = {}
     seen = set(named)
-    for team_id, external_id in await _members(teams):
+    for team_id, _, external_id in members:
         if external_id not in seen:  # a user in two teams came through the first named
             seen.add(external_id)
             external_ids.append(external_id)
@@ -94,16 +97,16 @@ async def teams_by_key(tenant_id: UUID, keys: list[str], *, field: str = "teams"
     return [found[key] for key in keys]
 
 
-async def _members(teams: list[Team]) -> list[tuple[UUID, str]]:
-    """(team id, external id) of the teams' members: team by team in the order given, each
-    team's members in the order they joined."""
+async def _members(teams: list[Team]) -> list[tuple[UUID, UUID, str]]:
+    """(team id, user id, external id) of the teams' members: team by team in the order
+    given, each team's members in the order they joined."""
     rows = await (
         TeamMember.filter(team_id__in=[t.id for t in teams])
         .order_by("created_at", "id")
-        .values_list("team_id", "user__external_id")
+        .values_list("team_id", "user_id", "user__external_id")
     )
     order = {team.id: i for i, team in enumerate(teams)}
-    members = [(as_uuid(team_id), str(external_id)) for team_id, external_id in rows]
+    members = [(as_uuid(team), as_uuid(user), str(external)) for team, user, external in rows]
     members.sort(key=lambda member: order[member[0]])  # stable: joining order within a team
     return members
 

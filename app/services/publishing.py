@@ -378,19 +378,16 @@ async def announce(written: Written) -> None:
     metrics.PUBLISHES.inc()
     metrics.NOTIFICATIONS.inc(len(written.notifications))
     # Recipients share the notification's content, but for the team they came through.
-    by_team: dict[str | None, list[Created]] = {}
-    contents: dict[str | None, NotificationPayload] = {}
+    by_team: dict[str | None, tuple[NotificationPayload, list[Created]]] = {}
     for row in written.notifications:
-        if row["deleted_at"] is not None:
-            continue
-        user, team = row["recipient_id"], row["team_key"]
-        if team not in contents:
-            contents[team] = NotificationPayload.of_row(row)
-        to = by_team.setdefault(team, [])
-        to.append((user, row["id"], *written.badges[user], user in written.quiet))
+        if row["deleted_at"] is None:
+            if (group := by_team.get(row["team_key"])) is None:
+                group = by_team[row["team_key"]] = (NotificationPayload.of_row(row), [])
+            user = row["recipient_id"]
+            group[1].append((user, row["id"], *written.badges[user], user in written.quiet))
     await live.publish_created(
         written.tenant_id,
-        [(contents[team], to) for team, to in by_team.items()],
+        list(by_team.values()),
         written.deliveries,
         wake=any(d["status"] is DeliveryStatus.QUEUED for d in written.deliveries),
     )
