@@ -14,6 +14,9 @@ rows (all the columns a publish fills) into a plain table of the same columns (n
 key), with the same batch shapes: one row per COPY call, `--batch` rows per COPY call.
 Target: the system at least 0.5x raw COPY.
 
+A team publish (`system_team`, bulk only) sends the same calls to a team of `--batch` members
+instead of listing them: what expanding a team adds to a publish of that size.
+
 A second raw figure (`raw_tables`) shows the database's own share: plain asyncpg writing what
 a publish writes into Belfry's real tables, in one transaction per call (COPY notifications,
 the counters' upsert, COPY in-app deliveries), with no app in between.
@@ -36,7 +39,7 @@ import httpx
 
 from app.db import new_ids
 from app.main import create_app
-from app.services import tenants
+from app.services import teams, tenants
 from bench.common import asyncpg_dsn, bench_settings, report, run, scratch_database
 
 CATEGORY = "call.daily_summary"
@@ -89,6 +92,13 @@ COUNT_NEW = (
 RAW_TABLE = "copy_notifications"  # apart from bench/raw_server.py's table
 SIDES = ("system", "raw_copy", "raw_tables")
 SHAPES = ("single", "bulk")
+TEAM_SIDE = "system_team"  # bulk only
+ALL_SIDES = (*SIDES, TEAM_SIDE)
+
+
+def team_key(i: int) -> str:
+    return f"team-{i}"
+
 
 Call = Callable[[slice], Awaitable[None]]
 
@@ -113,16 +123,34 @@ class Sides:
         raw: asyncpg.Connection,
         tenant_id: UUID,
         users: list[tuple[str, UUID]],
+        batch: int,
     ) -> None:
         self.client, self.raw, self.tenant_id = client, raw, tenant_id
         self.external_ids = [external_id for external_id, _ in users]
         self.user_ids = [user_id for _, user_id in users]
+        self.batch = batch
 
     async def system(self, recipients: slice) -> None:
-        external_ids = self.external_ids[recipients]
+        await self._publish(len(self.external_ids[recipients]), self.external_ids[recipients])
+
+    async def system_team(self, recipients: slice) -> None:
+        """The same users as one of the teams made_teams made (a bulk slice's)."""
+        await self._publish(self.batch, [], (team_key(recipients.start // self.batch),))
+
+    async def made_teams(self) -> None:
+        """A team for each batch of users, as bulk calls slice them."""
+        for i in range(len(self.external_ids) // self.batch):
+            members = self.external_ids[i * self.batch : (i + 1) * self.batch]
+            await teams.upsert(tenant_id=self.tenant_id, key=team_key(i), name=f"Team {i}")
+            await teams.set_members(tenant_id=self.tenant_id, key=team_key(i), external_ids=members)
+
+    async def _publish(
+        self, reaching: int, external_ids: list[str], keys: tuple[str, ...] = ()
+    ) -> None:
         variables = {
             "input": {
                 "recipients": external_ids,
+                "teams": list(keys),
                 "category": CATEGORY,
                 "title": TITLE,
                 "body": BODY,
@@ -134,8 +162,7 @@ class Sides:
             "/graphql", json={"query": MUTATION, "variables": variables}
         )
         body = response.json()
-        published = {"count": len(external_ids)}
-        assert body.get("data", {}).get("publishNotification") == published, body
+        assert body.get("data", {}).get("publishNotification") == {"count": reaching}, body
 
     async def raw_copy(self, recipients: slice) -> None:
         rows = notification_rows(self.tenant_id, self.user_ids[recipients])
@@ -219,14 +246,16 @@ async def measure(
                 headers={"authorization": f"Bearer {key}"},
                 timeout=120,
             ) as client:
-                sides = Sides(client, raw, tenant.id, users)
-                calls: dict[str, Call] = {side: getattr(sides, side) for side in SIDES}
+                sides = Sides(client, raw, tenant.id, users, batch)
+                await sides.made_teams()
+                calls: dict[str, Call] = {side: getattr(sides, side) for side in ALL_SIDES}
                 # Warm-up, untimed: every user once on each side (the app resolves a user by
                 # its external id once, then remembers it).
                 warm = slices(range(population // batch), batch)
-                for side in SIDES:
+                for side in ALL_SIDES:
                     await seconds_for(calls[side], warm)
                 seconds = dict.fromkeys((f"{s}_{shape}" for s in SIDES for shape in SHAPES), 0.0)
+                seconds[f"{TEAM_SIDE}_bulk"] = 0.0
                 for shape, count, size in (
                     ("single", single_calls, 1),
                     ("bulk", bulk_calls, batch),
@@ -234,7 +263,7 @@ async def measure(
                     step = -(-count // rounds)
                     for first in range(0, count, step):
                         part = slices(range(first, min(count, first + step)), size)
-                        for side in SIDES:
+                        for side in (*SIDES, TEAM_SIDE) if shape == "bulk" else SIDES:
                             seconds[f"{side}_{shape}"] += await seconds_for(calls[side], part)
             written = {
                 category: await raw.fetchval(
@@ -280,6 +309,7 @@ async def measure(
                 ("system", "raw_tables"),
             )
         },
+        "bulk_system_team_over_system": ratio("bulk", TEAM_SIDE, "system"),
     }
 
 
@@ -308,6 +338,10 @@ async def main() -> None:
             f"raw into Belfry's tables {figures[f'raw_tables_{shape}_per_second']:,.0f}/s "
             f"(x{figures[f'{shape}_raw_tables_over_raw_copy']} of raw COPY)"
         )
+    print(
+        f"a team of {args.batch:,} per call: {figures[f'{TEAM_SIDE}_bulk_per_second']:,.0f}/s, "
+        f"x{figures['bulk_system_team_over_system']} of listing the same recipients"
+    )
 
 
 if __name__ == "__main__":
