@@ -65,6 +65,13 @@ class Team:
     async def counted(cls, team: models.Team) -> Self:
         return cls.of(team, await service.member_count(team.id))
 
+    @classmethod
+    async def listed(cls, tenant_id: UUID) -> list[Self]:
+        return [
+            cls.of(each.team, each.member_count)
+            for each in await service.list_teams(tenant_id=tenant_id)
+        ]
+
 
 @strawberry.input
 class UpsertTeamInput:
@@ -79,8 +86,7 @@ class UpsertTeamInput:
 class TeamQuery:
     @strawberry.field(permission_classes=[Allowed], description="The tenant's teams, by key.")
     async def teams(self, info: Info) -> list[Team]:
-        listed = await service.list_teams(tenant_id=info.context.tenant_id)
-        return [Team.of(each.team, each.member_count) for each in listed]
+        return await Team.listed(info.context.tenant_id)
 
 
 @strawberry.type

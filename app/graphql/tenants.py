@@ -1,11 +1,13 @@
 from datetime import datetime
 from typing import Self
+from uuid import UUID
 
 import strawberry
 
 from app import models
 from app.graphql.context import Info
 from app.graphql.permissions import Allowed
+from app.graphql.teams import Team
 from app.graphql.users import User
 from app.services import tenants as service
 
@@ -67,6 +69,11 @@ class CreatedApiKey:
 class Recipients:
     users: list[User]
     roles: list[models.Role]
+    tenant_id: strawberry.Private[UUID]
+
+    @strawberry.field(description="Named in rule actions as team:KEY.")
+    async def teams(self) -> list[Team]:
+        return await Team.listed(self.tenant_id)
 
 
 @strawberry.type
@@ -83,11 +90,15 @@ class TenantQuery:
         return [ApiKey.from_model(k) for k in keys]
 
     @strawberry.field(
-        permission_classes=[Allowed], description="Who rules can address: users and roles."
+        permission_classes=[Allowed],
+        description="Who rules can address: users, roles and teams.",
     )
     async def recipients(self, info: Info) -> Recipients:
-        users = await service.users_of(tenant_id=info.context.tenant_id)
-        return Recipients(users=[User.from_model(u) for u in users], roles=list(models.Role))
+        tenant_id = info.context.tenant_id
+        users = await service.users_of(tenant_id=tenant_id)
+        return Recipients(
+            users=[User.from_model(u) for u in users], roles=list(models.Role), tenant_id=tenant_id
+        )
 
 
 @strawberry.type

@@ -314,6 +314,14 @@ async def test_a_rule_naming_an_unknown_team_is_refused_naming_it(api: Api, tena
     assert "ghosts" in error["message"]
 
 
+async def test_rule_builders_find_the_teams_among_the_recipients(api: Api, tenant) -> None:
+    await team(api, tenant, "ops", ["ann"], name="Operations")
+
+    data = await api.data("{ recipients { teams { key name memberCount } } }", token=tenant.api_key)
+
+    assert data["recipients"]["teams"] == [{"key": "ops", "name": "Operations", "memberCount": 1}]
+
+
 async def test_a_team_that_a_rule_sends_to_is_kept(api: Api, tenant) -> None:
     await team(api, tenant, "ops", [])
     await api.data(CREATE_RULE, {"input": team_rule("team:ops")}, token=tenant.api_key)

@@ -25,7 +25,7 @@ CALLS: dict[str, str] = {
     "Query.preferences": "{ preferences { category } }",
     "Query.settings": "{ settings { retentionDays } }",
     "Query.apiKeys": "{ apiKeys { id name prefix } }",
-    "Query.recipients": "{ recipients { users { id externalId email name } } }",
+    "Query.recipients": "{ recipients { users { id externalId email name } teams { name } } }",
     "Query.channels": "{ channels { channel config } }",
     "Query.deliveries": (
         "query($nid: ID!, $rid: ID!) { a: deliveries(filter: {notificationId: $nid}) "
