@@ -30,7 +30,7 @@ from app.cli import migrate
 from app.main import create_app
 from app.settings import Settings
 from tests.delivery.helpers import Mailbox, Receiver, receiving, smtp_server
-from tests.helpers import Api
+from tests.helpers import Api, TenantAccess, UserAccess, make_tenant, make_user
 from tests.servers import serving_in_loop
 
 POSTGRES_URL = os.environ.get("BELFRY_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
@@ -307,3 +307,15 @@ class Clock:
 def clock() -> Iterator[Clock]:
     yield Clock()
     app_clock.set_ahead(timedelta(0))
+
+
+@pytest.fixture
+async def tenant() -> TenantAccess:
+    """A tenant and its API key, for the tests that need one (some modules make their own)."""
+    return await make_tenant()
+
+
+@pytest.fixture
+async def alice(api: Api, tenant: TenantAccess) -> UserAccess:
+    """A member of `tenant`, with a token."""
+    return await make_user(api, tenant, "alice")

@@ -15,7 +15,6 @@ from tests.conftest import LiveServer, serving
 from tests.helpers import (
     Api,
     TenantAccess,
-    UserAccess,
     make_tenant,
     make_user,
     publish,
@@ -37,16 +36,6 @@ SET_COOKIE = (
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"session_cookie": COOKIE, "allowed_origins": [APP]})
-
-
-@pytest.fixture
-async def tenant() -> TenantAccess:
-    return await make_tenant()
-
-
-@pytest.fixture
-async def alice(api: Api, tenant: TenantAccess) -> UserAccess:
-    return await make_user(api, tenant, "alice")
 
 
 async def call(

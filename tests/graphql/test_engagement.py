@@ -17,7 +17,6 @@ from tests.helpers import (
     Api,
     TenantAccess,
     UserAccess,
-    make_tenant,
     make_user,
     publish,
 )
@@ -39,16 +38,6 @@ ARCHIVE = "mutation($id: ID!) { archiveNotification(id: $id) { id isArchived isS
 UNARCHIVE = "mutation($id: ID!) { unarchiveNotification(id: $id) { id isArchived } }"
 ARCHIVE_READ = "mutation { archiveReadNotifications { marked } }"
 DELETE_READ = "mutation { deleteReadNotifications { deleted } }"
-
-
-@pytest.fixture
-async def tenant() -> TenantAccess:
-    return await make_tenant()
-
-
-@pytest.fixture
-async def alice(api: Api, tenant: TenantAccess) -> UserAccess:
-    return await make_user(api, tenant, "alice")
 
 
 async def stats(api: Api, user: UserAccess, category: str | None = None) -> dict[str, Any]:

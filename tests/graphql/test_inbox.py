@@ -68,16 +68,6 @@ async def given_bulk_inbox(tenant: TenantAccess, user: UserAccess, count: int) -
         )
 
 
-@pytest.fixture
-async def tenant() -> TenantAccess:
-    return await make_tenant()
-
-
-@pytest.fixture
-async def alice(api: Api, tenant: TenantAccess) -> UserAccess:
-    return await make_user(api, tenant, "alice")
-
-
 # --- listing -------------------------------------------------------------------------------
 
 

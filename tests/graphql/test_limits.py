@@ -10,22 +10,12 @@ from graphql import get_introspection_query
 
 from app.graphql.limits import ValidDocuments, valid_documents
 from app.settings import Settings
-from tests.helpers import PUBLISH, Api, TenantAccess, UserAccess, make_tenant, make_user
+from tests.helpers import PUBLISH, Api, TenantAccess, UserAccess
 
 VIEWER = "{ viewer { id } }"
 PAGE = "deliveries(first: 200) { edges { node { id status notification { id title } } } }"
 PAGE_COST = 1 + 200 * (1 + 1 + 1 + 1 + (1 + 2))  # deliveries, edges, node, id, status, ...
 INBOX = "query($n: Int) { notifications(first: $n) { edges { node { id title } } } }"
-
-
-@pytest.fixture
-async def tenant() -> TenantAccess:
-    return await make_tenant()
-
-
-@pytest.fixture
-async def alice(api: Api, tenant: TenantAccess) -> UserAccess:
-    return await make_user(api, tenant, "alice")
 
 
 def unique(query: str) -> str:

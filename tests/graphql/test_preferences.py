@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import Api, TenantAccess, make_tenant, make_user
+from tests.helpers import Api, make_user
 
 FIELDS = "category scope inApp email sms webhook slack telegram sources { channel source }"
 LIST = f"query($scope: PreferenceScope) {{ preferences(scope: $scope) {{ {FIELDS} }} }}"
@@ -29,11 +29,6 @@ def switches(entry: dict[str, Any]) -> dict[str, Any]:
 
 def sources(entry: dict[str, Any]) -> dict[str, str]:
     return {s["channel"]: s["source"] for s in entry["sources"]}
-
-
-@pytest.fixture
-async def tenant() -> TenantAccess:
-    return await make_tenant()
 
 
 async def test_effective_values_merge_catalogue_then_tenant_then_user(api, tenant) -> None:

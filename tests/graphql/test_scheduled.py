@@ -37,16 +37,6 @@ CANCEL = "mutation($id: ID!) { cancelScheduledNotification(id: $id) }"
 INBOX = "{ unreadCount notifications { edges { node { id title } } } }"
 
 
-@pytest.fixture
-async def tenant() -> TenantAccess:
-    return await make_tenant()
-
-
-@pytest.fixture
-async def alice(api: Api, tenant: TenantAccess) -> UserAccess:
-    return await make_user(api, tenant, "alice")
-
-
 def ahead(**delta: float) -> datetime:
     return app_clock.now() + timedelta(**delta)
 

@@ -49,11 +49,6 @@ PUBLISH_EVENT = "mutation($type: String!) { publishEvent(input: {type: $type}) {
 LIVE = "subscription { inbox { kind notification { title team { key name } } } }"
 
 
-@pytest.fixture
-async def tenant() -> TenantAccess:
-    return await make_tenant()
-
-
 async def team(
     api: Api, tenant: TenantAccess, key: str, members: list[str], name: str = ""
 ) -> None:

@@ -11,7 +11,7 @@ import pytest
 from app.settings import Settings
 from tests.conftest import LiveServer, serving
 from tests.graphql.test_subscriptions import subscribed
-from tests.helpers import Api, TenantAccess, UserAccess, make_tenant, make_user, publish
+from tests.helpers import Api, UserAccess, make_user, publish
 
 # What is kept does not depend on the database: one is enough.
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -36,16 +36,6 @@ async def server(request: pytest.FixtureRequest, settings: Settings) -> AsyncIte
 async def api(server: LiveServer) -> AsyncIterator[Api]:
     async with httpx.AsyncClient(base_url=server.http_url) as client:
         yield Api(client)
-
-
-@pytest.fixture
-async def tenant() -> TenantAccess:
-    return await make_tenant()
-
-
-@pytest.fixture
-async def alice(api: Api, tenant: TenantAccess) -> UserAccess:
-    return await make_user(api, tenant, "alice")
 
 
 async def events(
