@@ -89,7 +89,7 @@ class Notification:
             collapse_key=n.collapse_key,
             occurrences=n.occurrences,
             created_at=n.created_at,
-            team=None if n.team_key is None else TeamRef(key=n.team_key, name=n.team_name or ""),
+            team=TeamRef.of(n.team),
         )
 
 

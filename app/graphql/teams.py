@@ -21,6 +21,10 @@ class TeamRef:
     key: str
     name: str
 
+    @classmethod
+    def of(cls, team: models.TeamRef | None) -> Self | None:
+        return None if team is None else cls(key=team.key, name=team.name)
+
 
 @strawberry.type
 class UserEdge:

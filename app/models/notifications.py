@@ -7,6 +7,7 @@ from tortoise.indexes import Index
 from tortoise.models import Model
 
 from app.models.columns import json_field
+from app.models.teams import TeamRef
 from app.models.tenants import Tenant
 from app.models.users import User
 
@@ -61,6 +62,10 @@ class Notification(Model):
     team_name = fields.CharField(max_length=200, null=True)
     deleted_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
+
+    @property
+    def team(self) -> TeamRef | None:
+        return TeamRef.of(self.team_key, self.team_name)
 
     class Meta:
         table = "notifications"
