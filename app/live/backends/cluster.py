@@ -73,12 +73,11 @@ class RedisClusterBackend(ReconnectingBackend):
         keep_seconds: float = 0,
     ) -> None:
         """One at a time, in order: each goes to the node of its own slot."""
-        keep_ms = max(1, int(keep_seconds * 1000))
         for channel, message, is_kept in replay.outgoing(messages, kept):
             if is_kept:
-                key = replay.stream_key(channel)
-                args = (channel, message, keep_ms, "spublish")
-                await self._publisher.eval(replay.KEEP_AND_PUBLISH, 1, key, *args)
+                await self._publisher.eval(
+                    *replay.keeping(channel, message, keep_seconds, "spublish")
+                )
             else:
                 await self._publisher.spublish(channel, message)
 

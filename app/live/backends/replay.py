@@ -39,12 +39,17 @@ def outgoing(
     return [(c, m, True) for c, m in kept] + [(c, m, False) for c, m in messages]
 
 
+def keeping(channel: str, message: str, keep_seconds: float, command: str) -> tuple[Any, ...]:
+    """The arguments of the EVAL that keeps and publishes one message."""
+    keep_ms = max(1, int(keep_seconds * 1000))
+    return KEEP_AND_PUBLISH, 1, stream_key(channel), channel, message, keep_ms, command
+
+
 def queue(pipe: Any, batch: Sequence[Outgoing], keep_seconds: float, command: str) -> None:
     """Adds each message to a pipeline: a kept one through the script, the others plainly."""
-    keep_ms = max(1, int(keep_seconds * 1000))
     for channel, message, kept in batch:
         if kept:
-            pipe.eval(KEEP_AND_PUBLISH, 1, stream_key(channel), channel, message, keep_ms, command)
+            pipe.eval(*keeping(channel, message, keep_seconds, command))
         else:
             getattr(pipe, command)(channel, message)
 
