@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from tests.conftest import free_port
 
@@ -35,28 +37,8 @@ class RedisCluster:
         server, cli = shutil.which("redis-server"), shutil.which("redis-cli")
         if server is None or cli is None:
             raise FileNotFoundError("redis-server and redis-cli must be on PATH")
-        for port in self.ports:
-            self.processes[port] = subprocess.Popen(
-                [
-                    server,
-                    "--port", str(port),
-                    "--cluster-port", str(free_port()),
-                    "--bind", "127.0.0.1",
-                    "--cluster-enabled", "yes",
-                    "--cluster-config-file", f"nodes-{port}.conf",
-                    "--cluster-node-timeout", str(NODE_TIMEOUT_MS),
-                    # A replica takes over however long ago it last heard its primary.
-                    "--cluster-replica-validity-factor", "0",
-                    "--save", "",
-                    "--appendonly", "no",
-                    "--dir", str(self._directory_of(port)),
-                    "--logfile", "redis.log",
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )  # fmt: skip
-        for port in self.ports:
-            self._until(partial(self._ask, port, "PING"), f"node {port} answers")
+        for index in range(len(self.ports)):
+            self._start_node(server, index)
         addresses = [f"127.0.0.1:{port}" for port in self.ports]
         subprocess.run(
             [cli, "--cluster", "create", *addresses, "--cluster-replicas", "1", "--cluster-yes"],
@@ -66,6 +48,49 @@ class RedisCluster:
         )
         self._until(self.healthy, "every node sees the cluster ok with every slot served")
         self._until(self.replicas_in_sync, "every replica is in sync with its primary")
+
+    def _start_node(self, server: str, index: int, attempts: int = 5) -> None:
+        """Start node `index`, on fresh ports if the ones picked were taken meanwhile: a
+        free port is only free until another process binds it, and a node that cannot
+        bind its port exits at once."""
+        for _ in range(attempts):
+            port = self.ports[index]
+            process = self._spawn(server, port)
+            self.processes[port] = process
+            self._until(partial(self._settled, process, port), f"node {port} answers or exits")
+            if process.poll() is None:
+                return
+            del self.processes[port]
+            self.ports[index] = free_port()
+        raise RuntimeError(f"Redis Cluster: no node started in {attempts} tries on free ports")
+
+    def _settled(self, process: subprocess.Popen[bytes], port: int) -> bool:
+        """The node has exited, or answers on `port` as itself (not some other server there)."""
+        return (
+            process.poll() is not None
+            or self._ask(port, "INFO", "server")["process_id"] == process.pid
+        )
+
+    def _spawn(self, server: str, port: int) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [
+                server,
+                "--port", str(port),
+                "--cluster-port", str(free_port()),
+                "--bind", "127.0.0.1",
+                "--cluster-enabled", "yes",
+                "--cluster-config-file", f"nodes-{port}.conf",
+                "--cluster-node-timeout", str(NODE_TIMEOUT_MS),
+                # A replica takes over however long ago it last heard its primary.
+                "--cluster-replica-validity-factor", "0",
+                "--save", "",
+                "--appendonly", "no",
+                "--dir", str(self._directory_of(port)),
+                "--logfile", "redis.log",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
 
     def healthy(self) -> bool:
         for port in self.live_ports():
@@ -109,7 +134,11 @@ class RedisCluster:
                 process.wait()
 
     def _ask(self, port: int, *command: str) -> Any:
-        with redis.Redis(port=port, socket_connect_timeout=0.5, socket_timeout=2) as client:
+        # One try: the caller polls, and something else on the port must not hold it up.
+        once = Retry(NoBackoff(), retries=0)
+        with redis.Redis(
+            port=port, socket_connect_timeout=0.5, socket_timeout=2, retry=once
+        ) as client:
             return client.execute_command(*command)
 
     def _until(self, condition: Callable[[], object], what: str, seconds: float = 30) -> None:

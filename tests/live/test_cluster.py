@@ -3,8 +3,10 @@ Belfry replicas connected to different nodes, and through a primary's failover."
 
 import asyncio
 import contextlib
+import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -58,6 +60,27 @@ def test_a_cluster_url_names_its_nodes() -> None:
     ]
     with pytest.raises(ValueError, match="names no node"):
         cluster_nodes("redis+cluster:///")
+
+
+def test_a_node_whose_port_was_taken_meanwhile_starts_on_another(tmp_path: Path) -> None:
+    # given a node's port picked as free, then bound by someone else before the node starts
+    nodes = RedisCluster(tmp_path)
+    taken = nodes.ports[0]
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", taken))
+        squatter.listen()
+        # when the cluster starts
+        try:
+            nodes.start()
+        except FileNotFoundError as error:
+            unavailable("Redis Cluster", error)
+        try:
+            # then that node runs on a port of its own, and the cluster is whole
+            assert taken not in nodes.ports
+            assert nodes.live_ports() == nodes.ports
+            assert nodes.healthy()
+        finally:
+            nodes.stop()
 
 
 async def test_hubs_on_different_nodes_carry_every_tenants_events(cluster: RedisCluster) -> None:
