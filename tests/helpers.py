@@ -1,11 +1,13 @@
 """Small builders for test data and a GraphQL client that reads like the API."""
 
+import asyncio
 import base64
 import hashlib
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import httpx
 from cryptography.fernet import Fernet
 
@@ -156,3 +158,16 @@ def legacy_seal(secret_key: str, plain: str) -> str:
     written out here so that a change to app/crypto.py cannot change it too."""
     key = hashlib.sha256(f"belfry-channel-secrets:{secret_key}".encode()).digest()
     return "enc:v1:" + Fernet(base64.urlsafe_b64encode(key)).encrypt(plain.encode()).decode()
+
+
+async def waiting_for_locks(
+    conn: asyncpg.Connection, count: int, *, or_done: asyncio.Future[Any] | None = None
+) -> None:
+    """Until `count` sessions wait for a lock (pg_locks, since pg_stat_activity is a snapshot
+    inside the transaction that `conn` holds), or until `or_done` is done if it comes first."""
+    waiting = "SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted"
+    for _ in range(500):
+        if (or_done and or_done.done()) or await conn.fetchval(waiting) >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{count} sessions never waited for a lock")

@@ -1,6 +1,7 @@
 """Who a publish reaches: users named by external id (made on first use), and the members
 of the teams it names, each user once."""
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from uuid import UUID, uuid4
 
@@ -91,10 +92,21 @@ async def teams_by_key(tenant_id: UUID, keys: list[str], *, field: str = "teams"
     does not have."""
     found = {t.key: t for t in await Team.filter(tenant_id=tenant_id, key__in=keys)}
     if unknown := [key for key in keys if key not in found]:
-        raise BadUserInput(
-            "No team with key " + ", ".join(repr(key) for key in unknown), field=field
-        )
+        raise unknown_teams(unknown, field=field)
     return [found[key] for key in keys]
+
+
+async def held_teams(tenant_id: UUID, keys: Collection[str]) -> set[str]:
+    """Which of these keys the tenant has teams for, their rows locked until the transaction
+    ends so that none is deleted before it does (in key order: two callers cannot deadlock)."""
+    if not keys:
+        return set()
+    query = Team.filter(tenant_id=tenant_id, key__in=list(keys)).order_by("key")
+    return {team.key for team in await query.select_for_update(no_key=True)}
+
+
+def unknown_teams(keys: list[str], *, field: str) -> BadUserInput:
+    return BadUserInput("No team with key " + ", ".join(repr(key) for key in keys), field=field)
 
 
 async def _members(teams: list[Team]) -> list[tuple[UUID, UUID, str]]:

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from tortoise.transactions import in_transaction
+
 from app.errors import BadUserInput, NotFound
 from app.models import Cadence, Channel, ConditionLogic, Priority, Role, Rule
 from app.services import audience, conditions
@@ -180,10 +182,14 @@ def _check_recipient(where: str, channel: Channel, recipient: str) -> None:
 
 
 async def _check_teams(tenant_id: UUID, actions: list[dict[str, Any]]) -> None:
-    """The teams the actions name are the tenant's (BadUserInput names one that is not)."""
-    for index, action in enumerate(actions):
-        if keys := team_keys(action):
-            await audience.teams_by_key(tenant_id, keys, field=f"actions[{index}].recipients")
+    """The teams the actions name are the tenant's (BadUserInput names one that is not). Run
+    in the transaction that saves the rule: the teams stay locked until it ends, and
+    deleteTeam takes the lock before it looks for rules naming the team."""
+    named = [team_keys(action) for action in actions]
+    held = await audience.held_teams(tenant_id, {key for keys in named for key in keys})
+    for index, keys in enumerate(named):
+        if unknown := [key for key in keys if key not in held]:
+            raise audience.unknown_teams(unknown, field=f"actions[{index}].recipients")
 
 
 def team_keys(action: dict[str, Any]) -> list[str]:
@@ -197,8 +203,9 @@ async def create(*, tenant_id: UUID, fields: RuleFields) -> Rule:
     for required in ("name", "events", "actions"):
         if required not in values:
             raise BadUserInput(f"{required} is required", field=required)
-    await _check_teams(tenant_id, values["actions"])
-    return await Rule.create(tenant_id=tenant_id, **values)
+    async with in_transaction():
+        await _check_teams(tenant_id, values["actions"])
+        return await Rule.create(tenant_id=tenant_id, **values)
 
 
 async def get(*, tenant_id: UUID, rule_id: str) -> Rule:
@@ -216,10 +223,11 @@ async def list_rules(*, tenant_id: UUID) -> list[Rule]:
 async def update(*, tenant_id: UUID, rule_id: str, fields: RuleFields) -> Rule:
     rule = await get(tenant_id=tenant_id, rule_id=rule_id)
     values = _validated(fields)
-    await _check_teams(tenant_id, values.get("actions", []))
-    if values:
-        await Rule.filter(id=rule.id).update(**values)
-        await rule.refresh_from_db()
+    async with in_transaction():
+        await _check_teams(tenant_id, values.get("actions", []))
+        if values:
+            await Rule.filter(id=rule.id).update(**values)
+    await rule.refresh_from_db()
     return rule
 
 

@@ -70,20 +70,21 @@ async def members(*, team_id: UUID, request: PageRequest) -> tuple[Page[User], i
 
 async def delete(*, tenant_id: UUID, key: str) -> bool:
     """False when there was no such team. A team that a rule sends to is kept: the rule would
-    reach nobody through it."""
-    team = await Team.get_or_none(tenant_id=tenant_id, key=key)
-    if team is None:
-        return False
-    if naming := [
-        rule.name for rule in await Rule.filter(tenant_id=tenant_id) if _names(rule, key)
-    ]:
-        raise BadUserInput(
-            f"Rules send to team:{key}: "
-            + ", ".join(repr(n) for n in naming)
-            + "; take it out of their actions first",
-            field="key",
-        )
+    reach nobody through it. The team is locked before the rules are read, so a rule being
+    saved with it (which holds it) is either seen here or finds it gone."""
     async with in_transaction():
+        team = await Team.filter(tenant_id=tenant_id, key=key).select_for_update().first()
+        if team is None:
+            return False
+        if naming := [
+            rule.name for rule in await Rule.filter(tenant_id=tenant_id) if _names(rule, key)
+        ]:
+            raise BadUserInput(
+                f"Rules send to team:{key}: "
+                + ", ".join(repr(n) for n in naming)
+                + "; take it out of their actions first",
+                field="key",
+            )
         await TeamMember.filter(team_id=team.id).delete()
         await team.delete()
     return True

@@ -19,6 +19,7 @@ from tests.helpers import (
     UserAccess,
     make_user,
     publish,
+    waiting_for_locks,
 )
 
 STATS = """
@@ -275,17 +276,6 @@ async def test_two_tabs_archiving_and_reading_at_once_leave_the_counters_exact(
     rows = await counted_rows(alice)
     assert {k: counts[k] for k in rows} == rows
     assert counts["read"] == counts["total"] - counts["unread"]
-
-
-async def waiting_for_locks(conn: asyncpg.Connection, count: int) -> None:
-    """Until `count` sessions wait for a lock (pg_locks, since pg_stat_activity is a snapshot
-    inside the transaction that `conn` holds)."""
-    for _ in range(500):
-        waiting = "SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted"
-        if await conn.fetchval(waiting) >= count:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{count} sessions never waited for a lock")
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # SQLite has no row locks

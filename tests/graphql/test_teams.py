@@ -1,9 +1,11 @@
 """Teams: named groups of users that a publish or a rule addresses; each member reached once,
 each notification recording the team it came through."""
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
+import asyncpg
 import pytest
 
 from app import clock as app_clock
@@ -19,6 +21,7 @@ from tests.helpers import (
     make_tenant,
     make_user,
     publish,
+    waiting_for_locks,
 )
 
 UPSERT = """
@@ -324,6 +327,35 @@ async def test_a_team_that_a_rule_sends_to_is_kept(api: Api, tenant) -> None:
     error = await api.error(DELETE, {"key": "ops"}, token=tenant.api_key)
 
     assert error["extensions"]["code"] == "BAD_USER_INPUT" and "'Deploys'" in error["message"]
+    assert [t["key"] for t in (await api.data(TEAMS, token=tenant.api_key))["teams"]] == ["ops"]
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # SQLite has no row locks
+async def test_a_team_deleted_while_a_rule_naming_it_is_saved_is_kept(
+    api: Api, tenant, database_url: str
+) -> None:
+    # given a team, and the rules table held by someone else for a moment
+    await team(api, tenant, "ops", [])
+    holder = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
+    try:
+        hold = holder.transaction()
+        await hold.start()
+        await holder.execute("LOCK TABLE rules IN SHARE MODE")
+
+        # when a rule naming the team waits to be written, and the team is deleted meanwhile
+        rule = {"input": team_rule("team:ops")}
+        saving = asyncio.create_task(api.call(CREATE_RULE, rule, token=tenant.api_key))
+        await waiting_for_locks(holder, 1)
+        deleting = asyncio.create_task(api.call(DELETE, {"key": "ops"}, token=tenant.api_key))
+        await waiting_for_locks(holder, 2, or_done=deleting)
+        await hold.rollback()
+        saved, deleted = await asyncio.gather(saving, deleting)
+    finally:
+        await holder.close()
+
+    # then the rule is saved and the team it sends to is kept
+    assert "errors" not in saved
+    assert deleted["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert [t["key"] for t in (await api.data(TEAMS, token=tenant.api_key))["teams"]] == ["ops"]
 
 
