@@ -62,7 +62,10 @@ class Notification:
     collapse_key: str | None
     occurrences: int = strawberry.field(description="Publishes collapsed into this one.")
     created_at: datetime = strawberry.field(description="Its latest occurrence's time.")
-    team: TeamRef | None
+    team: TeamRef | None = strawberry.field(
+        description="The team the recipient was reached through, as named at publish time; "
+        "null when named directly."
+    )
 
     @classmethod
     def from_model(cls, n: models.Notification | NotificationPayload) -> Self:

@@ -9,6 +9,7 @@ from app.errors import NotFound
 from app.graphql.context import Info
 from app.graphql.pagination import page_info
 from app.graphql.permissions import Allowed
+from app.graphql.teams import TeamRef
 from app.models import Priority
 from app.services import events, scheduling
 from app.services import publishing as service
@@ -135,6 +136,9 @@ class ScheduledNotification:
     priority: Priority
     send_at: datetime
     created_at: datetime
+    team: TeamRef | None = strawberry.field(
+        description="The team the recipient was reached through; null when named directly."
+    )
 
     @classmethod
     def from_model(cls, pending: scheduling.Pending) -> "ScheduledNotification":
@@ -148,6 +152,7 @@ class ScheduledNotification:
             priority=draft.priority,
             send_at=pending.row.send_at,
             created_at=pending.row.created_at,
+            team=TeamRef.of(pending.row.team),
         )
 
 

@@ -6,6 +6,7 @@ from tortoise.indexes import Index
 from tortoise.models import Model
 
 from app.models.columns import json_field
+from app.models.teams import TeamRef
 from app.models.tenants import Tenant
 from app.models.users import User
 
@@ -38,6 +39,10 @@ class ScheduledNotification(Model):
     send_at = fields.DatetimeField()
     request_id = fields.CharField(max_length=64, null=True)
     created_at = fields.DatetimeField()
+
+    @property
+    def team(self) -> TeamRef | None:
+        return TeamRef.of(self.team_key, self.team_name)
 
     class Meta:
         table = "scheduled_notifications"

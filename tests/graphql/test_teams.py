@@ -49,6 +49,7 @@ query($filter: NotificationFilter) {
 """
 CREATE_RULE = "mutation($input: RuleInput!) { createRule(input: $input) { id } }"
 PUBLISH_EVENT = "mutation($type: String!) { publishEvent(input: {type: $type}) { count } }"
+SCHEDULED = "{ scheduledNotifications { edges { node { recipient team { key name } } } } }"
 LIVE = "subscription { inbox { kind notification { title team { key name } } } }"
 
 
@@ -373,10 +374,14 @@ async def test_a_scheduled_team_publish_goes_to_the_members_at_scheduling(
 
     # when bob takes her place before it is due, and then it is due
     await membership(api, tenant, "setTeamMembers", "ops", ["bob"])
+    pending = await api.data(SCHEDULED, token=tenant.api_key)
     clock.set(send_at + timedelta(seconds=1))
     released = await scheduling.release_due()
 
-    # then it goes to ann, through ops
+    # then it was waiting for ann, and it goes to her, through ops
+    assert [edge["node"] for edge in pending["scheduledNotifications"]["edges"]] == [
+        {"recipient": "ann", "team": {"key": "ops", "name": "Ops"}}
+    ]
     assert released == 1
     assert [(n["title"], n["team"]) for n in await inbox(api, ann)] == [
         ("later", {"key": "ops", "name": "Ops"})
