@@ -102,8 +102,8 @@ async def test_two_tabs_of_the_demo_stay_in_step_in_chromium(demo_settings: Sett
             await send_sample(Api(c))
         api_key = (await demo.prepare_demo(demo_settings))["apiKey"]
 
-        # When /demo is opened in two tabs, scrolled, published to (by its button and through
-        # the API), and marked read
+        # When /demo is opened in two tabs, scrolled, published to (by its button, and through
+        # the API to a team), and marked read
         page = f"{live.http_url}/demo"
         seen = await run_node("demo.mjs", page, "12", "5", str(ARTIFACTS), api_key)
 
@@ -113,5 +113,7 @@ async def test_two_tabs_of_the_demo_stay_in_step_in_chromium(demo_settings: Sett
     assert seen["firstPage"] < 12 and seen["afterScrolling"] == 12
     assert seen["newestInA"] == seen["newestInB"] == seen["sent"]
     assert seen["publishedInA"] == seen["published"]
+    assert seen["publishedMeta"].startswith(f"system.maintenance · via {seen['team']} · ")
+    assert "via" not in seen["olderMeta"]  # named directly, through no team
     assert seen["badgesAfterMarkRead"] == ["13", "13"]
     assert seen["badgesAfterMarkAll"] == ["", ""]

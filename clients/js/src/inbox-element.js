@@ -272,7 +272,7 @@ export class BelfryInboxElement extends Base {
     text.append(title);
     if (n.body) text.append(Object.assign(document.createElement("p"), { className: "body", textContent: n.body }));
     const meta = Object.assign(document.createElement("div"), { className: "meta" });
-    meta.textContent = `${n.category} · ${timeAgo(n.createdAt)}`;
+    meta.textContent = [n.category, n.team && `via ${n.team.name}`, timeAgo(n.createdAt)].filter(Boolean).join(" · ");
     text.append(meta);
     const actions = Object.assign(document.createElement("div"), { className: "actions" });
     actions.append(

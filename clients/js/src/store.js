@@ -9,7 +9,7 @@
 // instead: no reload, unless the cursor was too old (a SYNC again).
 // Mutations go over the same client; their effect arrives as events like any other tab's.
 
-export const NOTIFICATION_FIELDS = "id category title body link data isRead readAt createdAt";
+export const NOTIFICATION_FIELDS = "id category title body link data isRead readAt createdAt team { key name }";
 
 const INBOX = `subscription BelfryInbox($after: String) {
   inbox(after: $after) {
@@ -42,6 +42,7 @@ const MAX_PAGE = 200;
  * @property {boolean} isRead
  * @property {string | null} readAt
  * @property {string} createdAt
+ * @property {{ key: string, name: string } | null} team the team it came through; null when named
  *
  * @typedef {object} InboxState
  * @property {Notification[]} items loaded notifications in the current category, newest first

@@ -1,7 +1,7 @@
 // Opens Belfry's /demo page (argv[2]) in two tabs of one browser, with no network beyond the
 // server, and checks that they stay in step: argv[3] notifications were published before, the
 // page shows them argv[4] at a time. Screenshots go to the folder argv[5]; argv[6] is the demo
-// tenant's API key, to publish through the API as a backend does. Prints what it saw.
+// tenant's API key, to publish through the API (to a team) as a backend does. Prints what it saw.
 import path from "node:path";
 import { launch, loopbackOnly } from "./browser.mjs";
 
@@ -42,17 +42,23 @@ async function scrollToTheEnd(page) {
   return items(page).count();
 }
 
-async function publish(title) {
+async function call(query, variables) {
   const response = await fetch(new URL("/graphql", url), {
     method: "POST",
     headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
-    body: JSON.stringify({
-      query: "mutation($input: PublishNotificationInput!) { publishNotification(input: $input) { count } }",
-      variables: { input: { recipients: ["demo-user"], category: "system.maintenance", title } },
-    }),
+    body: JSON.stringify({ query, variables }),
   });
   const answer = await response.json();
   if (answer.errors) throw new Error(JSON.stringify(answer.errors));
+}
+
+/** Publishes to the demo user through a team of theirs, named `team`. */
+async function publishThroughTeam(title, team) {
+  await call('mutation($name: String!) { upsertTeam(input: {key: "ops", name: $name}) { key } }', { name: team });
+  await call('mutation { setTeamMembers(key: "ops", externalIds: ["demo-user"]) { key } }');
+  await call("mutation($input: PublishNotificationInput!) { publishNotification(input: $input) { count } }", {
+    input: { teams: ["ops"], category: "system.maintenance", title },
+  });
 }
 
 const browser = await launch();
@@ -92,13 +98,16 @@ try {
   seen.newestInA = await items(a).first().locator(".title").textContent();
   seen.newestInB = await items(b).first().locator(".title").textContent();
 
-  // A backend publishes through the API; both tabs follow again.
+  // A backend publishes through the API, to a team; both tabs follow again, naming the team.
   seen.published = "Published through the API";
-  await publish(seen.published);
+  seen.team = "Operations";
+  await publishThroughTeam(seen.published, seen.team);
   await waitForBadge(a, String(total + 2));
   await waitForBadge(b, String(total + 2));
   await items(b).first().locator(".title").filter({ hasText: seen.published }).waitFor(WAIT);
   seen.publishedInA = await items(a).first().locator(".title").textContent();
+  seen.publishedMeta = await items(a).first().locator(".meta").textContent();
+  seen.olderMeta = await items(a).nth(1).locator(".meta").textContent();
 
   // Marked read in one tab, the other's badge and item follow.
   await items(b).first().getByRole("button", { name: "Mark read" }).click();
