@@ -116,7 +116,9 @@ async def remove_members(*, tenant_id: UUID, key: str, external_ids: list[str]) 
     user_ids = await User.filter(tenant_id=tenant_id, external_id__in=unwanted).values_list(
         "id", flat=True
     )
-    await TeamMember.filter(team_id=team.id, user_id__in=user_ids).delete()
+    async with in_transaction():
+        await _hold(team)
+        await TeamMember.filter(team_id=team.id, user_id__in=user_ids).delete()
     return team
 
 
@@ -130,6 +132,7 @@ async def _join(tenant_id: UUID, key: str, external_ids: list[str], *, only: boo
         try:
             user_ids = await audience.resolve(tenant_id, wanted)
             async with in_transaction():
+                await _hold(team)
                 if only:
                     await TeamMember.filter(team_id=team.id).exclude(user_id__in=user_ids).delete()
                 await _add(team.id, user_ids)
@@ -139,6 +142,13 @@ async def _join(tenant_id: UUID, key: str, external_ids: list[str], *, only: boo
             if attempt == ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+async def _hold(team: Team) -> None:
+    """Locks the team's row for the rest of the transaction, before any of its members' rows,
+    as deleteTeam does (the other order could deadlock with it); NotFound if it is gone."""
+    if await Team.filter(id=team.id).select_for_update(no_key=True).first() is None:
+        raise NotFound(f"No team with key {team.key!r}")
 
 
 async def _add(team_id: UUID, user_ids: list[UUID]) -> None:

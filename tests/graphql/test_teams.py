@@ -360,6 +360,39 @@ async def test_a_team_deleted_while_a_rule_naming_it_is_saved_is_kept(
     assert [t["key"] for t in (await api.data(TEAMS, token=tenant.api_key))["teams"]] == ["ops"]
 
 
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # SQLite has no row locks
+async def test_a_team_deleted_while_its_members_are_set_takes_its_turn(
+    api: Api, tenant, database_url: str
+) -> None:
+    # given ops with ann, whose membership someone else holds for a moment
+    await team(api, tenant, "ops", ["ann"])
+    holder = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
+    try:
+        hold = holder.transaction()
+        await hold.start()
+        await holder.execute(
+            "SELECT m.id FROM team_members m JOIN users u ON u.id = m.user_id "
+            "WHERE u.external_id = 'ann' FOR UPDATE"
+        )
+
+        # when bob is to replace her (which waits for her row), and ops is deleted meanwhile
+        members = MEMBERSHIP.replace("OPERATION", "setTeamMembers")
+        setting = asyncio.create_task(
+            api.call(members, {"key": "ops", "ids": ["bob"]}, token=tenant.api_key)
+        )
+        await waiting_for_locks(holder, 1)
+        deleting = asyncio.create_task(api.call(DELETE, {"key": "ops"}, token=tenant.api_key))
+        await waiting_for_locks(holder, 2)
+        await hold.rollback()
+        set_, deleted = await asyncio.gather(setting, deleting)
+    finally:
+        await holder.close()
+
+    # then each went through in turn (locking the team after its members would deadlock)
+    assert [set_.get("errors"), deleted.get("errors")] == [None, None]
+    assert (await api.data(TEAMS, token=tenant.api_key))["teams"] == []
+
+
 # --- scheduled and live ------------------------------------------------------------------------
 
 
