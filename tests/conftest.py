@@ -5,6 +5,7 @@ PostgreSQL is required when CI is set; elsewhere its tests skip, saying why."""
 import asyncio
 import atexit
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -106,10 +107,30 @@ def redis_url() -> str:
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A port nothing listens on, for a server a test starts. Picked below the ports the
+    kernel gives outgoing connections: one of those could be taken by a connection (of this
+    process or the other test worker) before the server binds it."""
+    for _ in range(100):
+        port = random.randrange(*LISTENING_PORTS)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {LISTENING_PORTS}")
+
+
+def outgoing_ports() -> tuple[int, int]:
+    """The range the kernel picks outgoing connections' ports from (first, last)."""
+    try:
+        first, last = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+    except OSError:
+        return 32768, 60999  # Linux's default
+    return int(first), int(last)
+
+
+LISTENING_PORTS = (10_000, outgoing_ports()[0])
 
 
 class RedisServer:
