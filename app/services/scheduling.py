@@ -200,11 +200,7 @@ async def _release(batch_id: UUID, now: datetime) -> int:
             routing=Routing(),
             idempotency_key=first.idempotency_key,
             ids=ids,
-            teams={
-                row.recipient_id: team
-                for row in rows
-                if (team := TeamRef.of(row.team_key, row.team_name)) is not None
-            },
+            teams={row.recipient_id: team for row in rows if (team := row.team) is not None},
         )
     await publishing.announce(written)
     return len(rows)
