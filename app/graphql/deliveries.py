@@ -12,14 +12,13 @@ from app.auth import Principal, UserPrincipal
 from app.errors import BadUserInput
 from app.graphql.context import Info
 from app.graphql.inbox import Notification
-from app.graphql.pagination import page_info
+from app.graphql.pagination import edges, page_info, page_request
 from app.graphql.permissions import Allowed
 from app.graphql.rendering import renderer_for
 from app.live import streams
 from app.live.messages import DeliveryPayload
 from app.services import deliveries as service
 from app.services import testing
-from app.services.pagination import DEFAULT_PAGE_SIZE, PageRequest
 from app.services.validation import parse_uuid
 
 strawberry.enum(models.DeliveryStatus)
@@ -146,9 +145,7 @@ class DeliveryQuery:
         own = _own_only(principal)
         page, total = await service.list_deliveries(
             tenant_id=principal.tenant_id,
-            request=PageRequest(
-                first=DEFAULT_PAGE_SIZE if first is None else first, after=after, offset=offset
-            ),
+            request=page_request(first, after, offset),
             delivery_filter=service.DeliveryFilter(
                 channel=f.channel,
                 status=f.status,
@@ -162,10 +159,7 @@ class DeliveryQuery:
         )
         names = await service.rule_names(page.items)
         return DeliveryConnection(
-            edges=[
-                DeliveryEdge(cursor=c, node=Delivery.from_model(d, names))
-                for d, c in zip(page.items, page.cursors, strict=True)
-            ],
+            edges=edges(page, DeliveryEdge, lambda d: Delivery.from_model(d, names)),
             page_info=page_info(page),
             total_count=total,
         )

@@ -8,7 +8,7 @@ from strawberry.scalars import JSON
 
 from app import models
 from app.graphql.context import Info
-from app.graphql.pagination import page_info
+from app.graphql.pagination import edges, page_info, page_request
 from app.graphql.permissions import Allowed
 from app.graphql.rendering import renderer_for
 from app.graphql.teams import TeamRef
@@ -16,7 +16,6 @@ from app.live import streams
 from app.live.messages import InboxEventKind, NotificationPayload
 from app.services import inbox as service
 from app.services import inbox_changes as changes
-from app.services.pagination import DEFAULT_PAGE_SIZE, PageRequest
 
 strawberry.enum(service.ReadState)
 strawberry.enum(
@@ -112,12 +111,8 @@ class NotificationConnection:
     @classmethod
     def from_page(cls, result: service.InboxPage) -> Self:
         page = result.page
-        edges = [
-            NotificationEdge(cursor=c, node=Notification.from_model(n))
-            for n, c in zip(page.items, page.cursors, strict=True)
-        ]
         return cls(
-            edges=edges,
+            edges=edges(page, NotificationEdge, Notification.from_model),
             page_info=page_info(page),
             total_count=result.total_count,
             unread_count=result.unread_count,
@@ -211,9 +206,7 @@ class InboxQuery:
         )
         result = await service.list_notifications(
             user_id=info.context.user.user_id,
-            request=PageRequest(
-                first=DEFAULT_PAGE_SIZE if first is None else first, after=after, offset=offset
-            ),
+            request=page_request(first, after, offset),
             inbox_filter=inbox_filter,
             order=order_by,
         )

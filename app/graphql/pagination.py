@@ -1,8 +1,27 @@
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from strawberry.relay import PageInfo
 
-from app.services.pagination import Page
+from app.services.pagination import DEFAULT_PAGE_SIZE, Page, PageRequest
+
+T = TypeVar("T")
+E = TypeVar("E")
+
+
+def page_request(first: int | None, after: str | None, offset: int | None = None) -> PageRequest:
+    """From a connection field's arguments: `first` left out (null) asks for the usual page."""
+    return PageRequest(
+        first=DEFAULT_PAGE_SIZE if first is None else first, after=after, offset=offset
+    )
+
+
+def edges(page: Page[T], edge: Callable[..., E], node: Callable[[T], Any]) -> list[E]:
+    """The page's items as `edge(cursor=..., node=...)`, each node made by `node`."""
+    return [
+        edge(cursor=cursor, node=node(item))
+        for item, cursor in zip(page.items, page.cursors, strict=True)
+    ]
 
 
 def page_info(page: Page[Any]) -> PageInfo:

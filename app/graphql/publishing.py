@@ -7,13 +7,12 @@ from strawberry.scalars import JSON
 
 from app.errors import NotFound
 from app.graphql.context import Info
-from app.graphql.pagination import page_info
+from app.graphql.pagination import edges, page_info, page_request
 from app.graphql.permissions import Allowed
 from app.graphql.teams import TeamRef
 from app.models import Priority
 from app.services import events, scheduling
 from app.services import publishing as service
-from app.services.pagination import DEFAULT_PAGE_SIZE, PageRequest
 from app.services.validation import distinct_tags, parse_uuid
 
 
@@ -180,13 +179,10 @@ class ScheduledQuery:
     ) -> ScheduledNotificationConnection:
         page, total = await scheduling.pending(
             tenant_id=info.context.api_key.tenant_id,
-            request=PageRequest(first=DEFAULT_PAGE_SIZE if first is None else first, after=after),
+            request=page_request(first, after),
         )
         return ScheduledNotificationConnection(
-            edges=[
-                ScheduledNotificationEdge(cursor=c, node=ScheduledNotification.from_model(p))
-                for p, c in zip(page.items, page.cursors, strict=True)
-            ],
+            edges=edges(page, ScheduledNotificationEdge, ScheduledNotification.from_model),
             page_info=page_info(page),
             total_count=total,
         )

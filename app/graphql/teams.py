@@ -6,11 +6,10 @@ from strawberry.relay import PageInfo
 
 from app import models
 from app.graphql.context import Info
-from app.graphql.pagination import page_info
+from app.graphql.pagination import edges, page_info, page_request
 from app.graphql.permissions import Allowed
 from app.graphql.users import User
 from app.services import teams as service
-from app.services.pagination import DEFAULT_PAGE_SIZE, PageRequest
 
 
 @strawberry.type(
@@ -50,13 +49,10 @@ class Team:
     async def members(self, first: int | None = None, after: str | None = None) -> UserConnection:
         page, total = await service.members(
             team_id=self.team_id,
-            request=PageRequest(first=DEFAULT_PAGE_SIZE if first is None else first, after=after),
+            request=page_request(first, after),
         )
         return UserConnection(
-            edges=[
-                UserEdge(cursor=c, node=User.from_model(u))
-                for u, c in zip(page.items, page.cursors, strict=True)
-            ],
+            edges=edges(page, UserEdge, User.from_model),
             page_info=page_info(page),
             total_count=total,
         )
