@@ -66,7 +66,7 @@ async def of(
     keys = checked_team_keys(team_keys)
     if not keys:
         return Audience(named)
-    teams = await teams_by_key(tenant_id, keys)
+    teams = await _teams_by_key(tenant_id, keys)
     refs = {team.id: TeamRef(team.key, team.name) for team in teams}
     members = await _members(teams)
     known_users.add(tenant_id, {external_id: user_id for _, user_id, external_id in members})
@@ -87,12 +87,12 @@ async def of(
     return Audience(external_ids, through)
 
 
-async def teams_by_key(tenant_id: UUID, keys: list[str], *, field: str = "teams") -> list[Team]:
+async def _teams_by_key(tenant_id: UUID, keys: list[str]) -> list[Team]:
     """The tenant's teams with these keys, in the order given; BadUserInput names those it
     does not have."""
     found = {t.key: t for t in await Team.filter(tenant_id=tenant_id, key__in=keys)}
     if unknown := [key for key in keys if key not in found]:
-        raise unknown_teams(unknown, field=field)
+        raise unknown_teams(unknown, field="teams")
     return [found[key] for key in keys]
 
 
