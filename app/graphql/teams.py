@@ -47,14 +47,11 @@ class Team:
 
     @strawberry.field(description="In the order they joined.")
     async def members(self, first: int | None = None, after: str | None = None) -> UserConnection:
-        page, total = await service.members(
-            team_id=self.team_id,
-            request=page_request(first, after),
-        )
+        page = await service.members(team_id=self.team_id, request=page_request(first, after))
         return UserConnection(
             edges=edges(page, UserEdge, User.from_model),
             page_info=page_info(page),
-            total_count=total,
+            total_count=self.member_count,  # counted with the team already
         )
 
     @classmethod

@@ -61,11 +61,11 @@ async def member_count(team_id: UUID) -> int:
     return await TeamMember.filter(team_id=team_id).count()
 
 
-async def members(*, team_id: UUID, request: PageRequest) -> tuple[Page[User], int]:
-    """The team's members in the order they joined, and how many there are."""
-    query = TeamMember.filter(team_id=team_id)
-    page = await soonest_first(query.prefetch_related("user"), request, "created_at")
-    return page.map(lambda member: member.user), await query.count()
+async def members(*, team_id: UUID, request: PageRequest) -> Page[User]:
+    """The team's members in the order they joined."""
+    query = TeamMember.filter(team_id=team_id).prefetch_related("user")
+    page = await soonest_first(query, request, "created_at")
+    return page.map(lambda member: member.user)
 
 
 async def delete(*, tenant_id: UUID, key: str) -> bool:
