@@ -4,6 +4,8 @@ import asyncio
 import base64
 import hashlib
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,6 +160,16 @@ def legacy_seal(secret_key: str, plain: str) -> str:
     written out here so that a change to app/crypto.py cannot change it too."""
     key = hashlib.sha256(f"belfry-channel-secrets:{secret_key}".encode()).digest()
     return "enc:v1:" + Fernet(base64.urlsafe_b64encode(key)).encrypt(plain.encode()).decode()
+
+
+@asynccontextmanager
+async def postgres_session(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of its own to the test's PostgreSQL database, beside Belfry's."""
+    conn = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
+    try:
+        yield conn
+    finally:
+        await conn.close()
 
 
 async def waiting_for_locks(

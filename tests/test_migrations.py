@@ -15,6 +15,7 @@ from tortoise.migrations.autodetector import MigrationAutodetector
 from app.db import connection, is_postgres
 from app.settings import Settings
 from tests.conftest import POSTGRES_URL, _pg_admin, unavailable, with_database
+from tests.helpers import postgres_session
 
 
 async def test_migrations_cover_every_model_change(tmp_path: Path) -> None:
@@ -30,13 +31,10 @@ async def test_migrations_cover_every_model_change(tmp_path: Path) -> None:
 
 
 async def test_postgres_keeps_room_for_counter_updates(postgres_database: str) -> None:
-    conn = await asyncpg.connect(postgres_database.replace("postgres://", "postgresql://", 1))
-    try:
+    async with postgres_session(postgres_database) as conn:
         options = await conn.fetchval(
             "SELECT reloptions FROM pg_class WHERE relname = 'inbox_counters'"
         )
-    finally:
-        await conn.close()
 
     assert options == ["fillfactor=50"]
 

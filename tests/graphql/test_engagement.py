@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import pytest
 
 from app.db import bulk_insert, connection, new_ids
@@ -18,6 +17,7 @@ from tests.helpers import (
     TenantAccess,
     UserAccess,
     make_user,
+    postgres_session,
     publish,
     waiting_for_locks,
 )
@@ -285,8 +285,7 @@ async def test_a_change_to_all_and_a_change_to_some_take_turns(
     # given, oldest first: one in a.b, then x in c.d, then y in a.b (ids grow with time)
     _, x, y = await given_inbox(api, tenant, alice, ["a.b", "c.d", "a.b"])
     many = "mutation($ids: [ID!]!) { markNotificationsRead(ids: $ids) { marked } }"
-    holder = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
-    try:
+    async with postgres_session(database_url) as holder:
         # and x held by someone else for a moment
         hold = holder.transaction()
         await hold.start()
@@ -299,8 +298,6 @@ async def test_a_change_to_all_and_a_change_to_some_take_turns(
         await waiting_for_locks(holder, 2)
         await hold.rollback()
         results = await asyncio.gather(some, every)
-    finally:
-        await holder.close()
 
     # then neither failed (locking y before x would deadlock with the one that has x)
     assert [r.get("errors") for r in results] == [None, None]

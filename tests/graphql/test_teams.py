@@ -5,7 +5,6 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-import asyncpg
 import pytest
 
 from app import clock as app_clock
@@ -20,6 +19,7 @@ from tests.helpers import (
     erase_user,
     make_tenant,
     make_user,
+    postgres_session,
     publish,
     waiting_for_locks,
 )
@@ -337,8 +337,7 @@ async def test_a_team_deleted_while_a_rule_naming_it_is_saved_is_kept(
 ) -> None:
     # given a team, and the rules table held by someone else for a moment
     await team(api, tenant, "ops", [])
-    holder = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
-    try:
+    async with postgres_session(database_url) as holder:
         hold = holder.transaction()
         await hold.start()
         await holder.execute("LOCK TABLE rules IN SHARE MODE")
@@ -351,8 +350,6 @@ async def test_a_team_deleted_while_a_rule_naming_it_is_saved_is_kept(
         await waiting_for_locks(holder, 2, or_done=deleting)
         await hold.rollback()
         saved, deleted = await asyncio.gather(saving, deleting)
-    finally:
-        await holder.close()
 
     # then the rule is saved and the team it sends to is kept
     assert "errors" not in saved
@@ -366,8 +363,7 @@ async def test_a_team_deleted_while_its_members_are_set_takes_its_turn(
 ) -> None:
     # given ops with ann, whose membership someone else holds for a moment
     await team(api, tenant, "ops", ["ann"])
-    holder = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
-    try:
+    async with postgres_session(database_url) as holder:
         hold = holder.transaction()
         await hold.start()
         await holder.execute(
@@ -385,8 +381,6 @@ async def test_a_team_deleted_while_its_members_are_set_takes_its_turn(
         await waiting_for_locks(holder, 2)
         await hold.rollback()
         set_, deleted = await asyncio.gather(setting, deleting)
-    finally:
-        await holder.close()
 
     # then each went through in turn (locking the team after its members would deadlock)
     assert [set_.get("errors"), deleted.get("errors")] == [None, None]
