@@ -19,6 +19,7 @@ from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api import migrate as run_migrations
 
 from app import logs, metrics
+from app.db import connect_now
 from app.errors import BelfryError, NotFound
 from app.live.hub import connect_hub
 from app.models import Role, Tenant
@@ -53,7 +54,7 @@ async def _with_db(
     try:
         with _database_errors():
             await Tortoise.init(config=settings.tortoise_config())
-            await Tortoise.get_connection("default").execute_query("SELECT 1")
+            await connect_now()
         return await work()
     finally:
         await Tortoise.close_connections()
@@ -149,9 +150,10 @@ async def work(settings: Settings) -> None:
     from app.metrics_http import worker_listener
 
     configure_tracing(settings)
-    with _database_errors():
-        await Tortoise.init(config=settings.tortoise_config())
     try:
+        with _database_errors():
+            await Tortoise.init(config=settings.tortoise_config())
+            await connect_now()
         async with (
             connect_hub(settings),
             credentials.following_credentials(),  # the jobs publish, through the recipients cache

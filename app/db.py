@@ -82,6 +82,13 @@ def connection() -> BaseDBAsyncClient:
     return get_connection("default")
 
 
+async def connect_now() -> None:
+    """Opens the connection before any job can be cancelled. Tortoise opens a SQLite connection
+    on first use, holding the connection's lock while it does; a task cancelled then (a job
+    stopped as the server starts) never releases it, and every later query waits forever."""
+    await connection().execute_query("SELECT 1")
+
+
 def is_postgres(conn: BaseDBAsyncClient) -> bool:
     return conn.capabilities.dialect == "postgres"
 

@@ -31,7 +31,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
-from app import demo, metrics, session_cookie
+from app import db, demo, metrics, session_cookie
 from app.auth import sign_in
 from app.delivery import worker as delivery_worker
 from app.encoding import dumps
@@ -329,6 +329,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ),
             graphql.rate_limiter,
         ):
+            await db.connect_now()
             if settings.gc_tuning:
                 tune_gc()
             jobs = start_jobs(settings) if settings.embedded_jobs else []
