@@ -17,9 +17,10 @@ from pydantic import ValidationError
 from tortoise import Tortoise
 from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api import migrate as run_migrations
+from tortoise.migrations.executor import MigrationExecutor
 
 from app import logs, metrics
-from app.db import connect_now
+from app.db import connect_now, connection
 from app.errors import BelfryError, NotFound
 from app.live.hub import connect_hub
 from app.models import Role, Tenant
@@ -52,10 +53,30 @@ async def _with_db(
 ) -> dict[str, Any]:
     settings.ensure_data_dir()
     try:
-        with _database_errors():
-            await Tortoise.init(config=settings.tortoise_config())
-            await connect_now()
+        await _open_migrated(settings)
         return await work()
+    finally:
+        await Tortoise.close_connections()
+
+
+async def _open_migrated(settings: Settings) -> None:
+    """Connects, and refuses a database this version has migrations for: one line, where
+    every query would otherwise fail on a missing table or column."""
+    config = settings.tortoise_config()
+    with _database_errors():
+        await Tortoise.init(config=config)
+        await connect_now()
+        pending = await MigrationExecutor(connection(), config["apps"]).plan()
+    if pending:
+        raise BelfryError(
+            f"the database at BELFRY_DATABASE_URL lacks {len(pending)} of this version's "
+            "migrations: run `belfry migrate` first"
+        )
+
+
+async def _check_migrated(settings: Settings) -> None:
+    try:
+        await _open_migrated(settings)
     finally:
         await Tortoise.close_connections()
 
@@ -151,9 +172,7 @@ async def work(settings: Settings) -> None:
 
     configure_tracing(settings)
     try:
-        with _database_errors():
-            await Tortoise.init(config=settings.tortoise_config())
-            await connect_now()
+        await _open_migrated(settings)
         async with (
             connect_hub(settings),
             credentials.following_credentials(),  # the jobs publish, through the recipients cache
@@ -302,6 +321,8 @@ def main(argv: list[str] | None = None) -> None:
         run(args, settings)
     except BelfryError as error:
         _fail(str(error))
+    except KeyboardInterrupt:  # Ctrl-C outside the server's own handling: stopped, not failed
+        raise SystemExit(130) from None
 
 
 def _fail(message: str) -> NoReturn:
@@ -313,12 +334,15 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
     # The server's modules (the GraphQL schema, uvicorn) are imported only by the commands
     # that serve or work: the admin commands start a second sooner without them.
     from app import demo
+    from app.metrics_http import listen
 
     if args.command == "demo":
         settings = demo.enable(settings)
     check_workers(settings, args.workers)
-    if not args.no_migrate:
-        asyncio.run(migrate(settings))
+    # A port in use is one line before anything starts, where uvicorn would start the
+    # application first and log its failure after.
+    listen(args.host, args.port, "--port").close()
+    asyncio.run(_check_migrated(settings) if args.no_migrate else migrate(settings))
     if args.command == "demo":
         prepared = asyncio.run(_with_db(settings, lambda: demo.prepare_demo(settings)))
         print("Belfry demo tenant (use the API key server side, the token in a browser):")
@@ -351,6 +375,8 @@ def run(args: argparse.Namespace, settings: Settings) -> None:
         "erase-user": lambda: erase_user(settings, args.tenant_id, args.external_id),
         "rotate-secrets": lambda: rotate_secrets(settings, args.batch_size),
     }
+    # An admin command prints its result; the ORM's start and stop lines would only bury it.
+    logs.quieten("tortoise")
     result = asyncio.run(_with_db(settings, jobs[command]))
     _emit(result, as_json=args.json)
     if command == "rotate-secrets":

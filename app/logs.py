@@ -162,3 +162,9 @@ def config(settings: Settings) -> dict[str, Any]:
 
 def configure(settings: Settings) -> None:
     logging.config.dictConfig(config(settings))
+
+
+def quieten(name: str) -> None:
+    """The named logger's information lines are dropped; warnings and errors still show."""
+    logger = logging.getLogger(name)
+    logger.setLevel(max(logging.WARNING, logger.getEffectiveLevel()))

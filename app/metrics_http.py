@@ -58,6 +58,18 @@ class _Listener(uvicorn.Server):
         yield
 
 
+def listen(host: str, port: int, setting: str) -> socket.socket:
+    """A socket listening on host:port; one that cannot be had is an error naming the setting
+    (or option) that asked for it."""
+    try:
+        return socket.create_server(
+            (host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET
+        )
+    except OSError as error:
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        raise BelfryError(f"{setting}: cannot listen on {host}:{port} ({reason})") from error
+
+
 @contextlib.asynccontextmanager
 async def worker_listener(settings: Settings) -> AsyncIterator[int | None]:
     """Serves /metrics on BELFRY_WORKER_METRICS_HOST:PORT while the block runs, when a port is
@@ -67,15 +79,7 @@ async def worker_listener(settings: Settings) -> AsyncIterator[int | None]:
         return
     host, port = settings.worker_metrics_host, settings.worker_metrics_port
     # Bound here, so that a port in use is one clear error rather than uvicorn's exit.
-    try:
-        listening = socket.create_server(
-            (host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET
-        )
-    except OSError as error:
-        reason = os.strerror(error.errno) if error.errno else str(error)
-        raise BelfryError(
-            f"BELFRY_WORKER_METRICS_PORT: cannot listen on {host}:{port} ({reason})"
-        ) from error
+    listening = listen(host, port, "BELFRY_WORKER_METRICS_PORT")
     app = Starlette(routes=[metrics_route(settings)])
     config = uvicorn.Config(app, log_level="warning", lifespan="off")
     server = _Listener(config)

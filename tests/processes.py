@@ -11,11 +11,12 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -67,14 +68,7 @@ def serve_process(env: dict[str, str], port: int, log: Path) -> Iterator[str]:
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(400):
-                try:
-                    if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert process.poll() is None, log.read_text()
-                time.sleep(0.05)
+            asyncio.run(until_serving(url, process, log=log))
             yield url
         finally:
             process.terminate()
@@ -131,8 +125,7 @@ async def server_process(
         # Made while the server starts: each process takes seconds to import.
         tenant = await asyncio.to_thread(created_tenant, env)
         url = f"http://127.0.0.1:{port}"
-        async with httpx.AsyncClient(base_url=url) as http:
-            await until_ready(http)
+        await until_serving(url, process, log=stderr)
         yield ServerProcess(url, tenant, process, env)
     finally:
         if process.poll() is None:
@@ -141,10 +134,42 @@ async def server_process(
             log.close()
 
 
-async def until_ready(http: httpx.AsyncClient) -> None:
-    for _ in range(200):
-        with contextlib.suppress(httpx.TransportError):
-            if (await http.get("/readyz")).status_code == 200:
-                return
+# How long a test waits for a process to start, or to do what it waits for: many times what
+# it takes on a quiet machine, since a loaded CI host can be that much slower. A process that
+# ends meanwhile fails the wait at once, so a broken start costs no more than before.
+PATIENCE = 120.0
+
+
+async def until_serving(
+    url: str,
+    process: "subprocess.Popen[Any]",
+    path: str = "/readyz",
+    *,
+    headers: dict[str, str] | None = None,
+    log: Path | None = None,
+) -> None:
+    """Until the process answers `path` with 200 (its own readiness check, by default), for as
+    long as it runs; then its log, if it has one, says why it ended."""
+    deadline = time.monotonic() + PATIENCE
+    async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise AssertionError(f"the process ended ({process.returncode}) {said(log)}")
+            with contextlib.suppress(httpx.TransportError):
+                if (await http.get(path, headers=headers)).status_code == 200:
+                    return
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"{url}{path} did not answer within {PATIENCE} s")
+
+
+def said(log: Path | None) -> str:
+    return log.read_text() if log is not None and log.exists() else ""
+
+
+async def eventually(condition: Callable[[], object], what: str) -> None:
+    """Until `condition()` holds, checked every 50 ms, for as long as PATIENCE allows."""
+    deadline = time.monotonic() + PATIENCE
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened: {what}")
         await asyncio.sleep(0.05)
-    raise AssertionError("the server did not start")

@@ -34,7 +34,7 @@ from tests.helpers import (
     publish,
     store_webhook,
 )
-from tests.processes import created_tenant, replica_database, serve_process
+from tests.processes import created_tenant, replica_database, serve_process, until_serving
 from tests.wsclient import GraphQLSocket
 
 
@@ -461,12 +461,8 @@ def test_belfry_demo_serves_its_page_and_prints_the_address(tmp_path: Path) -> N
         printed = next((line for line in process.stdout if line.startswith("Demo inbox")), "")
         address = f"http://127.0.0.1:{port}/demo"
         assert printed == f"Demo inbox: {address}\n"
-        for _ in range(200):
-            try:
-                page = httpx.get(address, timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
+        asyncio.run(until_serving(f"http://127.0.0.1:{port}", process, "/demo"))
+        page = httpx.get(address, timeout=10)
         token = httpx.post(f"{address}/token", timeout=5).json()["token"]
         assert page.status_code == 200 and "<belfry-inbox" in page.text and token
     finally:

@@ -3,7 +3,6 @@ logger, the level for every logger, the request id carried from an HTTP request 
 worker's line about the delivery it queued, and no token or message body at INFO; and the
 two settings that shape them."""
 
-import asyncio
 import json
 import logging
 import os
@@ -23,7 +22,7 @@ from app.settings import Settings
 from tests.delivery.helpers import Receiver
 from tests.delivery.test_worker import CATEGORY, TENANT_PREF, UPDATE_CHANNEL
 from tests.helpers import Api, make_user
-from tests.processes import server_process
+from tests.processes import eventually, server_process
 
 JSON_LINES = {"BELFRY_LOG_FORMAT": "json"}
 TEXT_LINE = re.compile(
@@ -37,14 +36,6 @@ mutation Publish($input: PublishNotificationInput!) { publishNotification(input:
 def lines(path: Path) -> list[dict[str, Any]]:
     """Every line of a log as JSON: one that is not fails the test."""
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
-async def until(condition: Any, what: str) -> None:
-    for _ in range(400):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"never happened: {what}")
 
 
 async def test_the_request_id_goes_from_the_request_to_the_workers_delivery_line(
@@ -87,8 +78,10 @@ async def test_the_request_id_goes_from_the_request_to_the_workers_delivery_line
                 [sys.executable, "-m", "app.cli", "worker"], env=server.env, stderr=log
             )
             try:
-                await until(lambda: receiver.requests, "the webhook was called")
-                await until(lambda: "belfry.delivery" in worker_log.read_text(), "a delivery line")
+                await eventually(lambda: receiver.requests, "the webhook was called")
+                await eventually(
+                    lambda: "belfry.delivery" in worker_log.read_text(), "a delivery line"
+                )
             finally:
                 worker.terminate()
                 worker.wait(timeout=30)

@@ -19,7 +19,7 @@ from tests.conftest import free_port
 from tests.delivery.helpers import Receiver
 from tests.delivery.test_worker import CATEGORY, TENANT_PREF, UPDATE_CHANNEL
 from tests.helpers import Api, TenantAccess, make_user, publish
-from tests.processes import created_tenant, replica_database
+from tests.processes import created_tenant, eventually, replica_database, until_serving
 from tests.test_metrics import Scrape
 
 TOKEN = "scrape-token"
@@ -39,19 +39,6 @@ def running(env: dict[str, str], *args: str) -> Iterator["subprocess.Popen[bytes
         if process.poll() is None:
             process.terminate()
             process.wait(timeout=30)
-
-
-async def until_serving(url: str, path: str, process: "subprocess.Popen[bytes]") -> None:
-    async with httpx.AsyncClient(base_url=url) as client:
-        for _ in range(400):
-            assert process.poll() is None, "the process ended"
-            try:
-                if (await client.get(path, headers=bearer())).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)
-    raise AssertionError(f"{url}{path} did not answer")
 
 
 def bearer() -> dict[str, str]:
@@ -75,11 +62,7 @@ async def webhook_channel(api: Api, tenant: TenantAccess, receiver: Receiver) ->
 
 
 async def until_received(receiver: Receiver, count: int) -> None:
-    for _ in range(400):
-        if len(receiver.requests) >= count:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the webhook never came")
+    await eventually(lambda: len(receiver.requests) >= count, "the webhooks came")
 
 
 def metrics_dirs(tmp: Path) -> list[Path]:
@@ -113,7 +96,7 @@ async def test_two_workers_counters_are_summed_in_every_scrape(
     url = f"http://127.0.0.1:{port}"
     args = ("serve", "--port", str(port), "--workers", "2", "--no-migrate")
     with running(env, *args) as process:
-        await until_serving(url, "/readyz", process)
+        await until_serving(url, process)
         async with httpx.AsyncClient(base_url=url) as client:
             api = Api(client)
             await webhook_channel(api, tenant, receiver)
@@ -150,7 +133,7 @@ async def test_belfry_worker_serves_its_metrics_on_its_own_port(
     url = f"http://127.0.0.1:{port}"
 
     with running(env, "worker") as process:
-        await until_serving(url, "/metrics", process)
+        await until_serving(url, process, "/metrics", headers=bearer())
         scrape = await fresh_scrape(url)
         for _ in range(200):  # until the jobs' first rounds are done
             if scrape.value("belfry_retention_runs_total") and scrape.value(

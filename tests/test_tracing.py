@@ -25,7 +25,7 @@ from app.tracing.otel import Tracing
 from tests.delivery.helpers import Receiver, receiving
 from tests.delivery.test_worker import CATEGORY, drain, webhook_tenant
 from tests.helpers import Api, TenantAccess, make_tenant
-from tests.processes import server_process
+from tests.processes import eventually, server_process
 
 PUBLISH = """
 mutation Publish($input: PublishNotificationInput!) {
@@ -268,10 +268,9 @@ async def test_a_served_process_exports_its_spans_over_otlp_http(
                 headers={"authorization": f"Bearer {server.tenant.api_key}"},
             )
             assert response.status_code == 200
-            for _ in range(200):
-                if "GraphQL Query: Who" in exported_spans(collector):
-                    break
-                await asyncio.sleep(0.05)
+            await eventually(
+                lambda: "GraphQL Query: Who" in exported_spans(collector), "the spans came"
+            )
 
     exported = collector.requests[0]
     assert (exported.method, exported.path) == ("POST", "/v1/traces")
@@ -302,10 +301,9 @@ async def test_a_worker_process_exports_a_delivery_span_linked_to_the_publish(
             },
         )
         try:
-            for _ in range(400):
-                if "deliver WEBHOOK" in exported_spans(collector):
-                    break
-                await asyncio.sleep(0.05)
+            await eventually(
+                lambda: "deliver WEBHOOK" in exported_spans(collector), "the worker's span came"
+            )
         finally:
             worker.terminate()
             await asyncio.to_thread(worker.wait, 30)  # the collector answers meanwhile
