@@ -158,9 +158,10 @@ mutation($input: PreferenceInput!) { OPERATION(input: $input) { category scope i
 
 
 async def test_a_published_free_category_joins_the_catalogue_under_other(api: Api, tenant) -> None:
-    # Given a tenant that allows free categories
+    # Given a tenant that allows free categories (the fixture's), and a category it lacks
+    assert "order.shipped" not in (await catalogue(api, tenant.api_key))["Other"]
 
-    # When it publishes to one the catalogue does not have
+    # When it publishes to that category
     await api.data(PUBLISH, publish_to("order.shipped"), token=tenant.api_key)
 
     # Then the catalogue has it under Other, going to the inbox alone as it did
@@ -218,13 +219,12 @@ async def test_a_published_free_categorys_own_preference_can_be_set(
 async def test_a_scheduled_free_category_joins_the_catalogue_when_scheduled(
     api: Api, tenant
 ) -> None:
-    # Given a tenant that allows free categories
-
-    # When it schedules a notification of a new one for tomorrow
+    # Given a tenant that allows free categories, and a notification of a new one
     send_at = (app_clock.now() + timedelta(days=1)).isoformat()
-    scheduled = publish_to("order.shipped")
-    scheduled["input"] = {**scheduled["input"], "sendAt": send_at}  # type: ignore[dict-item]
-    await api.data(PUBLISH, scheduled, token=tenant.api_key)
+    notification = {"recipients": ["alice"], "category": "order.shipped", "title": "T"}
+
+    # When it is scheduled for tomorrow
+    await api.data(PUBLISH, {"input": {**notification, "sendAt": send_at}}, token=tenant.api_key)
 
     # Then the category is in the catalogue already, so preferences can be set before it goes
     assert "order.shipped" in (await catalogue(api, tenant.api_key))["Other"]
@@ -233,7 +233,7 @@ async def test_a_scheduled_free_category_joins_the_catalogue_when_scheduled(
 async def test_a_members_test_send_to_a_free_category_leaves_the_catalogue_as_it_was(
     api: Api, tenant, alice
 ) -> None:
-    # Given a member, who may not change the catalogue
+    # Given a member, who may not change the catalogue, in a tenant with free categories
 
     # When she sends herself a test of a category the catalogue does not have
     test = {"input": {"category": "made.up", "requestedChannels": ["IN_APP"]}}
