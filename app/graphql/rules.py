@@ -22,12 +22,20 @@ class Condition:
     value: JSON | None
 
 
-@strawberry.type
+WHO = (
+    'External user ids, "role:ADMIN" (everyone with that role), "team:KEY" (the team\'s '
+    "members) or addresses"
+)
+ENDPOINT = "WEBHOOK, SLACK and TELEGRAM actions go to the channel's own endpoint"
+
+
+@strawberry.type(
+    description=f"What a matching event sends on one channel. {ENDPOINT}, whatever their "
+    "recipients."
+)
 class Action:
     channel: models.Channel
-    recipients: list[str] = strawberry.field(
-        description='External user ids, "role:ADMIN" (everyone with that role), or addresses.'
-    )
+    recipients: list[str] = strawberry.field(description=f"{WHO}. {ENDPOINT} and ignore them.")
     priority: models.Priority
     tags: list[str]
     actions: list[NotificationAction] = strawberry.field(description="The notification's buttons.")
@@ -92,7 +100,11 @@ class ConditionInput:
 @strawberry.input
 class ActionInput:
     channel: models.Channel
-    recipients: list[str]
+    recipients: list[str] | None = strawberry.field(
+        default=None,
+        description=f"{WHO}: at least one for IN_APP, EMAIL and SMS. {ENDPOINT}: recipients "
+        "are ignored there and may be left out or empty.",
+    )
     priority: models.Priority | None = None
     tags: list[str] | None = None
     actions: list[NotificationActionInput] | None = strawberry.field(

@@ -19,7 +19,8 @@ class TenantSettings:
         description="Days a deleted notification is kept before it is erased."
     )
     allow_free_categories: bool = strawberry.field(
-        description="Publishing to categories outside the catalogue is allowed."
+        description="Publishing to categories outside the catalogue is allowed; each joins "
+        'it, in the group "Other", when first published.'
     )
 
     @classmethod

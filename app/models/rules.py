@@ -34,7 +34,8 @@ class Rule(Model):
     condition_logic = fields.CharEnumField(ConditionLogic, max_length=8, default=ConditionLogic.AND)
     conditions: Any = json_field(default=list)  # [{field, operator, value}]
     cadence = fields.CharEnumField(Cadence, max_length=8, default=Cadence.INSTANT)
-    actions: Any = json_field(default=list)  # [{channel, recipients}]
+    # [{channel, recipients, ...}]; an endpoint channel's recipients may be [] (and are ignored).
+    actions: Any = json_field(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     last_triggered_at = fields.DatetimeField(null=True)

@@ -1,9 +1,13 @@
 """Each tenant's event-category catalogue: what it may publish, and how each kind behaves."""
 
+import contextlib
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 from uuid import UUID, uuid4
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from app.db import bulk_insert, read_only
 from app.errors import BadUserInput
@@ -12,6 +16,7 @@ from app.services.validation import check_category, check_length
 
 DAY = 24 * 3600
 DEFAULT_CHANNELS = [Channel.IN_APP, Channel.EMAIL]
+OTHER = "Other"
 # Emails for these are limited to one per recipient per day, so a flapping condition can't
 # flood an inbox.
 FLAPPING = {"billing.low_balance", "billing.balance_depleted", "agent.failed", "agent.degraded"}
@@ -47,7 +52,7 @@ SEED: dict[str, dict[str, str]] = {
         "team.member_invited": "A member was invited",
         "team.member_joined": "A member joined",
     },
-    "Other": {
+    OTHER: {
         "auth.welcome": "Welcome",
         "number.porting_complete": "A number finished porting",
     },
@@ -92,17 +97,56 @@ async def get(*, tenant_id: UUID, key: str) -> EventCategory | None:
     return await EventCategory.get_or_none(tenant_id=tenant_id, key=key)
 
 
-async def require_publishable(*, tenant_id: UUID, key: str) -> EventCategory | None:
+@dataclass(frozen=True, slots=True)
+class Joining:
+    """The entry a category gets when publishing it adds it to the catalogue."""
+
+    group: str
+    description: str
+    default_channels: tuple[Channel, ...]
+
+
+# A free category goes to the inbox alone, as it did before it joined, until preferences say more.
+FREE = Joining(OTHER, "Published as a free category", (Channel.IN_APP,))
+
+
+async def require_publishable(
+    *, tenant_id: UUID, key: str, joins: bool = True
+) -> EventCategory | None:
     """The category to publish under (to read, not to save); unknown keys only where the
-    tenant allows free ones."""
+    tenant allows free ones. A free one joins the catalogue (FREE), so its preferences can be
+    set, unless `joins` is false: then it stays out, and None stands for it."""
     category = await read_only(EventCategory, {"tenant_id": tenant_id, "key": key})
-    if category is None and not await Tenant.exists(id=tenant_id, allow_free_categories=True):
+    if category is not None:
+        return category
+    if not await Tenant.exists(id=tenant_id, allow_free_categories=True):
         raise BadUserInput(
             f"Unknown category {key!r}: add it with upsertEventCategory, or allow free "
             "categories in the tenant settings",
             field="category",
         )
-    return category
+    return await _join(tenant_id, key, FREE) if joins else None
+
+
+async def joined(*, tenant_id: UUID, key: str, joining: Joining) -> EventCategory:
+    """The catalogue's entry for `key`, added as `joining` says if there is none."""
+    category = await read_only(EventCategory, {"tenant_id": tenant_id, "key": key})
+    return category if category is not None else await _join(tenant_id, key, joining)
+
+
+async def _join(tenant_id: UUID, key: str, joining: Joining) -> EventCategory:
+    """Adds the entry once, however many publishes race to add it: the losers read the
+    winner's. In the caller's transaction, if any, as a savepoint, so losing does not abort it."""
+    with contextlib.suppress(IntegrityError):
+        async with in_transaction():
+            return await EventCategory.create(
+                tenant_id=tenant_id,
+                key=key,
+                group=joining.group,
+                description=joining.description,
+                default_channels=[c.value for c in joining.default_channels],
+            )
+    return await EventCategory.get(tenant_id=tenant_id, key=key)
 
 
 async def upsert(*, tenant_id: UUID, key: str, fields: CategoryFields) -> EventCategory:
@@ -110,7 +154,7 @@ async def upsert(*, tenant_id: UUID, key: str, fields: CategoryFields) -> EventC
     changes = _validated(fields)
     category = await get(tenant_id=tenant_id, key=key)
     if category is None:
-        defaults = {"group": "Other", "default_channels": [c.value for c in DEFAULT_CHANNELS]}
+        defaults = {"group": OTHER, "default_channels": [c.value for c in DEFAULT_CHANNELS]}
         return await EventCategory.create(tenant_id=tenant_id, key=key, **{**defaults, **changes})
     if changes:
         await EventCategory.filter(id=category.id).update(**changes)

@@ -5,7 +5,6 @@ rate limits, the delivery log and live events all apply; each delivery records i
 raw address in a rule (an email, a phone number) and a webhook, Slack or Telegram action
 (the channel's configured endpoint) are direct targets of that same publish."""
 
-import contextlib
 from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
@@ -13,12 +12,14 @@ from uuid import UUID
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from app.models import Cadence, Channel, Event, EventCategory, Role, Rule, User
+from app.models import Cadence, Channel, Event, Role, Rule, User
 from app.services import audience, catalog, digests, publishing, rules
 from app.services.routing import Direct
 from app.services.validation import check_category, check_kept_json, check_length
 
-EVENTS_GROUP = "Events"
+# An event type a rule acts on joins the catalogue, so preferences can switch it; its rules
+# pick the channels.
+EVENT_TYPE = catalog.Joining("Events", "Raised by rules", tuple(Channel))
 
 
 ATTEMPTS = 3
@@ -127,8 +128,7 @@ async def act(
     """Writes every action of the rule with this message, inside the caller's transaction;
     the caller announces what was written once it commits."""
     draft.validate()
-    await _ensure_category(tenant_id, draft.category)
-    category = await catalog.require_publishable(tenant_id=tenant_id, key=draft.category)
+    category = await catalog.joined(tenant_id=tenant_id, key=draft.category, joining=EVENT_TYPE)
     written = []
     for action in rule.actions:
         channel = Channel(action["channel"])
@@ -183,21 +183,6 @@ async def _split(tenant_id: UUID, recipients: list[str]) -> tuple[audience.Audie
         else:
             users.append(recipient)
     return await audience.of(tenant_id, users, teams, required=False), addresses
-
-
-async def _ensure_category(tenant_id: UUID, key: str) -> None:
-    """An event type a rule acts on joins the catalogue, so preferences can switch it."""
-    if not await EventCategory.exists(tenant_id=tenant_id, key=key):
-        # A savepoint: a concurrent event may create it first, and that must not abort ours.
-        with contextlib.suppress(IntegrityError):
-            async with in_transaction():
-                await EventCategory.create(
-                    tenant_id=tenant_id,
-                    key=key,
-                    group=EVENTS_GROUP,
-                    description="Raised by rules",
-                    default_channels=[c.value for c in Channel],
-                )
 
 
 def summary(event: Event) -> str:

@@ -122,14 +122,18 @@ async def publish_notification(
     teams: list[str] | None = None,
     idempotency_key: str | None = None,
     routing: Routing | None = None,
+    joins_catalogue: bool = True,
 ) -> PublishResult:
     """One transaction writes every recipient's notification, counter and deliveries: the
     recipients named and the current members of the teams named, each once. A retry with the
-    same idempotency key returns the first result instead of writing again."""
+    same idempotency key returns the first result instead of writing again. A free category
+    joins the catalogue unless `joins_catalogue` is false."""
     draft.validate()
     reached = await audience.of(tenant_id, recipients, teams or [])
     external_ids = reached.external_ids
-    known = await catalog.require_publishable(tenant_id=tenant_id, key=draft.category)
+    known = await catalog.require_publishable(
+        tenant_id=tenant_id, key=draft.category, joins=joins_catalogue
+    )
     if idempotency_key is not None:
         check_length("idempotencyKey", idempotency_key, 200, required=True)
         if earlier := await earlier_result(tenant_id, idempotency_key, external_ids):

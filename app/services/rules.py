@@ -24,7 +24,8 @@ from app.services.validation import (
 
 ROLE_PREFIX = "role:"
 TEAM_PREFIX = "team:"
-# Channels whose endpoint is the channel's own configuration, not a person.
+# Channels whose endpoint is the channel's own configuration, not a person: their actions
+# need no recipients, and ignore any they hold.
 ENDPOINT_CHANNELS = frozenset({Channel.WEBHOOK, Channel.SLACK, Channel.TELEGRAM})
 MAX_EXTERNAL_ID = 200  # as publishing takes them
 MAX_EMAIL = 320
@@ -104,8 +105,11 @@ def _checked_actions(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         channel = Channel(action["channel"])
         recipients = action.get("recipients") or []
         field = f"actions[{index}].recipients"
-        if not recipients:
-            raise BadUserInput(f"{field} must not be empty", field=field)
+        if not recipients and channel not in ENDPOINT_CHANNELS:
+            raise BadUserInput(
+                f"{field} must name someone: a {channel.value} action has no target of its own",
+                field=field,
+            )
         for recipient in recipients:
             _check_recipient(f"actions[{index}]", channel, recipient)
         checked.append(

@@ -57,6 +57,7 @@ async def send_test_notification(
         recipients=recipients,
         draft=publishing.NotificationDraft(category=category, title=title, body=message),
         routing=publishing.Routing(requested=requested, forced=forced, job_id=job_id),
+        joins_catalogue=False,  # a test changes nothing, and a member may not add categories
     )
     return job_id, result.notification_ids
 

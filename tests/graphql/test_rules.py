@@ -5,7 +5,11 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import Api, make_tenant, make_user
+from app.models import Rule
+from app.settings import Settings
+from tests.delivery.helpers import Receiver
+from tests.helpers import Api, TenantAccess, make_tenant, make_user
+from tests.services.test_events import drain
 
 FIELDS = """
 id name enabled events conditionLogic cadence lastTriggeredAt
@@ -167,3 +171,94 @@ async def test_a_condition_value_that_is_not_a_finite_number_is_refused(api: Api
     [error] = response.json()["errors"]
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "conditions[0].value"}
     assert "Infinity" in error["message"]
+
+
+# --- Endpoint channels: the channel's own target, whatever the recipients ----------------------
+
+PUBLISH_EVENT = "mutation($input: PublishEventInput!) { publishEvent(input: $input) { count } }"
+CONFIGURE_WEBHOOK = """
+mutation($input: ChannelConfigInput!) { updateChannel(channel: WEBHOOK, input: $input) { ready } }
+"""
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"allow_private_targets": True})  # the loopback receiver
+
+
+async def webhook_to(api: Api, tenant: TenantAccess, receiver: Receiver) -> None:
+    config = {"url": f"{receiver.url}/hook"}
+    await api.data(
+        CONFIGURE_WEBHOOK, {"input": {"enabled": True, "config": config}}, token=tenant.api_key
+    )
+
+
+async def failed_login(api: Api, tenant: TenantAccess) -> int:
+    event = {"type": "auth.login_failed", "payload": {"ipAddress": "203.0.113.9"}}
+    count: int = (await api.data(PUBLISH_EVENT, {"input": event}, token=tenant.api_key))[
+        "publishEvent"
+    ]["count"]
+    return count
+
+
+@pytest.mark.parametrize("recipients", [{}, {"recipients": []}], ids=["none", "empty"])
+async def test_a_webhook_action_without_recipients_is_saved_and_fires(
+    api: Api, settings: Settings, tenant: TenantAccess, receiver: Receiver, recipients
+) -> None:
+    # Given a webhook channel on the receiver
+    await webhook_to(api, tenant, receiver)
+
+    # When a rule posts failed logins to it, naming no one, and a failed login comes
+    action = {"channel": "WEBHOOK", **recipients}
+    created = await api.data(
+        CREATE, {"input": {**FAILED_LOGINS, "actions": [action]}}, token=tenant.api_key
+    )
+    count = await failed_login(api, tenant)
+    await drain(settings)
+
+    # Then the rule holds no recipients and the webhook got the event
+    assert created["createRule"]["actions"] == [{"channel": "WEBHOOK", "recipients": []}]
+    assert count == 1
+    assert receiver.only.json()["type"] == "auth.login_failed"
+
+
+@pytest.mark.parametrize("channel", ["IN_APP", "EMAIL", "SMS"])
+async def test_an_action_for_people_without_recipients_is_refused_naming_the_field(
+    api: Api, tenant: TenantAccess, channel: str
+) -> None:
+    # Given an action on a channel that reaches people, naming none
+    actions = [{"channel": "WEBHOOK"}, {"channel": channel}]
+
+    # When it is saved
+    error = await api.error(
+        CREATE, {"input": {**FAILED_LOGINS, "actions": actions}}, token=tenant.api_key
+    )
+
+    # Then it is refused, naming the action's recipients, and nothing is saved
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "actions[1].recipients"}
+    assert (await api.data("{ rules { id } }", token=tenant.api_key))["rules"] == []
+
+
+async def test_a_webhook_rule_saved_with_recipients_still_loads_saves_and_fires(
+    api: Api, settings: Settings, tenant: TenantAccess, receiver: Receiver
+) -> None:
+    # Given a webhook rule stored as earlier releases stored one, with the recipients they
+    # required
+    await webhook_to(api, tenant, receiver)
+    held = [{"channel": "WEBHOOK", "recipients": ["#security", "role:ADMIN"]}]
+    rule = await Rule.create(
+        tenant_id=tenant.tenant_id, name="Failed login", events=["auth.*"], actions=held
+    )
+
+    # When it is read, saved again as read, and a failed login comes
+    read = (await api.data(ONE, {"id": str(rule.id)}, token=tenant.api_key))["rule"]
+    saved = await api.data(
+        UPDATE, {"id": str(rule.id), "input": {"actions": read["actions"]}}, token=tenant.api_key
+    )
+    count = await failed_login(api, tenant)
+    await drain(settings)
+
+    # Then it kept its recipients throughout, and the webhook got the event
+    assert read["actions"] == held and saved["updateRule"]["actions"] == held
+    assert count == 1
+    assert receiver.only.json()["data"]["ruleId"] == str(rule.id)
