@@ -162,6 +162,37 @@ async def test_variables_nested_5000_deep_are_bad_user_input(live_api: Api) -> N
     assert graphql_error(response)["extensions"] == {"code": "BAD_USER_INPUT"}
 
 
+# Python refuses to read an integer of more than 4,300 digits (a guard against quadratic work).
+HUGE_NUMBER = "1" * 5000
+
+
+async def test_a_body_with_a_number_of_5000_digits_is_bad_user_input(live_api: Api) -> None:
+    # Given a request whose variables hold a number longer than Python reads
+    body = '{"query": "query($x: JSON) { __typename }", "variables": {"x": ' + HUGE_NUMBER + "}}"
+
+    # When it is posted, without credentials
+    response = await live_api.raw(body)
+
+    # Then it is refused as a body that is not acceptable JSON, not answered with a 500
+    assert response.status_code == 400
+    assert graphql_error(response)["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert "4300 digits" in graphql_error(response)["message"]
+
+
+async def test_get_variables_with_a_number_of_5000_digits_are_bad_user_input(
+    live_api: Api,
+) -> None:
+    # Given a GET request whose variables hold a number longer than Python reads
+    params = {"query": "{ __typename }", "variables": '{"x": ' + HUGE_NUMBER + "}"}
+
+    # When it is sent
+    response = await live_api.client.get("/graphql", params=params)
+
+    # Then it is refused as the client's mistake
+    assert response.status_code == 400
+    assert graphql_error(response)["extensions"] == {"code": "BAD_USER_INPUT"}
+
+
 @pytest.mark.parametrize(
     ("body", "headers"),
     [(b"{}", {"content-type": "text/plain"}), (b"{}", {"content-type": "application/json"})],
@@ -323,6 +354,22 @@ async def test_a_legacy_start_without_a_query_closes_the_socket_with_4400(
     await socket.send({"id": "1", "type": "start", "payload": {}})
 
     assert await socket.close_frame() == (4400, "Failed to parse message")
+
+
+async def test_a_frame_with_a_number_of_5000_digits_closes_the_socket_with_4400(
+    server: LiveServer, live_api: Api
+) -> None:
+    # Given a user's acknowledged socket
+    tenant = await make_tenant()
+    alice = await make_user(live_api, tenant)
+    socket = await GraphQLSocket.open(server.ws_url, alice.token)
+    await socket.acknowledged()
+
+    # When it sends a frame holding a number longer than Python reads
+    await socket.connection.send('{"type": "ping", "payload": {"x": ' + HUGE_NUMBER + "}}")
+
+    # Then the socket is closed as for any frame that is not JSON, not dropped by a failure
+    assert await socket.close_frame() == (4400, "WebSocket message must be valid JSON")
 
 
 @pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
