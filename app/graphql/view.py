@@ -18,7 +18,7 @@ from typing import Any, cast
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError, GraphQLFormattedError
 from starlette.datastructures import Headers
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -224,6 +224,12 @@ class GraphQLView(GraphQL[Context, None]):
             return await self.run(Request(scope, _within(receive, limit)))
         except BodyTooLarge:
             return _too_large(limit, media_type)
+        except ClientDisconnect:
+            # Not the server's fault, and anyone can do it: nothing for the error log. The
+            # answer goes nowhere (uvicorn drops what is sent to a closed connection).
+            request_id = request_ids.current()
+            logger.debug("client left before its body was complete (request id %s)", request_id)
+            return error_response(400, "The request body ended early", BadUserInput.code)
         except RateLimited as error:
             return _rate_limited(error, media_type)
         except HTTPException as error:

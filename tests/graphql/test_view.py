@@ -3,6 +3,7 @@ GraphQL runs, answered as GraphQL JSON with a code."""
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from app.services import inbox
 from app.settings import Settings
 from tests.conftest import LiveServer, free_port, serving
 from tests.helpers import Api, make_tenant, make_user
+from tests.test_metrics import scrape
 from tests.wsclient import LEGACY_WS, TRANSPORT_WS, GraphQLSocket
 
 LIMIT = 1024 * 1024  # BELFRY_MAX_BODY_BYTES by default
@@ -248,6 +250,41 @@ async def test_a_subscription_sent_over_http_is_refused(api: Api, method: str) -
     assert response.status_code == 400
     assert graphql_error(response)["extensions"] == {"code": "BAD_USER_INPUT"}
     assert "subscriptions are not allowed" in graphql_error(response)["message"]
+
+
+# --- a client that goes away ----------------------------------------------------------------
+
+
+async def test_a_client_that_leaves_mid_body_is_logged_at_debug_and_is_no_server_error(
+    server: LiveServer, live_api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a client that sends half a body, naming its request
+    caplog.set_level(logging.DEBUG, logger="belfry")
+    before = await scrape(live_api.client)
+    host, port = server.http_url.removeprefix("http://").split(":")
+    _, writer = await asyncio.open_connection(host, int(port))
+    writer.write(
+        b"POST /graphql HTTP/1.1\r\nhost: belfry\r\ncontent-type: application/json\r\n"
+        b"x-request-id: half-a-body\r\ncontent-length: 1000\r\n\r\n"
+        b'{"query": "{ __typename'
+    )
+    await writer.drain()
+
+    # When it goes away before the rest
+    writer.close()
+    for _ in range(200):  # until the server has read the rest, and found it missing
+        if lines := [r for r in caplog.records if "half-a-body" in r.getMessage()]:
+            break
+        await asyncio.sleep(0.05)
+
+    # Then the server says so at debug level, without a traceback, and counts no error
+    assert [(r.levelno, r.exc_info) for r in lines] == [(logging.DEBUG, None)]
+    assert "Traceback" not in lines[0].getMessage()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    after = await scrape(live_api.client)
+    operations = "belfry_graphql_operations_total"
+    server_errors = [s.value(operations, outcome="server_error") for s in (before, after)]
+    assert server_errors[0] == server_errors[1]
 
 
 # --- the database is down --------------------------------------------------------------------
