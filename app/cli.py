@@ -220,7 +220,10 @@ def _run_uvicorn(settings: Settings, host: str, port: int, workers: int) -> None
         ws=WebSocketProtocol,  # a peer that stops reading is cut off when its ping times out
         ws_ping_interval=settings.ws_ping_interval_seconds,  # keeps idle sockets alive
         ws_ping_timeout=settings.ws_ping_timeout_seconds,  # through proxies, finds dead peers
+        # X-Forwarded-For and X-Forwarded-Proto from these: the client address that rate
+        # limits count, and the scheme that makes an https page the API's own origin.
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 
