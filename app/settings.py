@@ -164,6 +164,9 @@ class Settings(BaseSettings):
     log_format: Annotated[Literal["auto", "json", "text"], BeforeValidator(str.lower)] = Field(
         default="auto", description="JSON lines or text; auto: text on a terminal, else JSON"
     )
+    # How long a client may take to send a request: its headers, then its body (408 after).
+    http_header_timeout_seconds: float = Field(default=10, gt=0)
+    http_body_timeout_seconds: float = Field(default=30, gt=0)
     # What one request may ask of the server (see the README's "Limits").
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="HTTP and websocket")
     max_document_chars: int = Field(default=16_384, ge=100, description="checked before parsing")
