@@ -5,12 +5,13 @@ Configuration is read from BELFRY_* environment variables (see docs/operations.m
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 from uuid import UUID
 
 from pydantic import ValidationError
@@ -226,8 +227,15 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
 def _run_uvicorn(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn  # see _serve
 
+    from app.http_protocol import HttpProtocol
     from app.websocket_protocol import WebSocketProtocol
 
+    # Bound here rather than a subclass made on the fly: --workers sends it to each process.
+    http = functools.partial(
+        HttpProtocol,
+        header_timeout=settings.http_header_timeout_seconds,
+        body_timeout=settings.http_body_timeout_seconds,
+    )
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -236,12 +244,16 @@ def _run_uvicorn(settings: Settings, host: str, port: int, workers: int) -> None
         workers=workers,
         log_level=settings.log_level,
         log_config=logs.config(settings),  # its lines, access log included, as ours
+        http=cast(type[asyncio.Protocol], http),  # slow clients are cut off (408)
         ws_per_message_deflate=False,  # ~300 KiB per idle socket otherwise
         ws_max_size=settings.max_body_bytes,  # a websocket message is held whole, like a body
         ws=WebSocketProtocol,  # a peer that stops reading is cut off when its ping times out
         ws_ping_interval=settings.ws_ping_interval_seconds,  # keeps idle sockets alive
         ws_ping_timeout=settings.ws_ping_timeout_seconds,  # through proxies, finds dead peers
+        # X-Forwarded-For and X-Forwarded-Proto from these: the client address that rate
+        # limits count, and the scheme that makes an https page the API's own origin.
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 

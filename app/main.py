@@ -31,7 +31,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
-from app import db, demo, metrics, session_cookie
+from app import db, demo, metrics, origins, session_cookie
 from app.auth import sign_in
 from app.delivery import worker as delivery_worker
 from app.encoding import dumps
@@ -53,6 +53,7 @@ from app.tracing import schema_extensions as tracing_extensions
 
 logger = logging.getLogger("belfry")
 
+MAX_LOGGED_ORIGIN = 200  # an Origin header is the client's to fill
 GOING_AWAY_SECONDS = 2  # on SIGTERM, how long closing the sockets may hold up the shutdown
 
 SUBSCRIPTION_PROTOCOLS = (
@@ -90,9 +91,12 @@ class GraphQLApp(GraphQLView):
 
     async def serve_websocket(self, websocket: WebSocket) -> None:
         """The websocket route: Strawberry's protocols, then the socket leaves the registry.
-        A client address over its share is refused before the handshake completes (HTTP 403),
-        and a socket that does not sign in in time is closed, whichever the protocol (Strawberry
-        times out graphql-transport-ws only)."""
+        A page on an origin not allowed, and a client address over its share, are refused
+        before the handshake completes (HTTP 403), and a socket that does not sign in in time
+        is closed, whichever the protocol (Strawberry times out graphql-transport-ws only)."""
+        if not self._origin_allowed(websocket):
+            await websocket.close()
+            return
         address = websocket.client.host if websocket.client else ""
         if self.per_address[address] >= self.settings.max_sockets_per_address:
             await websocket.close(code=WS_TRY_AGAIN_LATER, reason="too many sockets from here")
@@ -112,6 +116,20 @@ class GraphQLApp(GraphQLView):
             self.per_address[address] -= 1
             if not self.per_address[address]:
                 del self.per_address[address]
+
+    def _origin_allowed(self, websocket: WebSocket) -> bool:
+        """Browsers always say where a handshake comes from; other clients carry no cookies
+        to abuse. Checked here, before Strawberry's own check, which ignores the scheme."""
+        if "origin" not in websocket.headers:
+            return True
+        if origins.is_allowed(websocket, self.settings, star=True):
+            return True
+        logger.warning(
+            "refused a websocket from origin %r: list it in BELFRY_ALLOWED_ORIGINS if its "
+            "pages may connect",
+            websocket.headers["origin"][:MAX_LOGGED_ORIGIN],
+        )
+        return False
 
     def _close_if_unsigned(self, websocket: WebSocket) -> None:
         if websocket not in self.sockets:

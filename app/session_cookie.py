@@ -10,8 +10,8 @@ from datetime import datetime
 
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
-from strawberry.http.websocket_origin import is_same_origin, normalize_origin
 
+from app import origins
 from app.settings import Settings
 
 
@@ -24,13 +24,9 @@ def token_in(connection: HTTPConnection, settings: Settings) -> str | None:
 
 def from_allowed_origin(connection: HTTPConnection, settings: Settings) -> bool:
     """Whether the request comes from a page on an origin listed in BELFRY_ALLOWED_ORIGINS
-    (by name: "*" does not do here) or on the API's own. A request that does not say where
-    it comes from does not."""
-    origin = connection.headers.get("origin")
-    if origin is None or (normalized := normalize_origin(origin)) is None:
-        return False
-    listed = normalized in settings.allowed_origins
-    return listed or is_same_origin(origin, connection.headers.get("host"))
+    (by name: "*" does not do here) or on the API's own (app.origins). A request that does
+    not say where it comes from does not."""
+    return origins.is_allowed(connection, settings, star=False)
 
 
 def set_on(response: Response, settings: Settings, token: str, expires_at: datetime) -> None:

@@ -1,9 +1,11 @@
 """The one place Belfry reads its configuration from (environment, prefix BELFRY_)."""
 
+import ipaddress
 import json
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AliasChoices,
@@ -38,6 +40,30 @@ def _split_list(value: Any) -> Any:
 # A list setting an operator can write as `a,b,c`: pydantic-settings would otherwise read a
 # list from the environment as JSON only, and stop at start on anything else.
 CommaList = Annotated[list[str], NoDecode, BeforeValidator(_split_list)]
+
+
+def _origin(text: str) -> str:
+    # Imported here: Strawberry takes half a second to import, which the admin commands need
+    # not wait for.
+    from strawberry.http.websocket_origin import normalize_origin
+
+    origin = normalize_origin(text)
+    parts = urlsplit(text.strip())
+    extra = parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc
+    if origin is None or extra:
+        raise ValueError(
+            f"BELFRY_ALLOWED_ORIGINS: {text!r} is not an origin: write a scheme, a host and "
+            "a port if it is not the scheme's own, such as https://app.example.com"
+        )
+    return origin
+
+
+def _is_network(text: str) -> bool:
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 class Settings(BaseSettings):
@@ -120,6 +146,10 @@ class Settings(BaseSettings):
     allowed_origins: CommaList = Field(
         default_factory=list, description="browser origins served over HTTP and websockets; * any"
     )
+    forwarded_allow_ips: CommaList = Field(
+        default=["127.0.0.1", "::1"],
+        description="proxies whose X-Forwarded-Proto and X-Forwarded-For are believed; * any",
+    )
     session_cookie: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",
@@ -134,6 +164,9 @@ class Settings(BaseSettings):
     log_format: Annotated[Literal["auto", "json", "text"], BeforeValidator(str.lower)] = Field(
         default="auto", description="JSON lines or text; auto: text on a terminal, else JSON"
     )
+    # How long a client may take to send a request: its headers, then its body (408 after).
+    http_header_timeout_seconds: float = Field(default=10, gt=0)
+    http_body_timeout_seconds: float = Field(default=30, gt=0)
     # What one request may ask of the server (see the README's "Limits").
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="HTTP and websocket")
     max_document_chars: int = Field(default=16_384, ge=100, description="checked before parsing")
@@ -191,14 +224,19 @@ class Settings(BaseSettings):
     @field_validator("allowed_origins")
     @classmethod
     def _origins_as_browsers_send_them(cls, origins: list[str]) -> list[str]:
-        # The websocket check (Strawberry's) and CORS then compare them alike. Imported here:
-        # Strawberry takes half a second to import, which the admin commands need not wait.
-        from strawberry.http.websocket_origin import normalize_allowed_origins
+        """Each in the one spelling browsers send (`HTTPS://App.example:443/` is
+        `https://app.example`), so that an Origin header is compared with them as it is."""
+        return sorted({origin if origin == "*" else _origin(origin) for origin in origins})
 
-        try:
-            return sorted(normalize_allowed_origins(origins))
-        except ValueError as error:
-            raise ValueError(f"BELFRY_ALLOWED_ORIGINS: {error}") from error
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _addresses_or_networks(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            if entry != "*" and not _is_network(entry):
+                raise ValueError(
+                    f"BELFRY_FORWARDED_ALLOW_IPS: {entry!r} is not an IP address or network"
+                )
+        return entries
 
     @model_validator(mode="after")
     def _refuse_any_origin_in_production(self) -> "Settings":

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -256,12 +257,13 @@ class LiveServer:
 
 
 @asynccontextmanager
-async def serving(settings: Settings, port: int = 0) -> AsyncIterator[LiveServer]:
+async def serving(settings: Settings, port: int = 0, **options: Any) -> AsyncIterator[LiveServer]:
     """A real uvicorn server on a loopback port (a free one unless given), in this test's
-    event loop."""
+    event loop; `options` are uvicorn's."""
     EXECUTOR_CACHE.clear()
     application = create_app(settings)
-    async with serving_in_loop(application, port, ws_per_message_deflate=False) as port:
+    options = {"ws_per_message_deflate": False, **options}
+    async with serving_in_loop(application, port, **options) as port:
         yield LiveServer(
             http_url=f"http://127.0.0.1:{port}",
             ws_url=f"ws://127.0.0.1:{port}/graphql",

@@ -165,6 +165,22 @@ def test_something_that_is_no_origin_is_refused_naming_the_setting(
         Settings(_env_file=None)
 
 
+def test_proxies_are_trusted_on_loopback_by_default() -> None:
+    assert Settings(_env_file=None).forwarded_allow_ips == ["127.0.0.1", "::1"]
+
+
+@pytest.mark.parametrize("entry", ["proxy.example", "10.0.0.0/33"])
+def test_a_trusted_proxy_that_is_no_address_or_network_is_refused_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, entry: str
+) -> None:
+    # Given a trusted proxy written as a name, or as a network that cannot be
+    monkeypatch.setenv("BELFRY_FORWARDED_ALLOW_IPS", f"10.0.0.1, {entry}")
+
+    # When the settings are read, then they are refused, naming the variable and the entry
+    with pytest.raises(ValidationError, match=f"BELFRY_FORWARDED_ALLOW_IPS: '{entry}'"):
+        Settings(_env_file=None)
+
+
 def test_the_secret_key_may_be_several_keys_newest_first(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BELFRY_SECRET_KEY", "new-key, old-key")
 

@@ -9,6 +9,7 @@ Fragments count where they are spread, but each is walked once: a document that 
 fragments inside fragments has exponentially many paths (Strawberry's QueryDepthLimiter and
 MaxAliasesLimiter walk every one of them, for seconds on a few hundred bytes)."""
 
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,7 +147,10 @@ class _Walk:
                 return None if isinstance(given, bool) else given
             return self.value(self.defaults.get(name))
         if isinstance(node, IntValueNode):
-            return int(node.value)
+            # Longer than Python reads (4300 digits) is far beyond an Int anyway: refused when
+            # the arguments are read.
+            with suppress(ValueError):
+                return int(node.value)
         return None
 
 

@@ -11,13 +11,14 @@ subscriptions streamed over HTTP are held by their credential (app.graphql.strea
 
 import json
 import logging
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError, GraphQLFormattedError
 from starlette.datastructures import Headers
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -223,6 +224,12 @@ class GraphQLView(GraphQL[Context, None]):
             return await self.run(Request(scope, _within(receive, limit)))
         except BodyTooLarge:
             return _too_large(limit, media_type)
+        except ClientDisconnect:
+            # Not the server's fault, and anyone can do it: nothing for the error log. The
+            # answer goes nowhere (uvicorn drops what is sent to a closed connection).
+            request_id = request_ids.current()
+            logger.debug("client left before its body was complete (request id %s)", request_id)
+            return error_response(400, "The request body ended early", BadUserInput.code)
         except RateLimited as error:
             return _rate_limited(error, media_type)
         except HTTPException as error:
@@ -286,14 +293,20 @@ class GraphQLView(GraphQL[Context, None]):
         return parsed
 
     def decode_json(self, data: str | bytes) -> object:
-        """Strictly UTF-8, as GraphQL over HTTP asks. Both failures below would otherwise
-        escape the view as a bare 500 (and, on a websocket, end the connection uncleanly)."""
+        """Strictly UTF-8, as GraphQL over HTTP asks. The failures below would otherwise
+        escape the view as a bare 500 (and, on a websocket, end the connection uncleanly).
+        Bodies, GET's variables and extensions, and websocket frames all come through here."""
         try:
             return json.loads(data.decode() if isinstance(data, bytes) else data)
+        except json.JSONDecodeError:
+            raise
         except UnicodeDecodeError as error:
             raise json.JSONDecodeError("it is not UTF-8", "", error.start) from error
         except RecursionError as error:
             raise json.JSONDecodeError("it nests too deeply", "", 0) from error
+        except ValueError as error:  # Python reads no integer of more than 4300 digits
+            message = f"it has a number of more than {sys.get_int_max_str_digits()} digits"
+            raise json.JSONDecodeError(message, "", 0) from error
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)

@@ -15,11 +15,13 @@ from tortoise.exceptions import IntegrityError
 from app.db import as_uuid, batches, connection, is_in
 from app.errors import BadUserInput
 from app.models import Channel, QuietHours
+from app.services.validation import check_length
 
 # What quiet hours hold back; in-app and webhooks (machine to machine) are never held.
 HELD_CHANNELS = frozenset({Channel.EMAIL, Channel.SMS, Channel.SLACK, Channel.TELEGRAM})
 EVERY_DAY = tuple(range(1, 8))  # ISO weekdays, 1 is Monday
 _CLOCK = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+MAX_TIMEZONE = 64  # what the column holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,18 +70,23 @@ class Settings:
                 raise BadUserInput(f'{field} must be a local time such as "22:00"', field=field)
         if self.start == self.end:
             raise BadUserInput("start and end must differ", field="end")
-        if self.timezone is not None and zone_of(self.timezone) is None:
-            raise BadUserInput(f"Unknown timezone {self.timezone!r}", field="timezone")
+        if self.timezone is not None:
+            check_length("timezone", self.timezone, MAX_TIMEZONE)
+            if zone_of(self.timezone) is None:
+                raise BadUserInput(f"Unknown timezone {self.timezone!r}", field="timezone")
         if not self.days or any(d not in EVERY_DAY for d in self.days):
             raise BadUserInput("days must name at least one weekday", field="days")
 
 
 def zone_of(name: str | None) -> ZoneInfo | None:
+    """The zone a name stands for, None where it stands for none. A name is a path into the
+    timezone database: one that names a folder, or is too long for a file name, fails as
+    the file system does (OSError)."""
     if not name:
         return None
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return None
 
 

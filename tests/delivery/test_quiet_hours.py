@@ -105,6 +105,8 @@ async def test_a_user_sets_quiet_hours_and_reads_them_back(api: Api, tokyo_user)
         ({"start": "24:00", "end": "07:00"}, "start"),
         ({"start": "22:00", "end": "22:00"}, "end"),
         ({"start": "22:00", "end": "07:00", "timezone": "Mars/Olympus"}, "timezone"),
+        ({"start": "22:00", "end": "07:00", "timezone": "x" * 10_000}, "timezone"),
+        ({"start": "22:00", "end": "07:00", "timezone": "Europe"}, "timezone"),  # a folder
         ({"start": "22:00", "end": "07:00", "days": []}, "days"),
     ],
 )
@@ -119,6 +121,21 @@ async def test_bad_quiet_hours_are_refused_and_nothing_changes(
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == field
     assert (await api.data(VIEWER, token=alice.token))["viewer"]["quietHours"] is None
+
+
+async def test_a_users_own_timezone_that_names_a_folder_is_followed_as_utc(api: Api) -> None:
+    # Given a user whose host application stored "Europe" as their timezone (a folder of the
+    # timezone database, not a zone)
+    tenant = await make_tenant()
+    alice = await make_user(api, tenant, "alice", timezone="Europe")
+
+    # When she sets quiet hours that follow her own timezone, and is published to
+    saved = await set_quiet(api, alice, start="22:00", end="07:00")
+    published = await publish(api, tenant, ["alice"])
+
+    # Then they follow UTC, and the publish reaches her
+    assert saved["timezone"] == "UTC"
+    assert published["count"] == 1
 
 
 async def test_email_inside_quiet_hours_is_held_then_sent_in_order_when_they_end(

@@ -39,6 +39,15 @@ def test_a_page_counts_its_selection_once_per_item_asked_for(query, variables) -
     assert cost(query, variables) == 1 + 10 * 1
 
 
+def test_a_page_size_too_long_to_read_costs_the_usual_page() -> None:
+    # Given a page size of 5,000 digits, more than Python reads as an integer
+    query = "{ notifications(first: " + "1" * 5000 + ") { totalCount } }"
+
+    # When the query is costed, then it costs what a page without a size does (the call is
+    # refused when its arguments are read)
+    assert cost(query) == 1 + 50 * 1
+
+
 def test_fields_deeper_in_a_page_count_once_per_item() -> None:
     query = "{ deliveries(first: 4) { edges { node { notification { id title } } } } }"
 

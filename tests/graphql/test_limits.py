@@ -112,6 +112,37 @@ async def test_a_nul_escaped_in_a_string_literal_is_refused(api: Api, tenant: Te
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "externalId"}
 
 
+# Python refuses to read an integer of more than 4,300 digits (a guard against quadratic work).
+HUGE_NUMBER = "1" * 5000
+
+
+async def test_an_integer_literal_of_5000_digits_is_bad_user_input(api: Api) -> None:
+    # Given a document whose page size is a number longer than Python reads
+    query = "{ notifications(first: " + HUGE_NUMBER + ") { totalCount } }"
+
+    # When it is sent, without credentials
+    error = await api.error(query)
+
+    # Then it is refused as the client's mistake, not answered as an unexpected error
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_a_json_literal_holding_a_number_of_5000_digits_is_bad_user_input(
+    api: Api, tenant: TenantAccess
+) -> None:
+    # Given a publish whose data, written in the document, holds a number longer than Python reads
+    query = (
+        'mutation { publishNotification(input: {recipients: ["alice"], category: "a.b", '
+        'title: "t", data: {x: ' + HUGE_NUMBER + "}}) { count } }"
+    )
+
+    # When the tenant sends it
+    error = await api.error(query, token=tenant.api_key)
+
+    # Then it is refused as the client's mistake
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+
+
 # --- cost ------------------------------------------------------------------------------------
 
 

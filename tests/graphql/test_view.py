@@ -3,6 +3,7 @@ GraphQL runs, answered as GraphQL JSON with a code."""
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from app.services import inbox
 from app.settings import Settings
 from tests.conftest import LiveServer, free_port, serving
 from tests.helpers import Api, make_tenant, make_user
+from tests.test_metrics import scrape
 from tests.wsclient import LEGACY_WS, TRANSPORT_WS, GraphQLSocket
 
 LIMIT = 1024 * 1024  # BELFRY_MAX_BODY_BYTES by default
@@ -162,6 +164,37 @@ async def test_variables_nested_5000_deep_are_bad_user_input(live_api: Api) -> N
     assert graphql_error(response)["extensions"] == {"code": "BAD_USER_INPUT"}
 
 
+# Python refuses to read an integer of more than 4,300 digits (a guard against quadratic work).
+HUGE_NUMBER = "1" * 5000
+
+
+async def test_a_body_with_a_number_of_5000_digits_is_bad_user_input(live_api: Api) -> None:
+    # Given a request whose variables hold a number longer than Python reads
+    body = '{"query": "query($x: JSON) { __typename }", "variables": {"x": ' + HUGE_NUMBER + "}}"
+
+    # When it is posted, without credentials
+    response = await live_api.raw(body)
+
+    # Then it is refused as a body that is not acceptable JSON, not answered with a 500
+    assert response.status_code == 400
+    assert graphql_error(response)["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert "4300 digits" in graphql_error(response)["message"]
+
+
+async def test_get_variables_with_a_number_of_5000_digits_are_bad_user_input(
+    live_api: Api,
+) -> None:
+    # Given a GET request whose variables hold a number longer than Python reads
+    params = {"query": "{ __typename }", "variables": '{"x": ' + HUGE_NUMBER + "}"}
+
+    # When it is sent
+    response = await live_api.client.get("/graphql", params=params)
+
+    # Then it is refused as the client's mistake
+    assert response.status_code == 400
+    assert graphql_error(response)["extensions"] == {"code": "BAD_USER_INPUT"}
+
+
 @pytest.mark.parametrize(
     ("body", "headers"),
     [(b"{}", {"content-type": "text/plain"}), (b"{}", {"content-type": "application/json"})],
@@ -217,6 +250,41 @@ async def test_a_subscription_sent_over_http_is_refused(api: Api, method: str) -
     assert response.status_code == 400
     assert graphql_error(response)["extensions"] == {"code": "BAD_USER_INPUT"}
     assert "subscriptions are not allowed" in graphql_error(response)["message"]
+
+
+# --- a client that goes away ----------------------------------------------------------------
+
+
+async def test_a_client_that_leaves_mid_body_is_logged_at_debug_and_is_no_server_error(
+    server: LiveServer, live_api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a client that sends half a body, naming its request
+    caplog.set_level(logging.DEBUG, logger="belfry")
+    before = await scrape(live_api.client)
+    host, port = server.http_url.removeprefix("http://").split(":")
+    _, writer = await asyncio.open_connection(host, int(port))
+    writer.write(
+        b"POST /graphql HTTP/1.1\r\nhost: belfry\r\ncontent-type: application/json\r\n"
+        b"x-request-id: half-a-body\r\ncontent-length: 1000\r\n\r\n"
+        b'{"query": "{ __typename'
+    )
+    await writer.drain()
+
+    # When it goes away before the rest
+    writer.close()
+    for _ in range(200):  # until the server has read the rest, and found it missing
+        if lines := [r for r in caplog.records if "half-a-body" in r.getMessage()]:
+            break
+        await asyncio.sleep(0.05)
+
+    # Then the server says so at debug level, without a traceback, and counts no error
+    assert [(r.levelno, r.exc_info) for r in lines] == [(logging.DEBUG, None)]
+    assert "Traceback" not in lines[0].getMessage()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    after = await scrape(live_api.client)
+    operations = "belfry_graphql_operations_total"
+    server_errors = [s.value(operations, outcome="server_error") for s in (before, after)]
+    assert server_errors[0] == server_errors[1]
 
 
 # --- the database is down --------------------------------------------------------------------
@@ -323,6 +391,22 @@ async def test_a_legacy_start_without_a_query_closes_the_socket_with_4400(
     await socket.send({"id": "1", "type": "start", "payload": {}})
 
     assert await socket.close_frame() == (4400, "Failed to parse message")
+
+
+async def test_a_frame_with_a_number_of_5000_digits_closes_the_socket_with_4400(
+    server: LiveServer, live_api: Api
+) -> None:
+    # Given a user's acknowledged socket
+    tenant = await make_tenant()
+    alice = await make_user(live_api, tenant)
+    socket = await GraphQLSocket.open(server.ws_url, alice.token)
+    await socket.acknowledged()
+
+    # When it sends a frame holding a number longer than Python reads
+    await socket.connection.send('{"type": "ping", "payload": {"x": ' + HUGE_NUMBER + "}}")
+
+    # Then the socket is closed as for any frame that is not JSON, not dropped by a failure
+    assert await socket.close_frame() == (4400, "WebSocket message must be valid JSON")
 
 
 @pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])

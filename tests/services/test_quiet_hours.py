@@ -75,3 +75,12 @@ def test_without_a_timezone_they_follow_the_users_and_else_utc() -> None:
     assert window(mine, "Asia/Tokyo").zone.key == "Asia/Tokyo"
     assert window(mine, "Mars/Olympus").zone.key == "UTC"  # not a name the database knows
     assert window(mine, None).zone.key == "UTC"
+
+
+@pytest.mark.parametrize("own", ["Europe", "x" * 300])  # a folder of the database; too long a name
+def test_a_users_own_timezone_that_names_no_zone_file_is_followed_as_utc(own: str) -> None:
+    # Given quiet hours that follow the user's own timezone, which a host application set
+    mine = Settings("22:00", "07:00", None, EVERY_DAY, True)
+
+    # When their window is read, then it follows UTC instead of failing
+    assert window(mine, own).zone.key == "UTC"
