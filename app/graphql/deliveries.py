@@ -14,6 +14,7 @@ from app.graphql.context import Info
 from app.graphql.inbox import Notification
 from app.graphql.pagination import edges, page_info, page_request
 from app.graphql.permissions import Allowed
+from app.graphql.publishing import LINK
 from app.graphql.rendering import renderer_for
 from app.live import streams
 from app.live.messages import DeliveryPayload
@@ -214,6 +215,7 @@ class TestNotificationInput:
     category: str = "billing.low_balance"
     title: str = "Test notification"
     message: str | None = "If you can read this, delivery works."
+    link: str | None = strawberry.field(default=None, description=LINK)
     requested_channels: list[models.Channel] | None = strawberry.field(
         default=None, description="Only these channels; preferences still apply."
     )
@@ -244,6 +246,7 @@ class TestNotificationMutation:
             category=given.category,
             title=given.title,
             message=given.message,
+            link=given.link,
             requested=set(given.requested_channels) if given.requested_channels else None,
             forced=set(given.force_channels or []),
             box=info.context.settings.secret_box,

@@ -15,6 +15,8 @@ from app.services import events, scheduling
 from app.services import publishing as service
 from app.services.validation import distinct_tags, parse_uuid
 
+LINK = 'An absolute http:// or https:// URL, or a path starting with a single "/".'
+
 
 @strawberry.input
 class NotificationActionInput:
@@ -22,7 +24,7 @@ class NotificationActionInput:
         description="Named by recordNotificationAction; unique per notification."
     )
     label: str
-    url: str | None = None
+    url: str | None = strawberry.field(default=None, description=LINK)
     primary: bool = False
 
     def action(self) -> service.Action:
@@ -40,7 +42,7 @@ class PublishNotificationInput:
     category: str
     title: str
     body: str | None = None
-    link: str | None = None
+    link: str | None = strawberry.field(default=None, description=LINK)
     data: JSON | None = None
     priority: Priority = Priority.NORMAL
     actions: list[NotificationActionInput] | None = strawberry.field(

@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 from app.models import Cadence, Channel, Event, Role, Rule, User
 from app.services import audience, catalog, digests, publishing, rules
 from app.services.routing import Direct
-from app.services.validation import check_category, check_kept_json, check_length
+from app.services.validation import check_category, check_kept_json, check_length, is_safe_link
 
 # An event type a rule acts on joins the catalogue, so preferences can switch it; its rules
 # pick the channels.
@@ -116,10 +116,11 @@ def draft_for(rule: Rule, event: Event) -> publishing.NotificationDraft:
 
 
 def link_of(event: Event) -> str | None:
-    """`payload.link`, where the event carries a usable one."""
+    """`payload.link`, where the event carries one a publish would take; an unsafe one is
+    left out rather than holding the event's notifications back."""
     payload = event.payload
     link = payload.get("link") if isinstance(payload, dict) else None
-    return link if isinstance(link, str) and 0 < len(link) <= publishing.MAX_LINK else None
+    return link if isinstance(link, str) and is_safe_link(link) else None
 
 
 async def act(
@@ -155,7 +156,7 @@ async def act(
                     actions=look.actions,
                     expires_at=look.expires_at,
                     collapse_key=look.collapse_key,
-                ),
+                ).without_unsafe_links(),
                 category=category,
                 routing=routing,
             )

@@ -1,7 +1,7 @@
 """Producers publish notifications to users named by their external ids or by team."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -30,10 +30,16 @@ from app.models import (
 )
 from app.services import audience, catalog, collapsing, counters
 from app.services import routing as routing_service
-from app.services.validation import check_category, check_kept_json, check_length, check_tags
+from app.services.validation import (
+    check_category,
+    check_kept_json,
+    check_length,
+    check_link,
+    check_tags,
+    is_safe_link,
+)
 from app.tracing import current_traceparent
 
-MAX_LINK = 2048
 MAX_ACTIONS = 3
 LOOKUP_BATCH = 1000
 ATTEMPTS = 3
@@ -48,13 +54,17 @@ class Action:
     url: str | None = None
     primary: bool = False
 
-    def validate(self) -> None:
-        check_length("actions.id", self.id, 50, required=True)
-        check_length("actions.label", self.label, 100, required=True)
-        check_length("actions.url", self.url or "", MAX_LINK)
+    def validate(self, index: int) -> None:
+        where = f"actions[{index}]"
+        check_length(f"{where}.id", self.id, 50, required=True)
+        check_length(f"{where}.label", self.label, 100, required=True)
+        check_link(f"{where}.url", self.url)
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "label": self.label, "url": self.url, "primary": self.primary}
+
+    def without_unsafe_url(self) -> "Action":
+        return self if self.url is None or is_safe_link(self.url) else replace(self, url=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,14 +84,17 @@ class NotificationDraft:
         check_category(self.category)
         check_length("title", self.title, 500, required=True)
         check_length("body", self.body or "", 20_000)
-        check_length("link", self.link or "", MAX_LINK)
+        check_link("link", self.link)
         check_kept_json("data", self.data)
         if len(self.actions) > MAX_ACTIONS:
             raise BadUserInput(f"At most {MAX_ACTIONS} actions", field="actions")
-        for action in self.actions:
-            action.validate()
-        if len({a.id for a in self.actions}) < len(self.actions):
-            raise BadUserInput("Each action needs an id of its own", field="actions.id")
+        seen: set[str] = set()
+        for index, action in enumerate(self.actions):
+            action.validate(index)
+            if action.id in seen:
+                named = f"actions[{index}].id"
+                raise BadUserInput(f"{named}: each action needs an id of its own", field=named)
+            seen.add(action.id)
         check_tags(self.tags)
         if self.collapse_key is not None:
             check_length("collapseKey", self.collapse_key, 100, required=True)
@@ -90,6 +103,15 @@ class NotificationDraft:
 
     def actions_json(self) -> list[dict[str, Any]] | None:
         return [a.as_json() for a in self.actions] or None
+
+    def without_unsafe_links(self) -> "NotificationDraft":
+        """This draft less any link or button url that a publish now refuses, for drafts kept
+        from before links were checked (a rule's buttons, a scheduled notification)."""
+        return replace(
+            self,
+            link=self.link if self.link is None or is_safe_link(self.link) else None,
+            actions=tuple(a.without_unsafe_url() for a in self.actions),
+        )
 
 
 @dataclass(frozen=True, slots=True)

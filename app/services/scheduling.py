@@ -189,7 +189,7 @@ async def _release(batch_id: UUID, now: datetime) -> int:
             return 0
         first = rows[0]
         current_request_id.set(first.request_id)  # the deliveries' log lines name the publish
-        draft = _draft(first.category, first.content)
+        draft = _draft(first.category, first.content).without_unsafe_links()
         written = await publishing.write_for(
             tenant_id=first.tenant_id,
             user_ids=[row.recipient_id for row in rows],

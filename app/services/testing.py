@@ -27,6 +27,7 @@ async def send_test_notification(
     category: str,
     title: str,
     message: str | None,
+    link: str | None,
     requested: set[Channel] | None,
     forced: set[Channel],
     box: SecretBox,
@@ -55,7 +56,7 @@ async def send_test_notification(
     result = await publishing.publish_notification(
         tenant_id=principal.tenant_id,
         recipients=recipients,
-        draft=publishing.NotificationDraft(category=category, title=title, body=message),
+        draft=publishing.NotificationDraft(category=category, title=title, body=message, link=link),
         routing=publishing.Routing(requested=requested, forced=forced, job_id=job_id),
         joins_catalogue=False,  # a test changes nothing, and a member may not add categories
     )

@@ -1,9 +1,12 @@
 """Input checks shared by several services; each raises BadUserInput naming the field."""
 
+import ipaddress
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import SplitResult, urlsplit
 from uuid import UUID
 
 from app.encoding import dumps
@@ -19,6 +22,12 @@ UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 MAX_JSON_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32
 MAX_CONFIG_BYTES = 16 * 1024  # a channel's config: addresses, tokens and a few headers
+MAX_LINK = 2048
+WEB_SCHEMES = frozenset({"http", "https"})
+# Characters a browser drops from a URL (tabs, newlines, leading spaces and controls) or that
+# hide in one (spaces, invisible formatting): with them, what is checked is not what is
+# followed, as in "java\tscript:".
+HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zs", "Zl", "Zp"})
 
 
 def check_length(field: str, value: str, limit: int, *, required: bool = False) -> None:
@@ -90,6 +99,64 @@ def check_kept_json(field: str, value: Any) -> None:
             field=field,
         )
     check_json(field, value)
+
+
+def check_link(field: str, link: str | None) -> None:
+    """A link (a notification's, a button's) that a browser follows to a web page only: an
+    absolute http(s) URL, or a path on the linking site that starts with a single "/"."""
+    if link is None:
+        return
+    check_length(field, link, MAX_LINK)
+    if not is_safe_link(link):
+        raise BadUserInput(
+            f"{field} must be an absolute http:// or https:// URL, or a path starting with a "
+            'single "/"',
+            field=field,
+        )
+
+
+def is_safe_link(link: str) -> bool:
+    """Whether a browser would read `link` as we do, as an http(s) URL or a path on the page's
+    own site: never as another scheme (javascript:, data:) and never, from a path, another host
+    ("//host", and "/\\host", since browsers take a backslash for a slash)."""
+    if not link or len(link) > MAX_LINK or "\\" in link or any(map(_hidden, link)):
+        return False
+    if link.startswith("/"):
+        return not link.startswith("//")
+    try:
+        parts = urlsplit(link)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number in range)
+    except ValueError:  # a bad port, bad brackets, or a host that changes under NFKC
+        return False
+    # Browsers find a host in "https:host" and "https:/host" too, where urlsplit sees a path.
+    after_scheme = link[len(parts.scheme) + 1 :]
+    return parts.scheme in WEB_SCHEMES and after_scheme.startswith("//") and _plain_host(parts)
+
+
+def _hidden(char: str) -> bool:
+    return unicodedata.category(char) in HIDDEN_CATEGORIES
+
+
+def _plain_host(parts: SplitResult) -> bool:
+    """A host and nothing else before the path: no user name or password (where parsers
+    disagree on which "@" ends them), no percent-escapes (which browsers decode in a host)."""
+    netloc, host = parts.netloc, parts.hostname
+    if not host or "@" in netloc or "%" in netloc:
+        return False
+    if netloc.startswith("["):
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return False
+        return True
+    return all(map(_host_label, host.removesuffix(".").split(".")))
+
+
+def _host_label(label: str) -> bool:
+    """Letters and digits of any script (with their accents), '-' and '_'."""
+    return bool(label) and all(
+        c.isalnum() or c in "-_" or unicodedata.category(c).startswith("M") for c in label
+    )
 
 
 def parse_uuid(value: str) -> UUID | None:

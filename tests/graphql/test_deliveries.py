@@ -1,8 +1,9 @@
-"""The delivery log's filters as the API takes them."""
+"""The delivery log's filters as the API takes them, and test notifications."""
 
 import pytest
 
-from tests.helpers import Api, make_tenant
+from app.models import Delivery
+from tests.helpers import Api, TenantAccess, make_tenant, make_user
 
 LOG = "query($filter: DeliveryFilter) { deliveries(filter: $filter) { totalCount } }"
 
@@ -24,3 +25,43 @@ async def test_a_filter_at_its_columns_width_finds_nothing_quietly(api: Api) -> 
     found = await api.data(LOG, {"filter": {"jobId": "j" * 64}}, token=tenant.api_key)
 
     assert found["deliveries"]["totalCount"] == 0
+
+
+SEND_TEST = """
+mutation($input: TestNotificationInput) {
+  sendTestNotification(input: $input) { jobId notificationIds }
+}
+"""
+LINKS = "{ notifications { edges { node { title link } } } }"
+
+
+async def test_a_test_notification_carries_its_link(api: Api, tenant: TenantAccess) -> None:
+    # Given an owner
+    owner = await make_user(api, tenant, "o", role="OWNER")
+
+    # When they send themselves a test notification with a link
+    await api.data(
+        SEND_TEST, {"input": {"title": "Try me", "link": "/settings/channels"}}, token=owner.token
+    )
+
+    # Then it arrives with that link
+    listed = await api.data(LINKS, token=owner.token)
+    assert [e["node"] for e in listed["notifications"]["edges"]] == [
+        {"title": "Try me", "link": "/settings/channels"}
+    ]
+
+
+@pytest.mark.parametrize("link", ["javascript:alert(document.domain)", "//evil.example/x"])
+async def test_a_test_notification_with_an_unsafe_link_is_refused_and_sends_nothing(
+    api: Api, tenant: TenantAccess, link: str
+) -> None:
+    # Given an owner
+    owner = await make_user(api, tenant, "o", role="OWNER")
+
+    # When they send a test notification whose link is not a web page's
+    error = await api.error(SEND_TEST, {"input": {"link": link}}, token=owner.token)
+
+    # Then it is refused naming the link, with no notification and no delivery
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "link"}
+    assert (await api.data(LINKS, token=owner.token))["notifications"]["edges"] == []
+    assert not await Delivery.exists(tenant_id=tenant.tenant_id)

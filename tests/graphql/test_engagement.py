@@ -362,10 +362,10 @@ async def test_a_notification_carries_its_priority_and_actions(api, tenant, alic
     ("actions", "field"),
     [
         ([{"id": f"a{i}", "label": "x"} for i in range(4)], "actions"),
-        ([{"id": "a", "label": "x"}, {"id": "a", "label": "y"}], "actions.id"),
-        ([{"id": "a", "label": " "}], "actions.label"),
-        ([{"id": "", "label": "x"}], "actions.id"),
-        ([{"id": "a", "label": "x", "url": "/" * 2049}], "actions.url"),
+        ([{"id": "a", "label": "x"}, {"id": "a", "label": "y"}], "actions[1].id"),
+        ([{"id": "a", "label": " "}], "actions[0].label"),
+        ([{"id": "b", "label": "x"}, {"id": "", "label": "x"}], "actions[1].id"),
+        ([{"id": "a", "label": "x", "url": "/" + "x" * 2048}], "actions[0].url"),
     ],
     ids=["four", "same-id", "no-label", "no-id", "long-url"],
 )

@@ -2,11 +2,21 @@
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from tests.helpers import PUBLISH, Api, make_tenant, make_user, publish
+from app.models import ScheduledNotification
+from tests.helpers import (
+    PUBLISH,
+    Api,
+    TenantAccess,
+    UserAccess,
+    make_tenant,
+    make_user,
+    publish,
+)
 
 COUNT = "{ unreadCount }"
 USERS = "query { viewer { externalId role } }"
@@ -251,3 +261,66 @@ async def test_data_that_is_any_other_json_is_kept_as_sent(api: Api, value: Any)
     # then it reads back as sent
     listed = await api.data("{ notifications { edges { node { data } } } }", token=alice.token)
     assert listed["notifications"]["edges"][0]["node"]["data"] == value
+
+
+UNSAFE = ["javascript:alert(document.domain)", "data:text/html,<b>hi</b>", "//evil.example/x"]
+
+
+@pytest.mark.parametrize("link", UNSAFE)
+async def test_an_unsafe_link_is_refused_and_nothing_is_written(
+    api: Api, tenant: TenantAccess, alice: UserAccess, link: str
+) -> None:
+    # Given a link a browser would follow to script, data or another site
+    # When it is published, now or for later
+    now = await api.error(PUBLISH, publish_input(["alice"], link=link), token=tenant.api_key)
+    later = await api.error(
+        PUBLISH,
+        publish_input(
+            ["alice"], link=link, sendAt=(datetime.now(UTC) + timedelta(hours=1)).isoformat()
+        ),
+        token=tenant.api_key,
+    )
+
+    # Then both are refused naming the link, and alice has nothing, now or to come
+    assert now["extensions"] == later["extensions"] == {"code": "BAD_USER_INPUT", "field": "link"}
+    assert (await api.data(COUNT, token=alice.token))["unreadCount"] == 0
+    assert not await ScheduledNotification.exists(tenant_id=tenant.tenant_id)
+
+
+async def test_an_unsafe_button_url_is_refused_naming_the_button(
+    api: Api, tenant: TenantAccess, alice: UserAccess
+) -> None:
+    # Given two buttons, the second with a javascript: url
+    actions = [
+        {"id": "open", "label": "Open", "url": "https://app.example/calls/1"},
+        {"id": "run", "label": "Run", "url": "javascript:alert(document.domain)"},
+    ]
+
+    # When they are published
+    error = await api.error(
+        PUBLISH, publish_input(["alice"], actions=actions), token=tenant.api_key
+    )
+
+    # Then the publish is refused naming that button's url, and nothing is written
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "actions[1].url"}
+    assert (await api.data(COUNT, token=alice.token))["unreadCount"] == 0
+
+
+async def test_an_absolute_web_link_and_a_path_are_kept_as_sent(
+    api: Api, tenant: TenantAccess, alice: UserAccess
+) -> None:
+    # Given a notification linking to another site, with a button linking to a path here
+    link = "https://app.example/billing?tab=1#due"
+    actions = [{"id": "open", "label": "Open", "url": "/calls/1"}]
+
+    # When it is published
+    await publish(api, tenant, ["alice"], link=link, actions=actions)
+
+    # Then both read back as sent
+    listed = await api.data(
+        "{ notifications { edges { node { link actions { url } } } } }", token=alice.token
+    )
+    assert listed["notifications"]["edges"][0]["node"] == {
+        "link": link,
+        "actions": [{"url": "/calls/1"}],
+    }

@@ -262,3 +262,49 @@ async def test_a_webhook_rule_saved_with_recipients_still_loads_saves_and_fires(
     assert read["actions"] == held and saved["updateRule"]["actions"] == held
     assert count == 1
     assert receiver.only.json()["data"]["ruleId"] == str(rule.id)
+
+
+def buttons_on_the_second_action(url: str) -> list[dict[str, Any]]:
+    """Two actions; the second's second button goes to `url`."""
+    buttons = [
+        {"id": "open", "label": "Open", "url": "/security"},
+        {"id": "x", "label": "X", "url": url},
+    ]
+    return [
+        {"channel": "EMAIL", "recipients": ["role:ADMIN"]},
+        {"channel": "IN_APP", "recipients": ["role:ADMIN"], "actions": buttons},
+    ]
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(document.domain)", "//evil.example/x"])
+async def test_a_rule_whose_button_has_an_unsafe_url_is_refused_when_created(
+    api: Api, url: str
+) -> None:
+    # Given a rule whose second action has a button to script or another site
+    tenant = await make_tenant()
+    rule = {**FAILED_LOGINS, "actions": buttons_on_the_second_action(url)}
+
+    # When it is created
+    error = await api.error(CREATE, {"input": rule}, token=tenant.api_key)
+
+    # Then it is refused naming the action and the button, and no rule is saved
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "actions[1].actions[1].url"}
+    assert (await api.data("{ rules { id } }", token=tenant.api_key))["rules"] == []
+
+
+async def test_a_rule_whose_button_has_an_unsafe_url_is_refused_when_updated(api: Api) -> None:
+    # Given a saved rule
+    tenant = await make_tenant()
+    saved = await api.data(CREATE, {"input": FAILED_LOGINS}, token=tenant.api_key)
+    rule_id = saved["createRule"]["id"]
+
+    # When it is updated with a button whose url runs script
+    actions = buttons_on_the_second_action("javascript:alert(document.domain)")
+    error = await api.error(
+        UPDATE, {"id": rule_id, "input": {"actions": actions}}, token=tenant.api_key
+    )
+
+    # Then the update is refused naming the button, and the rule keeps its actions
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "actions[1].actions[1].url"}
+    kept = await api.data(ONE, {"id": rule_id}, token=tenant.api_key)
+    assert kept["rule"]["actions"] == FAILED_LOGINS["actions"]

@@ -88,6 +88,31 @@ async def test_a_scheduled_notification_waits_out_of_sight_then_goes_with_its_id
     assert listed["totalCount"] == 0
 
 
+async def test_links_scheduled_before_they_were_checked_are_not_sent(
+    api, tenant, alice, clock: Clock
+) -> None:
+    # Given a notification scheduled before links were checked, linking to script, with a
+    # button to another site and one to a path here
+    send_at = ahead(hours=1)
+    [nid] = await schedule(api, tenant, ["alice"], send_at)
+    row = await ScheduledNotification.get(id=nid)
+    buttons = [
+        {"id": "away", "label": "Away", "url": "//evil.example/x", "primary": False},
+        {"id": "open", "label": "Open", "url": "/calls/1", "primary": True},
+    ]
+    content = {**row.content, "link": "javascript:alert(document.domain)", "actions": buttons}
+    await ScheduledNotification.filter(id=nid).update(content=content)
+
+    # When its time comes
+    clock.set(send_at + timedelta(seconds=1))
+    assert await scheduling.release_due() == 1
+
+    # Then it goes without the unsafe link and url, and keeps the safe one
+    sent = await Notification.get(id=nid)
+    assert sent.link is None
+    assert [(a["id"], a["url"]) for a in sent.actions] == [("away", None), ("open", "/calls/1")]
+
+
 async def test_a_publish_to_many_goes_together_and_pages_by_send_time(
     api, tenant, clock: Clock
 ) -> None:

@@ -132,6 +132,39 @@ async def test_a_digest_to_an_endpoint_carries_the_link_and_data(
     assert body["data"]["digest"]["count"] == 2
 
 
+async def send_events_linking(api: Api, tenant: TenantAccess, links: list[str]) -> None:
+    await clear_of_window_edge()
+    for link in links:
+        variables = {"input": {"type": "auth.login_failed", "payload": {"link": link}}}
+        await api.data(PUBLISH_EVENT, variables, token=tenant.api_key)
+
+
+@pytest.mark.parametrize(
+    ("links", "carried"),
+    [
+        (["javascript:alert(document.domain)", "//evil.example/x"], None),
+        (["javascript:alert(document.domain)", "/security"], "/security"),
+    ],
+    ids=["none-safe", "a-later-one-safe"],
+)
+async def test_a_digest_carries_no_unsafe_link(
+    api: Api, links: list[str], carried: str | None
+) -> None:
+    # Given an hourly rule, and events whose first link would run script
+    tenant, admin, _ = await given_hourly_rule(api)
+    await send_events_linking(api, tenant, links)
+
+    # When the window ends
+    sent = await digests.flush_due(now=await window_over(tenant))
+
+    # Then the digest is sent, linking to the first safe link of its events, if any
+    assert sent == 1
+    inbox = await api.data("{ notifications { edges { node { title link } } } }", token=admin.token)
+    assert [e["node"] for e in inbox["notifications"]["edges"]] == [
+        {"title": "Failed logins: 2 events", "link": carried}
+    ]
+
+
 async def test_a_digest_that_cannot_be_written_is_sent_to_no_one_and_recorded_as_failed(
     api: Api,
 ) -> None:

@@ -304,6 +304,55 @@ async def test_an_instant_rule_links_the_inbox_notification(api: Api) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "link", ["javascript:alert(document.domain)", "//evil.example/x", "java\tscript:alert(1)"]
+)
+async def test_an_event_whose_link_is_unsafe_notifies_without_a_link(api: Api, link: str) -> None:
+    # Given an admin whom a failed-login rule notifies in the inbox
+    tenant = await make_tenant()
+    admin = await make_user(api, tenant, "adm", role="ADMIN")
+    actions = [{"channel": "IN_APP", "recipients": ["role:ADMIN"]}]
+    await api.data(CREATE_RULE, {"input": failed_login_rule(actions=actions)}, token=tenant.api_key)
+
+    # When an event comes whose link would run script or leave for another site
+    await event(api, tenant, "203.0.113.9", payload={"ipAddress": "203.0.113.9", "link": link})
+
+    # Then the notification still arrives, with no link
+    inbox = await api.data("{ notifications { edges { node { title link } } } }", token=admin.token)
+    assert [e["node"] for e in inbox["notifications"]["edges"]] == [
+        {"title": "Failed login", "link": None}
+    ]
+
+
+async def test_a_button_url_saved_before_links_were_checked_is_not_sent(api: Api) -> None:
+    # Given a rule stored before button urls were checked, with a javascript: one
+    tenant = await make_tenant()
+    admin = await make_user(api, tenant, "adm", role="ADMIN")
+    buttons = [
+        {"id": "run", "label": "Run", "url": "javascript:alert(document.domain)"},
+        {"id": "open", "label": "Open", "url": "/security"},
+    ]
+    await Rule.create(
+        tenant_id=tenant.tenant_id,
+        name="Old",
+        events=["auth.*"],
+        actions=[{"channel": "IN_APP", "recipients": ["role:ADMIN"], "actions": buttons}],
+    )
+
+    # When the event comes
+    await event(api, tenant, "203.0.113.9")
+
+    # Then the notification has both buttons, the unsafe one without its url
+    inbox = await api.data(
+        "{ notifications { edges { node { actions { id url } } } } }", token=admin.token
+    )
+    [edge] = inbox["notifications"]["edges"]
+    assert edge["node"]["actions"] == [
+        {"id": "run", "url": None},
+        {"id": "open", "url": "/security"},
+    ]
+
+
 async def test_the_email_rate_limit_holds_for_a_raw_address(
     api: Api, settings: Settings, smtp: tuple[Mailbox, int]
 ) -> None:
@@ -449,7 +498,7 @@ async def test_a_rules_action_sets_priority_tags_buttons_expiry_and_collapsing(a
     ("change", "field"),
     [
         ({"tags": ["x" * 51]}, "actions[0].tags"),
-        ({"actions": [{"id": "a", "label": ""}]}, "actions[0].actions.label"),
+        ({"actions": [{"id": "a", "label": ""}]}, "actions[0].actions[0].label"),
         ({"expiresInSeconds": 0}, "actions[0].expiresInSeconds"),
         ({"collapseKey": "k" * 101}, "actions[0].collapseKey"),
     ],

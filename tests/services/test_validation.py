@@ -1,4 +1,5 @@
-"""The shared input checks: JSON that every client can read back and both databases store."""
+"""The shared input checks: JSON that every client can read back and both databases store, and
+links that a browser follows only to a web page."""
 
 import math
 
@@ -6,9 +7,12 @@ import pytest
 
 from app.errors import BadUserInput
 from app.services.validation import (
+    MAX_LINK,
     check_category_filter,
     check_json,
     check_kept_json,
+    check_link,
+    is_safe_link,
     is_storable,
 )
 
@@ -64,3 +68,86 @@ def test_json_kept_as_a_whole_column_may_not_be_a_bare_string() -> None:
 def test_json_kept_as_a_whole_column_is_checked_as_any_json() -> None:
     with pytest.raises(BadUserInput, match="Infinity"):
         check_kept_json("payload", {"score": math.inf})
+
+
+SAFE_LINKS = [
+    "https://app.example/billing?a=1&b=2#top",
+    "http://app.example",
+    "HTTPS://App.Example:8443/x",
+    "https://[2001:db8::1]/x",
+    "https://bücher.example/straße",
+    "https://cafe\u0301.example/",
+    "/billing",
+    "/",
+    "/a//b?next=//evil.example",
+    "/javascript:alert(1)",
+]
+UNSAFE_LINKS = [
+    "javascript:alert(document.domain)",
+    "JavaScript:alert(1)",
+    " javascript:alert(1)",
+    "java\tscript:alert(1)",
+    "java\nscript:alert(1)",
+    "\x00javascript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "vbscript:msgbox(1)",
+    "mailto:a@example.com",
+    "ftp://files.example/x",
+    "//evil.example/x",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "/\t/evil.example",
+    "/\u00a0/evil.example",
+    "/x\u202eevil",
+    "/\u200b/evil.example",
+    "/x\ud800",
+    "https:evil.example",
+    "https:/evil.example",
+    "https:///evil.example",
+    "https://",
+    "https://:443/x",
+    "https://good.example\\@evil.example",
+    "https://user:secret@evil.example/",
+    "https://good.example@evil.example/",
+    "https://%65vil.example/",
+    "https://evil.example:99999/",
+    "https://[::1/",
+    "https://[v1.x]/",
+    "https://evil.example\uff03@good.example/",
+    "https://evil.example/ x",
+    "billing",
+    "./billing",
+    "?tab=1",
+    "#top",
+    "",
+]
+
+
+@pytest.mark.parametrize("link", SAFE_LINKS)
+def test_a_web_url_or_a_path_on_the_same_site_is_a_safe_link(link: str) -> None:
+    # Given an http(s) URL with a plain host, or a path starting with a single "/"
+    # When it is checked, Then it passes
+    assert is_safe_link(link)
+    check_link("link", link)
+
+
+@pytest.mark.parametrize("link", UNSAFE_LINKS)
+def test_a_link_to_another_scheme_or_that_a_browser_would_read_otherwise_is_refused(
+    link: str,
+) -> None:
+    # Given a link that is not an http(s) URL or a same-site path, or that a browser would
+    # read as another scheme or host once it has dropped or replaced some of its characters
+    # When it is checked, Then it is refused, naming the field
+    assert not is_safe_link(link)
+    with pytest.raises(BadUserInput) as refused:
+        check_link("actions[1].url", link)
+    assert refused.value.extensions == {"code": "BAD_USER_INPUT", "field": "actions[1].url"}
+
+
+def test_a_link_longer_than_its_column_is_refused() -> None:
+    # Given a path as long as the column holds, Then it passes, and one character more does not
+    link = "/" + "x" * (MAX_LINK - 1)
+    check_link("link", link)
+
+    with pytest.raises(BadUserInput, match=f"at most {MAX_LINK}"):
+        check_link("link", link + "x")

@@ -7,8 +7,9 @@
 // `page-size`. Property `getToken` (a function returning a token or a promise of one) takes
 // precedence over both. Events (bubbling, composed): `belfry-unread-change` {unreadCount},
 // `belfry-status` {status}, `belfry-notification-click` {notification} (cancelable: by default
-// a notification's link is followed).
+// a notification's link is followed, when it is an http(s) URL or a path on this site).
 import { createBelfryClient } from "./client.js";
+import { safeLink } from "./links.js";
 import { createInboxStore } from "./store.js";
 import { STYLES } from "./styles.js";
 import { tokenFromEndpoint } from "./token.js";
@@ -265,10 +266,11 @@ export class BelfryInboxElement extends Base {
     li.setAttribute("part", "item");
     const text = document.createElement("div");
     text.className = "text";
-    const title = document.createElement(n.link ? "a" : "div");
+    const href = safeLink(n.link); // an unsafe link leaves the title as text
+    const title = document.createElement(href ? "a" : "div");
     title.className = "title";
     title.textContent = n.title;
-    if (n.link) title.setAttribute("href", n.link);
+    if (href) title.setAttribute("href", href);
     text.append(title);
     if (n.body) text.append(Object.assign(document.createElement("p"), { className: "body", textContent: n.body }));
     const meta = Object.assign(document.createElement("div"), { className: "meta" });

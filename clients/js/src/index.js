@@ -4,6 +4,7 @@ import { defineBelfryInbox } from "./inbox-element.js";
 
 export { BelfryError, TokenUnavailableError, createBelfryClient, websocketUrl } from "./client.js";
 export { BelfryInboxElement, defineBelfryInbox } from "./inbox-element.js";
+export { safeLink } from "./links.js";
 export { createInboxStore } from "./store.js";
 export { tokenExpiry, tokenFromEndpoint } from "./token.js";
 
