@@ -58,9 +58,9 @@ RETIRED = datetime.min.replace(tzinfo=UTC)
 
 @dataclass(frozen=True, slots=True)
 class SigningState:
-    """Which of a tenant's signing secrets verify tokens: the current one, the tenant's
-    `version`th, and until `previous_until` (app.clock time; None before any rotation) the
-    one it replaced."""
+    """Which of a tenant's signing secrets verify tokens: the current one (number `version`:
+    1, then one more each rotation) and, until `previous_until` (app.clock time; None before
+    any rotation), the one it replaced."""
 
     version: int
     previous_until: datetime | None
