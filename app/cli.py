@@ -90,13 +90,13 @@ def _emit(result: dict[str, Any], as_json: bool) -> None:
             print(f"{key}: {value}")
 
 
-async def create_tenant(name: str) -> dict[str, Any]:
-    tenant = await tenants.create_tenant(name=name)
-    key = await tenants.create_api_key(tenant_id=tenant.id, name="initial")
+async def create_tenant(settings: Settings, name: str) -> dict[str, Any]:
+    created = await tenants.create_tenant(name=name, box=settings.secret_box)
+    key = await tenants.create_api_key(tenant_id=created.record.id, name="initial")
     return {
-        "tenantId": str(tenant.id),
+        "tenantId": str(created.record.id),
         "apiKey": key.plain_key,
-        "signingSecret": tenant.signing_secret,
+        "signingSecret": created.signing_secret,
     }
 
 
@@ -137,6 +137,7 @@ async def issue_token(
         external_id=external_id,
         ttl_seconds=settings.user_token_default_ttl if ttl is None else ttl,
         max_ttl_seconds=settings.user_token_max_ttl,
+        box=settings.secret_box,
     )
     return {"token": issued.token, "expiresAt": issued.expires_at.isoformat()}
 
@@ -145,9 +146,28 @@ async def erase_user(settings: Settings, tenant_id: str, external_id: str) -> di
     # Through the hub, so that the running servers close the user's sockets (with Redis).
     async with connect_hub(settings):
         erased = await users.erase_user(
-            tenant_id=await _tenant_id(tenant_id), external_id=external_id
+            tenant_id=await _tenant_id(tenant_id),
+            external_id=external_id,
+            box=settings.secret_box,
         )
     return {"erased": erased}
+
+
+async def rotate_signing_secret(
+    settings: Settings, tenant_id: str, grace_seconds: int
+) -> dict[str, Any]:
+    # Through the hub, so that the running servers close the sockets of retired tokens.
+    async with connect_hub(settings):
+        rotated = await tenants.rotate_signing_secret(
+            tenant_id=await _tenant_id(tenant_id),
+            grace_seconds=grace_seconds,
+            box=settings.secret_box,
+        )
+    return {
+        "tenantId": tenant_id,
+        "signingSecret": rotated.signing_secret,
+        "previousSecretValidUntil": rotated.previous_until.isoformat(),
+    }
 
 
 async def rotate_secrets(settings: Settings, batch_size: int) -> dict[str, Any]:
@@ -287,10 +307,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", default="schema.graphql", help="file to write (%(default)s)")
 
     p = sub.add_parser(
-        "rotate-secrets", help="re-encrypt every stored channel secret with the newest key"
+        "rotate-secrets",
+        help="re-encrypt every stored secret (channels', tenants' signing secrets) with the "
+        "newest key",
     )
     p.add_argument(
-        "--batch-size", type=int, default=500, help="channel configs read at a time (%(default)s)"
+        "--batch-size",
+        type=int,
+        default=500,
+        help="channel configs or tenants read at a time (%(default)s)",
     )
     as_json(p)
 
@@ -318,6 +343,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("erase-user", help="erase a user and all Belfry holds of them (GDPR)")
     user(p)
+    as_json(p)
+
+    p = sub.add_parser(
+        "rotate-signing-secret",
+        help="give a tenant a new secret for user tokens; prints it, this once",
+    )
+    tenant(p)
+    p.add_argument(
+        "--grace-seconds",
+        type=int,
+        default=tenants.DEFAULT_GRACE_SECONDS,
+        help="how long tokens signed with the old secret still work, 0 to 30 days (%(default)s)",
+    )
     as_json(p)
     return parser
 
@@ -380,12 +418,15 @@ def run(args: argparse.Namespace, settings: Settings) -> None:
         Path(args.output).write_text(schema_sdl())
         return
     jobs: dict[str, Callable[[], Awaitable[dict[str, Any]]]] = {
-        "create-tenant": lambda: create_tenant(args.name),
+        "create-tenant": lambda: create_tenant(settings, args.name),
         "create-api-key": lambda: create_api_key(args.tenant_id, args.name),
         "upsert-user": lambda: upsert_user(settings, args.tenant_id, args.external_id, args),
         "issue-token": lambda: issue_token(settings, args.tenant_id, args.external_id, args.ttl),
         "erase-user": lambda: erase_user(settings, args.tenant_id, args.external_id),
         "rotate-secrets": lambda: rotate_secrets(settings, args.batch_size),
+        "rotate-signing-secret": lambda: rotate_signing_secret(
+            settings, args.tenant_id, args.grace_seconds
+        ),
     }
     # An admin command prints its result; the ORM's start and stop lines would only bury it.
     logs.quieten("tortoise")

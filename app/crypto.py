@@ -1,4 +1,5 @@
-"""Encryption at rest for channel secrets (SMTP passwords, bot tokens, signing secrets).
+"""Encryption at rest for channel secrets (SMTP passwords, bot tokens, signing secrets) and
+tenants' token-signing secrets.
 
 Fernet (AES + HMAC) under every key of BELFRY_SECRET_KEY, newest first: a secret is sealed
 with the first key and opened with any, so a new key can be put in front of the old ones,
@@ -18,6 +19,10 @@ PREFIX = "enc:v2:"
 # Sealed before keys could rotate: one key, derived by a bare SHA-256. Still read, and
 # rewritten by `belfry rotate-secrets`.
 LEGACY_PREFIX = "enc:v1:"
+# Opened values kept per box, by their sealed text: tenants' signing secrets are opened on
+# every request. The sealed text is read from the database each time, so a secret changed
+# anywhere is looked up anew, never answered from here.
+OPENED_KEPT = 4096
 
 
 class SecretUnreadable(ValueError):
@@ -25,6 +30,11 @@ class SecretUnreadable(ValueError):
 
     def __init__(self) -> None:
         super().__init__("sealed with a key that BELFRY_SECRET_KEY no longer holds")
+
+
+def is_sealed(stored: str) -> bool:
+    """Sealed by a SecretBox, rather than a value stored in clear before sealing existed."""
+    return stored.startswith((PREFIX, LEGACY_PREFIX))
 
 
 def _derived(secret_key: str) -> Fernet:
@@ -46,11 +56,30 @@ class SecretBox:
         self._fernet = MultiFernet([_derived(k) for k in secret_keys])
         self._newest = _derived(secret_keys[0])
         self._legacy = MultiFernet([_legacy(k) for k in secret_keys])
+        self._opened: dict[str, str] = {}
 
     def seal(self, plain: str) -> str:
         return PREFIX + self._fernet.encrypt(plain.encode()).decode()
 
     def open(self, sealed: str) -> str:
+        plain = self._opened.get(sealed)
+        if plain is None:
+            plain = self._decrypt(sealed)
+            if len(self._opened) >= OPENED_KEPT:
+                self._opened.clear()
+            self._opened[sealed] = plain
+        return plain
+
+    def open_or_plain(self, stored: str) -> str:
+        """A value that may have been stored in clear, before sealing existed (tenants'
+        signing secrets): such a value is itself."""
+        return self.open(stored) if is_sealed(stored) else stored
+
+    def sealed(self, stored: str) -> str:
+        """A value that may have been stored in clear, sealed: as it is if it already is."""
+        return stored if is_sealed(stored) else self.seal(stored)
+
+    def _decrypt(self, sealed: str) -> str:
         fernet, token = self._parse(sealed)
         try:
             return fernet.decrypt(token).decode()

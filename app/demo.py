@@ -53,11 +53,11 @@ class DemoUser:
     external_id: str
 
 
-async def demo_user() -> DemoUser:
+async def demo_user(settings: Settings) -> DemoUser:
     """The demo tenant (the oldest of that name) and its user, made if missing."""
     tenant = await Tenant.filter(name=DEMO_TENANT).order_by("created_at").first()
     if tenant is None:
-        tenant = await tenants.create_tenant(name=DEMO_TENANT)
+        tenant = (await tenants.create_tenant(name=DEMO_TENANT, box=settings.secret_box)).record
     await users.upsert_user(
         tenant_id=tenant.id,
         external_id=DEMO_USER,
@@ -68,13 +68,14 @@ async def demo_user() -> DemoUser:
 
 async def prepare_demo(settings: Settings) -> dict[str, Any]:
     """A demo tenant with a fresh API key and a user token, reused across restarts."""
-    user = await demo_user()
+    user = await demo_user(settings)
     key = await tenants.create_api_key(tenant_id=user.tenant_id, name="demo", announce=False)
     issued = await users.issue_user_token(
         tenant_id=user.tenant_id,
         external_id=user.external_id,
         ttl_seconds=settings.user_token_max_ttl,
         max_ttl_seconds=settings.user_token_max_ttl,
+        box=settings.secret_box,
     )
     return {
         "tenantId": str(user.tenant_id),
@@ -89,18 +90,19 @@ def routes(settings: Settings) -> list[Route]:
         return HTMLResponse(PAGE)
 
     async def token(request: Request) -> Response:
-        user = await demo_user()
+        user = await demo_user(settings)
         issued = await users.issue_user_token(
             tenant_id=user.tenant_id,
             external_id=user.external_id,
             ttl_seconds=settings.user_token_default_ttl,
             max_ttl_seconds=settings.user_token_max_ttl,
+            box=settings.secret_box,
         )
         body = {"token": issued.token, "expiresAt": issued.expires_at.isoformat()}
         return JSONResponse(body, headers={"cache-control": "no-store"})
 
     async def publish(request: Request) -> Response:
-        user = await demo_user()
+        user = await demo_user(settings)
         draft = await sample_notification(user.tenant_id)
         result = await publishing.publish_notification(
             tenant_id=user.tenant_id, recipients=[user.external_id], draft=draft

@@ -165,7 +165,11 @@ class GraphQLApp(GraphQLView):
             message = "A socket signed in by the session cookie must come from an allowed origin"
             raise refusal(context.request, message, Forbidden.code)
         try:
-            principal = await sign_in(str(authorization) if authorization else None, cookie)
+            principal = await sign_in(
+                str(authorization) if authorization else None,
+                cookie,
+                box=self.settings.secret_box,
+            )
         except Unauthenticated as error:
             await self._count_failed_sign_in(context)
             raise refusal(context.request, str(error), **error.extensions) from error
@@ -206,6 +210,7 @@ class GraphQLApp(GraphQLView):
             raise refusal(context.request, message, Unauthenticated.code)
         if context.principal is accepted:  # else a change that came meanwhile has the last word
             context.principal = now
+            self.sockets.retime(context.request)  # a rotation may have shortened its life
 
 
 def protocol_of(websocket: WebSocket) -> str:

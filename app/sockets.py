@@ -1,17 +1,18 @@
 """This process's open websockets, by the credential each was opened with (a user, or an API
 key), each with its GraphQL context, which every operation on the socket shares. A credential
-that is revoked, erased or expires ends its sockets at once; a changed role applies to their
-next operation and event. A socket is added when on_ws_connect accepts its credential and
-dropped when its handler ends."""
+that is revoked, erased or expires ends its sockets at once, and so does the end of the grace
+of a rotated signing secret that signed its token; a changed role applies to their next
+operation and event. A socket is added when on_ws_connect accepts its credential and dropped
+when its handler ends."""
 
 import asyncio
 import contextlib
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from uuid import UUID
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from app.auth import Credential, CredentialGone, UserPrincipal
+from app.auth import Credential, CredentialGone, SigningState, UserPrincipal
 from app.graphql.context import Context
 from app.models import Role
 
@@ -37,6 +38,7 @@ CLOSES: dict[CredentialGone, SocketClose] = {
     CredentialGone.USER_ERASED: SocketClose(4401, "user erased"),
     CredentialGone.API_KEY_REVOKED: SocketClose(4401, "API key revoked"),
     CredentialGone.TOKEN_EXPIRED: SocketClose(4401, "token expired"),
+    CredentialGone.SIGNING_SECRET_ROTATED: SocketClose(4401, "signing secret rotated"),
 }
 
 
@@ -55,16 +57,21 @@ class LiveSockets:
         self._closing: set[asyncio.Task[None]] = set()
 
     def add(self, websocket: WebSocket, context: Context) -> None:
-        """Holds the socket by its context's principal; a user token's ends when it expires."""
+        """Holds the socket by its context's principal; a user token's ends when it expires
+        (or the secret that signed it does)."""
         principal = context.principal
         assert principal is not None, "add a socket once its credential is accepted"
         self.discard(websocket)  # the legacy protocol lets a socket authenticate again
         held = _Held(websocket, context, principal.credential)
-        if isinstance(principal, UserPrincipal):
-            delay = max(0.0, (principal.expires_at - datetime.now(UTC)).total_seconds())
-            held.expiry = asyncio.get_running_loop().call_later(delay, self._expire, held)
+        self._time(held)
         self._held[websocket] = held
         self._by_credential.setdefault(held.credential, set()).add(websocket)
+
+    def retime(self, websocket: WebSocket) -> None:
+        """The socket ends when its principal, as it is now, does."""
+        held = self._held.get(websocket)
+        if held is not None:
+            self._time(held)
 
     def discard(self, websocket: WebSocket) -> None:
         held = self._held.pop(websocket, None)
@@ -100,6 +107,17 @@ class LiveSockets:
             if isinstance(principal, UserPrincipal) and principal.role != role:
                 context.principal = replace(principal, role=role)
 
+    def retire_signing_secrets(self, tenant_id: UUID, state: SigningState) -> None:
+        """Sockets of the tenant's users signed in with a token of a rotated secret end when
+        its grace does, or at once (from a timer, as an expiry) if it has ended."""
+        for held in list(self._held.values()):
+            principal = held.context.principal
+            if isinstance(principal, UserPrincipal) and principal.tenant_id == tenant_id:
+                signed = principal.signed_under(state)
+                if signed is not principal:
+                    held.context.principal = signed
+                    self._time(held)
+
     async def end(self, credential: Credential, why: CredentialGone) -> None:
         """Refuses the credential's sockets every operation and event from now on, then closes
         them; each leaves the registry as its handler ends."""
@@ -109,9 +127,20 @@ class LiveSockets:
         for held in ending:
             await _close(held.websocket, CLOSES[why])
 
-    def _expire(self, held: _Held) -> None:
-        _refuse(held, CredentialGone.TOKEN_EXPIRED)
-        self.close_soon(held.websocket, CLOSES[CredentialGone.TOKEN_EXPIRED])
+    def _time(self, held: _Held) -> None:
+        """A user principal's socket ends when its token or its token's secret does."""
+        if held.expiry is not None:
+            held.expiry.cancel()
+            held.expiry = None
+        principal = held.context.principal
+        if isinstance(principal, UserPrincipal):
+            left, why = principal.ending()
+            loop = asyncio.get_running_loop()
+            held.expiry = loop.call_later(max(0.0, left), self._expire, held, why)
+
+    def _expire(self, held: _Held, why: CredentialGone) -> None:
+        _refuse(held, why)
+        self.close_soon(held.websocket, CLOSES[why])
 
     async def close_all(self, close: SocketClose) -> None:
         """Closes every socket, returning once each close frame is sent."""

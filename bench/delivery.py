@@ -43,7 +43,7 @@ async def direct(url: str, count: int) -> float:
 
 
 async def through_worker(settings: Settings, url: str, count: int) -> float:
-    tenant = await tenants.create_tenant(name="bench")
+    tenant = (await tenants.create_tenant(name="bench", box=settings.secret_box)).record
     await channels.update(
         tenant_id=tenant.id,
         channel=Channel.WEBHOOK,

@@ -182,9 +182,14 @@ async def measure(
     passes gc_tuning=False (the app would freeze the test's heap)."""
     if not 0 < depth <= big - PAGE:
         raise ValueError("--depth must leave a full page in the big inbox")
-    app = create_app(bench_settings(url, gc_tuning=gc_tuning))
+    settings = bench_settings(url, gc_tuning=gc_tuning)
+    app = create_app(settings)
+    box = settings.secret_box
     async with app.router.lifespan_context(app):
-        tenant_ids = [(await tenants.create_tenant(name=f"bench-{i}")).id for i in range(TENANTS)]
+        tenant_ids = [
+            (await tenants.create_tenant(name=f"bench-{i}", box=box)).record.id
+            for i in range(TENANTS)
+        ]
         viewers = {}
         for label in ("big", "small"):
             external_id = f"inbox-{label}"
@@ -196,6 +201,7 @@ async def measure(
                 external_id=external_id,
                 ttl_seconds=3600,
                 max_ttl_seconds=3600,
+                box=box,
             )
             viewers[label] = (user.id, issued.token)
         table = Table(tenant_ids, viewers["big"][0], viewers["small"][0], total, big)

@@ -225,9 +225,10 @@ async def measure(
     def slices(calls: range, size: int) -> list[slice]:
         return [slice(i * size % population, i * size % population + size) for i in calls]
 
-    app = create_app(bench_settings(url, gc_tuning=gc_tuning))
+    settings = bench_settings(url, gc_tuning=gc_tuning)
+    app = create_app(settings)
     async with app.router.lifespan_context(app):
-        tenant = await tenants.create_tenant(name="bench")
+        tenant = (await tenants.create_tenant(name="bench", box=settings.secret_box)).record
         key = (await tenants.create_api_key(tenant_id=tenant.id, announce=False)).plain_key
         raw = await asyncpg.connect(asyncpg_dsn(url))
         try:

@@ -13,9 +13,11 @@ import asyncpg
 import httpx
 from cryptography.fernet import Fernet
 
+from app.auth import signing_keys
 from app.crypto import SecretBox
 from app.models import Channel, User
 from app.services import channels, tenants
+from app.settings import Settings
 
 
 class Api:
@@ -68,15 +70,32 @@ def random_id(prefix: str = "user") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-async def make_tenant(name: str = "Acme", *, free_categories: bool = True) -> TenantAccess:
-    """A tenant with its seeded catalogue. Most tests publish to made-up categories such as
-    "a.b", so free categories are allowed unless a test says otherwise."""
-    tenant = await tenants.create_tenant(name=name)
+def secret_box() -> SecretBox:
+    """The box of the servers the tests run (the settings fixture's), which opens what
+    make_tenant seals."""
+    return Settings().secret_box
+
+
+async def make_tenant(
+    name: str = "Acme", *, free_categories: bool = True, box: SecretBox | None = None
+) -> TenantAccess:
+    """A tenant with its seeded catalogue, its secrets sealed by `box` (secret_box() unless
+    given). Most tests publish to made-up categories such as "a.b", so free categories are
+    allowed unless a test says otherwise."""
+    created = await tenants.create_tenant(name=name, box=box or secret_box())
+    tenant_id = created.record.id
     if free_categories:
         changes = tenants.SettingsChanges(allow_free_categories=True)
-        await tenants.update_settings(tenant_id=tenant.id, changes=changes)
-    key = await tenants.create_api_key(tenant_id=tenant.id)
-    return TenantAccess(tenant_id=str(tenant.id), api_key=key.plain_key)
+        await tenants.update_settings(tenant_id=tenant_id, changes=changes)
+    key = await tenants.create_api_key(tenant_id=tenant_id)
+    return TenantAccess(tenant_id=str(tenant_id), api_key=key.plain_key)
+
+
+async def signing_secret_of(tenant_id: str, box: SecretBox | None = None) -> str:
+    """The tenant's current signing secret, as its host backend holds it."""
+    keys = await signing_keys(box or secret_box(), uuid.UUID(tenant_id))
+    assert keys is not None, f"no tenant {tenant_id}"
+    return keys.current
 
 
 UPSERT_USER = """

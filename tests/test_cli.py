@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -149,14 +150,15 @@ def test_every_command_and_option_says_what_it_does() -> None:
 
 
 def seal_a_webhook(tmp_path: Path, key: str) -> str:
-    """A tenant whose webhook secret is sealed with `key`, written into the CLI's database."""
+    """A tenant whose webhook secret, signing secret and erasure key are sealed with `key`,
+    written into the CLI's database."""
 
     async def store() -> str:
         EXECUTOR_CACHE.clear()  # this process's other tests may have used PostgreSQL
         settings = Settings(database_url=sqlite_url(tmp_path), _env_file=None)
         await Tortoise.init(config=settings.tortoise_config())
         try:
-            tenant = await make_tenant()
+            tenant = await make_tenant(box=SecretBox([key]))
             await store_webhook(tenant.tenant_id, SecretBox([key]))
             return tenant.tenant_id
         finally:
@@ -178,19 +180,60 @@ def test_rotate_secrets_moves_them_to_the_new_key_and_never_loses_one(
     first = belfry(tmp_path, "rotate-secrets", "--json", env={"BELFRY_SECRET_KEY": "new,old"})
     again = belfry(tmp_path, "rotate-secrets", "--json", env={"BELFRY_SECRET_KEY": "new"})
 
-    # then the wrong key fails on one line naming the secret, and leaves it to the right key
-    assert wrong.returncode == 2 and "unreadable: 1" in wrong.stdout
+    # then the wrong key fails on one line naming the secrets, and leaves them to the right key
+    assert wrong.returncode == 2 and "unreadable: 3" in wrong.stdout
     [line] = [line for line in wrong.stderr.splitlines() if not line.startswith("{")]  # no logs
     assert "BELFRY_SECRET_KEY" in line and f"{tenant_id} WEBHOOK signingSecret" in line
+    assert f"{tenant_id} signingSecret" in line and f"{tenant_id} erasureKey" in line
     assert json.loads(first.stdout) == {
         "channels": 1,
-        "rotated": 1,
+        "tenants": 1,
+        "rotated": 3,  # the webhook's secret, the tenant's signing secret and erasure key
         "current": 0,
         "unreadable": 0,
         "unreadableSecrets": [],
     }
     # and the old key can go
-    assert json.loads(again.stdout)["current"] == 1 and again.returncode == 0
+    assert json.loads(again.stdout)["current"] == 3 and again.returncode == 0
+
+
+def test_rotate_signing_secret_prints_the_new_secret_that_tokens_are_signed_with(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    # Given a tenant and a user, made with the command line
+    migrated(tmp_path, sqlite_template)
+    tenant = json.loads(belfry(tmp_path, "create-tenant", "Acme", "--json").stdout)
+    belfry(tmp_path, "upsert-user", tenant["tenantId"], "u1")
+
+    # When its signing secret is rotated with a minute's grace
+    command = ["rotate-signing-secret", tenant["tenantId"], "--grace-seconds", "60", "--json"]
+    rotated = belfry(tmp_path, *command)
+
+    # Then it prints one JSON object with the new secret, which the tokens issued now are
+    # signed with
+    printed = json.loads(rotated.stdout)
+    assert rotated.returncode == 0
+    assert set(printed) == {"tenantId", "signingSecret", "previousSecretValidUntil"}
+    assert printed["signingSecret"] != tenant["signingSecret"]
+    until = datetime.fromisoformat(printed["previousSecretValidUntil"])
+    assert datetime.now(UTC) < until <= datetime.now(UTC) + timedelta(seconds=60)
+    token = json.loads(belfry(tmp_path, "issue-token", tenant["tenantId"], "u1", "--json").stdout)
+    claims = jwt.decode(token["token"], printed["signingSecret"], algorithms=["HS256"])
+    assert claims["sub"] == "u1"
+
+
+@pytest.mark.parametrize("grace", ["-1", "2592001"])
+def test_rotate_signing_secret_refuses_a_grace_beyond_30_days_on_one_line(
+    tmp_path: Path, sqlite_template: Path, grace: str
+) -> None:
+    migrated(tmp_path, sqlite_template)
+    tenant = json.loads(belfry(tmp_path, "create-tenant", "Acme", "--json").stdout)
+
+    result = belfry(tmp_path, "rotate-signing-secret", tenant["tenantId"], "--grace-seconds", grace)
+
+    assert result.returncode == 2 and result.stdout == ""
+    [line] = [line for line in result.stderr.splitlines() if not line.startswith("{")]
+    assert line.startswith("error: ") and "graceSeconds" in line
 
 
 def test_export_schema_writes_the_sdl(tmp_path: Path) -> None:
@@ -355,6 +398,33 @@ async def test_erase_user_from_the_command_line_closes_the_users_socket_on_a_ser
         )
 
         assert await socket.close_frame(timeout=2) == (4401, "user erased")
+
+
+async def test_a_signing_secret_rotated_from_the_command_line_closes_old_sockets_on_the_servers(
+    replicas: Replicas,
+) -> None:
+    # Given a tenant of its own, and its user's sockets on both servers
+    tenant = created_tenant(replicas.env)
+    async with httpx.AsyncClient(base_url=replicas.first) as client:
+        alice = await make_user(Api(client), tenant)
+        sockets = [await inbox_socket(url, alice) for url in (replicas.first, replicas.second)]
+
+        # When its secret is rotated with no grace, from a process of its own
+        command = ["rotate-signing-secret", tenant.tenant_id, "--grace-seconds", "0", "--json"]
+        subprocess.run(
+            [sys.executable, "-m", "app.cli", *command],
+            env=replicas.env,
+            capture_output=True,
+            check=True,
+        )
+
+        # Then both are closed, and the token is refused on both
+        for socket in sockets:
+            assert await socket.close_frame(timeout=2) == (4401, "signing secret rotated")
+        for url in (replicas.first, replicas.second):
+            async with httpx.AsyncClient(base_url=url) as other:
+                error = await Api(other).error("{ viewer { id } }", token=alice.token)
+            assert error["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 CREATE_KEY = "mutation($name: String!) { createApiKey(name: $name) { key apiKey { id } } }"

@@ -83,3 +83,22 @@ def test_the_format_is_pinned_each_key_derived_with_hkdf_sha256() -> None:
 def test_a_box_needs_a_key() -> None:
     with pytest.raises(ValueError, match="BELFRY_SECRET_KEY"):
         SecretBox([])
+
+
+def test_a_value_stored_in_clear_before_sealing_is_read_as_it_is_and_sealed_on_request() -> None:
+    box = SecretBox(["k1"])
+
+    sealed = box.sealed("stored in clear")
+
+    assert box.open_or_plain("stored in clear") == "stored in clear"
+    assert sealed.startswith(PREFIX) and box.open_or_plain(sealed) == "stored in clear"
+    assert box.sealed(sealed) == sealed  # sealed already: left as it is
+
+
+def test_a_box_opens_a_secret_again_only_with_a_key_it_holds() -> None:
+    # A box keeps what it opened; another box, without the key, still cannot open it.
+    sealed = SecretBox(["k1"]).seal("s1")
+    assert SecretBox(["k1"]).open(sealed) == "s1"
+
+    with pytest.raises(SecretUnreadable):
+        SecretBox(["k2"]).open(sealed)

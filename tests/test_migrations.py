@@ -1,18 +1,27 @@
+import hashlib
+import hmac
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID, uuid4
 
 import asyncpg
+import jwt
 import pytest
 from starlette.applications import Starlette
 from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.cli.cli import tortoise_cli_context
 from tortoise.indexes import Index
 from tortoise.migrations.api import migrate
 from tortoise.migrations.autodetector import MigrationAutodetector
 
+from app.auth import authenticate
+from app.crypto import SecretBox
 from app.db import connection, is_postgres
+from app.errors import Unauthenticated
+from app.models import Tenant
+from app.services.rotation import rotate_secrets
 from app.settings import Settings
 from tests.conftest import POSTGRES_URL, _pg_admin, unavailable, with_database
 from tests.helpers import postgres_session
@@ -197,3 +206,62 @@ async def test_seen_and_archived_start_from_what_was_read(empty_database: str) -
     assert [dict(c) for c in counters] == [
         {"total": 2, "unread": 1, "unseen": 1, "archived": 0, "archived_unread": 0}
     ]
+
+
+def bearer(tenant_id: UUID, secret: str, subject: str, **claims: object) -> str:
+    expires = datetime.now(UTC) + timedelta(hours=1)
+    payload = {"sub": subject, "tid": str(tenant_id), "exp": expires, **claims}
+    return "Bearer " + jwt.encode(payload, secret, algorithm="HS256")
+
+
+async def test_tenants_of_an_older_release_keep_their_tokens_and_erasures(
+    empty_database: str,
+) -> None:
+    # Given a database of the release before signing secrets were sealed: a tenant whose
+    # secret is stored in clear, and a user it erased, remembered by a hash keyed with it
+    config = Settings(database_url=empty_database).tortoise_config()
+    await migrate(config=config, target="belfry.0014_teams")
+    tenant, secret = uuid4(), "stored-in-clear-" * 4
+    await Tortoise.init(config=config)
+    try:
+        await execute(
+            "INSERT INTO tenants (id, name, signing_secret, retention_days, "
+            "purge_deleted_after_days, allow_free_categories, created_at) "
+            "VALUES (?, 't', ?, 90, 90, false, ?)",
+            tenant,
+            secret,
+            datetime(2026, 1, 1, tzinfo=UTC),
+        )
+        await execute(
+            "INSERT INTO user_erasures (id, tenant_id, subject_hash, erased_at) "
+            "VALUES (?, ?, ?, ?)",
+            uuid4(),
+            tenant,
+            hmac.new(secret.encode(), b"gone", hashlib.sha256).hexdigest(),
+            datetime(2026, 1, 1, tzinfo=UTC),
+        )
+    finally:
+        await Tortoise.close_connections()
+
+    # When the rest of the migrations run, and then `belfry rotate-secrets`
+    await migrate(config=config)
+    box = SecretBox(["the key"])
+    EXECUTOR_CACHE.clear()  # this process's other tests may have used the other database
+    await Tortoise.init(config=config)
+    try:
+        before = await authenticate(bearer(tenant, secret, "alice"), box=box)
+        with pytest.raises(Unauthenticated, match="erased"):
+            await authenticate(bearer(tenant, secret, "gone"), box=box)
+        report = await rotate_secrets(box)
+        stored = await Tenant.get(id=tenant).values_list("signing_secret", "erasure_key")
+        after = await authenticate(bearer(tenant, secret, "alice"), box=box)
+        with pytest.raises(Unauthenticated, match="erased"):
+            await authenticate(bearer(tenant, secret, "gone"), box=box)
+    finally:
+        await Tortoise.close_connections()
+
+    # Then its tokens verified before and after, the erased user's stayed refused, and the
+    # secret is no longer stored in clear
+    assert before is not None and after is not None
+    assert report.rotated == 2 and report.unreadable == []
+    assert all(value.startswith("enc:v2:") and secret not in value for value in stored)

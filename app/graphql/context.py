@@ -1,13 +1,20 @@
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from strawberry.types import Info as StrawberryInfo
 
-from app.auth import ApiKeyPrincipal, Principal, UserPrincipal, sign_in
+from app.auth import ApiKeyPrincipal, CredentialGone, Principal, UserPrincipal, sign_in
 from app.errors import Forbidden, Unauthenticated
 from app.settings import Settings
+
+ENDED = {
+    CredentialGone.TOKEN_EXPIRED: "User token has expired; connect again with a new one",
+    CredentialGone.SIGNING_SECRET_ROTATED: (
+        "User token is signed with a rotated signing secret whose grace period has ended; "
+        "connect again with a new one"
+    ),
+}
 
 
 @dataclass(slots=True)  # every open websocket holds one for as long as it is open
@@ -31,7 +38,8 @@ class Context:
         """`cookie`: the session cookie's token, used where `authorization` is None."""
         kw["by_cookie"] = authorization is None and bool(cookie)
         try:
-            return cls(settings=settings, principal=await sign_in(authorization, cookie), **kw)
+            principal = await sign_in(authorization, cookie, box=settings.secret_box)
+            return cls(settings=settings, principal=principal, **kw)
         except Unauthenticated as error:
             return cls(settings=settings, auth_error=error, **kw)
 
@@ -44,8 +52,10 @@ class Context:
             if self.ended is not None:
                 raise Unauthenticated(f"Credential gone ({self.ended}); connect with a new one")
             raise Unauthenticated("Send 'Authorization: Bearer <API key or user token>'")
-        if isinstance(principal, UserPrincipal) and principal.expires_at <= datetime.now(UTC):
-            raise Unauthenticated("User token has expired; connect again with a new one")
+        if isinstance(principal, UserPrincipal):
+            left, why = principal.ending()
+            if left <= 0:
+                raise Unauthenticated(ENDED[why])
         return principal
 
     def end(self, reason: str) -> None:

@@ -22,6 +22,7 @@ class Access(Flag):
 
 USER = Access.OWNER | Access.ADMIN | Access.MEMBER  # any user token, acting for itself
 ADMINS = Access.API_KEY | Access.OWNER | Access.ADMIN  # the tenant's administrators
+OWNERS = Access.API_KEY | Access.OWNER  # what an admin may not do
 TENANT = Access.API_KEY | USER  # anyone of the tenant
 
 PERMISSIONS: dict[str, Access] = {
@@ -61,6 +62,8 @@ PERMISSIONS: dict[str, Access] = {
     "setTeamMembers": ADMINS,
     "addTeamMembers": ADMINS,
     "removeTeamMembers": ADMINS,
+    # what could sign in as anyone of the tenant
+    "rotateSigningSecret": OWNERS,
     # reading what the tenant has set up
     "eventCategories": TENANT,
     "preferences": TENANT,

@@ -1,19 +1,20 @@
 """This process's subscriptions streamed over HTTP (multipart/mixed), by the credential each was
-asked with, as app.sockets holds websockets: a credential revoked, erased or expired ends its
-streams at once, and so does the server stopping, which would otherwise wait for them; a
-changed role applies to their next event. A stream that is ended has a last event saying why."""
+asked with, as app.sockets holds websockets: a credential revoked, erased or expired (or the
+grace of the rotated signing secret of its token ending) ends its streams at once, and so does
+the server stopping, which would otherwise wait for them; a changed role applies to their next
+event. A stream that is ended has a last event saying why."""
 
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from graphql import GraphQLError
 from strawberry.types import ExecutionResult
 
-from app.auth import Credential, CredentialGone, UserPrincipal
+from app.auth import Credential, CredentialGone, SigningState, UserPrincipal
 from app.errors import RateLimited, ServiceUnavailable, Unauthenticated
 from app.graphql.context import Context
 from app.models import Role
@@ -90,6 +91,15 @@ class LiveStreams:
             if isinstance(principal, UserPrincipal) and principal.role != role:
                 held.context.principal = replace(principal, role=role)
 
+    def retire_signing_secrets(self, tenant_id: UUID, state: SigningState) -> None:
+        for held in self._held:
+            principal = held.context.principal
+            if isinstance(principal, UserPrincipal) and principal.tenant_id == tenant_id:
+                signed = principal.signed_under(state)
+                if signed is not principal:
+                    held.context.principal = signed
+                    _time(held)
+
     async def end(self, credential: Credential, why: CredentialGone) -> None:
         for held in list(self._by_credential.get(credential, ())):
             _gone(held, why)
@@ -102,10 +112,7 @@ class LiveStreams:
             held.end(STOPPING)
         if held.credential is not None:
             self._by_credential.setdefault(held.credential, set()).add(held)
-        if isinstance(principal, UserPrincipal):
-            delay = max(0.0, (principal.expires_at - datetime.now(UTC)).total_seconds())
-            gone = CredentialGone.TOKEN_EXPIRED
-            held.expiry = asyncio.get_running_loop().call_later(delay, _gone, held, gone)
+        _time(held)
         return held
 
     def _let_go(self, held: _Held) -> None:
@@ -118,6 +125,17 @@ class LiveStreams:
         streams.discard(held)
         if not streams:
             self._by_credential.pop(held.credential, None)
+
+
+def _time(held: _Held) -> None:
+    """A user principal's stream ends when its token or its token's secret does."""
+    if held.expiry is not None:
+        held.expiry.cancel()
+        held.expiry = None
+    principal = held.context.principal
+    if isinstance(principal, UserPrincipal):
+        left, why = principal.ending()
+        held.expiry = asyncio.get_running_loop().call_later(max(0.0, left), _gone, held, why)
 
 
 def _gone(held: _Held, why: CredentialGone) -> None:

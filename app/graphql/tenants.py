@@ -123,3 +123,22 @@ class TenantMutation:
     async def revoke_api_key(self, info: Info, id: strawberry.ID) -> ApiKey:
         key = await service.revoke_api_key(tenant_id=info.context.tenant_id, key_id=id)
         return ApiKey.from_model(key)
+
+    @strawberry.mutation(
+        permission_classes=[Allowed],
+        description=(
+            "A new secret for user tokens, shown this once. Tokens signed with the one it "
+            "replaces work for graceSeconds more (0 to 30 days), then are refused and the "
+            "sockets they opened close; tokens of any secret before that one, at once."
+        ),
+    )
+    async def rotate_signing_secret(
+        self, info: Info, grace_seconds: int | None = service.DEFAULT_GRACE_SECONDS
+    ) -> str:
+        rotated = await service.rotate_signing_secret(
+            tenant_id=info.context.tenant_id,
+            # An explicit null (a variable left unset) asks for the default as well.
+            grace_seconds=service.DEFAULT_GRACE_SECONDS if grace_seconds is None else grace_seconds,
+            box=info.context.settings.secret_box,
+        )
+        return rotated.signing_secret

@@ -129,6 +129,7 @@ class UserMutation:
             external_id=external_id,
             ttl_seconds=settings.user_token_default_ttl if ttl_seconds is None else ttl_seconds,
             max_ttl_seconds=settings.user_token_max_ttl,
+            box=settings.secret_box,
         )
         if set_cookie:
             session_cookie.set_on(context.response, settings, issued.token, issued.expires_at)
@@ -142,4 +143,8 @@ class UserMutation:
         ),
     )
     async def erase_user(self, info: Info, external_id: str) -> bool:
-        return await service.erase_user(tenant_id=info.context.tenant_id, external_id=external_id)
+        return await service.erase_user(
+            tenant_id=info.context.tenant_id,
+            external_id=external_id,
+            box=info.context.settings.secret_box,
+        )

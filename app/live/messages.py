@@ -242,4 +242,15 @@ class RoleChanged:
     role: str  # a models.Role value
 
 
-CredentialChange = UserErased | ApiKeyRevoked | RoleChanged
+@dataclass(frozen=True, slots=True)
+class SigningSecretRotated:
+    """A tenant's signing secret replaced by its `version`th: tokens signed with the one before
+    verify until `previous_until` (app.clock time), and any older ones no longer."""
+
+    kind: ClassVar[str] = "signing_secret_rotated"
+    tenant_id: UUID
+    version: int
+    previous_until: datetime
+
+
+CredentialChange = UserErased | ApiKeyRevoked | RoleChanged | SigningSecretRotated

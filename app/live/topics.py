@@ -4,6 +4,7 @@ batches. Subscribing names a topic, so two subscribers of one channel always dec
 import json
 from collections.abc import Callable, Container, Iterable
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Generic, TypeVar
 from uuid import UUID
 
@@ -15,6 +16,7 @@ from app.live.messages import (
     DeliveryPayload,
     InboxMessage,
     RoleChanged,
+    SigningSecretRotated,
     UserErased,
 )
 from app.live.wire import decode_deliveries, decode_inbox
@@ -61,6 +63,9 @@ def decode_credential_change(
             change = ApiKeyRevoked(tenant_id, UUID(data["key_id"]))
         case RoleChanged.kind:
             change = RoleChanged(tenant_id, UUID(data["user_id"]), str(data["role"]))
+        case SigningSecretRotated.kind:
+            until = datetime.fromisoformat(data["previous_until"])
+            change = SigningSecretRotated(tenant_id, int(data["version"]), until)
         case unknown:
             raise ValueError(f"unknown credential change {unknown!r}")
     return [(ALL, change)]

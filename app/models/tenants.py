@@ -7,8 +7,17 @@ from tortoise.models import Model
 class Tenant(Model):
     id = fields.UUIDField(primary_key=True)
     name = fields.CharField(max_length=200)
-    # HS256 secret the host backend can use to mint user tokens itself.
-    signing_secret = fields.CharField(max_length=128)
+    # The HS256 secret that signs user tokens (the host backend may mint them with it too),
+    # sealed with BELFRY_SECRET_KEY (app.crypto). Releases before sealing stored it in clear:
+    # such a value is still read, and `belfry rotate-secrets` seals it.
+    signing_secret = fields.CharField(max_length=255)
+    signing_secret_version = fields.IntField(default=1, db_default=1)  # 1, then +1 a rotation
+    # The secret the last rotation replaced, sealed: its tokens verify until the time after it.
+    previous_signing_secret = fields.CharField(max_length=255, null=True)
+    previous_signing_secret_until = fields.DatetimeField(null=True)
+    # Keys the hashes that erased users are remembered by (auth.subject_hash), sealed. Never
+    # rotated, so that an erasure outlives any number of rotations of the signing secret.
+    erasure_key = fields.CharField(max_length=255)
     # Settings a tenant changes through `updateSettings`.
     retention_days = fields.IntField(default=90)  # delivery log and events
     purge_deleted_after_days = fields.IntField(default=90)  # soft-deleted notifications

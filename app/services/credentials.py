@@ -1,7 +1,7 @@
 """Credentials that change while connections hold them: a user erased, an API key revoked, a
-user's role changed. Each change is a hub message (CREDENTIALS_TOPIC) that every process
-follows; a process that may have missed some re-checks everything it holds against the
-database."""
+user's role changed, a tenant's signing secret rotated. Each change is a hub message
+(CREDENTIALS_TOPIC) that every process follows; a process that may have missed some re-checks
+everything it holds against the database."""
 
 import asyncio
 import contextlib
@@ -17,13 +17,22 @@ from app.auth import (
     CredentialGone,
     CredentialKind,
     Principal,
+    SigningState,
 )
 from app.db import as_uuid
 from app.live.hub import hub
 from app.live.mailbox import Mailbox
-from app.live.messages import ALL, ApiKeyRevoked, CredentialChange, Signal, UserErased
+from app.live.messages import (
+    ALL,
+    ApiKeyRevoked,
+    CredentialChange,
+    RoleChanged,
+    Signal,
+    SigningSecretRotated,
+    UserErased,
+)
 from app.live.topics import CREDENTIALS
-from app.models import ApiKey, Role, User
+from app.models import ApiKey, Role, Tenant, User
 from app.services import audience
 
 logger = logging.getLogger("belfry.credentials")
@@ -39,6 +48,10 @@ class CredentialHolder(Protocol):
     def holds(self, credential: Credential) -> bool: ...
 
     def change_role(self, credential: Credential, role: Role) -> None: ...
+
+    def retire_signing_secrets(self, tenant_id: UUID, state: SigningState) -> None:
+        """What the tenant's users hold on a token signed with a secret since rotated ends
+        when that secret's grace does (at once if it has ended)."""
 
     async def end(self, credential: Credential, why: CredentialGone) -> None: ...
 
@@ -59,6 +72,10 @@ class Holders:
         for holder in self.holders:
             holder.change_role(credential, role)
 
+    def retire_signing_secrets(self, tenant_id: UUID, state: SigningState) -> None:
+        for holder in self.holders:
+            holder.retire_signing_secrets(tenant_id, state)
+
     async def end(self, credential: Credential, why: CredentialGone) -> None:
         for holder in self.holders:
             await holder.end(credential, why)
@@ -66,14 +83,18 @@ class Holders:
 
 async def current(principal: Principal) -> Principal | None:
     """The principal as the database has it now: None once its user is erased or its key
-    revoked; a user's role as it is now."""
+    revoked; a user's role as it is now, and the grace of the secret that signed its token
+    if that has been rotated."""
     if isinstance(principal, ApiKeyPrincipal):
         live = await ApiKey.exists(
             id=principal.key_id, tenant_id=principal.tenant_id, revoked_at__isnull=True
         )
         return principal if live else None
     role = (await _found([principal.credential], _roles)).get(principal.user_id)
-    return None if role is None else replace(principal, role=Role(role))
+    if role is None:
+        return None
+    state = (await _signing_states({principal.tenant_id})).get(principal.tenant_id)
+    return None if state is None else replace(principal.signed_under(state), role=Role(role))
 
 
 @contextlib.asynccontextmanager
@@ -115,7 +136,10 @@ async def _apply(change: CredentialChange, holder: CredentialHolder | None) -> N
     elif isinstance(change, ApiKeyRevoked):
         key = Credential(CredentialKind.API_KEY, change.tenant_id, change.key_id)
         await holder.end(key, CredentialGone.API_KEY_REVOKED)
-    else:
+    elif isinstance(change, SigningSecretRotated):
+        state = SigningState(change.version, change.previous_until)
+        holder.retire_signing_secrets(change.tenant_id, state)
+    elif isinstance(change, RoleChanged):
         user = Credential(CredentialKind.USER, change.tenant_id, change.user_id)
         if holder.holds(user):
             holder.change_role(user, Role(change.role))  # at once, for the next operation
@@ -126,12 +150,15 @@ async def _apply(change: CredentialChange, holder: CredentialHolder | None) -> N
 
 async def _recheck(holder: CredentialHolder | None) -> None:
     """The recipients cache starts over, and the holder lets go of erased users and revoked
-    keys and takes up the roles users have now."""
+    keys, takes up the roles users have now, and the signing secrets' rotations."""
     audience.forget_all_users()
     if holder is None:
         return
     held = holder.held()
-    await _recheck_users(holder, [c for c in held if c.kind is CredentialKind.USER])
+    users = [c for c in held if c.kind is CredentialKind.USER]
+    await _recheck_users(holder, users)
+    for tenant_id, state in (await _signing_states({c.tenant_id for c in users})).items():
+        holder.retire_signing_secrets(tenant_id, state)
     keys = [c for c in held if c.kind is CredentialKind.API_KEY]
     unrevoked = await _found(keys, _unrevoked)
     for key in keys:
@@ -147,6 +174,19 @@ async def _recheck_users(holder: CredentialHolder, users: list[Credential]) -> N
             await holder.end(user, CredentialGone.USER_ERASED)
         else:
             holder.change_role(user, Role(role))
+
+
+async def _signing_states(tenant_ids: set[UUID]) -> dict[UUID, SigningState]:
+    """Each tenant's signing state, read in batches."""
+    ids = list(tenant_ids)
+    states: dict[UUID, SigningState] = {}
+    for start in range(0, len(ids), LOOKUP_BATCH):
+        rows = await Tenant.filter(id__in=ids[start : start + LOOKUP_BATCH]).values_list(
+            "id", "signing_secret_version", "previous_signing_secret_until"
+        )
+        for tenant_id, version, previous_until in rows:
+            states[as_uuid(tenant_id)] = SigningState(version, previous_until)
+    return states
 
 
 def _roles(ids: list[UUID]) -> Awaitable[list[tuple[Any, ...]]]:

@@ -1,18 +1,36 @@
-"""Tenants, their settings and their API keys."""
+"""Tenants, their settings, their API keys and their token-signing secrets."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from app.auth import hash_api_key, new_api_key, new_signing_secret
+from tortoise.transactions import in_transaction
+
+from app import clock
+from app.auth import hash_api_key, new_api_key, new_erasure_key, new_signing_secret
+from app.crypto import SecretBox
 from app.errors import BadUserInput, NotFound
-from app.live.messages import ApiKeyRevoked
+from app.live.messages import ApiKeyRevoked, SigningSecretRotated
 from app.live.publish import publish_credential_change
 from app.models import ApiKey, Tenant, User
 from app.services import catalog, publishing, users
 from app.services.validation import check_length, parse_uuid
 
 RETENTION_RANGE = range(1, 3651)
+DEFAULT_GRACE_SECONDS = 24 * 3600
+MAX_GRACE_SECONDS = 30 * 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedTenant:
+    record: Tenant
+    signing_secret: str  # shown once, stored sealed
+
+
+@dataclass(frozen=True, slots=True)
+class RotatedSecret:
+    signing_secret: str  # shown once, stored sealed
+    previous_until: datetime  # tokens signed with the secret it replaced verify until then
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,13 +48,17 @@ class SettingsChanges:
     allow_free_categories: bool | None = None
 
 
-async def create_tenant(*, name: str) -> Tenant:
+async def create_tenant(*, name: str, box: SecretBox) -> CreatedTenant:
+    """Its secrets are sealed by `box`."""
     name = name.strip()
     if not name or len(name) > 200:
         raise BadUserInput("Tenant name must be 1-200 characters", field="name")
-    tenant = await Tenant.create(name=name, signing_secret=new_signing_secret())
+    secret = new_signing_secret()
+    tenant = await Tenant.create(
+        name=name, signing_secret=box.seal(secret), erasure_key=box.seal(new_erasure_key())
+    )
     await catalog.seed(tenant_id=tenant.id)
-    return tenant
+    return CreatedTenant(record=tenant, signing_secret=secret)
 
 
 async def get_settings(*, tenant_id: UUID) -> Tenant:
@@ -59,6 +81,43 @@ async def update_settings(*, tenant_id: UUID, changes: SettingsChanges) -> Tenan
     if values:
         await Tenant.filter(id=tenant_id).update(**values)
     return await Tenant.get(id=tenant_id)
+
+
+# --- the signing secret --------------------------------------------------------------------
+
+
+async def rotate_signing_secret(
+    *, tenant_id: UUID, grace_seconds: int, box: SecretBox
+) -> RotatedSecret:
+    """A new signing secret, sealed by `box`. Tokens signed with the one it replaces verify
+    for `grace_seconds` more, then are refused, and the connections they opened close in
+    every process; tokens of any secret before that one are refused at once."""
+    if not 0 <= grace_seconds <= MAX_GRACE_SECONDS:
+        raise BadUserInput(
+            f"graceSeconds must be between 0 and {MAX_GRACE_SECONDS} (30 days)",
+            field="graceSeconds",
+        )
+    secret = new_signing_secret()
+    async with in_transaction():
+        # Locked, so that two rotations at once each replace the other's secret in turn.
+        tenant = (
+            await Tenant.filter(id=tenant_id)
+            .select_for_update()
+            .only("id", "signing_secret", "signing_secret_version")
+            .first()
+        )
+        if tenant is None:
+            raise NotFound("Tenant not found")
+        version = tenant.signing_secret_version + 1
+        until = clock.now() + timedelta(seconds=grace_seconds)
+        await Tenant.filter(id=tenant_id).update(
+            signing_secret=box.seal(secret),
+            signing_secret_version=version,
+            previous_signing_secret=box.sealed(tenant.signing_secret),
+            previous_signing_secret_until=until,
+        )
+    await publish_credential_change(SigningSecretRotated(tenant_id, version, until))
+    return RotatedSecret(signing_secret=secret, previous_until=until)
 
 
 # --- API keys ------------------------------------------------------------------------------

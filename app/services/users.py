@@ -8,7 +8,8 @@ from uuid import UUID, uuid4
 from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
-from app.auth import mint_user_token, subject_hash
+from app.auth import mint_user_token, signing_keys, subject_hash
+from app.crypto import SecretBox
 from app.errors import BadUserInput, NotFound
 from app.live import messages
 from app.live.publish import publish_credential_change
@@ -21,7 +22,6 @@ from app.models import (
     Role,
     ScheduledNotification,
     TeamMember,
-    Tenant,
     User,
     UserErasure,
     UserPreference,
@@ -94,8 +94,9 @@ class IssuedToken:
 
 
 async def issue_user_token(
-    *, tenant_id: UUID, external_id: str, ttl_seconds: int, max_ttl_seconds: int
+    *, tenant_id: UUID, external_id: str, ttl_seconds: int, max_ttl_seconds: int, box: SecretBox
 ) -> IssuedToken:
+    """Signed with the tenant's current signing secret, which `box` opens."""
     if not MIN_TOKEN_TTL <= ttl_seconds <= max_ttl_seconds:
         raise BadUserInput(
             f"ttlSeconds must be between {MIN_TOKEN_TTL} and {max_ttl_seconds}",
@@ -103,11 +104,13 @@ async def issue_user_token(
         )
     if not await User.exists(tenant_id=tenant_id, external_id=external_id):
         raise NotFound(f"No user with externalId {external_id!r}; upsert the user first")
-    tenant = await Tenant.get(id=tenant_id)
+    keys = await signing_keys(box, tenant_id)
+    if keys is None:
+        raise NotFound("Tenant not found")
     token, expires_at = mint_user_token(
         tenant_id=tenant_id,
         external_id=external_id,
-        signing_secret=tenant.signing_secret,
+        signing_secret=keys.current,
         ttl=timedelta(seconds=ttl_seconds),
     )
     return IssuedToken(token=token, expires_at=expires_at)
@@ -124,19 +127,20 @@ async def admin_external_ids(*, tenant_id: UUID) -> list[str]:
 # --- erasure -------------------------------------------------------------------------------
 
 
-async def erase_user(*, tenant_id: UUID, external_id: str) -> bool:
+async def erase_user(*, tenant_id: UUID, external_id: str, box: SecretBox) -> bool:
     """A GDPR erasure, in one transaction: the user's notifications and deliveries,
     preferences, inbox counters, their external id as the actor of the tenant's events, and
     the user. Tokens issued before it are refused from then on, also once a publish has made
     a new user with the same external id, and every process lets go of the user. False when
-    there was no such user; events still lose that actor and earlier tokens are refused."""
+    there was no such user; events still lose that actor and earlier tokens are refused.
+    `box` opens the tenant's erasure key."""
     check_external_id(external_id)
     async with in_transaction():
         user_id = await _lock_user(tenant_id, external_id)
         if user_id is not None:
             await _delete_user(user_id)
         await Event.filter(tenant_id=tenant_id, actor=external_id).update(actor=None)
-        await _record_erasure(tenant_id, external_id)
+        await _record_erasure(tenant_id, external_id, box)
     audience.forget_user(tenant_id, external_id)  # this process now, others by the hub
     if user_id is None:
         return False
@@ -170,13 +174,15 @@ async def _delete_user(user_id: UUID) -> None:
     await User.filter(id=user_id).delete()
 
 
-async def _record_erasure(tenant_id: UUID, external_id: str) -> None:
+async def _record_erasure(tenant_id: UUID, external_id: str, box: SecretBox) -> None:
     """The time is taken last: a token minted while the erase ran is refused too."""
-    tenant = await Tenant.get(id=tenant_id)
+    keys = await signing_keys(box, tenant_id)
+    if keys is None:
+        raise NotFound("Tenant not found")
     erasure = UserErasure(
         id=uuid4(),
         tenant_id=tenant_id,
-        subject_hash=subject_hash(external_id, tenant.signing_secret),
+        subject_hash=subject_hash(external_id, keys.erasure_key),
         erased_at=datetime.now(UTC),
     )
     await UserErasure.bulk_create(

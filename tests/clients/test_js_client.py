@@ -18,10 +18,18 @@ import httpx
 import pytest
 
 from app.auth import mint_user_token
-from app.models import Tenant
 from app.settings import Settings
 from tests.conftest import LiveServer, free_port, serving
-from tests.helpers import Api, TenantAccess, UserAccess, erase_user, make_tenant, make_user, publish
+from tests.helpers import (
+    Api,
+    TenantAccess,
+    UserAccess,
+    erase_user,
+    make_tenant,
+    make_user,
+    publish,
+    signing_secret_of,
+)
 from tests.node import Answer, Message, NodeProcess, node_process
 from tests.servers import proxying
 
@@ -40,11 +48,10 @@ class Tokens:
     async def answer(self, message: Message) -> Message | None:
         if message.get("event") != "token-request":
             return None
-        tenant = await Tenant.get(id=UUID(self.tenant.tenant_id))
         token, _ = mint_user_token(
-            tenant_id=tenant.id,
+            tenant_id=UUID(self.tenant.tenant_id),
             external_id=self.external_id,
-            signing_secret=tenant.signing_secret,
+            signing_secret=await signing_secret_of(self.tenant.tenant_id),
             ttl=self.ttl,
         )
         self.issued.append(token)

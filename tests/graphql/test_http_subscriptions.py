@@ -183,6 +183,25 @@ async def test_a_multipart_subscription_ends_when_its_token_expires(
     assert error["extensions"]["code"] == "UNAUTHENTICATED" and "expired" in error["message"]
 
 
+async def test_a_multipart_subscription_of_an_old_token_ends_when_the_grace_ends(
+    server: LiveServer, live_api: Api, tenant: TenantAccess, alice: UserAccess
+) -> None:
+    # Given alice streaming with a token of the current secret
+    async with subscribed_over_http(server.http_url, alice.token) as (_, events):
+        await next_event(events)
+
+        # When the secret is rotated with a second's grace
+        rotate = "mutation { rotateSigningSecret(graceSeconds: 1) }"
+        await live_api.data(rotate, token=tenant.api_key)
+
+        # Then the stream ends as the grace does, its last event saying why
+        rest = await asyncio.wait_for(remaining(events), 10)
+
+    error = rest[-1]["payload"]["errors"][0]
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "signing secret rotated" in error["message"]
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_a_user_holds_a_bounded_number_of_multipart_subscriptions(
     settings: Settings,

@@ -1,5 +1,6 @@
-"""An open websocket is authorised as of now, not as of when it connected: a revoked API key
-or an expired token closes it, and a changed role applies to its next operation and event."""
+"""An open websocket is authorised as of now, not as of when it connected: a revoked API key,
+an expired token or the end of its signing secret's grace closes it, and a changed role
+applies to its next operation and event."""
 
 import asyncio
 from datetime import UTC, datetime, timedelta
@@ -13,10 +14,18 @@ from websockets.exceptions import ConnectionClosed
 from app.auth import UserPrincipal
 from app.errors import Unauthenticated
 from app.graphql.context import Context
-from app.models import Role, Tenant
+from app.models import Role
 from app.settings import Settings
 from tests.conftest import LiveServer, RedisServer, serving_on_redis
-from tests.helpers import UPSERT_USER, Api, TenantAccess, make_tenant, make_user, publish
+from tests.helpers import (
+    UPSERT_USER,
+    Api,
+    TenantAccess,
+    make_tenant,
+    make_user,
+    publish,
+    signing_secret_of,
+)
 from tests.wsclient import LEGACY_WS, TRANSPORT_WS, GraphQLSocket
 
 CREATE_KEY = "mutation($name: String!) { createApiKey(name: $name) { key apiKey { id } } }"
@@ -181,7 +190,7 @@ async def test_a_revocation_lost_while_redis_was_down_closes_the_socket_once_it_
 
 async def short_lived_token(tenant: TenantAccess, external_id: str, seconds: int) -> str:
     """As the host backend mints one: issueUserToken allows no less than a minute."""
-    secret = (await Tenant.get(id=tenant.tenant_id)).signing_secret
+    secret = await signing_secret_of(tenant.tenant_id)
     expires = datetime.now(UTC) + timedelta(seconds=seconds)
     claims = {"sub": external_id, "tid": tenant.tenant_id, "exp": expires}
     return jwt.encode(claims, secret, algorithm="HS256")
@@ -229,11 +238,94 @@ def test_a_context_refuses_a_principal_whose_token_has_expired() -> None:
         external_id="alice",
         role=Role.MEMBER,
         expires_at=datetime.now(UTC) - timedelta(milliseconds=1),
+        signed_with=1,
     )
     context = Context(settings=Settings(), principal=principal)
 
     with pytest.raises(Unauthenticated, match="expired"):
         context.require_principal()
+
+
+# --- a rotated signing secret -------------------------------------------------------------
+
+
+def rotate(grace: int) -> str:
+    return f"mutation {{ rotateSigningSecret(graceSeconds: {grace}) }}"
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_an_old_tokens_socket_is_closed_when_the_grace_ends(
+    server, live_api, tenant, protocol
+) -> None:
+    # Given a socket signed in with a token of the current secret
+    alice = await make_user(live_api, tenant, "alice")
+    socket = await connected(server, alice.token, protocol)
+    op = await socket.subscribe(UNREAD)
+    await socket.next(op)
+
+    # When the secret is rotated with two seconds' grace, and no request comes
+    await live_api.data(rotate(2), token=tenant.api_key)
+
+    # Then the socket is closed as the grace ends, well before the token expires
+    assert await socket.close_frame(timeout=10) == (4401, "signing secret rotated")
+
+
+async def test_an_old_tokens_socket_lives_on_within_the_grace(server, live_api, tenant) -> None:
+    alice = await make_user(live_api, tenant, "alice")
+    socket = await connected(server, alice.token)
+
+    await live_api.data(rotate(3600), token=tenant.api_key)
+
+    assert (await execute(socket, "{ viewer { externalId } }"))["data"]["viewer"] == {
+        "externalId": "alice"
+    }
+    await socket.close()
+
+
+async def test_a_rotation_without_grace_closes_old_sockets_and_spares_new_ones(
+    server, live_api, tenant
+) -> None:
+    # Given a socket of the current secret
+    alice = await make_user(live_api, tenant, "alice")
+    old = await connected(server, alice.token)
+
+    # When the secret is rotated with no grace, and a new token signs in
+    await live_api.data(rotate(0), token=tenant.api_key)
+    fresh = await make_user(live_api, tenant, "alice")
+    new = await connected(server, fresh.token)
+
+    # Then the old socket is closed at once, and the new one works
+    assert await old.close_frame(timeout=5) == (4401, "signing secret rotated")
+    assert "errors" not in await execute(new, "{ viewer { id } }")
+    await new.close()
+
+
+async def test_a_second_rotation_closes_the_first_secrets_sockets_at_once(
+    server, live_api, tenant
+) -> None:
+    alice = await make_user(live_api, tenant, "alice")
+    socket = await connected(server, alice.token)
+    await live_api.data(rotate(3600), token=tenant.api_key)
+
+    await live_api.data(rotate(3600), token=tenant.api_key)
+
+    assert await socket.close_frame(timeout=5) == (4401, "signing secret rotated")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_rotation_lost_while_redis_was_down_closes_old_sockets_once_it_is_back(
+    settings: Settings, own_redis: RedisServer
+) -> None:
+    async with serving_on_redis(settings, own_redis) as (live, api):
+        tenant = await make_tenant()
+        alice = await make_user(api, tenant, "alice")
+        socket = await connected(live, alice.token)
+
+        own_redis.stop()
+        await api.data(rotate(0), token=tenant.api_key)  # its message is lost
+        own_redis.start()
+
+        assert await socket.close_frame(timeout=15) == (4401, "signing secret rotated")
 
 
 # --- a changed role ------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.graphql.permissions import ADMINS, PERMISSIONS, Access
+from app.graphql.permissions import ADMINS, OWNERS, PERMISSIONS, Access
 from app.graphql.schema import schema
 from tests.helpers import Api, make_tenant, make_user
 
@@ -44,6 +44,10 @@ ADMIN_CALLS = {
     "addTeamMembers": 'mutation { addTeamMembers(key: "ops", externalIds: ["x"]) { key } }',
     "removeTeamMembers": 'mutation { removeTeamMembers(key: "ops", externalIds: ["x"]) { key } }',
 }
+# One call per operation the table keeps for owners and API keys: not for an admin.
+OWNER_CALLS = {
+    "rotateSigningSecret": "mutation { rotateSigningSecret }",
+}
 SERVER_CALLS = {
     "publishNotification": (
         'mutation { publishNotification(input: {recipients: ["x"], category: "auth.welcome", '
@@ -77,9 +81,11 @@ def test_every_operation_is_in_the_table() -> None:
 
 def test_the_admin_calls_here_cover_the_table() -> None:
     admin_only = {name for name, access in PERMISSIONS.items() if access == ADMINS}
+    owner_only = {name for name, access in PERMISSIONS.items() if access == OWNERS}
     server_only = {name for name, access in PERMISSIONS.items() if access == Access.API_KEY}
 
     assert admin_only == set(ADMIN_CALLS) and server_only == set(SERVER_CALLS)
+    assert owner_only == set(OWNER_CALLS)
 
 
 @pytest.mark.parametrize("operation", sorted(ADMIN_CALLS))
@@ -103,6 +109,29 @@ async def test_admin_operations_admit_owners_admins_and_api_keys(api: Api, opera
         # Some calls name nothing real (NOT_FOUND) or test an unconfigured channel
         # (BAD_USER_INPUT): both come from past the permission check.
         assert codes(await api.call(query, token=token)) <= {"NOT_FOUND", "BAD_USER_INPUT"}
+
+
+@pytest.mark.parametrize("operation", sorted(OWNER_CALLS))
+async def test_owner_operations_refuse_admins_members_and_strangers(
+    api: Api, operation: str
+) -> None:
+    tenant = await make_tenant()
+    admin = await make_user(api, tenant, "a", role="ADMIN")
+    member = await make_user(api, tenant, "m", role="MEMBER")
+    query = OWNER_CALLS[operation]
+
+    assert codes(await api.call(query, token=admin.token)) == {"FORBIDDEN"}
+    assert codes(await api.call(query, token=member.token)) == {"FORBIDDEN"}
+    assert codes(await api.call(query)) == {"UNAUTHENTICATED"}
+
+
+@pytest.mark.parametrize("operation", sorted(OWNER_CALLS))
+async def test_owner_operations_admit_owners_and_api_keys(api: Api, operation: str) -> None:
+    tenant = await make_tenant()
+    owner = await make_user(api, tenant, "o", role="OWNER")
+
+    for token in (owner.token, tenant.api_key):
+        assert codes(await api.call(OWNER_CALLS[operation], token=token)) == set()
 
 
 @pytest.mark.parametrize("operation", sorted(SERVER_CALLS))

@@ -8,7 +8,15 @@ from typing import Any
 from app.graphql.schema import schema
 from tests.conftest import LiveServer
 from tests.graphql.test_subscriptions import subscribed
-from tests.helpers import Api, TenantAccess, UserAccess, make_tenant, make_user, publish
+from tests.helpers import (
+    Api,
+    TenantAccess,
+    UserAccess,
+    make_tenant,
+    make_user,
+    publish,
+    signing_secret_of,
+)
 
 SECRET = "ours-secret"  # in every text of ours; never in an answer to them
 
@@ -141,6 +149,8 @@ CALLS: dict[str, str] = {
         "externalIds: [$ext]) { memberCount } }"
     ),
     "Mutation.deleteTeam": "mutation($team: String!) { deleteTeam(key: $team) }",
+    # Last: a caller's second rotation retires their tokens, which the calls after would use.
+    "Mutation.rotateSigningSecret": "mutation { rotateSigningSecret }",
 }
 TEAM = "ours-team"
 SUBSCRIPTIONS: dict[str, str] = {
@@ -228,7 +238,7 @@ async def their_credentials(api: Api) -> list[str]:
 
 
 async def what_ours_looks_like(api: Api, ours: Ours) -> dict[str, Any]:
-    """Everything of ours the calls could reach, as we read it."""
+    """Everything of ours the calls could reach, as we read it (and our signing secret)."""
     as_key = await api.data(
         "query($rid: ID!) { settings { retentionDays } apiKeys { id revokedAt } "
         "rule(id: $rid) { name enabled } rules { id } channels { channel enabled } "
@@ -246,7 +256,8 @@ async def what_ours_looks_like(api: Api, ours: Ours) -> dict[str, Any]:
         "team { key name } } } } }",
         token=ours.alice.token,
     )
-    return {**as_key, **as_alice}
+    signing_secret = await signing_secret_of(ours.tenant.tenant_id)
+    return {**as_key, **as_alice, "signingSecret": signing_secret}
 
 
 def root_fields() -> set[str]:

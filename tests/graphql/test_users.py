@@ -17,6 +17,7 @@ from tests.helpers import (
     make_tenant,
     make_user,
     publish,
+    signing_secret_of,
 )
 from tests.wsclient import LEGACY_WS, TRANSPORT_WS, GraphQLSocket
 
@@ -134,9 +135,7 @@ def host_minted_token(tenant_id: str, secret: str, subject: str, expires_in: int
 
 
 async def tenant_secret(tenant_id: str) -> str:
-    from app.models import Tenant
-
-    return (await Tenant.get(id=tenant_id)).signing_secret
+    return await signing_secret_of(tenant_id)
 
 
 async def test_a_host_backend_can_mint_tokens_with_the_signing_secret(api: Api) -> None:
@@ -317,6 +316,26 @@ async def test_a_host_minted_token_with_a_later_iat_is_let_in_after_the_erase(ap
     viewer = await api.data(VIEWER, token=jwt.encode(claims, secret, algorithm="HS256"))
 
     assert viewer["viewer"]["externalId"] == "hosted"
+
+
+async def test_an_erased_users_tokens_stay_refused_across_a_rotation(api: Api) -> None:
+    # Given a user's token, and the user erased
+    tenant = await make_tenant()
+    alice = await make_user(api, tenant, "alice")
+    await erase_user(api, tenant.api_key, "alice")
+
+    # When the signing secret is rotated
+    rotate = "mutation { rotateSigningSecret }"
+    new_secret = (await api.data(rotate, token=tenant.api_key))["rotateSigningSecret"]
+
+    # Then the old token (signed with the secret still in its grace) is refused, and so is
+    # a token without iat that the host backend mints with the new secret
+    without_iat = host_minted_token(tenant.tenant_id, new_secret, "alice")
+    for token in (alice.token, without_iat):
+        error = await api.error(VIEWER, token=token)
+        assert error["extensions"]["code"] == "UNAUTHENTICATED"
+        assert "erased" in error["message"]
+    assert not await User.exists(tenant_id=tenant.tenant_id, external_id="alice")
 
 
 async def subscribed_socket(server: LiveServer, token: str, protocol: str) -> GraphQLSocket:

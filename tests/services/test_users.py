@@ -10,6 +10,7 @@ import pytest
 from starlette.applications import Starlette
 from tortoise.transactions import in_transaction
 
+from app.auth import signing_keys
 from app.live.messages import UserErased
 from app.live.publish import publish_credential_change
 from app.models import (
@@ -19,13 +20,12 @@ from app.models import (
     InboxCounter,
     Notification,
     TeamMember,
-    Tenant,
     User,
     UserErasure,
     UserPreference,
 )
 from app.services import audience, events, preferences, publishing, teams, users
-from tests.helpers import make_tenant, store_user
+from tests.helpers import make_tenant, secret_box, store_user
 
 
 async def publish_to(tenant_id: str, external_id: str, title: str = "hello") -> list[UUID]:
@@ -78,7 +78,9 @@ async def held_for(user_id: UUID) -> dict[str, int]:
 
 
 async def erase(tenant_id: str, external_id: str) -> bool:
-    return await users.erase_user(tenant_id=UUID(tenant_id), external_id=external_id)
+    return await users.erase_user(
+        tenant_id=UUID(tenant_id), external_id=external_id, box=secret_box()
+    )
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 5) -> None:
@@ -144,9 +146,10 @@ async def test_erase_remembers_the_subject_only_as_a_keyed_hash(app: Starlette) 
     await erase(tenant.tenant_id, "alice@example.com")
 
     [erasure] = await UserErasure.filter(tenant_id=tenant.tenant_id)
-    secret = (await Tenant.get(id=tenant.tenant_id)).signing_secret
-    expected = hmac.new(secret.encode(), b"alice@example.com", hashlib.sha256).hexdigest()
-    assert erasure.subject_hash == expected
+    keys = await signing_keys(secret_box(), UUID(tenant.tenant_id))
+    assert keys is not None
+    expected = hmac.new(keys.erasure_key.encode(), b"alice@example.com", hashlib.sha256)
+    assert erasure.subject_hash == expected.hexdigest()
     assert erasure.subject_hash != hashlib.sha256(b"alice@example.com").hexdigest()
 
 
