@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
@@ -96,17 +97,18 @@ class IssuedToken:
 async def issue_user_token(
     *, tenant_id: UUID, external_id: str, ttl_seconds: int, max_ttl_seconds: int, box: SecretBox
 ) -> IssuedToken:
-    """Signed with the tenant's current signing secret, which `box` opens."""
+    """Signed with the tenant's current signing secret, which `box` opens. A user Belfry has
+    not seen is created as a member, as a publish would: their first sign-in finds an inbox."""
+    check_external_id(external_id)
     if not MIN_TOKEN_TTL <= ttl_seconds <= max_ttl_seconds:
         raise BadUserInput(
             f"ttlSeconds must be between {MIN_TOKEN_TTL} and {max_ttl_seconds}",
             field="ttlSeconds",
         )
-    if not await User.exists(tenant_id=tenant_id, external_id=external_id):
-        raise NotFound(f"No user with externalId {external_id!r}; upsert the user first")
     keys = await signing_keys(box, tenant_id)
     if keys is None:
         raise NotFound("Tenant not found")
+    await _known_or_new(tenant_id, external_id)
     token, expires_at = mint_user_token(
         tenant_id=tenant_id,
         external_id=external_id,
@@ -114,6 +116,13 @@ async def issue_user_token(
         ttl=timedelta(seconds=ttl_seconds),
     )
     return IssuedToken(token=token, expires_at=expires_at)
+
+
+async def _known_or_new(tenant_id: UUID, external_id: str) -> None:
+    try:
+        await audience.resolve(tenant_id, [external_id])
+    except IntegrityError:  # made meanwhile by another call: it is there now
+        await audience.resolve(tenant_id, [external_id])
 
 
 async def admin_external_ids(*, tenant_id: UUID) -> list[str]:

@@ -1,5 +1,6 @@
 """Users, roles and the tokens their browsers use."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -96,12 +97,45 @@ async def test_viewer_is_the_tokens_user_with_the_role_on_record(api: Api) -> No
     assert demoted["role"] == "MEMBER"  # the same token now carries the new role
 
 
-async def test_issue_token_for_an_unknown_user_is_not_found(api: Api) -> None:
+async def test_a_token_for_a_user_not_yet_seen_signs_in_a_new_member(api: Api) -> None:
+    # Given a tenant that has never heard of "newcomer"
     tenant = await make_tenant()
 
-    error = await api.error(ISSUE_TOKEN, {"externalId": "ghost"}, token=tenant.api_key)
+    # When the backend mints their first token
+    issued = await api.data(ISSUE_TOKEN, {"externalId": "newcomer"}, token=tenant.api_key)
+    token = issued["issueUserToken"]["token"]
 
-    assert error["extensions"]["code"] == "NOT_FOUND"
+    # Then the token signs in a member with an inbox, as a publish would have made them
+    viewer = (await api.data(VIEWER, token=token))["viewer"]
+    inbox = await api.data("{ notifications { totalCount } unreadCount }", token=token)
+    assert viewer["externalId"] == "newcomer" and viewer["role"] == "MEMBER"
+    assert inbox == {"notifications": {"totalCount": 0}, "unreadCount": 0}
+
+
+async def test_first_tokens_minted_together_make_one_user(api: Api) -> None:
+    # Given a user no one has seen yet
+    tenant = await make_tenant()
+
+    # When two first tokens are minted at once
+    minted = await asyncio.gather(
+        *(api.data(ISSUE_TOKEN, {"externalId": "twice"}, token=tenant.api_key) for _ in range(2))
+    )
+
+    # Then both sign in the same, single user
+    viewers = [
+        (await api.data(VIEWER, token=m["issueUserToken"]["token"]))["viewer"]["id"]
+        for m in minted
+    ]
+    assert viewers[0] == viewers[1]
+    assert await User.filter(external_id="twice").count() == 1
+
+
+async def test_a_token_for_a_bad_external_id_is_refused_naming_it(api: Api) -> None:
+    tenant = await make_tenant()
+
+    error = await api.error(ISSUE_TOKEN, {"externalId": " "}, token=tenant.api_key)
+
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "externalId"}
 
 
 @pytest.mark.parametrize("ttl", [0, 59, 30 * 24 * 3600 + 1])
