@@ -10,6 +10,7 @@ import json
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any, NoReturn, cast
 from uuid import UUID
@@ -279,7 +280,12 @@ def _run_uvicorn(settings: Settings, host: str, port: int, workers: int) -> None
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="belfry", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"belfry {version('belfry')}")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, summary: str) -> argparse.ArgumentParser:
+        """A subcommand whose own --help says what it does, as the list of commands does."""
+        return sub.add_parser(name, help=summary, description=summary[0].upper() + summary[1:])
 
     def serving(p: argparse.ArgumentParser) -> None:
         p.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
@@ -299,17 +305,16 @@ def build_parser() -> argparse.ArgumentParser:
         tenant(p)
         p.add_argument("external_id", help="the user's id in your system")
 
-    serving(sub.add_parser("serve", help="run the API (migrates first)"))
-    serving(sub.add_parser("demo", help="serve with a demo tenant, API key and user token"))
-    sub.add_parser("migrate", help="apply database migrations")
-    sub.add_parser("worker", help="run the background jobs (delivery, retention) without serving")
-    p = sub.add_parser("export-schema", help="write the GraphQL schema (SDL)")
+    serving(command("serve", "run the API (migrates first)"))
+    serving(command("demo", "serve with a demo tenant, API key and user token"))
+    command("migrate", "apply database migrations")
+    command("worker", "run the background jobs (delivery, retention) without serving")
+    p = command("export-schema", "write the GraphQL schema (SDL)")
     p.add_argument("--output", default="schema.graphql", help="file to write (%(default)s)")
 
-    p = sub.add_parser(
+    p = command(
         "rotate-secrets",
-        help="re-encrypt every stored secret (channels', tenants' signing secrets) with the "
-        "newest key",
+        "re-encrypt every stored secret (channels', tenants' signing secrets) with the newest key",
     )
     p.add_argument(
         "--batch-size",
@@ -319,16 +324,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     as_json(p)
 
-    p = sub.add_parser("create-tenant", help="create a tenant and its first API key")
+    p = command("create-tenant", "create a tenant and its first API key")
     p.add_argument("name", help="the tenant's name")
     as_json(p)
 
-    p = sub.add_parser("create-api-key", help="create another API key for a tenant")
+    p = command("create-api-key", "create another API key for a tenant")
     tenant(p)
     p.add_argument("--name", default="", help="a label to tell keys apart")
     as_json(p)
 
-    p = sub.add_parser("upsert-user", help="create or update a user")
+    p = command("upsert-user", "create or update a user")
     user(p)
     p.add_argument("--email", help="address for the email channel")
     p.add_argument("--phone", help="number for the SMS channel, E.164 (+15551234567)")
@@ -336,18 +341,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", choices=[r.value for r in Role], help="role in the tenant")
     as_json(p)
 
-    p = sub.add_parser("issue-token", help="mint a user token")
+    p = command("issue-token", "mint a user token (a user not seen yet becomes a member)")
     user(p)
     p.add_argument("--ttl", type=int, help="lifetime in seconds (BELFRY_USER_TOKEN_DEFAULT_TTL)")
     as_json(p)
 
-    p = sub.add_parser("erase-user", help="erase a user and all Belfry holds of them (GDPR)")
+    p = command("erase-user", "erase a user and all Belfry holds of them (GDPR)")
     user(p)
     as_json(p)
 
-    p = sub.add_parser(
+    p = command(
         "rotate-signing-secret",
-        help="give a tenant a new secret for user tokens; prints it, this once",
+        "give a tenant a new secret for user tokens; prints it, this once",
     )
     tenant(p)
     p.add_argument(

@@ -11,6 +11,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from importlib.metadata import version
 from pathlib import Path
 
 import httpx
@@ -144,8 +145,9 @@ def test_every_command_and_option_says_what_it_does() -> None:
         if not action.help and not isinstance(action, argparse._HelpAction)
     ]
     unsaid = [c.dest for c in commands._choices_actions if not c.help]
+    undescribed = [name for name, command in commands.choices.items() if not command.description]
 
-    assert undocumented == [] and unsaid == []
+    assert undocumented == [] and unsaid == [] and undescribed == []
     assert "rotate-secrets" in commands.choices
 
 
@@ -234,6 +236,14 @@ def test_rotate_signing_secret_refuses_a_grace_beyond_30_days_on_one_line(
     assert result.returncode == 2 and result.stdout == ""
     [line] = [line for line in result.stderr.splitlines() if not line.startswith("{")]
     assert line.startswith("error: ") and "graceSeconds" in line
+
+
+def test_version_is_the_packages(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--version"])
+
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == f"belfry {version('belfry')}\n"
 
 
 def test_export_schema_writes_the_sdl(tmp_path: Path) -> None:

@@ -61,6 +61,14 @@ async def test_a_query_with_the_cookie_alone_is_the_users(app, alice) -> None:
     assert response.json()["data"]["viewer"] == {"externalId": "alice"}
 
 
+async def test_a_request_signed_in_by_neither_is_told_of_the_cookie_too(app) -> None:
+    response = await call(app, VIEWER, cookie=None)
+
+    [(code, message)] = errors(response)
+    assert code == "UNAUTHENTICATED"
+    assert "Authorization: Bearer" in message and f"the {COOKIE} cookie" in message
+
+
 async def test_the_authorization_header_wins_over_the_cookie(app, api, tenant, alice) -> None:
     bob = await make_user(api, tenant, "bob")
 
@@ -130,7 +138,8 @@ async def test_without_the_setting_no_cookie_is_read_or_set(settings: Settings) 
         headers = {"authorization": f"Bearer {tenant.api_key}", "origin": APP}
         set_ = await client.post("/graphql", json=body, headers=headers)
 
-    assert [code for code, _ in errors(read)] == ["UNAUTHENTICATED"]
+    [(code, message)] = errors(read)
+    assert code == "UNAUTHENTICATED" and "cookie" not in message
     assert [code for code, _ in errors(set_)] == ["BAD_USER_INPUT"]
 
 

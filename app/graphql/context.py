@@ -51,12 +51,18 @@ class Context:
         if principal is None:
             if self.ended is not None:
                 raise Unauthenticated(f"Credential gone ({self.ended}); connect with a new one")
-            raise Unauthenticated("Send 'Authorization: Bearer <API key or user token>'")
+            raise Unauthenticated(self._how_to_sign_in())
         if isinstance(principal, UserPrincipal):
             left, why = principal.ending()
             if left <= 0:
                 raise Unauthenticated(ENDED[why])
         return principal
+
+    def _how_to_sign_in(self) -> str:
+        message = "Send 'Authorization: Bearer <API key or user token>'"
+        if self.settings.session_cookie:
+            message += f", or a user token in the {self.settings.session_cookie} cookie"
+        return message
 
     def end(self, reason: str) -> None:
         """The credential is gone (revoked, erased, expired): refuse everything from now on."""

@@ -192,7 +192,7 @@ class DeliveryMutation:
 
     @strawberry.mutation(
         permission_classes=[Allowed],
-        description="Idempotent; a queued or sending delivery cannot be deleted.",
+        description="Idempotent; a queued, held or sending delivery cannot be deleted.",
     )
     async def delete_delivery(self, info: Info, id: strawberry.ID) -> bool:
         return await service.delete(tenant_id=info.context.tenant_id, delivery_id=id)

@@ -115,8 +115,14 @@ async def delete(*, tenant_id: UUID, delivery_id: str) -> bool:
     if did is None:
         return True
     deleted = await Delivery.filter(id=did, tenant_id=tenant_id, status__in=FINISHED).delete()
-    if not deleted and await Delivery.exists(id=did, tenant_id=tenant_id):
-        raise BadUserInput("Queued or sending deliveries cannot be deleted", field="id")
+    if not deleted:
+        kept = await Delivery.filter(id=did, tenant_id=tenant_id).values_list("status", flat=True)
+        if kept:
+            status = DeliveryStatus(kept[0]).value
+            raise BadUserInput(
+                f"A {status} delivery cannot be deleted until it is sent, fails or is suppressed",
+                field="id",
+            )
     return True
 
 
@@ -131,7 +137,11 @@ async def delete_many(*, tenant_id: UUID, delivery_filter: DeliveryFilter) -> De
     if f.status is None and f.rule_id is None and f.before is None:
         raise BadUserInput("Say what to delete: status, ruleId or before", field="filter")
     if f.status in IN_FLIGHT:
-        raise BadUserInput("Queued or sending deliveries cannot be deleted", field="status")
+        raise BadUserInput(
+            f"{f.status.value} deliveries cannot be deleted until they are sent, fail or are "
+            "suppressed",
+            field="status",
+        )
     finished = _filtered(tenant_id, f).filter(status__in=FINISHED)
     deleted = 0
     while ids := await finished.limit(1000).values_list("id", flat=True):

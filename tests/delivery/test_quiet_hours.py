@@ -138,6 +138,31 @@ async def test_a_users_own_timezone_that_names_a_folder_is_followed_as_utc(api: 
     assert published["count"] == 1
 
 
+async def test_a_held_delivery_is_not_deleted_and_the_refusal_says_held(
+    api: Api, worker: Worker, smtp, clock: Clock
+) -> None:
+    # Given an email held until alice's night ends
+    _, port = smtp
+    tenant, _ = await quiet_at_night(api, port, clock)
+    await publish(api, tenant, ["alice"], category=CATEGORY)
+    await drain(worker)
+    [held] = await Delivery.filter(status="HELD")
+
+    # When it is deleted, alone or by status
+    one = await api.error(
+        "mutation($id: ID!) { deleteDelivery(id: $id) }", {"id": str(held.id)}, token=tenant.api_key
+    )
+    many = await api.error(
+        "mutation { deleteDeliveries(filter: {status: HELD}) { deleted } }", token=tenant.api_key
+    )
+
+    # Then both refusals say it is held, and it is still there
+    assert one["extensions"] == {"code": "BAD_USER_INPUT", "field": "id"}
+    assert one["message"].startswith("A HELD delivery cannot be deleted")
+    assert many["message"].startswith("HELD deliveries cannot be deleted")
+    assert await Delivery.exists(id=held.id, status="HELD")
+
+
 async def test_email_inside_quiet_hours_is_held_then_sent_in_order_when_they_end(
     api: Api, worker: Worker, smtp, clock: Clock
 ) -> None:
