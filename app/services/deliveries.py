@@ -116,11 +116,11 @@ async def delete(*, tenant_id: UUID, delivery_id: str) -> bool:
         return True
     deleted = await Delivery.filter(id=did, tenant_id=tenant_id, status__in=FINISHED).delete()
     if not deleted:
-        kept = await Delivery.filter(id=did, tenant_id=tenant_id).values_list("status", flat=True)
-        if kept:
-            status = DeliveryStatus(kept[0]).value
+        kept = await Delivery.get_or_none(id=did, tenant_id=tenant_id)
+        if kept is not None:
             raise BadUserInput(
-                f"A {status} delivery cannot be deleted until it is sent, fails or is suppressed",
+                f"A {kept.status.value} delivery cannot be deleted until it is sent, fails or is "
+                "suppressed",
                 field="id",
             )
     return True
