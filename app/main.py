@@ -279,6 +279,17 @@ def going_away_on_sigterm(graphql: GraphQLApp) -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+async def open_database() -> None:
+    """Connects before the jobs start (see db.connect_now). A database that is down is no
+    reason not to start: requests answer 503, and /readyz says so, until it is back."""
+    try:
+        await db.connect_now()
+    except Exception as error:
+        if not db.is_unavailable(error):
+            raise
+        logger.warning("the database cannot be reached yet: %s", error)
+
+
 def start_jobs(settings: Settings) -> list[asyncio.Task[None]]:
     """The background work a `belfry worker` does (delivery, digests, retention, the inbox
     clock, scheduled sends), for a server that runs on its own."""
@@ -352,7 +363,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ),
             graphql.rate_limiter,
         ):
-            await db.connect_now()
+            await open_database()
             if settings.gc_tuning:
                 tune_gc()
             jobs = start_jobs(settings) if settings.embedded_jobs else []
