@@ -133,6 +133,11 @@ def outgoing_ports() -> tuple[int, int]:
 
 LISTENING_PORTS = (10_000, outgoing_ports()[0])
 
+# How long a test waits for a process it started to be ready, or to do what it waits for: many
+# times what it takes on a quiet machine, since a loaded CI host can be that much slower. A
+# process that ends meanwhile fails the wait at once, so a broken start costs no more.
+PATIENCE = 120.0
+
 
 class RedisServer:
     """A redis-server of the test's own, so it can be stopped and restarted at will."""
@@ -159,7 +164,8 @@ class RedisServer:
             stderr=subprocess.DEVNULL,
         )
         client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
-        for _ in range(100):
+        deadline = time.monotonic() + PATIENCE
+        while self.process.poll() is None and time.monotonic() < deadline:
             try:
                 client.ping()
                 return

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from tests.conftest import (
+    PATIENCE,
     POSTGRES_URL,
     _pg_admin,
     create_migrated_postgres,
@@ -132,12 +133,6 @@ async def server_process(
             process.kill()
         if log is not None:
             log.close()
-
-
-# How long a test waits for a process to start, or to do what it waits for: many times what
-# it takes on a quiet machine, since a loaded CI host can be that much slower. A process that
-# ends meanwhile fails the wait at once, so a broken start costs no more than before.
-PATIENCE = 120.0
 
 
 async def until_serving(

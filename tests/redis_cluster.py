@@ -13,7 +13,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from tests.conftest import free_port
+from tests.conftest import PATIENCE, free_port
 
 NODE_TIMEOUT_MS = 1000  # how soon a primary that stopped answering is failed over
 
@@ -141,7 +141,7 @@ class RedisCluster:
         ) as client:
             return client.execute_command(*command)
 
-    def _until(self, condition: Callable[[], object], what: str, seconds: float = 30) -> None:
+    def _until(self, condition: Callable[[], object], what: str, seconds: float = PATIENCE) -> None:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             try:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
-from tests.processes import PATIENCE, migrated_sqlite, until_serving
+from tests.conftest import PATIENCE, free_port
+from tests.processes import migrated_sqlite, until_serving
 
 GRACE = 2  # BELFRY_SHUTDOWN_GRACE_SECONDS for these processes
 # Stopping may take the grace, then the sockets' going away and the jobs' wind-down; past this

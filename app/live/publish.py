@@ -7,8 +7,9 @@ from typing import Any
 from uuid import UUID
 
 from app.live.backends import UNREACHABLE
+from app.live.credential_changes import CredentialChange
 from app.live.hub import connected_hub
-from app.live.messages import DELIVERY_FIELDS, CredentialChange, InboxMessage, NotificationPayload
+from app.live.messages import DELIVERY_FIELDS, InboxMessage, NotificationPayload
 from app.live.topics import CREDENTIALS, DELIVERIES, INBOX, WORK, encode_credential_change
 from app.live.wire import Created, encode_created, encode_deliveries, encode_inbox
 

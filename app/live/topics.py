@@ -9,16 +9,14 @@ from typing import Generic, TypeVar
 from uuid import UUID
 
 from app.encoding import dumps
-from app.live.messages import (
-    ALL,
+from app.live.credential_changes import (
     ApiKeyRevoked,
     CredentialChange,
-    DeliveryPayload,
-    InboxMessage,
     RoleChanged,
     SigningSecretRotated,
     UserErased,
 )
+from app.live.messages import ALL, DeliveryPayload, InboxMessage
 from app.live.wire import decode_deliveries, decode_inbox
 
 T = TypeVar("T")

@@ -20,17 +20,16 @@ from app.auth import (
     SigningState,
 )
 from app.db import as_uuid
-from app.live.hub import hub
-from app.live.mailbox import Mailbox
-from app.live.messages import (
-    ALL,
+from app.live.credential_changes import (
     ApiKeyRevoked,
     CredentialChange,
     RoleChanged,
-    Signal,
     SigningSecretRotated,
     UserErased,
 )
+from app.live.hub import hub
+from app.live.mailbox import Mailbox
+from app.live.messages import ALL, Signal
 from app.live.topics import CREDENTIALS
 from app.models import ApiKey, Role, Tenant, User
 from app.services import audience

@@ -10,7 +10,7 @@ from app import clock
 from app.auth import hash_api_key, new_api_key, new_erasure_key, new_signing_secret
 from app.crypto import SecretBox
 from app.errors import BadUserInput, NotFound
-from app.live.messages import ApiKeyRevoked, SigningSecretRotated
+from app.live.credential_changes import ApiKeyRevoked, SigningSecretRotated
 from app.live.publish import publish_credential_change
 from app.models import ApiKey, Tenant, User
 from app.services import catalog, publishing, users

@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 from app.auth import mint_user_token, signing_keys, subject_hash
 from app.crypto import SecretBox
 from app.errors import BadUserInput, NotFound
-from app.live import messages
+from app.live import credential_changes
 from app.live.publish import publish_credential_change
 from app.models import (
     Delivery,
@@ -76,7 +76,7 @@ async def upsert_user(*, tenant_id: UUID, external_id: str, fields: UserFields) 
         await user.refresh_from_db()
         if user.role != role_before:
             await publish_credential_change(
-                messages.RoleChanged(tenant_id, user.id, user.role.value)
+                credential_changes.RoleChanged(tenant_id, user.id, user.role.value)
             )
     return user
 
@@ -153,7 +153,7 @@ async def erase_user(*, tenant_id: UUID, external_id: str, box: SecretBox) -> bo
     audience.forget_user(tenant_id, external_id)  # this process now, others by the hub
     if user_id is None:
         return False
-    await publish_credential_change(messages.UserErased(tenant_id, user_id, external_id))
+    await publish_credential_change(credential_changes.UserErased(tenant_id, user_id, external_id))
     return True
 
 

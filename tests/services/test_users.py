@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from tortoise.transactions import in_transaction
 
 from app.auth import signing_keys
-from app.live.messages import UserErased
+from app.live.credential_changes import UserErased
 from app.live.publish import publish_credential_change
 from app.models import (
     Channel,
