@@ -123,8 +123,7 @@ async def test_first_tokens_minted_together_make_one_user(api: Api) -> None:
 
     # Then both sign in the same, single user
     viewers = [
-        (await api.data(VIEWER, token=m["issueUserToken"]["token"]))["viewer"]["id"]
-        for m in minted
+        (await api.data(VIEWER, token=m["issueUserToken"]["token"]))["viewer"]["id"] for m in minted
     ]
     assert viewers[0] == viewers[1]
     assert await User.filter(external_id="twice").count() == 1
