@@ -9,7 +9,6 @@ from strawberry.relay import PageInfo
 
 from app import models
 from app.auth import Principal, UserPrincipal
-from app.errors import BadUserInput
 from app.graphql.context import Info
 from app.graphql.inbox import Notification
 from app.graphql.pagination import edges, page_info, page_request
@@ -20,7 +19,7 @@ from app.live import streams
 from app.live.messages import DeliveryPayload
 from app.services import deliveries as service
 from app.services import testing
-from app.services.validation import parse_uuid
+from app.services.validation import parse_id
 
 strawberry.enum(models.DeliveryStatus)
 
@@ -192,7 +191,9 @@ class DeliveryMutation:
 
     @strawberry.mutation(
         permission_classes=[Allowed],
-        description="Idempotent; a queued, held or sending delivery cannot be deleted.",
+        description="Idempotent: an id the log does not have answers true; BAD_USER_INPUT for "
+        "an id that is not an id, and for a queued, held or sending delivery, which cannot be "
+        "deleted.",
     )
     async def delete_delivery(self, info: Info, id: strawberry.ID) -> bool:
         return await service.delete(tenant_id=info.context.tenant_id, delivery_id=id)
@@ -272,9 +273,7 @@ class DeliverySubscription:
         context = info.context
         principal = context.require_principal()
         render = renderer_for(info)
-        nid = parse_uuid(notification_id) if notification_id else None
-        if notification_id and nid is None:
-            raise BadUserInput("notificationId is not an id", field="notificationId")
+        nid = parse_id(notification_id, "notificationId") if notification_id else None
         seen: Principal | None = principal
         visible = _visible_to(principal)
         async for payload in streams.delivery_events(

@@ -212,7 +212,11 @@ class InboxQuery:
         )
         return NotificationConnection.from_page(result)
 
-    @strawberry.field(permission_classes=[Allowed])
+    @strawberry.field(
+        permission_classes=[Allowed],
+        description="Null when the viewer has no such notification; BAD_USER_INPUT for an id "
+        "that is not an id.",
+    )
     async def notification(self, info: Info, id: strawberry.ID) -> Notification | None:
         n = await service.get_notification(user_id=info.context.user.user_id, notification_id=id)
         return Notification.from_model(n) if n else None
@@ -244,7 +248,9 @@ class InboxQuery:
 @strawberry.type
 class InboxMutation:
     @strawberry.mutation(
-        permission_classes=[Allowed], description="Idempotent; unknown ids are not an error."
+        permission_classes=[Allowed],
+        description="Idempotent: an id that is unknown, another user's or already read changes "
+        "nothing and answers true; BAD_USER_INPUT for an id that is not an id.",
     )
     async def mark_notification_read(self, info: Info, id: strawberry.ID) -> bool:
         return await changes.mark_read(viewer=info.context.user, notification_id=id)
@@ -331,7 +337,11 @@ class InboxMutation:
         n = await changes.snooze(viewer=info.context.user, notification_id=id, until=None)
         return Notification.from_model(n)
 
-    @strawberry.mutation(permission_classes=[Allowed], description="Soft delete; idempotent.")
+    @strawberry.mutation(
+        permission_classes=[Allowed],
+        description="Soft delete, idempotent: an id that is unknown, another user's or already "
+        "deleted changes nothing and answers true; BAD_USER_INPUT for an id that is not an id.",
+    )
     async def delete_notification(self, info: Info, id: strawberry.ID) -> bool:
         return await changes.delete_notification(viewer=info.context.user, notification_id=id)
 

@@ -5,7 +5,6 @@ import strawberry
 from strawberry.relay import PageInfo
 from strawberry.scalars import JSON
 
-from app.errors import NotFound
 from app.graphql.context import Info
 from app.graphql.pagination import edges, page_info, page_request
 from app.graphql.permissions import Allowed
@@ -13,7 +12,7 @@ from app.graphql.teams import TeamRef
 from app.models import Priority
 from app.services import events, scheduling
 from app.services import publishing as service
-from app.services.validation import distinct_tags, parse_uuid
+from app.services.validation import distinct_tags, parse_id
 
 LINK = 'An absolute http:// or https:// URL, or a path starting with a single "/".'
 
@@ -116,14 +115,13 @@ class PublishingMutation:
 
     @strawberry.mutation(
         permission_classes=[Allowed],
-        description="Cancels a notification published with a sendAt; false if it already went.",
+        description="Cancels a notification published with a sendAt; false if it already went, "
+        "NOT_FOUND if the tenant has no such notification, BAD_USER_INPUT for an id that is not "
+        "an id.",
     )
     async def cancel_scheduled_notification(self, info: Info, id: strawberry.ID) -> bool:
-        notification_id = parse_uuid(id)
-        if notification_id is None:
-            raise NotFound("No scheduled notification with this id")
         return await scheduling.cancel(
-            tenant_id=info.context.api_key.tenant_id, notification_id=notification_id
+            tenant_id=info.context.api_key.tenant_id, notification_id=parse_id(id)
         )
 
 

@@ -13,7 +13,7 @@ from app.live.publish import publish_delivery, wake_workers
 from app.models import FINISHED, IN_FLIGHT, QUEUE, Channel, Delivery, DeliveryStatus, Rule
 from app.services import channels
 from app.services.pagination import Page, PageRequest, encode_cursor, older_than
-from app.services.validation import check_category_filter, check_length, parse_uuid
+from app.services.validation import check_category_filter, check_length, parse_id, parse_uuid
 
 MAX_BULK_DELETE = 10_000
 MAX_JOB_ID = 64  # the column's width
@@ -111,9 +111,7 @@ async def retry(*, tenant_id: UUID, delivery_id: str) -> Delivery:
 
 async def delete(*, tenant_id: UUID, delivery_id: str) -> bool:
     """Idempotent: an id that is unknown (or another tenant's) deletes nothing."""
-    did = parse_uuid(delivery_id)
-    if did is None:
-        return True
+    did = parse_id(delivery_id)
     deleted = await Delivery.filter(id=did, tenant_id=tenant_id, status__in=FINISHED).delete()
     if not deleted:
         kept = await Delivery.get_or_none(id=did, tenant_id=tenant_id)

@@ -13,7 +13,7 @@ from app.models import Notification, NotificationTag, Priority
 from app.services import counters
 from app.services.counters import Counts
 from app.services.pagination import Page, PageRequest, below, encode_cursor, older_than
-from app.services.validation import check_category_filter, check_tags, parse_uuid
+from app.services.validation import check_category_filter, check_tags, parse_id
 
 
 class ReadState(StrEnum):
@@ -155,8 +155,7 @@ async def list_notifications(
 
 
 async def get_notification(*, user_id: UUID, notification_id: str) -> Notification | None:
-    nid = parse_uuid(notification_id)
-    return None if nid is None else await visible(user_id).get_or_none(id=nid)
+    return await visible(user_id).get_or_none(id=parse_id(notification_id))
 
 
 async def stats_for(*, user_id: UUID, categories: list[str] | None = None) -> Counts:

@@ -20,7 +20,7 @@ from app.models import Notification
 from app.services import counters
 from app.services.counters import Counts, Place
 from app.services.inbox import visible
-from app.services.validation import check_category_filter, parse_uuid
+from app.services.validation import check_category_filter, parse_id, parse_uuid
 
 MAX_IDS_PER_CALL = 1000
 
@@ -63,9 +63,7 @@ def _deleted(n: Notification, now: datetime) -> dict[str, Any]:
 
 async def mark_read(*, viewer: UserPrincipal, notification_id: str) -> bool:
     """Idempotent: an unknown, foreign or already read id changes nothing and is no error."""
-    nid = parse_uuid(notification_id)
-    if nid is not None:
-        await _change_one(viewer, nid, _read(True), InboxEventKind.UPDATED)
+    await _change_one(viewer, parse_id(notification_id), _read(True), InboxEventKind.UPDATED)
     return True
 
 
@@ -121,9 +119,7 @@ async def record_action(
 
 async def delete_notification(*, viewer: UserPrincipal, notification_id: str) -> bool:
     """Soft delete, idempotent: unknown, foreign or already deleted ids are a no-op."""
-    nid = parse_uuid(notification_id)
-    if nid is not None:
-        await _change_one(viewer, nid, _deleted, InboxEventKind.DELETED)
+    await _change_one(viewer, parse_id(notification_id), _deleted, InboxEventKind.DELETED)
     return True
 
 

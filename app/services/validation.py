@@ -167,6 +167,15 @@ def parse_uuid(value: str) -> UUID | None:
         return None
 
 
+def parse_id(value: str, field: str = "id") -> UUID:
+    """An id that names one thing: one that is not even an id is the caller's mistake, said
+    as such; what a well-formed id that names nothing means is the operation's to say."""
+    parsed = parse_uuid(value)
+    if parsed is None:
+        raise BadUserInput(f"{field} is not an id: Belfry's ids are UUIDs", field=field)
+    return parsed
+
+
 MAX_TAGS = 10
 MAX_TAG = 50
 

@@ -1,9 +1,11 @@
 """The delivery log's filters as the API takes them, and test notifications."""
 
+from uuid import uuid4
+
 import pytest
 
 from app.models import Delivery
-from tests.helpers import Api, TenantAccess, make_tenant, make_user
+from tests.helpers import Api, TenantAccess, make_tenant, make_user, publish
 
 LOG = "query($filter: DeliveryFilter) { deliveries(filter: $filter) { totalCount } }"
 
@@ -65,3 +67,33 @@ async def test_a_test_notification_with_an_unsafe_link_is_refused_and_sends_noth
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "link"}
     assert (await api.data(LINKS, token=owner.token))["notifications"]["edges"] == []
     assert not await Delivery.exists(tenant_id=tenant.tenant_id)
+
+
+DELETE_ONE = "mutation($id: ID!) { deleteDelivery(id: $id) }"
+
+
+async def test_deleting_a_delivery_by_what_is_not_an_id_is_bad_user_input_and_keeps_the_log(
+    api: Api, tenant: TenantAccess
+) -> None:
+    # Given a delivery log with a delivery in it
+    await make_user(api, tenant, "alice")
+    await publish(api, tenant, ["alice"])
+    before = await Delivery.filter(tenant_id=tenant.tenant_id).count()
+
+    # When the tenant deletes a delivery by something that is not an id
+    error = await api.error(DELETE_ONE, {"id": "<id>"}, token=tenant.api_key)
+
+    # Then the id is named as the mistake, and the log keeps every delivery
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "id"}
+    assert before and await Delivery.filter(tenant_id=tenant.tenant_id).count() == before
+
+
+async def test_deleting_a_delivery_the_log_does_not_have_answers_true(
+    api: Api, tenant: TenantAccess
+) -> None:
+    # Given a tenant
+    # When it deletes a delivery by a well-formed id that names none of its deliveries
+    deleted = await api.data(DELETE_ONE, {"id": str(uuid4())}, token=tenant.api_key)
+
+    # Then that is no error: there is nothing to delete
+    assert deleted == {"deleteDelivery": True}

@@ -38,6 +38,7 @@ MARK_ALL = (
 )
 DELETE_ONE = "mutation($id: ID!) { deleteNotification(id: $id) }"
 DELETE_READ = "mutation { deleteReadNotifications { deleted } }"
+UNKNOWN = "00000000-0000-0000-0000-000000000000"
 
 
 async def inbox(api: Api, user: UserAccess, **variables: Any) -> dict[str, Any]:
@@ -195,7 +196,16 @@ async def test_one_notification_by_id_only_when_it_is_the_viewers(api, tenant, a
 
     assert (await api.data(ONE, {"id": mine}, token=alice.token))["notification"]["id"] == mine
     assert (await api.data(ONE, {"id": his}, token=alice.token))["notification"] is None
-    assert (await api.data(ONE, {"id": "garbage"}, token=alice.token))["notification"] is None
+    assert (await api.data(ONE, {"id": UNKNOWN}, token=alice.token))["notification"] is None
+
+
+async def test_asking_for_a_notification_by_what_is_not_an_id_is_bad_user_input(api, alice) -> None:
+    # Given a viewer
+    # When they ask for a notification by something that is not an id
+    error = await api.error(ONE, {"id": "<id>"}, token=alice.token)
+
+    # Then the id is named as the mistake
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "id"}
 
 
 # --- counting ------------------------------------------------------------------------------
@@ -228,12 +238,26 @@ async def test_mark_read_is_idempotent_and_ignores_unknown_and_foreign_ids(
 
     results = [
         (await api.data(MARK_ONE, {"id": i}, token=alice.token))["markNotificationRead"]
-        for i in (mine, mine, his, "00000000-0000-0000-0000-000000000000", "junk")
+        for i in (mine, mine, his, UNKNOWN)
     ]
 
-    assert results == [True] * 5
+    assert results == [True] * 4
     assert (await counts(api, alice))["unreadCount"] == 0
     assert (await counts(api, bob))["unreadCount"] == 1
+
+
+async def test_marking_read_what_is_not_an_id_is_bad_user_input_and_marks_nothing(
+    api, tenant, alice
+) -> None:
+    # Given an unread notification
+    await given_inbox(api, tenant, alice, ["a.b"])
+
+    # When the viewer marks read something that is not an id, as a placeholder pasted as it is
+    error = await api.error(MARK_ONE, {"id": "<id>"}, token=alice.token)
+
+    # Then the id is named as the mistake, and nothing is marked
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "id"}
+    assert (await counts(api, alice))["unreadCount"] == 1
 
 
 async def test_set_read_toggles_both_ways(api, tenant, alice) -> None:
@@ -344,6 +368,20 @@ async def test_deleting_someone_elses_notification_is_a_no_op(api, tenant, alice
 
     assert result["deleteNotification"] is True
     assert (await inbox(api, bob))["totalCount"] == 1
+
+
+async def test_deleting_what_is_not_an_id_is_bad_user_input_and_deletes_nothing(
+    api, tenant, alice
+) -> None:
+    # Given a notification
+    await given_inbox(api, tenant, alice, ["a.b"])
+
+    # When the viewer deletes something that is not an id
+    error = await api.error(DELETE_ONE, {"id": "not-an-id"}, token=alice.token)
+
+    # Then the id is named as the mistake, and the inbox keeps its notification
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "id"}
+    assert (await inbox(api, alice))["totalCount"] == 1
 
 
 async def test_delete_read_removes_only_read_ones(api, tenant, alice) -> None:

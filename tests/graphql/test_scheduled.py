@@ -161,6 +161,19 @@ async def test_another_tenants_scheduled_notification_is_not_found(api, tenant) 
     assert await ScheduledNotification.filter(id=nid).exists()
 
 
+async def test_cancelling_by_what_is_not_an_id_is_bad_user_input_and_keeps_it(api, tenant) -> None:
+    # Given a scheduled notification
+    await schedule(api, tenant, ["alice"], ahead(hours=1))
+
+    # When the tenant cancels something that is not an id
+    error = await api.error(CANCEL, {"id": "<id>"}, token=tenant.api_key)
+
+    # Then the id is named as the mistake, and the notification is still scheduled
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "id"}
+    listed = await api.data(SCHEDULED, token=tenant.api_key)
+    assert listed["scheduledNotifications"]["totalCount"] == 1
+
+
 @pytest.mark.parametrize(
     ("send_in_hours", "expires_in_hours", "title", "field"),
     [
