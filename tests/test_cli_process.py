@@ -40,6 +40,9 @@ def start(env: dict[str, str], *args: str) -> "subprocess.Popen[str]":
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # As from a terminal: a suite started in a script's background inherits SIGINT
+        # ignored, and so would the process (Unix's rule for background jobs).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
