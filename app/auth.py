@@ -15,10 +15,9 @@ import jwt
 
 from app import clock
 from app.crypto import SecretBox, SecretUnreadable
-from app.db import select_row
+from app.db import is_storable, select_row
 from app.errors import BelfryError, Unauthenticated
 from app.models import ApiKey, Role, Tenant, User, UserErasure
-from app.services.validation import is_storable
 
 logger = logging.getLogger("belfry.auth")
 
