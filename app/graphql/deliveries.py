@@ -16,10 +16,9 @@ from app.graphql.pagination import edges, page_info, page_request
 from app.graphql.permissions import Allowed
 from app.graphql.publishing import LINK
 from app.graphql.rendering import renderer_for
-from app.live import streams
 from app.live.messages import DeliveryPayload
 from app.services import deliveries as service
-from app.services import testing
+from app.services import subscriptions, testing
 from app.services.validation import parse_uuid
 
 strawberry.enum(models.DeliveryStatus)
@@ -277,7 +276,7 @@ class DeliverySubscription:
             raise BadUserInput("notificationId is not an id", field="notificationId")
         seen: Principal | None = principal
         visible = _visible_to(principal)
-        async for payload in streams.delivery_events(
+        async for payload in subscriptions.delivery_events(
             tenant_id=principal.tenant_id,
             recipient_id=_own_only(principal),
             notification_id=nid,
