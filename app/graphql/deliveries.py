@@ -283,7 +283,7 @@ class DeliverySubscription:
             channel=channel,
         ):
             # Each event as of now: the principal changes with the role, and is None once the
-            # socket's credential is gone (app.sockets).
+            # socket's credential is gone (app.http.registry).
             if context.principal is not seen:
                 seen = context.principal
                 visible = _visible_to(seen)

@@ -358,7 +358,7 @@ class InboxSubscription:
         async for message in subscriptions.inbox_events(
             tenant_id=viewer.tenant_id, user_id=viewer.user_id, after=after
         ):
-            if context.principal is not None:  # None: the socket is closing (app.sockets)
+            if context.principal is not None:  # None: its credential is gone (app.http.registry)
                 yield render(message)
 
     @strawberry.subscription(
@@ -389,5 +389,5 @@ async def _badge(info: Info, badge: Badge, category: str | None) -> AsyncGenerat
     async for count in subscriptions.badge_counts(
         tenant_id=viewer.tenant_id, user_id=viewer.user_id, badge=badge, category=category
     ):
-        if context.principal is not None:  # None: the socket is closing (app.sockets)
+        if context.principal is not None:  # None: its credential is gone (app.http.registry)
             yield render(count)
