@@ -41,8 +41,7 @@ class Context:
     response: Any = None
     # The websocket's connection_init payload; Strawberry fills it in.
     connection_params: dict[str, Any] | None = None
-    # Why a websocket's credential stopped working (see app.http.sockets); principal is None
-    # then.
+    # Why a connection's credential stopped working (app.http.registry); principal is None then.
     ended: str | None = None
     by_cookie: bool = False  # the principal came from the session cookie
     session_cookie: SessionCookie | None = None  # an HTTP request's; None on a websocket
