@@ -15,10 +15,9 @@ import jwt
 
 from app import clock
 from app.crypto import SecretBox, SecretUnreadable
-from app.db import select_row
+from app.db import is_storable, select_row
 from app.errors import BelfryError, Unauthenticated
 from app.models import ApiKey, Role, Tenant, User, UserErasure
-from app.services.validation import is_storable
 
 logger = logging.getLogger("belfry.auth")
 
@@ -220,7 +219,7 @@ async def sign_in(
     authorization: str | None, cookie: str | None = None, *, box: SecretBox
 ) -> Principal | None:
     """The caller, by its `Authorization` value or else by the session cookie's token
-    (app.session_cookie), which is a user token, never an API key."""
+    (app.http.session_cookie), which is a user token, never an API key."""
     if authorization is not None or not cookie:
         return await authenticate(authorization, box=box)
     if cookie.startswith(API_KEY_PREFIX):

@@ -189,8 +189,8 @@ def _refuse_unreadable(result: dict[str, Any]) -> None:
 
 async def work(settings: Settings) -> None:
     """Runs the jobs until stopped; any number of workers may run against PostgreSQL."""
+    from app.http.metrics import worker_listener
     from app.main import start_jobs, stop_jobs  # the server's modules: see _serve
-    from app.metrics_http import worker_listener
 
     configure_tracing(settings)
     try:
@@ -248,8 +248,8 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
 def _run_uvicorn(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn  # see _serve
 
-    from app.http_protocol import HttpProtocol
-    from app.websocket_protocol import WebSocketProtocol
+    from app.http.http_protocol import HttpProtocol
+    from app.http.websocket_protocol import WebSocketProtocol
 
     # Bound here rather than a subclass made on the fly: --workers sends it to each process.
     http = functools.partial(
@@ -389,7 +389,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
     # The server's modules (the GraphQL schema, uvicorn) are imported only by the commands
     # that serve or work: the admin commands start a second sooner without them.
     from app import demo
-    from app.metrics_http import listen
+    from app.http.metrics import listen
 
     if args.command == "demo":
         settings = demo.enable(settings)

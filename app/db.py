@@ -1,7 +1,8 @@
-"""Below Tortoise: ids for bulk inserts, and the statements its query builder cannot express,
-written once for both dialects."""
+"""Below Tortoise: the text both databases store, ids for bulk inserts, and the statements its
+query builder cannot express, written once for both dialects."""
 
 import os
+import re
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
@@ -15,6 +16,10 @@ from tortoise.exceptions import DBConnectionError, IntegrityError
 from tortoise.models import Model
 
 T = TypeVar("T")
+
+# Text no database of ours stores: PostgreSQL refuses NUL in text and JSON, and an unpaired
+# surrogate is not UTF-8 at all.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 # What a database that is down, restarting, renamed or out of connections raises, as the driver
 # or Tortoise report it; anything else is a bug or bad input.
@@ -64,6 +69,10 @@ def as_uuid(value: Any) -> UUID:
     """A UUID column's value as a plain query returns it: asyncpg gives a UUID (subclass)
     already, SQLite a string."""
     return value if isinstance(value, UUID) else UUID(value)
+
+
+def is_storable(text: str) -> bool:
+    return UNSTORABLE.search(text) is None
 
 
 def is_unavailable(error: BaseException | None) -> bool:

@@ -5,6 +5,7 @@ GraphQL operation of the work it is about where those are known (see docs/operat
 import logging
 import logging.config
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -49,6 +50,15 @@ def fields(**values: str | None) -> Iterator[None]:
     finally:
         for var, token in reversed(tokens):
             var.reset(token)
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def current_request_id() -> str:
+    """The id of the request being served, or a new one where there is none (a job)."""
+    return request_id.get() or new_request_id()
 
 
 class ContextFilter(logging.Filter):

@@ -1,6 +1,6 @@
 """Copies the files Strawberry's GraphiQL page loads from unpkg.com into app/static/graphiql/,
-so that Belfry serves GraphiQL with no request to another host (app/graphiql.py). Run it
-after upgrading strawberry-graphql, when tests/test_graphiql.py says an asset is missing:
+so that Belfry serves GraphiQL with no request to another host (app/http/graphiql.py). Run it
+after upgrading strawberry-graphql, when tests/http/test_graphiql.py says an asset is missing:
 
     uv run python scripts/vendor_graphiql.py
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from strawberry.http.ides import get_graphql_ide_html
 
-from app.graphiql import ASSETS, remote_assets
+from app.http.graphiql import ASSETS, remote_assets
 
 
 def fetch(package: str, version: str) -> tarfile.TarFile:

@@ -22,6 +22,7 @@ from app.db import (
     in_one_statement,
     insert_then,
     is_in,
+    is_storable,
     new_ids,
 )
 from app.models import Channel, Delivery, DeliveryStatus, Notification
@@ -43,6 +44,11 @@ def test_new_ids_are_distinct_time_ordered_uuids() -> None:
     assert all(before_ms <= i.int >> 80 <= after_ms for i in ids)
     # and the rest of each is random: no two share their 74 random bits
     assert len({i.int & ((1 << 80) - 1) for i in ids}) == 1000
+
+
+def test_text_with_nul_or_an_unpaired_surrogate_cannot_be_stored() -> None:
+    assert is_storable("plain, émoji 🔔")
+    assert not is_storable("a\x00b") and not is_storable("a\ud800b")
 
 
 async def test_bulk_insert_writes_every_kind_of_value(app: Starlette) -> None:

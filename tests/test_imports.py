@@ -1,10 +1,147 @@
-"""The code leans only on what its dependencies make public: no private module or name of a
-third-party package is imported anywhere in app/."""
+"""The code's own imports point one way, down the layers below, and lean only on what its
+dependencies make public: no private module or name of a third-party package is imported
+anywhere in app/."""
 
 import ast
+from collections.abc import Iterable
 from pathlib import Path
 
 APP = Path(__file__).parent.parent / "app"
+
+# From the bottom up: a module imports from its own layer and the layers below it, never above.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    (
+        "app.models",
+        "app.db",
+        "app.settings",
+        "app.errors",
+        "app.clock",
+        "app.crypto",
+        "app.encoding",
+        "app.logs",
+        "app.metrics",
+        "app.tracing",
+        "app.jobs",
+    ),
+    ("app.auth",),
+    ("app.live", "app.delivery"),  # fan-out, and the delivery worker with its providers
+    ("app.services",),
+    ("app.graphql",),
+    ("app.http",),  # the transport: the view, websockets, cookies, rate limits, routes
+    ("app.main", "app.cli", "app.demo"),
+)
+
+# The worker loads a channel's config through the channels service; the channel registry
+# (a channel as one plugin) gives it what it needs from below, and takes this line away.
+KNOWN_UPWARD = {("app.delivery.worker", "app.services.channels")}
+
+Arrows = dict[str, set[str]]
+
+
+def modules(root: Path) -> dict[str, Path]:
+    """Every module under `root` (a package named after its folder), by dotted name."""
+    found = {}
+    for path in sorted(root.rglob("*.py")):
+        parts = [root.name, *path.relative_to(root).with_suffix("").parts]
+        if parts[-1] == "__init__":
+            parts.pop()
+        found[".".join(parts)] = path
+    return found
+
+
+def arrows(root: Path) -> Arrows:
+    """Which of the package's modules each of them imports, wherever the import is (a lazy or
+    type-only import is a dependency too). A package importing its own modules is made of
+    them: that is no arrow."""
+    known = modules(root)
+    return {
+        name: {
+            target
+            for target in _imported(name, path, known)
+            if target != name and not target.startswith(f"{name}.")
+        }
+        for name, path in known.items()
+    }
+
+
+def _imported(name: str, path: Path, known: dict[str, Path]) -> Iterable[str]:
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            yield from (_module(alias.name, known) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*up, *([base] if base else [])])
+            for alias in node.names:
+                yield _module(f"{base}.{alias.name}", known)  # a module, or a name in `base`
+
+
+def _module(dotted: str, known: dict[str, Path]) -> str:
+    """The longest known module that `dotted` names or is in; "" for other packages."""
+    while dotted and dotted not in known:
+        dotted = dotted.rpartition(".")[0]
+    return dotted
+
+
+def layer_of(module: str) -> int | None:
+    for level, members in enumerate(LAYERS):
+        if any(module == m or module.startswith(f"{m}.") for m in members):
+            return level
+    return None
+
+
+def upward(graph: Arrows) -> set[tuple[str, str]]:
+    return {
+        (source, target)
+        for source, targets in graph.items()
+        for target in targets
+        if (layer_of(source) or 0) < (layer_of(target) or 0)
+    }
+
+
+def circles(graph: Arrows) -> list[list[str]]:
+    """The groups of modules that reach each other through their imports (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in graph.get(node, ()):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while (member := stack.pop()) != node:
+                group.append(member)
+            if group:
+                found.append(sorted([node, *group]))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(found)
+
+
+def rooms(graph: Arrows) -> Arrows:
+    """The same arrows between the parts of app/: its packages and its loose modules."""
+
+    def room(module: str) -> str:
+        return ".".join(module.split(".")[:2])
+
+    joined: Arrows = {}
+    for source, targets in graph.items():
+        joined.setdefault(room(source), set()).update(
+            room(t) for t in targets if room(t) != room(source)
+        )
+    return joined
 
 
 def private_imports(source: str) -> list[str]:
@@ -27,10 +164,70 @@ def _private(name: str) -> bool:
     return parts[0] != "app" and any(part.startswith("_") for part in parts)
 
 
+def write_package(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
 def test_the_check_finds_what_it_looks_for() -> None:
     source = "from broadcaster._backends.base import X\nfrom a import _b\nimport c._d\n"
 
     assert private_imports(source) == ["broadcaster._backends.base", "a._b", "c._d"]
+
+
+def test_the_graph_check_finds_upward_imports_and_circles(tmp_path: Path) -> None:
+    # Given a package whose auth imports a service and a service imports auth (no circle of
+    # modules, but of parts), and two services importing each other, one of them lazily
+    app = write_package(
+        tmp_path / "app",
+        {
+            "__init__.py": "",
+            "auth.py": "from app.services.validation import is_storable\n",
+            "services/__init__.py": "",
+            "services/validation.py": "import re\n",
+            "services/users.py": "from app import auth\n",
+            "services/events.py": "from app.services import digests\n",
+            "services/digests.py": "def add():\n    from app.services.events import act\n",
+            "live/__init__.py": "def pick():\n    from app.live import memory\n",
+            "live/memory.py": "from app.live import pick\n",
+        },
+    )
+
+    # When its arrows are drawn
+    graph = arrows(app)
+
+    # Then the upward import and both circles are found, and a package that imports its own
+    # module lazily is not taken for a circle
+    assert upward(graph) == {("app.auth", "app.services.validation")}
+    assert circles(graph) == [["app.services.digests", "app.services.events"]]
+    assert circles(rooms(graph)) == [["app.auth", "app.services"]]
+    assert graph["app.live"] == set() and graph["app.live.memory"] == {"app.live"}
+
+
+def test_every_module_sits_in_a_layer() -> None:
+    unplaced = [name for name in modules(APP) if name != "app" and layer_of(name) is None]
+
+    assert unplaced == []
+
+
+def test_no_module_imports_from_a_layer_above_its_own() -> None:
+    assert upward(arrows(APP)) == KNOWN_UPWARD
+
+
+def test_no_modules_import_each_other_in_a_circle() -> None:
+    assert circles(arrows(APP)) == []
+
+
+def test_no_two_parts_of_app_depend_on_each_other() -> None:
+    # The arrows the known upward imports draw aside: they are counted above.
+    graph = arrows(APP)
+    for source, target in KNOWN_UPWARD:
+        graph[source].discard(target)
+
+    assert circles(rooms(graph)) == []
 
 
 def test_no_module_imports_a_private_name_of_a_dependency() -> None:

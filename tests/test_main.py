@@ -1,4 +1,5 @@
-"""The HTTP surface around the schema: health, readiness, GraphiQL and error policy."""
+"""The application as assembled: GraphiQL and introspection by environment, the error policy,
+the background jobs, and a heap frozen once it has started."""
 
 import asyncio
 import gc
@@ -9,38 +10,11 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 from starlette.applications import Starlette
-from websockets.exceptions import InvalidStatus
 
 from app.main import create_app
 from app.services import inbox
 from app.settings import Settings
-from tests.conftest import LiveServer, serving
 from tests.helpers import Api, make_tenant, make_user
-from tests.wsclient import GraphQLSocket
-
-
-async def test_healthz_answers_ok(api: Api) -> None:
-    response = await api.client.get("/healthz")
-
-    assert response.status_code == 200 and response.json() == {"status": "ok"}
-
-
-async def test_readyz_checks_the_database(api: Api) -> None:
-    response = await api.client.get("/readyz")
-
-    assert response.status_code == 200 and response.json() == {"status": "ok"}
-
-
-async def test_readyz_is_unavailable_without_a_database() -> None:
-    # Port 9 (discard) has no PostgreSQL behind it on any machine this runs on.
-    app = create_app(Settings(database_url="postgres://postgres@127.0.0.1:9/none", gc_tuning=False))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
-    ):
-        response = await client.get("/readyz")
-
-    assert response.status_code == 503 and response.json()["status"] == "unavailable"
 
 
 async def test_graphiql_is_served_to_browsers(api: Api) -> None:
@@ -173,94 +147,3 @@ async def test_production_serves_them_when_switched_on(settings: Settings) -> No
 
 async def test_introspection_is_served_outside_production(api: Api) -> None:
     assert (await api.data(INTROSPECT))["__schema"]["queryType"]["name"] == "Query"
-
-
-# --- browsers on other origins (CORS) ---------------------------------------------------------
-
-FRONT_END = "https://app.example"
-ELSEWHERE = "https://elsewhere.example"
-
-
-def preflight(origin: str) -> dict[str, str]:
-    """What a browser asks before it posts JSON with a token from a page on `origin`."""
-    return {
-        "origin": origin,
-        "access-control-request-method": "POST",
-        "access-control-request-headers": "authorization, content-type",
-    }
-
-
-@asynccontextmanager
-async def front_end_server(settings: Settings, *origins: str) -> AsyncIterator[LiveServer]:
-    async with serving(settings.model_copy(update={"allowed_origins": list(origins)})) as live:
-        yield live
-
-
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_a_preflight_from_an_allowed_origin_lets_the_browser_post(
-    settings: Settings,
-) -> None:
-    async with front_end_server(settings, FRONT_END) as live, httpx.AsyncClient() as http:
-        response = await http.options(f"{live.http_url}/graphql", headers=preflight(FRONT_END))
-
-    assert response.status_code == 200
-    assert response.headers["access-control-allow-origin"] == FRONT_END
-    allowed = {
-        h.strip().lower() for h in response.headers["access-control-allow-headers"].split(",")
-    }
-    assert {"authorization", "content-type", "accept"} <= allowed
-    assert "POST" in response.headers["access-control-allow-methods"]
-    assert "access-control-allow-credentials" not in response.headers  # tokens, not cookies
-
-
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_an_origin_off_the_list_is_refused_over_http_and_websockets(
-    settings: Settings,
-) -> None:
-    async with front_end_server(settings, FRONT_END) as live, httpx.AsyncClient() as http:
-        response = await http.options(f"{live.http_url}/graphql", headers=preflight(ELSEWHERE))
-        with pytest.raises(InvalidStatus) as refused:
-            await GraphQLSocket.open(live.ws_url, None, origin=ELSEWHERE)
-
-    assert response.status_code == 400
-    assert "access-control-allow-origin" not in response.headers
-    assert refused.value.response.status_code == 403
-
-
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_a_request_from_an_allowed_origin_carries_its_allow_origin(
-    settings: Settings,
-) -> None:
-    async with front_end_server(settings, FRONT_END) as live, httpx.AsyncClient() as http:
-        response = await http.post(
-            f"{live.http_url}/graphql",
-            json={"query": "{ __typename }"},
-            headers={"origin": FRONT_END},
-        )
-
-    assert response.status_code == 200 and response.json() == {"data": {"__typename": "Query"}}
-    assert response.headers["access-control-allow-origin"] == FRONT_END
-    assert "access-control-allow-credentials" not in response.headers
-
-
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_a_request_without_an_origin_is_served_without_cors_headers(
-    settings: Settings,
-) -> None:
-    async with front_end_server(settings, FRONT_END) as live, httpx.AsyncClient() as http:
-        response = await http.post(f"{live.http_url}/graphql", json={"query": "{ __typename }"})
-        options = await http.options(f"{live.http_url}/graphql")
-
-    assert response.status_code == 200 and "access-control-allow-origin" not in response.headers
-    assert options.status_code == 405  # no preflight: the view's own answer to OPTIONS
-
-
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_a_star_lets_any_origin_in_over_http_and_websockets(settings: Settings) -> None:
-    async with front_end_server(settings, "*") as live, httpx.AsyncClient() as http:
-        response = await http.options(f"{live.http_url}/graphql", headers=preflight(ELSEWHERE))
-        socket = await GraphQLSocket.open(live.ws_url, None, origin=ELSEWHERE)
-        await socket.close()
-
-    assert response.status_code == 200
-    assert response.headers["access-control-allow-origin"] == "*"

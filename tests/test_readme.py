@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import free_port, unavailable
-from tests.processes import PATIENCE, until_serving
+from tests.conftest import PATIENCE, free_port, unavailable
+from tests.processes import until_serving
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 ANSWER = "# =>"

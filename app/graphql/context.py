@@ -1,5 +1,6 @@
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 from uuid import UUID
 
 from strawberry.types import Info as StrawberryInfo
@@ -17,6 +18,19 @@ ENDED = {
 }
 
 
+class SessionCookie(Protocol):
+    """The session cookie of one HTTP request, as the transport keeps it
+    (app.http.session_cookie)."""
+
+    def from_allowed_origin(self) -> bool:
+        """Whether the request comes from a page on an allowed origin, or the API's own."""
+        ...
+
+    def set(self, token: str, expires_at: datetime) -> None:
+        """Sets the cookie, with this token, on the response."""
+        ...
+
+
 @dataclass(slots=True)  # every open websocket holds one for as long as it is open
 class Context:
     settings: Settings
@@ -27,9 +41,10 @@ class Context:
     response: Any = None
     # The websocket's connection_init payload; Strawberry fills it in.
     connection_params: dict[str, Any] | None = None
-    # Why a websocket's credential stopped working (see app.sockets); principal is None then.
+    # Why a connection's credential stopped working (app.http.registry); principal is None then.
     ended: str | None = None
-    by_cookie: bool = False  # the principal came from the session cookie (app.session_cookie)
+    by_cookie: bool = False  # the principal came from the session cookie
+    session_cookie: SessionCookie | None = None  # an HTTP request's; None on a websocket
 
     @classmethod
     async def build(

@@ -15,10 +15,9 @@ from app.graphql.pagination import edges, page_info, page_request
 from app.graphql.permissions import Allowed
 from app.graphql.publishing import LINK
 from app.graphql.rendering import renderer_for
-from app.live import streams
 from app.live.messages import DeliveryPayload
 from app.services import deliveries as service
-from app.services import testing
+from app.services import subscriptions, testing
 from app.services.validation import parse_id
 
 strawberry.enum(models.DeliveryStatus)
@@ -276,14 +275,14 @@ class DeliverySubscription:
         nid = parse_id(notification_id, "notificationId") if notification_id else None
         seen: Principal | None = principal
         visible = _visible_to(principal)
-        async for payload in streams.delivery_events(
+        async for payload in subscriptions.delivery_events(
             tenant_id=principal.tenant_id,
             recipient_id=_own_only(principal),
             notification_id=nid,
             channel=channel,
         ):
             # Each event as of now: the principal changes with the role, and is None once the
-            # socket's credential is gone (app.sockets).
+            # socket's credential is gone (app.http.registry).
             if context.principal is not seen:
                 seen = context.principal
                 visible = _visible_to(seen)

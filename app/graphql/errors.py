@@ -9,9 +9,9 @@ from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import MaskErrors
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
-from app import request_ids
 from app.db import is_unavailable
 from app.errors import BelfryError, ServiceUnavailable
+from app.logs import current_request_id
 
 logger = logging.getLogger("belfry.graphql")
 
@@ -57,7 +57,7 @@ class ErrorPolicy(MaskErrors):
         super().__init__(should_mask_error=lambda error: not is_expected(error))
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        request_id = request_ids.current()
+        request_id = current_request_id()
         cause = error.original_error or error
         if is_unavailable(cause):
             logger.warning(

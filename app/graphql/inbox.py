@@ -12,10 +12,11 @@ from app.graphql.pagination import edges, page_info, page_request
 from app.graphql.permissions import Allowed
 from app.graphql.rendering import renderer_for
 from app.graphql.teams import TeamRef
-from app.live import streams
 from app.live.messages import InboxEventKind, NotificationPayload
+from app.live.streams import Badge
 from app.services import inbox as service
 from app.services import inbox_changes as changes
+from app.services import subscriptions
 
 strawberry.enum(service.ReadState)
 strawberry.enum(
@@ -364,10 +365,10 @@ class InboxSubscription:
         context = info.context
         viewer = context.user
         render = renderer_for(info)
-        async for message in streams.inbox_events(
+        async for message in subscriptions.inbox_events(
             tenant_id=viewer.tenant_id, user_id=viewer.user_id, after=after
         ):
-            if context.principal is not None:  # None: the socket is closing (app.sockets)
+            if context.principal is not None:  # None: its credential is gone (app.http.registry)
                 yield render(message)
 
     @strawberry.subscription(
@@ -377,7 +378,7 @@ class InboxSubscription:
     async def unread_count(
         self, info: Info, category: str | None = None
     ) -> AsyncGenerator[int, None]:
-        async for count in _badge(info, streams.Badge.UNREAD, category):
+        async for count in _badge(info, Badge.UNREAD, category):
             yield count
 
     @strawberry.subscription(
@@ -387,18 +388,16 @@ class InboxSubscription:
     async def unseen_count(
         self, info: Info, category: str | None = None
     ) -> AsyncGenerator[int, None]:
-        async for count in _badge(info, streams.Badge.UNSEEN, category):
+        async for count in _badge(info, Badge.UNSEEN, category):
             yield count
 
 
-async def _badge(
-    info: Info, badge: streams.Badge, category: str | None
-) -> AsyncGenerator[int, None]:
+async def _badge(info: Info, badge: Badge, category: str | None) -> AsyncGenerator[int, None]:
     context = info.context
     viewer = context.user
     render = renderer_for(info)
-    async for count in streams.badge_counts(
+    async for count in subscriptions.badge_counts(
         tenant_id=viewer.tenant_id, user_id=viewer.user_id, badge=badge, category=category
     ):
-        if context.principal is not None:  # None: the socket is closing (app.sockets)
+        if context.principal is not None:  # None: its credential is gone (app.http.registry)
             yield render(count)

@@ -26,9 +26,9 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
+from app.db import UNSTORABLE, is_storable
 from app.errors import BadUserInput
 from app.graphql.cost import Measure, measure
-from app.services.validation import UNSTORABLE, is_storable
 from app.settings import Settings
 
 MAX_DEPTH = 12

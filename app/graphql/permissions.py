@@ -6,7 +6,6 @@ from typing import Any
 from graphql import OperationType
 from strawberry.permission import BasePermission
 
-from app import session_cookie
 from app.auth import ApiKeyPrincipal, Principal, UserPrincipal
 from app.errors import Forbidden
 from app.graphql.context import Info
@@ -130,8 +129,8 @@ class Allowed(BasePermission):
 
 def check_cookie_origin(info: Info) -> None:
     """A change made with the session cookie comes from a page the tenant trusts (CSRF)."""
-    context = info.context
-    if not session_cookie.from_allowed_origin(context.request, context.settings):
+    cookie = info.context.session_cookie
+    if cookie is None or not cookie.from_allowed_origin():
         raise Forbidden(
             "A mutation signed in by the session cookie must come from an allowed origin "
             "(BELFRY_ALLOWED_ORIGINS) or the API's own; send the token in Authorization instead"

@@ -3,11 +3,10 @@ from typing import Annotated, Self
 from uuid import UUID
 
 import strawberry
-from starlette.responses import Response
 
-from app import models, session_cookie
+from app import models
 from app.errors import BadUserInput, Forbidden
-from app.graphql.context import Context, Info
+from app.graphql.context import Context, Info, SessionCookie
 from app.graphql.permissions import Allowed
 from app.graphql.preferences import QuietHours
 from app.services import quiet_hours
@@ -73,15 +72,17 @@ class UserQuery:
         )
 
 
-def check_can_set_cookie(context: Context) -> None:
+def cookie_to_set(context: Context) -> SessionCookie:
     if context.settings.session_cookie is None:
         raise BadUserInput("BELFRY_SESSION_COOKIE is not set on this server", field="setCookie")
-    if not isinstance(context.response, Response):
+    cookie = context.session_cookie
+    if cookie is None:
         raise BadUserInput(
             "A cookie is set over HTTP only, not over a websocket", field="setCookie"
         )
-    if not session_cookie.from_allowed_origin(context.request, context.settings):
+    if not cookie.from_allowed_origin():
         raise Forbidden("setCookie needs a request from an allowed origin (BELFRY_ALLOWED_ORIGINS)")
+    return cookie
 
 
 @strawberry.type
@@ -122,8 +123,7 @@ class UserMutation:
     ) -> UserToken:
         context = info.context
         settings = context.settings
-        if set_cookie:
-            check_can_set_cookie(context)
+        cookie = cookie_to_set(context) if set_cookie else None
         issued = await service.issue_user_token(
             tenant_id=context.api_key.tenant_id,
             external_id=external_id,
@@ -131,8 +131,8 @@ class UserMutation:
             max_ttl_seconds=settings.user_token_max_ttl,
             box=settings.secret_box,
         )
-        if set_cookie:
-            session_cookie.set_on(context.response, settings, issued.token, issued.expires_at)
+        if cookie is not None:
+            cookie.set(issued.token, issued.expires_at)
         return UserToken(token=issued.token, expires_at=issued.expires_at)
 
     @strawberry.mutation(

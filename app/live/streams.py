@@ -2,7 +2,8 @@
 deliveries' states.
 
 Each subscribes before it reads the current state, so nothing falls between the two, and it
-re-reads the state whenever the hub signals that events may have been missed.
+re-reads the state whenever the hub signals that events may have been missed. The state is
+read by a function the caller gives (app.services.subscriptions): this layer only fans out.
 
 Inbox events are kept for a while (app.live.backends), each at a position in its tenant's
 stream: an event's cursor names the user, the store's epoch and that position, and a
@@ -13,9 +14,9 @@ import base64
 import binascii
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from enum import StrEnum
-from typing import TypeVar
+from typing import Protocol, TypeVar
 from uuid import UUID
 
 from app.errors import BadUserInput
@@ -25,10 +26,22 @@ from app.live.mailbox import Mailbox
 from app.live.messages import ALL, DeliveryPayload, InboxEventKind, InboxMessage, Signal
 from app.live.topics import DELIVERIES, INBOX
 from app.metrics import SUBSCRIPTIONS
-from app.models import Channel, Delivery
-from app.services import inbox
+from app.models import Channel
 
 T = TypeVar("T")
+
+
+class Badges(Protocol):
+    """The counts a SYNC carries, as the inbox has them now."""
+
+    @property
+    def unread(self) -> int: ...
+
+    @property
+    def unseen(self) -> int: ...
+
+
+Reader = Callable[[], Awaitable[T]]  # reads the state a stream starts from, and resyncs to
 
 
 async def _next(mailbox: Mailbox[T]) -> T | None:
@@ -43,12 +56,12 @@ def _inbox(
     return hub().subscription(INBOX, str(user_id), tenant_id=tenant_id)
 
 
-async def _sync(user_id: UUID, head: Head, *, reset: bool) -> InboxMessage:
-    badges = await inbox.stats_for(user_id=user_id)
+async def _sync(user_id: UUID, head: Head, badges: Reader[Badges], *, reset: bool) -> InboxMessage:
+    counts = await badges()
     return InboxMessage(
         kind=InboxEventKind.SYNC,
-        unread_count=badges.unread,
-        unseen_count=badges.unseen,
+        unread_count=counts.unread,
+        unseen_count=counts.unseen,
         position=head.position,
         cursor=cursor_of(user_id, head.epoch, head.position),
         reset=reset,
@@ -70,11 +83,12 @@ def read_cursor(cursor: str) -> tuple[str, str, str]:
 
 
 async def inbox_events(
-    *, tenant_id: UUID, user_id: UUID, after: str | None = None
+    *, tenant_id: UUID, user_id: UUID, badges: Reader[Badges], after: str | None = None
 ) -> AsyncIterator[InboxMessage]:
-    """SYNC first (and after any gap), then every change to the inbox. Given the cursor of
-    an earlier event, the changes after it come first instead of the SYNC, or, when they
-    cannot all be given (too old, or another user's cursor), a SYNC marked reset."""
+    """SYNC first (and after any gap), with the counts `badges` reads, then every change to the
+    inbox. Given the cursor of an earlier event, the changes after it come first instead of
+    the SYNC, or, when they cannot all be given (too old, or another user's cursor), a SYNC
+    marked reset."""
     wanted = read_cursor(after) if after is not None else None
     with SUBSCRIPTIONS.labels("inbox").track_inprogress():
         async with _inbox(tenant_id, user_id) as subscription:
@@ -82,7 +96,7 @@ async def inbox_events(
             replayed = await _replay(tenant_id, user_id, head, wanted) if wanted else None
             if wanted is None or replayed is None:
                 position = head.position
-                yield await _sync(user_id, head, reset=wanted is not None)
+                yield await _sync(user_id, head, badges, reset=wanted is not None)
             else:
                 position = wanted[2]
                 for change in replayed:
@@ -93,7 +107,7 @@ async def inbox_events(
                 if message is None:
                     head = await _head(tenant_id)
                     position = head.position
-                    yield await _sync(user_id, head, reset=True)
+                    yield await _sync(user_id, head, badges, reset=True)
                 elif not message.position or id_key(message.position) > id_key(position):
                     position = message.position or position
                     yield _stamped(message, user_id, head.epoch)
@@ -145,14 +159,10 @@ class Badge(StrEnum):
 
 
 async def badge_counts(
-    *, tenant_id: UUID, user_id: UUID, badge: Badge, category: str | None
+    *, tenant_id: UUID, user_id: UUID, badge: Badge, category: str | None, now: Reader[int]
 ) -> AsyncIterator[int]:
-    """The badge's current count, then each new value (repeated after any gap)."""
-
-    async def now() -> int:
-        counts = await inbox.stats_for(user_id=user_id, categories=[category] if category else None)
-        return int(getattr(counts, badge.value))
-
+    """The badge's current count (as `now` reads it), then each new value (repeated after
+    any gap)."""
     with SUBSCRIPTIONS.labels(f"{badge.value}Count").track_inprogress():
         async with _inbox(tenant_id, user_id) as subscription:
             last = await now()
@@ -182,30 +192,27 @@ async def delivery_events(
     recipient_id: UUID | None,
     notification_id: UUID | None,
     channel: Channel | None,
+    current: Reader[list[DeliveryPayload]] | None,
 ) -> AsyncIterator[DeliveryPayload]:
     """Each change of a delivery: one recipient's, or (recipient_id None) the tenant's. With a
-    notification named, its deliveries' current states come first (and after any gap)."""
+    notification named, its deliveries' states as `current` reads them come first (and after
+    any gap)."""
 
     def wanted(d: DeliveryPayload) -> bool:
         return (notification_id is None or d.notification_id == str(notification_id)) and (
             channel is None or d.channel == channel.value
         )
 
-    async def current() -> list[DeliveryPayload]:
-        if notification_id is None:
-            return []
-        rows = Delivery.filter(tenant_id=tenant_id, notification_id=notification_id)
-        if recipient_id is not None:
-            rows = rows.filter(recipient_id=recipient_id)
-        return [d for d in map(DeliveryPayload.of, await rows.order_by("created_at")) if wanted(d)]
+    async def now() -> list[DeliveryPayload]:
+        return [] if current is None else [d for d in await current() if wanted(d)]
 
     key = ALL if recipient_id is None else str(recipient_id)
     with SUBSCRIPTIONS.labels("deliveryStatus").track_inprogress():
         async with hub().subscription(DELIVERIES, key, tenant_id=tenant_id) as subscription:
-            for payload in await current():
+            for payload in await now():
                 yield payload
             while True:
                 item = await _next(subscription)
-                for payload in await current() if item is None else [item]:
+                for payload in await now() if item is None else [item]:
                     if wanted(payload):
                         yield payload

@@ -40,7 +40,8 @@ LOOKUP_BATCH = 500
 
 
 class CredentialHolder(Protocol):
-    """What a process keeps open on credentials (a server's websockets)."""
+    """What a process keeps open on credentials (a server's websockets and its subscriptions
+    streamed over HTTP)."""
 
     def held(self) -> list[Credential]: ...
 
@@ -53,31 +54,6 @@ class CredentialHolder(Protocol):
         when that secret's grace does (at once if it has ended)."""
 
     async def end(self, credential: Credential, why: CredentialGone) -> None: ...
-
-
-class Holders:
-    """Several holders as one: a server's websockets and its subscriptions over HTTP."""
-
-    def __init__(self, *holders: CredentialHolder) -> None:
-        self.holders = holders
-
-    def held(self) -> list[Credential]:
-        return list(dict.fromkeys(c for holder in self.holders for c in holder.held()))
-
-    def holds(self, credential: Credential) -> bool:
-        return any(holder.holds(credential) for holder in self.holders)
-
-    def change_role(self, credential: Credential, role: Role) -> None:
-        for holder in self.holders:
-            holder.change_role(credential, role)
-
-    def retire_signing_secrets(self, tenant_id: UUID, state: SigningState) -> None:
-        for holder in self.holders:
-            holder.retire_signing_secrets(tenant_id, state)
-
-    async def end(self, credential: Credential, why: CredentialGone) -> None:
-        for holder in self.holders:
-            await holder.end(credential, why)
 
 
 async def current(principal: Principal) -> Principal | None:

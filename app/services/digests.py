@@ -1,47 +1,24 @@
-"""Digests: an hourly or daily rule batches its matching events and sends, at the end of the
-window, one message per recipient with the count and the first few events.
+"""Digests: an hourly or daily rule batches its matching events (app.services.digest_windows)
+and sends, at the end of the window, one message per recipient with the count and the first
+few events.
 
 A digest is claimed by a conditional update, so with any number of workers it goes out once."""
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from uuid import UUID
 
-from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app import jobs, metrics
 from app.errors import BelfryError
-from app.models import Cadence, Digest, DigestItem, Event, Rule
+from app.models import Digest, DigestItem, Rule
 from app.services import events, publishing
 
 logger = logging.getLogger("belfry.digests")
 
-WINDOWS = {Cadence.HOURLY: timedelta(hours=1), Cadence.DAILY: timedelta(days=1)}
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SHOWN = 5  # events listed in a digest; the rest are counted
 MAX_ATTEMPTS = 3  # runs that may fail to write a digest before it is given up
-
-
-def window_end(cadence: Cadence, at: datetime) -> datetime:
-    """The end of the (UTC-aligned) window `at` falls in."""
-    size = WINDOWS[cadence]
-    return EPOCH + ((at - EPOCH) // size + 1) * size
-
-
-async def add(*, rule: Rule, event: Event) -> None:
-    """Inside the event's transaction."""
-    end = window_end(Cadence(rule.cadence), event.created_at)
-    digest = await Digest.get_or_none(rule_id=rule.id, window_end=end)
-    if digest is None:
-        try:
-            async with in_transaction():  # a savepoint: losing the race must not abort the event
-                digest = await Digest.create(
-                    tenant_id=rule.tenant_id, rule_id=rule.id, window_end=end
-                )
-        except IntegrityError:  # another event of the window created it
-            digest = await Digest.get(rule_id=rule.id, window_end=end)
-    await DigestItem.create(digest_id=digest.id, event_id=event.id)
 
 
 async def flush_due(*, now: datetime | None = None) -> int:

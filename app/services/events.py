@@ -13,7 +13,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app.models import Cadence, Channel, Event, Role, Rule, User
-from app.services import audience, catalog, digests, publishing, rules
+from app.services import audience, catalog, digest_windows, publishing, rules
 from app.services.routing import Direct
 from app.services.validation import check_category, check_kept_json, check_length, is_safe_link
 
@@ -97,7 +97,7 @@ async def _run_rules(tenant_id: UUID, event: Event) -> list[publishing.Written]:
     written: list[publishing.Written] = []
     for rule in matched:
         if rule.cadence != Cadence.INSTANT:
-            await digests.add(rule=rule, event=event)
+            await digest_windows.add(rule=rule, event=event)
         else:
             written += await act(tenant_id, rule, draft_for(rule, event))
     await rules.mark_triggered([rule.id for rule in matched])

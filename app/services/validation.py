@@ -14,9 +14,6 @@ from app.errors import BadUserInput
 
 CATEGORY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
 MAX_CATEGORY = 100
-# Text no database of ours stores: PostgreSQL refuses NUL in text and JSON, and an unpaired
-# surrogate is not UTF-8 at all.
-UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # JSON a client hands us to keep (notification data, event payloads, rule values): large and
 # deep enough for any real payload, small enough that a page of them stays a page.
 MAX_JSON_BYTES = 64 * 1024
@@ -55,10 +52,6 @@ def check_category_filter(categories: list[str] | None, field: str = "category")
     could be that long."""
     for category in categories or ():
         check_length(field, category, MAX_CATEGORY)
-
-
-def is_storable(text: str) -> bool:
-    return UNSTORABLE.search(text) is None
 
 
 def check_json(

@@ -11,8 +11,7 @@ import httpx
 import pytest
 
 from app.graphql.errors import MAX_LOG_LINE
-from app.live import streams
-from app.services import inbox
+from app.services import inbox, subscriptions
 from app.settings import Settings
 from tests.conftest import LiveServer, serving
 from tests.helpers import Api, make_tenant, make_user
@@ -95,7 +94,7 @@ async def test_a_subscription_that_fails_unexpectedly_is_masked(
         raise RuntimeError("secret internals")
         yield 0
 
-    monkeypatch.setattr(streams, "badge_counts", broken)
+    monkeypatch.setattr(subscriptions, "badge_counts", broken)
     socket = await GraphQLSocket.open(server.ws_url, alice.token)
     await socket.acknowledged()
     await socket.subscribe("subscription { unreadCount }")

@@ -265,7 +265,7 @@ async def wait_until(condition: Any, timeout: float = 5) -> None:
 async def test_an_abrupt_disconnect_leaves_nothing_behind(server, alice, protocol) -> None:
     tasks_before = len(asyncio.all_tasks())
     subscribers_before = hub().subscriber_count()  # the process's own, such as erasures
-    sockets = server.app.state.sockets
+    sockets = server.app.state.connections
     socket = await GraphQLSocket.open(server.ws_url, alice.token, protocol)
     await socket.acknowledged()
     op = await socket.subscribe(INBOX)

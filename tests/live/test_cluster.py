@@ -11,11 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.http.ratelimit import RedisCounter
 from app.live.backends.cluster import cluster_nodes
 from app.live.hub import Hub
 from app.live.mailbox import Mailbox
 from app.live.messages import Signal
-from app.ratelimit import RedisCounter
 from tests.conftest import free_port, unavailable
 from tests.helpers import Api, TenantAccess, make_user, publish
 from tests.live.test_hub import LINES, kept_round_trip

@@ -13,7 +13,6 @@ from app.services.validation import (
     check_kept_json,
     check_link,
     is_safe_link,
-    is_storable,
 )
 
 
@@ -41,11 +40,6 @@ def test_json_larger_than_the_limit_is_refused_by_its_encoded_bytes() -> None:
 def test_ordinary_json_passes() -> None:
     check_json("data", {"n": 1.5, "big": 2**70, "list": [None, True, "x"], "nested": {"a": []}})
     check_json("data", None)
-
-
-def test_text_with_nul_or_an_unpaired_surrogate_cannot_be_stored() -> None:
-    assert is_storable("plain, émoji 🔔")
-    assert not is_storable("a\x00b") and not is_storable("a\ud800b")
 
 
 def test_a_category_filter_may_be_any_text_up_to_a_categorys_length() -> None:

@@ -4,7 +4,7 @@ import base64
 import hashlib
 import re
 
-from app.graphiql import offline, remote_assets
+from app.http.graphiql import offline, remote_assets
 from tests.conftest import LiveServer
 from tests.helpers import Api, make_tenant, make_user
 from tests.node import ARTIFACTS, require_chromium, run_node

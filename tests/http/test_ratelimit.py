@@ -7,7 +7,7 @@ import pytest
 
 from app.auth import ApiKeyPrincipal
 from app.errors import RateLimited
-from app.ratelimit import MemoryCounter, RateLimiter, RedisCounter, client_network
+from app.http.ratelimit import MemoryCounter, RateLimiter, RedisCounter, client_network
 from app.settings import Settings
 
 

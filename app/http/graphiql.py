@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-STATIC = Path(__file__).resolve().parent / "static"
+STATIC = Path(__file__).resolve().parent.parent / "static"
 ASSETS = STATIC / "graphiql"
 # Relative to /graphql, so that the page also works behind a proxy that adds a path prefix.
 SERVED_FROM = "static/graphiql/"

@@ -213,7 +213,7 @@ async def test_a_user_holds_a_bounded_number_of_multipart_subscriptions(
             await next_event(events)
             async with subscribed_over_http(live.http_url, alice.token) as (second, _):
                 refused = json.loads(await second.aread())
-        await until(lambda: len(live.app.state.streams) == 0)  # the server saw it go
+        await until(lambda: len(live.app.state.connections) == 0)  # the server saw it go
         async with subscribed_over_http(live.http_url, alice.token) as (again, events):
             resumed = await next_event(events)
 
@@ -225,7 +225,7 @@ async def test_a_user_holds_a_bounded_number_of_multipart_subscriptions(
 async def test_a_multipart_subscription_whose_client_goes_away_is_let_go(
     server: LiveServer, alice: UserAccess, caplog: pytest.LogCaptureFixture
 ) -> None:
-    streams = server.app.state.streams
+    streams = server.app.state.connections
     async with subscribed_over_http(server.http_url, alice.token) as (_, events):
         await next_event(events)
         assert len(streams) == 1

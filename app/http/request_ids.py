@@ -3,7 +3,6 @@ sane one, else a new one. It is echoed in the response, put on every log line ab
 request, and written on the deliveries the request queued, so the worker's lines carry it."""
 
 import re
-import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -17,18 +16,9 @@ SANE = re.compile(r"[A-Za-z0-9._:+/=-]{1,64}")
 OPENING = {"http.response.start", "websocket.accept", "websocket.http.response.start"}
 
 
-def new() -> str:
-    return uuid.uuid4().hex
-
-
 def accepted(sent: str | None) -> str:
     """The client's id if it is sane, else a new one."""
-    return sent if sent is not None and SANE.fullmatch(sent) else new()
-
-
-def current() -> str:
-    """The id of the request being served, or a new one where there is none (a job)."""
-    return logs.request_id.get() or new()
+    return sent if sent is not None and SANE.fullmatch(sent) else logs.new_request_id()
 
 
 class RequestIds:

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.graphql.test_http_subscriptions import subscribed_over_http
 from tests.helpers import Api, UserAccess, make_user, publish
+from tests.http.test_streams import subscribed_over_http
 from tests.processes import ServerProcess, server_process
 from tests.wsclient import GraphQLSocket
 

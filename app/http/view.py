@@ -6,8 +6,8 @@ anything runs, and so is each websocket operation over it, with an error message
 socket; and every failure, including those before GraphQL runs (a body that is not JSON, a
 database that is down), is answered as GraphQL JSON with an `extensions.code`, never as plain
 text; so is an operation over the limit of one websocket, and a frame of the wrong shape closes
-its socket with 4400. Answers are in the media type the client prefers (app.graphql.media), and
-subscriptions streamed over HTTP are held by their credential (app.graphql.streams)."""
+its socket with 4400. Answers are in the media type the client prefers (app.http.media), and
+subscriptions streamed over HTTP are held by their credential (app.http.streams)."""
 
 import json
 import logging
@@ -42,15 +42,16 @@ from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.graphql import OperationType
 
-from app import request_ids
 from app.db import is_unavailable
 from app.errors import BadUserInput, NotFound, RateLimited, ServiceUnavailable
-from app.graphiql import offline
 from app.graphql.context import Context
 from app.graphql.errors import UNAVAILABLE, clipped, describe
-from app.graphql.media import GRAPHQL_RESPONSE_JSON, JSON, is_request_error, negotiate
-from app.graphql.streams import LiveStreams
-from app.ratelimit import RateLimiter
+from app.http import streams
+from app.http.graphiql import offline
+from app.http.media import GRAPHQL_RESPONSE_JSON, JSON, is_request_error, negotiate
+from app.http.ratelimit import RateLimiter
+from app.http.registry import CredentialRegistry
+from app.logs import current_request_id
 from app.settings import Settings
 
 logger = logging.getLogger("belfry.graphql")
@@ -202,7 +203,8 @@ class GraphQLView(GraphQL[Context, None]):
         self._graphiql_page = offline(super().graphql_ide_html) if self.graphql_ide else ""
         # Entered by the app's lifespan, which closes its connection to Redis.
         self.rate_limiter = RateLimiter(settings)
-        self.streams = LiveStreams(settings.max_sockets_per_user)
+        # This process's websockets and streams, by their credentials.
+        self.connections = CredentialRegistry()
 
     @property
     def graphql_ide_html(self) -> str:
@@ -227,7 +229,7 @@ class GraphQLView(GraphQL[Context, None]):
         except ClientDisconnect:
             # Not the server's fault, and anyone can do it: nothing for the error log. The
             # answer goes nowhere (uvicorn drops what is sent to a closed connection).
-            request_id = request_ids.current()
+            request_id = current_request_id()
             logger.debug("client left before its body was complete (request id %s)", request_id)
             return error_response(400, "The request body ended early", BadUserInput.code)
         except RateLimited as error:
@@ -235,7 +237,7 @@ class GraphQLView(GraphQL[Context, None]):
         except HTTPException as error:
             return _refused(error, media_type)
         except Exception as error:  # answered as GraphQL, whatever it was
-            request_id = request_ids.current()
+            request_id = current_request_id()
             if is_unavailable(error):
                 # Authentication is the first thing to read the database.
                 logger.warning("database unavailable %s: %s", request_id, clipped(str(error)))
@@ -272,13 +274,14 @@ class GraphQLView(GraphQL[Context, None]):
             raise PostOnly("Subscriptions over HTTP are sent with POST")
         await self.rate_limiter.check(context.principal, _client_host(request))
         if streamed:
-            self.streams.make_room(context)
+            streams.make_room(self.connections, context, self.settings.max_sockets_per_user)
         result = await super().execute_operation(
             request, request_adapter, request_data, context, root_value, sub_response
         )
         if isinstance(result, SubscriptionExecutionResult):
             # Held by its credential, as a websocket is: revoked, erased or expired, it ends.
-            return cast(SubscriptionExecutionResult, self.streams.follow(result, context))
+            followed = streams.follow(self.connections, result, context)
+            return cast(SubscriptionExecutionResult, followed)
         return result
 
     def parse_json(self, data: str | bytes) -> Any:
