@@ -53,7 +53,7 @@ async def through_worker(settings: Settings, url: str, count: int) -> float:
         allow_private_targets=settings.allow_private_targets,
     )
     await preferences.update_tenant(
-        tenant_id=tenant.id, category=CATEGORY, changes={Channel.WEBHOOK: True}
+        tenant_id=tenant.id, category=CATEGORY, changes=[preferences.Change(Channel.WEBHOOK, True)]
     )
     await publishing.publish_notification(
         tenant_id=tenant.id,

@@ -265,3 +265,126 @@ async def test_tenants_of_an_older_release_keep_their_tokens_and_erasures(
     assert before is not None and after is not None
     assert report.rotated == 2 and report.unreadable == []
     assert all(value.startswith("enc:v2:") and secret not in value for value in stored)
+
+
+async def given_a_tenant_and_user(tenant: UUID, user: UUID) -> None:
+    await execute(
+        "INSERT INTO tenants (id, name, signing_secret, erasure_key, retention_days, "
+        "purge_deleted_after_days, allow_free_categories, created_at) "
+        "VALUES (?, 't', 's', 'e', 90, 90, false, ?)",
+        tenant,
+        datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    await execute(
+        "INSERT INTO users (id, tenant_id, external_id, role, created_at, updated_at) "
+        "VALUES (?, ?, 'ann', 'MEMBER', ?, ?)",
+        user,
+        tenant,
+        datetime(2026, 1, 1, tzinfo=UTC),
+        datetime(2026, 1, 1, tzinfo=UTC),
+    )
+
+
+SWITCH_COLUMNS = "in_app, email, sms, webhook, slack, telegram"
+
+
+async def switches_in(table: str) -> set[tuple[str, str, bool]]:
+    """(category, channel, enabled) of every row of a table of channel preferences."""
+    rows = await Tortoise.get_connection("default").execute_query_dict(
+        f"SELECT category, channel, enabled FROM {table}"
+    )
+    return {(r["category"], r["channel"], bool(r["enabled"])) for r in rows}
+
+
+async def test_each_preference_switch_that_was_set_becomes_a_row_of_its_own(
+    empty_database: str,
+) -> None:
+    # Given a database of the release that kept a column per channel: a tenant-wide
+    # preference and a user's own, each setting some channels and leaving the rest null, and
+    # a user's preference that sets none
+    config = Settings(database_url=empty_database).tortoise_config()
+    await migrate(config=config, target="belfry.0015_signing_secret_rotation")
+    tenant, user = uuid4(), uuid4()
+    await Tortoise.init(config=config)
+    try:
+        await given_a_tenant_and_user(tenant, user)
+        when = datetime(2026, 1, 2, tzinfo=UTC)
+        await execute(
+            f"INSERT INTO tenant_preferences (id, tenant_id, category, {SWITCH_COLUMNS}, "
+            "updated_at) VALUES (?, ?, 'a.b', NULL, false, true, NULL, NULL, NULL, ?)",
+            uuid4(),
+            tenant,
+            when,
+        )
+        for category, switches in (("a.b", "true, NULL, NULL, NULL, false, NULL"), ("c.d", "")):
+            values = switches or "NULL, NULL, NULL, NULL, NULL, NULL"
+            await execute(
+                f"INSERT INTO user_preferences (id, user_id, category, {SWITCH_COLUMNS}, "
+                f"updated_at) VALUES (?, ?, '{category}', {values}, ?)",
+                uuid4(),
+                user,
+                when,
+            )
+    finally:
+        await Tortoise.close_connections()
+
+    # When the rest of the migrations run
+    await migrate(config=config)
+
+    # Then every switch set to true or false is a row, and none stands for the nulls
+    EXECUTOR_CACHE.clear()
+    await Tortoise.init(config=config)
+    try:
+        tenant_wide = await switches_in("tenant_channel_preferences")
+        personal = await switches_in("user_channel_preferences")
+    finally:
+        await Tortoise.close_connections()
+    assert tenant_wide == {("a.b", "EMAIL", False), ("a.b", "SMS", True)}
+    assert personal == {("a.b", "IN_APP", True), ("a.b", "SLACK", False)}
+
+
+async def test_going_back_puts_each_categorys_switches_in_their_columns_again(
+    empty_database: str,
+) -> None:
+    # Given a database with a user's preferences stored a row per channel
+    config = Settings(database_url=empty_database).tortoise_config()
+    await migrate(config=config)
+    tenant, user = uuid4(), uuid4()
+    await Tortoise.init(config=config)
+    try:
+        await given_a_tenant_and_user(tenant, user)
+        for channel, enabled in (("EMAIL", False), ("TELEGRAM", True)):
+            await execute(
+                "INSERT INTO user_channel_preferences (id, user_id, category, channel, enabled, "
+                "updated_at) VALUES (?, ?, 'a.b', ?, ?, ?)",
+                uuid4(),
+                user,
+                channel,
+                enabled,
+                datetime(2026, 1, 2, tzinfo=UTC),
+            )
+    finally:
+        await Tortoise.close_connections()
+
+    # When the migration that made those rows is undone
+    await migrate(config=config, target="belfry.0015_signing_secret_rotation")
+
+    # Then the category's row holds them in its columns, the other channels unset
+    EXECUTOR_CACHE.clear()
+    await Tortoise.init(config=config)
+    try:
+        rows = await Tortoise.get_connection("default").execute_query_dict(
+            f"SELECT category, {SWITCH_COLUMNS} FROM user_preferences"
+        )
+    finally:
+        await Tortoise.close_connections()
+    [row] = rows
+    assert {k: v if v is None or k == "category" else bool(v) for k, v in row.items()} == {
+        "category": "a.b",
+        "in_app": None,
+        "email": False,
+        "sms": None,
+        "webhook": None,
+        "slack": None,
+        "telegram": True,
+    }

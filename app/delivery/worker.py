@@ -15,6 +15,7 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from app import clock, logs, metrics
+from app.delivery.configs import UNREADABLE, Loaded, load
 from app.delivery.providers import REGISTRY
 from app.delivery.providers.base import (
     Message,
@@ -28,7 +29,6 @@ from app.live.messages import ALL
 from app.live.publish import publish_delivery
 from app.live.topics import WORK
 from app.models import Channel, Delivery, DeliveryStatus, Priority, Snapshot
-from app.services import channels
 from app.settings import Settings
 from app.tracing import delivery_attempt
 
@@ -83,14 +83,14 @@ class Worker:
         claimed = await claim(limit, lease=lease, token=token)
         # Channel settings are read once per tenant and batch, not once per delivery.
         settings = {
-            tenant_id: await channels.load(tenant_id=tenant_id, box=self.box)
+            tenant_id: await load(tenant_id=tenant_id, box=self.box)
             for tenant_id in {d.tenant_id for d in claimed}
         }
         await asyncio.gather(*(self.deliver(d, settings[d.tenant_id]) for d in claimed))
         self.leases.discard(token)  # kept when cut short: the wind-down gives those rows back
         return len(claimed)
 
-    async def deliver(self, delivery: Delivery, settings: dict[Channel, channels.Loaded]) -> None:
+    async def deliver(self, delivery: Delivery, settings: dict[Channel, Loaded]) -> None:
         # Each delivery runs in a task of its own (gather above): its log lines carry these.
         logs.request_id.set(delivery.request_id)
         logs.tenant_id.set(str(delivery.tenant_id))
@@ -114,13 +114,13 @@ class Worker:
         status = FINAL.get(outcome.status, "requeued")
         metrics.DELIVERIES.labels(Channel(delivery.channel).value, status).inc()
 
-    async def send(self, delivery: Delivery, loaded: channels.Loaded) -> SendResult:
+    async def send(self, delivery: Delivery, loaded: Loaded) -> SendResult:
         channel = Channel(delivery.channel)
         provider = REGISTRY[channel]
         readiness = loaded.readiness
         if not loaded.enabled and not delivery.forced:
             return SendResult(ok=False, error=f"{channel.value} channel is disabled")
-        if readiness == channels.UNREADABLE:
+        if readiness == UNREADABLE:
             # Another process may hold the key (a rotation under way): try again later.
             return SendResult(ok=False, retry=True, error=readiness.reason)
         if not readiness.ready or loaded.config is None:
@@ -202,16 +202,10 @@ def message_of(delivery: Delivery) -> Message:
 
 
 def target_of(delivery: Delivery) -> Target:
-    """A raw address where the delivery has one, else its recipient's own."""
+    """Its recipient, or the raw address it was written for, as its channel finds them."""
+    provider = REGISTRY[Channel(delivery.channel)]
     user = delivery.recipient
-    if user is None:
-        address = delivery.address
-        channel = Channel(delivery.channel)
-        return Target(
-            email=address if channel is Channel.EMAIL else None,
-            phone=address if channel is Channel.SMS else None,
-        )
-    return Target(email=user.email, phone=user.phone, name=user.name, external_id=user.external_id)
+    return provider.target_of(None if user is None else Target.of(user), delivery.address)
 
 
 async def claim(limit: int, *, lease: timedelta, token: str | None = None) -> list[Delivery]:

@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from typing import Any, Self, cast
 
 import strawberry
@@ -12,6 +13,12 @@ from app.services import channels as service
 from app.services import users
 
 strawberry.enum(models.Channel)  # exposes the model enum itself
+
+
+def names(channels: Iterable[models.Channel]) -> str:
+    """`channels` for a description, in the enum's order: "EMAIL, SMS and SLACK"."""
+    listed = [c.value for c in models.Channel if c in set(channels)]
+    return ", ".join(listed[:-1]) + " and " + listed[-1] if len(listed) > 1 else "".join(listed)
 
 
 @strawberry.type
@@ -95,8 +102,7 @@ class ChannelMutation:
 
 async def _target_of(principal: Principal) -> Target:
     if isinstance(principal, UserPrincipal):
-        user = await users.get_user(tenant_id=principal.tenant_id, user_id=principal.user_id)
-        return Target(
-            email=user.email, phone=user.phone, name=user.name, external_id=user.external_id
+        return Target.of(
+            await users.get_user(tenant_id=principal.tenant_id, user_id=principal.user_id)
         )
     return Target()

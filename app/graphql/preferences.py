@@ -2,10 +2,11 @@ from enum import Enum
 from typing import Self
 
 import strawberry
+from strawberry.utils.str_converters import to_camel_case
 
 from app import models
 from app.errors import Forbidden
-from app.graphql import channels  # noqa: F401  (registers the Channel enum)
+from app.graphql.channels import names  # also registers the Channel enum
 from app.graphql.context import Info
 from app.graphql.permissions import Allowed
 from app.models import Channel
@@ -16,6 +17,22 @@ strawberry.enum(service.Scope, name="PreferenceScope")
 strawberry.enum(service.Source, name="PreferenceSource")
 
 
+# The channels that had a field of their own before `channels`, each named after it (inApp for
+# IN_APP): kept, deprecated, for the clients that use them. Later channels are in `channels`.
+FIELD_CHANNELS = (
+    Channel.IN_APP,
+    Channel.EMAIL,
+    Channel.SMS,
+    Channel.WEBHOOK,
+    Channel.SLACK,
+    Channel.TELEGRAM,
+)
+
+
+def _deprecation(channel: Channel) -> str:
+    return f"Use channels, the entry for {channel.value}."
+
+
 @strawberry.type
 class ChannelSource:
     channel: Channel
@@ -23,57 +40,93 @@ class ChannelSource:
 
 
 @strawberry.type
+class ChannelPreference:
+    channel: Channel
+    enabled: bool | None = strawberry.field(
+        description="Null where this scope does not set it (TENANT, USER); never in EFFECTIVE."
+    )
+
+
+def _switch(channel: Channel) -> bool | None:
+    """A deprecated per-channel field: the channel's entry, read again."""
+
+    def resolve(root: "CategoryPreference") -> bool | None:
+        return root.values[channel]
+
+    field: bool | None = strawberry.field(
+        resolver=resolve, deprecation_reason=_deprecation(channel)
+    )
+    return field
+
+
+@strawberry.type
 class CategoryPreference:
     category: str
     scope: service.Scope
-    in_app: bool | None
-    email: bool | None
-    sms: bool | None
-    webhook: bool | None
-    slack: bool | None
-    telegram: bool | None
+    channels: list[ChannelPreference] = strawberry.field(
+        description="Every channel, IN_APP included, in the order of the Channel enum."
+    )
     sources: list[ChannelSource] = strawberry.field(
         description="EFFECTIVE scope: where each channel's value came from. Empty otherwise."
     )
+    values: strawberry.Private[dict[Channel, bool | None]]
+    in_app: bool | None = _switch(Channel.IN_APP)
+    email: bool | None = _switch(Channel.EMAIL)
+    sms: bool | None = _switch(Channel.SMS)
+    webhook: bool | None = _switch(Channel.WEBHOOK)
+    slack: bool | None = _switch(Channel.SLACK)
+    telegram: bool | None = _switch(Channel.TELEGRAM)
 
     @classmethod
     def from_preference(cls, p: service.CategoryPreference) -> Self:
-        v = p.values
         return cls(
             category=p.category,
             scope=p.scope,
-            in_app=v[Channel.IN_APP],
-            email=v[Channel.EMAIL],
-            sms=v[Channel.SMS],
-            webhook=v[Channel.WEBHOOK],
-            slack=v[Channel.SLACK],
-            telegram=v[Channel.TELEGRAM],
+            channels=[ChannelPreference(channel=c, enabled=on) for c, on in p.values.items()],
             sources=[ChannelSource(channel=c, source=s) for c, s in p.sources.items()],
+            values=p.values,
         )
 
 
 @strawberry.input
+class ChannelPreferenceInput:
+    channel: Channel
+    enabled: bool | None = strawberry.field(
+        default=None,
+        description="Null (or left out) clears it: this scope no longer sets the channel, and "
+        "the level below decides.",
+    )
+
+
+def _switch_input(channel: Channel) -> bool | None:
+    field: bool | None = strawberry.field(default=None, deprecation_reason=_deprecation(channel))
+    return field
+
+
+@strawberry.input(description="Channels left out stay as they are.")
 class PreferenceInput:
-    """Fields left out (or null) stay as they are."""
-
     category: str
-    in_app: bool | None = None
-    email: bool | None = None
-    sms: bool | None = None
-    webhook: bool | None = None
-    slack: bool | None = None
-    telegram: bool | None = None
+    channels: list[ChannelPreferenceInput] | None = strawberry.field(
+        default=None, description="Each channel at most once."
+    )
+    in_app: bool | None = _switch_input(Channel.IN_APP)
+    email: bool | None = _switch_input(Channel.EMAIL)
+    sms: bool | None = _switch_input(Channel.SMS)
+    webhook: bool | None = _switch_input(Channel.WEBHOOK)
+    slack: bool | None = _switch_input(Channel.SLACK)
+    telegram: bool | None = _switch_input(Channel.TELEGRAM)
 
-    def changes(self) -> dict[Channel, bool | None]:
-        given = {
-            Channel.IN_APP: self.in_app,
-            Channel.EMAIL: self.email,
-            Channel.SMS: self.sms,
-            Channel.WEBHOOK: self.webhook,
-            Channel.SLACK: self.slack,
-            Channel.TELEGRAM: self.telegram,
-        }
-        return {channel: value for channel, value in given.items() if value is not None}
+    def changes(self) -> list[service.Change]:
+        """The deprecated fields set a channel when true or false, and leave it when null."""
+        given = [
+            service.Change(entry.channel, entry.enabled, f"channels[{index}]")
+            for index, entry in enumerate(self.channels or ())
+        ]
+        for channel in FIELD_CHANNELS:
+            name = channel.value.lower()
+            if (enabled := getattr(self, name)) is not None:
+                given.append(service.Change(channel, enabled, to_camel_case(name)))
+        return given
 
 
 @strawberry.type
@@ -152,7 +205,8 @@ class PreferenceMutation:
 
     @strawberry.mutation(
         permission_classes=[Allowed],
-        description="Email, SMS, Slack and Telegram wait while they last; in-app arrives quiet.",
+        description=f"{names(quiet_hours.HELD_CHANNELS)} wait while they last; in-app arrives "
+        "quiet.",
     )
     async def update_my_quiet_hours(self, info: Info, input: QuietHoursInput) -> QuietHours:
         viewer = info.context.user

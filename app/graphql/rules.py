@@ -5,6 +5,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from app import models
+from app.graphql.channels import names
 from app.graphql.context import Info
 from app.graphql.inbox import NotificationAction
 from app.graphql.permissions import Allowed
@@ -26,7 +27,8 @@ WHO = (
     'External user ids, "role:ADMIN" (everyone with that role), "team:KEY" (the team\'s '
     "members) or addresses"
 )
-ENDPOINT = "WEBHOOK, SLACK and TELEGRAM actions go to the channel's own endpoint"
+ENDPOINT = f"{names(service.ENDPOINT_CHANNELS)} actions go to the channel's own endpoint"
+PERSONAL = names(set(models.Channel) - service.ENDPOINT_CHANNELS)
 
 
 @strawberry.type(
@@ -102,7 +104,7 @@ class ActionInput:
     channel: models.Channel
     recipients: list[str] | None = strawberry.field(
         default=None,
-        description=f"{WHO}: at least one for IN_APP, EMAIL and SMS. {ENDPOINT}: recipients "
+        description=f"{WHO}: at least one for {PERSONAL}. {ENDPOINT}: recipients "
         "are ignored there and may be left out or empty.",
     )
     priority: models.Priority | None = None

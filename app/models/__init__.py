@@ -2,7 +2,7 @@
 
 # Model docstrings become SQL comments: no semicolons in them (SQLite scripts split on those).
 from app.models.catalog import EventCategory
-from app.models.channels import CHANNEL_FIELDS, Channel, ChannelConfig
+from app.models.channels import Channel, ChannelConfig
 from app.models.deliveries import (
     FINISHED,
     IN_FLIGHT,
@@ -12,7 +12,11 @@ from app.models.deliveries import (
     Snapshot,
 )
 from app.models.notifications import InboxCounter, Notification, NotificationTag, Priority
-from app.models.preferences import QuietHours, TenantPreference, UserPreference
+from app.models.preferences import (
+    QuietHours,
+    TenantChannelPreference,
+    UserChannelPreference,
+)
 from app.models.rules import Cadence, ConditionLogic, Digest, DigestItem, Event, Rule
 from app.models.schedules import ScheduledNotification
 from app.models.teams import Team, TeamMember, TeamRef
@@ -31,8 +35,8 @@ __models__ = [
     InboxCounter,
     ScheduledNotification,
     EventCategory,
-    TenantPreference,
-    UserPreference,
+    TenantChannelPreference,
+    UserChannelPreference,
     QuietHours,
     ChannelConfig,
     Delivery,
@@ -43,7 +47,6 @@ __models__ = [
 ]
 
 __all__ = [
-    "CHANNEL_FIELDS",
     "FINISHED",
     "IN_FLIGHT",
     "QUEUE",
@@ -71,8 +74,8 @@ __all__ = [
     "TeamMember",
     "TeamRef",
     "Tenant",
-    "TenantPreference",
+    "TenantChannelPreference",
     "User",
+    "UserChannelPreference",
     "UserErasure",
-    "UserPreference",
 ]

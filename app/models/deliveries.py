@@ -7,7 +7,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
-from app.models.channels import Channel
+from app.models.channels import channel_field
 from app.models.columns import json_field
 from app.models.notifications import Notification
 from app.models.tenants import Tenant
@@ -83,7 +83,7 @@ class Delivery(Model):
         "belfry.User", related_name="deliveries", on_delete=fields.CASCADE, null=True
     )
     recipient_id: UUID | None
-    channel = fields.CharEnumField(Channel, max_length=16)
+    channel = channel_field()
     category = fields.CharField(max_length=100)  # copied: the log filters on it
     status = fields.CharEnumField(DeliveryStatus, max_length=16, default=DeliveryStatus.QUEUED)
     attempt_count = fields.IntField(default=0)

@@ -4,48 +4,46 @@ from uuid import UUID
 from tortoise import fields
 from tortoise.models import Model
 
+from app.models.channels import channel_field
 from app.models.columns import json_field
 from app.models.tenants import Tenant
 from app.models.users import User
 
 
-class ChannelSwitches(Model):
-    """One category's switch per channel; None means "not set here, ask the level below"."""
+class ChannelPreference(Model):
+    """One channel's switch for one category. A channel with no row is not set at that level:
+    the level below decides (catalogue < tenant < personal)."""
 
     id = fields.UUIDField(primary_key=True)
     category = fields.CharField(max_length=100)
-    in_app = fields.BooleanField(null=True)
-    email = fields.BooleanField(null=True)
-    sms = fields.BooleanField(null=True)
-    webhook = fields.BooleanField(null=True)
-    slack = fields.BooleanField(null=True)
-    telegram = fields.BooleanField(null=True)
+    channel = channel_field()
+    enabled = fields.BooleanField()
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         abstract = True
 
 
-class TenantPreference(ChannelSwitches):
+class TenantChannelPreference(ChannelPreference):
     tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
-        "belfry.Tenant", related_name="preferences", on_delete=fields.CASCADE
+        "belfry.Tenant", related_name="channel_preferences", on_delete=fields.CASCADE
     )
     tenant_id: UUID
 
     class Meta:
-        table = "tenant_preferences"
-        unique_together = (("tenant", "category"),)
+        table = "tenant_channel_preferences"
+        unique_together = (("tenant", "category", "channel"),)
 
 
-class UserPreference(ChannelSwitches):
+class UserChannelPreference(ChannelPreference):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
-        "belfry.User", related_name="preferences", on_delete=fields.CASCADE
+        "belfry.User", related_name="channel_preferences", on_delete=fields.CASCADE
     )
     user_id: UUID
 
     class Meta:
-        table = "user_preferences"
-        unique_together = (("user", "category"),)
+        table = "user_channel_preferences"
+        unique_together = (("user", "category", "channel"),)
 
 
 class QuietHours(Model):

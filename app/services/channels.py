@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from app.crypto import SecretBox, SecretUnreadable
+from app.crypto import SecretBox
 from app.db import select_rows
+from app.delivery.configs import Stored, load, opened, parsed
 from app.delivery.providers import REGISTRY
 from app.delivery.providers.base import Message, Readiness, SendContext, Target
 from app.delivery.targets import UnsafeTarget, check_target
@@ -16,7 +17,9 @@ from app.models import Channel, ChannelConfig
 from app.services.validation import MAX_CONFIG_BYTES, check_json
 
 REDACTED = "********"
-DELIVERY_CHANNELS = [c for c in Channel if c is not Channel.IN_APP]
+# What a tenant configures and enables; the rest (in-app) is always on.
+CONFIGURABLE = [channel for channel, provider in REGISTRY.items() if provider.configurable]
+ALWAYS_ON = frozenset(REGISTRY) - set(CONFIGURABLE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,50 +30,15 @@ class ChannelView:
     readiness: Readiness
 
 
-@dataclass(frozen=True, slots=True)
-class Loaded:
-    enabled: bool
-    config: Any  # the provider's parsed config, or None
-    readiness: Readiness
-
-
-@dataclass(frozen=True, slots=True)
-class Stored:
-    enabled: bool
-    plain: dict[str, Any]  # the config, with the secrets opened
-    # Secrets none of BELFRY_SECRET_KEY's keys opens, as stored: kept, never lost.
-    unreadable: dict[str, str]
-
-
-UNREADABLE = Readiness(ready=False, reason="SECRET_UNREADABLE")
-
-
 def _provider_channel(channel: Channel) -> Channel:
-    if channel is Channel.IN_APP:
-        raise BadUserInput("The in-app channel needs no configuration", field="channel")
+    if not REGISTRY[channel].configurable:
+        raise BadUserInput(f"The {channel.value} channel needs no configuration", field="channel")
     return channel
 
 
 async def _stored(tenant_id: UUID, channel: Channel, box: SecretBox) -> Stored:
     row = await ChannelConfig.get_or_none(tenant_id=tenant_id, channel=channel)
-    if row is None:
-        return Stored(enabled=False, plain={}, unreadable={})
-    return _opened(box, channel, row.enabled, json.loads(row.config))
-
-
-def _opened(box: SecretBox, channel: Channel, enabled: bool, config: dict[str, Any]) -> Stored:
-    secrets = REGISTRY[channel].secret_fields
-    plain: dict[str, Any] = {}
-    unreadable: dict[str, str] = {}
-    for key, value in config.items():
-        if key not in secrets or value is None:
-            plain[key] = value
-            continue
-        try:
-            plain[key] = json.loads(box.open(value))
-        except SecretUnreadable:
-            unreadable[key] = value
-    return Stored(enabled=enabled, plain=plain, unreadable=unreadable)
+    return opened(box, channel, row)
 
 
 def _seal_secrets(box: SecretBox, channel: Channel, stored: Stored) -> dict[str, Any]:
@@ -88,29 +56,17 @@ def _redacted(channel: Channel, config: dict[str, Any]) -> dict[str, Any]:
     return {k: REDACTED if k in secrets and v else v for k, v in config.items()}
 
 
-def _parsed(channel: Channel, stored: Stored) -> tuple[Any, Readiness]:
-    """The provider's config (None when invalid) and whether it can send."""
-    if stored.unreadable:
-        return None, UNREADABLE
-    provider = REGISTRY[channel]
-    try:
-        parsed = provider.parse_config(stored.plain)
-    except ValueError:
-        parsed = None
-    return parsed, provider.readiness(parsed)
-
-
 def _view(channel: Channel, stored: Stored) -> ChannelView:
     return ChannelView(
         channel=channel,
         enabled=stored.enabled,
         config=_redacted(channel, {**stored.plain, **stored.unreadable}),
-        readiness=_parsed(channel, stored)[1],
+        readiness=parsed(channel, stored)[1],
     )
 
 
 async def list_channels(*, tenant_id: UUID, box: SecretBox) -> list[ChannelView]:
-    return [_view(channel, await _stored(tenant_id, channel, box)) for channel in DELIVERY_CHANNELS]
+    return [_view(channel, await _stored(tenant_id, channel, box)) for channel in CONFIGURABLE]
 
 
 async def update(
@@ -192,28 +148,12 @@ def _merged(channel: Channel, given: Any, current: Stored) -> Stored:
     return Stored(enabled=current.enabled, plain=merged, unreadable={})
 
 
-async def load(*, tenant_id: UUID, box: SecretBox) -> dict[Channel, Loaded]:
-    """Every delivery channel's state, with the config parsed for its provider."""
-    rows = {r.channel: r for r in await ChannelConfig.filter(tenant_id=tenant_id)}
-    loaded: dict[Channel, Loaded] = {}
-    for channel in DELIVERY_CHANNELS:
-        row = rows.get(channel)
-        stored = (
-            _opened(box, channel, row.enabled, json.loads(row.config))
-            if row
-            else Stored(enabled=False, plain={}, unreadable={})
-        )
-        parsed, readiness = _parsed(channel, stored)
-        loaded[channel] = Loaded(enabled=stored.enabled, config=parsed, readiness=readiness)
-    return loaded
-
-
 async def unready(*, tenant_id: UUID, box: SecretBox, wanted: set[Channel]) -> dict[Channel, str]:
     """Why each of the `wanted` channels could not send, enabled or not: e.g.
     SMS_NOT_CONFIGURED. Channels that could are left out; in-app always can."""
     loaded = await load(tenant_id=tenant_id, box=box)
     reasons = {}
-    for channel in sorted(wanted - {Channel.IN_APP}):
+    for channel in sorted(wanted - ALWAYS_ON):
         readiness = loaded[channel].readiness
         if not readiness.ready:
             reasons[channel] = readiness.reason or "NOT_CONFIGURED"
@@ -222,7 +162,7 @@ async def unready(*, tenant_id: UUID, box: SecretBox, wanted: set[Channel]) -> d
 
 async def enabled_channels(*, tenant_id: UUID) -> set[Channel]:
     rows = await select_rows(ChannelConfig, ["channel"], {"tenant_id": tenant_id, "enabled": True})
-    return {Channel(str(row["channel"])) for row in rows} | {Channel.IN_APP}
+    return {Channel(str(row["channel"])) for row in rows} | ALWAYS_ON
 
 
 async def send_test(
@@ -244,15 +184,12 @@ async def send_test(
         provider.parse_config(stored.plain)
     except ValueError as error:
         raise BadUserInput(f"Invalid {channel.value} config: {error}", field="config") from error
-    parsed, readiness = _parsed(channel, stored)
-    if parsed is None or not readiness.ready:
+    checked, readiness = parsed(channel, stored)
+    if checked is None or not readiness.ready:
         raise BadUserInput(
             f"{channel.value} is not configured ({readiness.reason})", field="config"
         )
     await _check_target(channel, stored.plain, allow_private=context.allow_private_targets)
-    if channel is Channel.EMAIL and not target.email:
-        # A caller with no address of their own (an API key) tests on the sender address.
-        target = replace(target, email=getattr(parsed, "from_", None))
     message = Message(
         delivery_id=f"test-{uuid4()}",
         category="system.test",
@@ -262,7 +199,7 @@ async def send_test(
         data=None,
         created_at=datetime.now(UTC),
     )
-    result = await provider.send(message, target, parsed, context)
+    result = await provider.send(message, provider.test_target(target, checked), checked, context)
     if not result.ok:
         raise BadUserInput(f"Test send failed: {result.error}", field="config")
     return True

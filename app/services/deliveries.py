@@ -168,7 +168,7 @@ async def dispatcher_status(*, tenant_id: UUID, box: SecretBox) -> DispatcherSta
     depth = await queued.count()
     oldest = await queued.order_by("created_at").first()
     age = (datetime.now(UTC) - oldest.created_at).total_seconds() if oldest else None
-    statuses = [ChannelStatus(Channel.IN_APP, True, None)]
+    statuses = [ChannelStatus(c, True, None) for c in Channel if c in channels.ALWAYS_ON]
     for view in await channels.list_channels(tenant_id=tenant_id, box=box):
         ready = view.enabled and view.readiness.ready
         reason = view.readiness.reason or (

@@ -1,7 +1,8 @@
-"""Quiet hours: when a user does not want email, SMS or chat. Deliveries on those channels that
-fall inside are held until the quiet hours end; in-app notifications still arrive, marked
-quiet so that a client can skip the sound. Critical categories and URGENT notifications go
-through. Local times follow the timezone database, daylight-saving changes included."""
+"""Quiet hours: when a user does not want email, SMS or chat. Deliveries on the channels whose
+providers say so (held_by_quiet_hours) that fall inside are held until the quiet hours end;
+in-app notifications still arrive, marked quiet so that a client can skip the sound. Critical
+categories and URGENT notifications go through. Local times follow the timezone database,
+daylight-saving changes included."""
 
 import re
 from dataclasses import dataclass
@@ -13,12 +14,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from tortoise.exceptions import IntegrityError
 
 from app.db import as_uuid, batches, connection, is_in
+from app.delivery.providers import channels_where
 from app.errors import BadUserInput
-from app.models import Channel, QuietHours
+from app.models import QuietHours
 from app.services.validation import check_length
 
-# What quiet hours hold back; in-app and webhooks (machine to machine) are never held.
-HELD_CHANNELS = frozenset({Channel.EMAIL, Channel.SMS, Channel.SLACK, Channel.TELEGRAM})
+HELD_CHANNELS = channels_where(lambda provider: provider.held_by_quiet_hours)
 EVERY_DAY = tuple(range(1, 8))  # ISO weekdays, 1 is Monday
 _CLOCK = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 MAX_TIMEZONE = 64  # what the column holds

@@ -2,7 +2,6 @@
 
 A rule that could not be evaluated is refused when it is saved, naming the field."""
 
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,6 +9,8 @@ from uuid import UUID
 
 from tortoise.transactions import in_transaction
 
+from app.delivery.providers import REGISTRY, channels_where
+from app.delivery.providers.base import TargetKind
 from app.errors import BadUserInput, NotFound
 from app.models import Cadence, Channel, ConditionLogic, Priority, Role, Rule
 from app.services import audience, conditions
@@ -26,31 +27,24 @@ ROLE_PREFIX = "role:"
 TEAM_PREFIX = "team:"
 # Channels whose endpoint is the channel's own configuration, not a person: their actions
 # need no recipients, and ignore any they hold.
-ENDPOINT_CHANNELS = frozenset({Channel.WEBHOOK, Channel.SLACK, Channel.TELEGRAM})
+ENDPOINT_CHANNELS = channels_where(lambda provider: provider.target_kind is TargetKind.ENDPOINT)
 MAX_EXTERNAL_ID = 200  # as publishing takes them
 MAX_EMAIL = 320
-# E.164: a bare run of digits is an external user id (many products number their users).
-PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
 def is_email(recipient: str) -> bool:
     return "@" in recipient
 
 
-def is_phone(recipient: str) -> bool:
-    return PHONE.match(recipient) is not None
-
-
 def is_address(recipient: str) -> bool:
-    """A raw email address or phone number, rather than an external user id or a role."""
-    return is_email(recipient) or is_phone(recipient)
+    """A raw address some channel sends to (an email address, a phone number), rather than
+    an external user id or a role."""
+    return any(provider.recognises(recipient) for provider in REGISTRY.values())
 
 
 def reaches(channel: Channel, address: str) -> bool:
     """Whether a message on `channel` can go to this raw address."""
-    return (channel is Channel.EMAIL and is_email(address)) or (
-        channel is Channel.SMS and is_phone(address)
-    )
+    return REGISTRY[channel].recognises(address)
 
 
 @dataclass(frozen=True, slots=True)

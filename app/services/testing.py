@@ -10,12 +10,13 @@ from uuid import UUID
 
 from app.auth import Principal, UserPrincipal
 from app.crypto import SecretBox
+from app.delivery.providers import channels_where
 from app.errors import BadUserInput, Forbidden, RateLimited
 from app.models import Channel, Delivery, Role
 from app.services import channels, publishing, users
 
 # A member's own channels: what reaches only them.
-OWN_CHANNELS = frozenset({Channel.IN_APP, Channel.EMAIL, Channel.SMS})
+OWN_CHANNELS = channels_where(lambda provider: provider.member_testable)
 WINDOW = timedelta(minutes=1)
 PER_USER = 5  # test sends a user may make per window
 PER_TENANT = 30  # and the tenant's owners, admins and API keys together

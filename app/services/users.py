@@ -24,8 +24,8 @@ from app.models import (
     ScheduledNotification,
     TeamMember,
     User,
+    UserChannelPreference,
     UserErasure,
-    UserPreference,
 )
 from app.services import audience
 from app.services.validation import check_external_id, check_length
@@ -176,7 +176,7 @@ async def _delete_user(user_id: UUID) -> None:
     await Delivery.filter(Q(recipient_id=user_id) | of_theirs).delete()
     await theirs.delete()
     await InboxCounter.filter(user_id=user_id).delete()
-    await UserPreference.filter(user_id=user_id).delete()
+    await UserChannelPreference.filter(user_id=user_id).delete()
     await QuietHours.filter(user_id=user_id).delete()
     await TeamMember.filter(user_id=user_id).delete()
     await ScheduledNotification.filter(recipient_id=user_id).delete()

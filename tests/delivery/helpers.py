@@ -27,6 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from app.delivery.providers.base import Message, SendContext, Target
+from app.models.channels import PLUGIN_GROUP
 from tests.servers import serving_in_loop
 
 
@@ -52,6 +53,16 @@ TARGET = Target(email="ada@example.com", phone="+15550100", name="Ada", external
 def context(http: httpx.AsyncClient, *, timeout: float = 2.0) -> SendContext:
     # The receivers live on loopback, which production would refuse.
     return SendContext(http=http, allow_private_targets=True, timeout=timeout)
+
+
+def install_package(site: Path, name: str, channels: dict[str, str]) -> None:
+    """Leaves in `site` what installing a package that adds `channels` would leave for
+    importlib.metadata: each channel's name and its provider class ("module:Class")."""
+    info = site / f"{name}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    points = "".join(f"{channel} = {provider}\n" for channel, provider in channels.items())
+    (info / "entry_points.txt").write_text(f"[{PLUGIN_GROUP}]\n{points}")
 
 
 def free_port() -> int:

@@ -6,7 +6,10 @@ import pytest
 
 from tests.helpers import Api, make_user
 
-FIELDS = "category scope inApp email sms webhook slack telegram sources { channel source }"
+FIELDS = (
+    "category scope inApp email sms webhook slack telegram channels { channel enabled } "
+    "sources { channel source }"
+)
 LIST = f"query($scope: PreferenceScope) {{ preferences(scope: $scope) {{ {FIELDS} }} }}"
 TENANT_UPDATE = f"""
 mutation($input: PreferenceInput!) {{ updateTenantPreference(input: $input) {{ {FIELDS} }} }}
@@ -168,3 +171,112 @@ async def test_an_over_long_category_is_bad_user_input(api, tenant, mutation) ->
     error = await api.error(mutation, {"input": {"category": "x" * 101, "sms": True}}, token=token)
 
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "category"}
+
+
+EVERY_CHANNEL = ["IN_APP", "EMAIL", "SMS", "WEBHOOK", "SLACK", "TELEGRAM"]
+
+
+def channels(entry: dict[str, Any]) -> list[tuple[str, bool | None]]:
+    return [(c["channel"], c["enabled"]) for c in entry["channels"]]
+
+
+def set_channels(category: str = CATEGORY, **enabled: bool | None) -> dict[str, Any]:
+    """A PreferenceInput that sets channels through `channels`, e.g. SMS=True."""
+    given = [{"channel": channel, "enabled": on} for channel, on in enabled.items()]
+    return {"input": {"category": category, "channels": given}}
+
+
+async def test_each_scope_lists_every_channel_with_null_where_it_sets_none(api, tenant) -> None:
+    alice = await make_user(api, tenant, "alice")
+    await api.data(TENANT_UPDATE, set_channels(SMS=True), token=tenant.api_key)
+
+    tenant_wide = await preference(api, alice.token, "TENANT")
+    personal = await preference(api, alice.token, "USER")
+
+    assert channels(tenant_wide) == [(c, True if c == "SMS" else None) for c in EVERY_CHANNEL]
+    assert channels(personal) == [(c, None) for c in EVERY_CHANNEL]
+
+
+async def test_effective_channels_hold_the_merged_values(api, tenant) -> None:
+    alice = await make_user(api, tenant, "alice")
+    await api.data(TENANT_UPDATE, set_channels(EMAIL=False, SMS=True), token=tenant.api_key)
+    await api.data(MY_UPDATE, set_channels(SMS=False, SLACK=True), token=alice.token)
+
+    effective = await preference(api, alice.token, "EFFECTIVE")
+
+    assert channels(effective) == [
+        ("IN_APP", True),
+        ("EMAIL", False),
+        ("SMS", False),
+        ("WEBHOOK", False),
+        ("SLACK", True),
+        ("TELEGRAM", False),
+    ]
+    assert sources(effective)["SLACK"] == "USER"
+
+
+async def test_channels_and_the_deprecated_fields_set_the_same_switches(api, tenant) -> None:
+    by_channels = await api.data(TENANT_UPDATE, set_channels(WEBHOOK=True), token=tenant.api_key)
+    by_field = await api.data(
+        TENANT_UPDATE, {"input": {"category": CATEGORY, "email": False}}, token=tenant.api_key
+    )
+
+    updated = by_field["updateTenantPreference"]
+    assert by_channels["updateTenantPreference"]["webhook"] is True
+    assert (updated["webhook"], updated["email"]) == (True, False)
+    assert ("WEBHOOK", True) in channels(updated) and ("EMAIL", False) in channels(updated)
+
+
+async def test_a_null_entry_leaves_the_channel_to_the_level_below(api, tenant) -> None:
+    alice = await make_user(api, tenant, "alice")
+    await api.data(TENANT_UPDATE, set_channels(SMS=True), token=tenant.api_key)
+    await api.data(MY_UPDATE, set_channels(SMS=False, EMAIL=False), token=alice.token)
+
+    cleared = await api.data(MY_UPDATE, set_channels(SMS=None), token=alice.token)
+    effective = await preference(api, alice.token, "EFFECTIVE")
+
+    assert ("SMS", None) in channels(cleared["updateMyPreference"])
+    assert ("EMAIL", False) in channels(cleared["updateMyPreference"])
+    assert (effective["sms"], sources(effective)["SMS"]) == (True, "TENANT")
+
+
+async def test_a_deprecated_field_left_null_leaves_the_channel_as_it_was(api, tenant) -> None:
+    await api.data(TENANT_UPDATE, set_channels(SMS=True), token=tenant.api_key)
+
+    updated = await api.data(
+        TENANT_UPDATE, {"input": {"category": CATEGORY, "sms": None}}, token=tenant.api_key
+    )
+
+    assert updated["updateTenantPreference"]["sms"] is True
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        (
+            [{"channel": "EMAIL", "enabled": True}, {"channel": "EMAIL", "enabled": False}],
+            "channels[1]",
+        ),
+        ([{"channel": "EMAIL", "enabled": True}], "email"),
+    ],
+)
+async def test_a_channel_set_twice_is_bad_user_input(api, tenant, changes, field) -> None:
+    given = {"category": CATEGORY, "channels": changes, "email": False}
+
+    error = await api.error(TENANT_UPDATE, {"input": given}, token=tenant.api_key)
+    after = await preference(api, tenant.api_key, "TENANT")
+
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
+    assert after["email"] is None
+
+
+async def test_in_app_cannot_be_switched_off_through_channels_for_a_critical_category(
+    api, tenant
+) -> None:
+    switched = set_channels("billing.payment_failed", EMAIL=False, IN_APP=False)
+
+    error = await api.error(TENANT_UPDATE, switched, token=tenant.api_key)
+    after = await preference(api, tenant.api_key, "TENANT", "billing.payment_failed")
+
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "channels[1]"}
+    assert after["email"] is None

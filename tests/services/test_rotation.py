@@ -6,6 +6,8 @@ import uuid
 from starlette.applications import Starlette
 
 from app.crypto import SecretBox
+from app.delivery.configs import load
+from app.delivery.providers.webhook import WebhookConfig
 from app.models import Channel, ChannelConfig, Tenant
 from app.services import channels, tenants
 from app.services.rotation import rotate_secrets
@@ -93,8 +95,9 @@ async def test_secrets_of_the_first_format_are_rotated_too(app: Starlette) -> No
 
     assert report.rotated == 1 + TENANT_SECRETS
     assert json.loads(await stored_config(tenant_id))["signingSecret"].startswith("enc:v2:")
-    loaded = await channels.load(tenant_id=uuid.UUID(tenant_id), box=SecretBox(["new"]))
-    assert loaded[Channel.WEBHOOK].config.signing_secret == "whsec_legacy"
+    webhook = (await load(tenant_id=uuid.UUID(tenant_id), box=SecretBox(["new"])))[Channel.WEBHOOK]
+    assert isinstance(webhook.config, WebhookConfig)
+    assert webhook.config.signing_secret == "whsec_legacy"
 
 
 async def test_a_secret_no_key_opens_is_listed_and_left_as_it_was(app: Starlette) -> None:

@@ -21,8 +21,8 @@ from app.models import (
     Notification,
     TeamMember,
     User,
+    UserChannelPreference,
     UserErasure,
-    UserPreference,
 )
 from app.services import audience, events, preferences, publishing, teams, users
 from tests.helpers import make_tenant, secret_box, store_user
@@ -60,7 +60,7 @@ async def given_a_user_with_everything(tenant_id: str, external_id: str) -> UUID
         tenant_id=UUID(tenant_id),
         user_id=user.id,
         category="billing.low_balance",
-        changes={Channel.EMAIL: False},
+        changes=[preferences.Change(Channel.EMAIL, False)],
     )
     await act_in_an_event(tenant_id, external_id)
     return user.id
@@ -71,7 +71,7 @@ async def held_for(user_id: UUID) -> dict[str, int]:
         "users": await User.filter(id=user_id).count(),
         "notifications": await Notification.filter(recipient_id=user_id).count(),
         "deliveries": await Delivery.filter(recipient_id=user_id).count(),
-        "preferences": await UserPreference.filter(user_id=user_id).count(),
+        "preferences": await UserChannelPreference.filter(user_id=user_id).count(),
         "counters": await InboxCounter.filter(user_id=user_id).count(),
         "team memberships": await TeamMember.filter(user_id=user_id).count(),
     }
@@ -178,7 +178,7 @@ async def test_a_publish_after_the_erase_starts_a_fresh_user(app: Starlette) -> 
     assert new.id != old
     assert await Notification.filter(recipient_id=new.id).values_list("id", flat=True) == [nid]
     assert [counter.total for counter in await InboxCounter.filter(user_id=new.id)] == [1]
-    assert not await UserPreference.filter(user_id=new.id).exists()
+    assert not await UserChannelPreference.filter(user_id=new.id).exists()
 
 
 class RolledBack(Exception):
@@ -190,7 +190,7 @@ STRICT_REFERENCES = {  # (table, column): referenced table; every reference to a
     ("deliveries", "recipient_id"): "users",
     ("deliveries", "notification_id"): "notifications",
     ("inbox_counters", "user_id"): "users",
-    ("user_preferences", "user_id"): "users",
+    ("user_channel_preferences", "user_id"): "users",
     ("team_members", "user_id"): "users",
 }
 

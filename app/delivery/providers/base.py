@@ -3,7 +3,8 @@
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Generic, TypeVar, cast
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -11,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, V
 
 from app.delivery.targets import UnsafeTarget, address_literal, checked_addresses
 from app.models.channels import Channel
+from app.models.users import User
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,20 @@ class Target:
     phone: str | None = None
     name: str | None = None
     external_id: str | None = None
+
+    @classmethod
+    def of(cls, user: User) -> "Target":
+        """Everything a channel may need of a user: where to reach them, and who they are."""
+        return cls(email=user.email, phone=user.phone, name=user.name, external_id=user.external_id)
+
+
+class TargetKind(StrEnum):
+    """Where a channel's messages go."""
+
+    INBOX = "INBOX"  # the recipient's in-app inbox, which the publish writes itself
+    ADDRESS = "ADDRESS"  # the recipient's own address: their email, their phone number
+    ENDPOINT = "ENDPOINT"  # the channel's own endpoint, from its config, whoever it is about
+    DEVICE = "DEVICE"  # the recipient's registered devices
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +120,20 @@ C = TypeVar("C", bound=BaseModel)
 
 
 class Provider(ABC, Generic[C]):
-    """Sends one channel's messages. Stateless: every call gets its config and context."""
+    """One channel: its facts, its config, and how it sends. Stateless: every call gets its
+    config and context. Every list of channels elsewhere is read from these facts, through
+    the registry (app.delivery.providers)."""
 
     kind: ClassVar[Channel]
+    target_kind: ClassVar[TargetKind]
+    # Whether the recipient's quiet hours hold its deliveries until they end.
+    held_by_quiet_hours: ClassVar[bool]
+    # Whether a member may test it on themselves (sendTestNotification): it reaches them alone.
+    member_testable: ClassVar[bool]
+    # ADDRESS channels: which of a Target's fields holds the address.
+    address_field: ClassVar[Literal["email", "phone"] | None] = None
+    # Whether a tenant configures and enables it (updateChannel); in-app needs neither.
+    configurable: ClassVar[bool] = True
     config_model: ClassVar[type[BaseModel]]
     # Config keys that must be encrypted at rest and never returned.
     secret_fields: ClassVar[frozenset[str]]
@@ -114,6 +141,24 @@ class Provider(ABC, Generic[C]):
     not_configured: ClassVar[str]
     # The config key saying where Belfry connects (a URL, or the SMTP host): checked at save.
     target_field: ClassVar[str]
+
+    def recognises(self, address: str) -> bool:
+        """Whether a raw recipient (a rule's) is an address this channel sends to."""
+        return False
+
+    def target_of(self, recipient: Target | None, address: str | None = None) -> Target:
+        """Whom a delivery goes to: its recipient, whose own address an ADDRESS channel takes
+        (an ENDPOINT channel's config says where; the recipient is whom it is about), else
+        the raw address it was written for."""
+        if recipient is not None:
+            return recipient
+        if address is None or self.address_field is None:
+            return Target()
+        return Target(email=address) if self.address_field == "email" else Target(phone=address)
+
+    def test_target(self, target: Target, config: C) -> Target:
+        """Whom testChannel sends to: the caller (`target`, empty for an API key)."""
+        return target
 
     def parse_config(self, raw: dict[str, Any] | None) -> C | None:
         """The validated config, None when there is none; ValueError naming bad keys."""

@@ -10,6 +10,7 @@ import html
 import re
 import socket
 import ssl
+from dataclasses import replace
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Annotated, ClassVar, Literal
@@ -27,6 +28,7 @@ from app.delivery.providers.base import (
     SendContext,
     SendResult,
     Target,
+    TargetKind,
     failed,
     retryable,
 )
@@ -58,10 +60,21 @@ class EmailConfig(ConfigModel):
 
 class EmailProvider(Provider[EmailConfig]):
     kind: ClassVar[Channel] = Channel.EMAIL
+    target_kind: ClassVar[TargetKind] = TargetKind.ADDRESS
+    held_by_quiet_hours: ClassVar[bool] = True
+    member_testable: ClassVar[bool] = True
+    address_field: ClassVar[Literal["email"]] = "email"
     config_model: ClassVar[type[EmailConfig]] = EmailConfig
     secret_fields: ClassVar[frozenset[str]] = frozenset({"password"})
     not_configured: ClassVar[str] = "SMTP_NOT_CONFIGURED"
     target_field: ClassVar[str] = "host"
+
+    def recognises(self, address: str) -> bool:
+        return "@" in address
+
+    def test_target(self, target: Target, config: EmailConfig) -> Target:
+        # A caller with no address of their own (an API key) tests on the sender address.
+        return target if target.email else replace(target, email=config.from_)
 
     async def send(
         self, message: Message, target: Target, config: EmailConfig, ctx: SendContext

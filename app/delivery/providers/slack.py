@@ -12,6 +12,7 @@ from app.delivery.providers.base import (
     SendContext,
     SendResult,
     Target,
+    TargetKind,
     http_send,
 )
 from app.models.channels import Channel
@@ -23,6 +24,10 @@ class SlackConfig(ConfigModel):
 
 class SlackProvider(Provider[SlackConfig]):
     kind: ClassVar[Channel] = Channel.SLACK
+    target_kind: ClassVar[TargetKind] = TargetKind.ENDPOINT
+    # People read it, in a channel they share: it waits for their quiet hours to end.
+    held_by_quiet_hours: ClassVar[bool] = True
+    member_testable: ClassVar[bool] = False
     config_model: ClassVar[type[SlackConfig]] = SlackConfig
     secret_fields: ClassVar[frozenset[str]] = frozenset({"webhookUrl"})
     not_configured: ClassVar[str] = "SLACK_NOT_CONFIGURED"

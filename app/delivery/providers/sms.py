@@ -1,6 +1,7 @@
 """SMS through Twilio's Messages API, or any service that speaks it (apiBaseUrl)."""
 
-from typing import ClassVar
+import re
+from typing import ClassVar, Literal
 from urllib.parse import quote
 
 from pydantic import Field
@@ -14,10 +15,14 @@ from app.delivery.providers.base import (
     SendContext,
     SendResult,
     Target,
+    TargetKind,
     failed,
     http_send,
 )
 from app.models.channels import Channel
+
+# E.164: a bare run of digits is an external user id (many products number their users).
+PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
 class SmsConfig(ConfigModel):
@@ -29,10 +34,17 @@ class SmsConfig(ConfigModel):
 
 class SmsProvider(Provider[SmsConfig]):
     kind: ClassVar[Channel] = Channel.SMS
+    target_kind: ClassVar[TargetKind] = TargetKind.ADDRESS
+    held_by_quiet_hours: ClassVar[bool] = True
+    member_testable: ClassVar[bool] = True
+    address_field: ClassVar[Literal["phone"]] = "phone"
     config_model: ClassVar[type[SmsConfig]] = SmsConfig
     secret_fields: ClassVar[frozenset[str]] = frozenset({"authToken"})
     not_configured: ClassVar[str] = "SMS_NOT_CONFIGURED"
     target_field: ClassVar[str] = "apiBaseUrl"
+
+    def recognises(self, address: str) -> bool:
+        return PHONE.match(address) is not None
 
     async def send(
         self, message: Message, target: Target, config: SmsConfig, ctx: SendContext

@@ -18,6 +18,7 @@ from app.delivery.providers.base import (
     SendContext,
     SendResult,
     Target,
+    TargetKind,
     classify,
     failed,
     http_request,
@@ -36,6 +37,10 @@ class TelegramConfig(ConfigModel):
 
 class TelegramProvider(Provider[TelegramConfig]):
     kind: ClassVar[Channel] = Channel.TELEGRAM
+    target_kind: ClassVar[TargetKind] = TargetKind.ENDPOINT
+    # People read it, in a channel they share: it waits for their quiet hours to end.
+    held_by_quiet_hours: ClassVar[bool] = True
+    member_testable: ClassVar[bool] = False
     config_model: ClassVar[type[TelegramConfig]] = TelegramConfig
     secret_fields: ClassVar[frozenset[str]] = frozenset({"botToken"})
     not_configured: ClassVar[str] = "TELEGRAM_NOT_CONFIGURED"

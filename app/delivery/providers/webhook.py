@@ -21,6 +21,7 @@ from app.delivery.providers.base import (
     SendContext,
     SendResult,
     Target,
+    TargetKind,
     http_send,
 )
 from app.models.channels import Channel
@@ -49,6 +50,10 @@ class WebhookConfig(ConfigModel):
 
 class WebhookProvider(Provider[WebhookConfig]):
     kind: ClassVar[Channel] = Channel.WEBHOOK
+    target_kind: ClassVar[TargetKind] = TargetKind.ENDPOINT
+    # Machine to machine: a receiver has no night's sleep to keep.
+    held_by_quiet_hours: ClassVar[bool] = False
+    member_testable: ClassVar[bool] = False
     config_model: ClassVar[type[WebhookConfig]] = WebhookConfig
     # Headers often carry a shared secret (the source's example: {"X-Secret": "token"}).
     secret_fields: ClassVar[frozenset[str]] = frozenset({"signingSecret", "headers"})
