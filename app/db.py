@@ -2,7 +2,6 @@
 written once for both dialects."""
 
 import os
-import time
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
@@ -13,6 +12,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.connection import get_connection
 from tortoise.exceptions import DBConnectionError, IntegrityError
 from tortoise.models import Model
+
+from app import clock
 
 T = TypeVar("T")
 
@@ -52,7 +53,7 @@ def new_ids(count: int) -> list[UUID]:
     about a fifth less time in PostgreSQL. 74 random bits keep them unguessable; their time is
     the rows' created_at, which readers see anyway. One read of the system's randomness for
     all of them: a publish to many makes two ids per recipient."""
-    prefix = (time.time_ns() // 1_000_000) << 80 | 0x7 << 76 | 0b10 << 62
+    prefix = int(clock.now().timestamp() * 1000) << 80 | 0x7 << 76 | 0b10 << 62
     data = os.urandom(16 * count)
     return [
         UUID(int=prefix | (int.from_bytes(data[i : i + 16], "big") & _V7_RANDOM_BITS))

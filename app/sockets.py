@@ -12,6 +12,7 @@ from uuid import UUID
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from app import clock
 from app.auth import Credential, CredentialGone, SigningState, UserPrincipal
 from app.graphql.context import Context
 from app.models import Role
@@ -47,7 +48,7 @@ class _Held:
     websocket: WebSocket
     context: Context
     credential: Credential
-    expiry: asyncio.TimerHandle | None = None
+    expiry: clock.Alarm | None = None
 
 
 class LiveSockets:
@@ -134,9 +135,8 @@ class LiveSockets:
             held.expiry = None
         principal = held.context.principal
         if isinstance(principal, UserPrincipal):
-            left, why = principal.ending()
-            loop = asyncio.get_running_loop()
-            held.expiry = loop.call_later(max(0.0, left), self._expire, held, why)
+            ends, why = principal.ending()
+            held.expiry = clock.call_at(ends, self._expire, held, why)
 
     def _expire(self, held: _Held, why: CredentialGone) -> None:
         _refuse(held, why)

@@ -14,6 +14,7 @@ from uuid import UUID
 from graphql import GraphQLError
 from strawberry.types import ExecutionResult
 
+from app import clock
 from app.auth import Credential, CredentialGone, SigningState, UserPrincipal
 from app.errors import RateLimited, ServiceUnavailable, Unauthenticated
 from app.graphql.context import Context
@@ -31,7 +32,7 @@ class _Held:
     context: Context
     credential: Credential | None
     ending: asyncio.Future[GraphQLError] = field(default_factory=asyncio.Future)
-    expiry: asyncio.TimerHandle | None = None
+    expiry: clock.Alarm | None = None
 
     def end(self, why: GraphQLError) -> None:
         if not self.ending.done():
@@ -134,8 +135,8 @@ def _time(held: _Held) -> None:
         held.expiry = None
     principal = held.context.principal
     if isinstance(principal, UserPrincipal):
-        left, why = principal.ending()
-        held.expiry = asyncio.get_running_loop().call_later(max(0.0, left), _gone, held, why)
+        ends, why = principal.ending()
+        held.expiry = clock.call_at(ends, _gone, held, why)
 
 
 def _gone(held: _Held, why: CredentialGone) -> None:

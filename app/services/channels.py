@@ -2,10 +2,10 @@
 
 import json
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from app import clock
 from app.crypto import SecretBox, SecretUnreadable
 from app.db import select_rows
 from app.delivery.providers import REGISTRY
@@ -260,7 +260,7 @@ async def send_test(
         body=f"This is a test of the {channel.value} channel.",
         link=None,
         data=None,
-        created_at=datetime.now(UTC),
+        created_at=clock.now(),
     )
     result = await provider.send(message, target, parsed, context)
     if not result.ok:
