@@ -13,7 +13,7 @@ from app.errors import BadUserInput
 from app.graphql.context import Info
 from app.graphql.inbox import Notification
 from app.graphql.pagination import edges, page_info, page_request
-from app.graphql.permissions import Allowed
+from app.graphql.permissions import ForAdmins, ForTenant
 from app.graphql.publishing import LINK
 from app.graphql.rendering import renderer_for
 from app.live import streams
@@ -21,8 +21,6 @@ from app.live.messages import DeliveryPayload
 from app.services import deliveries as service
 from app.services import testing
 from app.services.validation import parse_uuid
-
-strawberry.enum(models.DeliveryStatus)
 
 
 @strawberry.type
@@ -130,7 +128,7 @@ class DeletedDeliveries:
 @strawberry.type
 class DeliveryQuery:
     @strawberry.field(
-        permission_classes=[Allowed],
+        permission_classes=[ForTenant],
         description="The delivery log, newest first; members see their own notifications'.",
     )
     async def deliveries(
@@ -165,7 +163,7 @@ class DeliveryQuery:
             total_count=total,
         )
 
-    @strawberry.field(permission_classes=[Allowed])
+    @strawberry.field(permission_classes=[ForAdmins])
     async def dispatcher_status(self, info: Info) -> DispatcherStatus:
         status = await service.dispatcher_status(
             tenant_id=info.context.tenant_id, box=info.context.settings.secret_box
@@ -183,7 +181,7 @@ class DeliveryQuery:
 @strawberry.type
 class DeliveryMutation:
     @strawberry.mutation(
-        permission_classes=[Allowed], description="A FAILED delivery goes back to the queue."
+        permission_classes=[ForAdmins], description="A FAILED delivery goes back to the queue."
     )
     async def retry_delivery(self, info: Info, id: strawberry.ID) -> Delivery:
         return Delivery.from_model(
@@ -191,13 +189,13 @@ class DeliveryMutation:
         )
 
     @strawberry.mutation(
-        permission_classes=[Allowed],
+        permission_classes=[ForAdmins],
         description="Idempotent; a queued, held or sending delivery cannot be deleted.",
     )
     async def delete_delivery(self, info: Info, id: strawberry.ID) -> bool:
         return await service.delete(tenant_id=info.context.tenant_id, delivery_id=id)
 
-    @strawberry.mutation(permission_classes=[Allowed])
+    @strawberry.mutation(permission_classes=[ForAdmins])
     async def delete_deliveries(
         self, info: Info, filter: DeliveryDeleteFilter
     ) -> DeletedDeliveries:
@@ -233,7 +231,7 @@ class TestNotificationPayload:
 @strawberry.type
 class TestNotificationMutation:
     @strawberry.mutation(
-        permission_classes=[Allowed],
+        permission_classes=[ForTenant],
         description="A user tests on themselves; an API key on the tenant's owners and admins.",
     )
     async def send_test_notification(
@@ -259,7 +257,7 @@ class TestNotificationMutation:
 @strawberry.type
 class DeliverySubscription:
     @strawberry.subscription(
-        permission_classes=[Allowed],
+        permission_classes=[ForTenant],
         description="Each change of a delivery: a member's own, or the tenant's for an owner, "
         "admin or API key. With notificationId, its current deliveries come first.",
     )

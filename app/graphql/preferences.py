@@ -1,19 +1,15 @@
-from enum import Enum
 from typing import Self
 
 import strawberry
 
 from app import models
 from app.errors import Forbidden
-from app.graphql import channels  # noqa: F401  (registers the Channel enum)
 from app.graphql.context import Info
-from app.graphql.permissions import Allowed
+from app.graphql.enums import Weekday
+from app.graphql.permissions import ForAdmins, ForTenant, ForUsers
 from app.models import Channel
 from app.services import preferences as service
 from app.services import quiet_hours, users
-
-strawberry.enum(service.Scope, name="PreferenceScope")
-strawberry.enum(service.Source, name="PreferenceSource")
 
 
 @strawberry.type
@@ -79,7 +75,7 @@ class PreferenceInput:
 @strawberry.type
 class PreferenceQuery:
     @strawberry.field(
-        permission_classes=[Allowed],
+        permission_classes=[ForTenant],
         description="TENANT: tenant-wide settings (the default). USER: the viewer's own. "
         "EFFECTIVE: what the viewer gets, catalogue < tenant < personal.",
     )
@@ -92,17 +88,6 @@ class PreferenceQuery:
             raise Forbidden(f"{scope.value} preferences belong to a user: use a user token")
         listing = await service.listing(tenant_id=principal.tenant_id, user_id=user_id, scope=scope)
         return [CategoryPreference.from_preference(p) for p in listing]
-
-
-@strawberry.enum
-class Weekday(Enum):
-    MONDAY = 1
-    TUESDAY = 2
-    WEDNESDAY = 3
-    THURSDAY = 4
-    FRIDAY = 5
-    SATURDAY = 6
-    SUNDAY = 7
 
 
 @strawberry.type(description="Local times; an end at or before the start ends the next day.")
@@ -141,7 +126,7 @@ class QuietHoursInput:
 
 @strawberry.type
 class PreferenceMutation:
-    @strawberry.mutation(permission_classes=[Allowed])
+    @strawberry.mutation(permission_classes=[ForAdmins])
     async def update_tenant_preference(
         self, info: Info, input: PreferenceInput
     ) -> CategoryPreference:
@@ -151,7 +136,7 @@ class PreferenceMutation:
         return CategoryPreference.from_preference(preference)
 
     @strawberry.mutation(
-        permission_classes=[Allowed],
+        permission_classes=[ForUsers],
         description="Email, SMS, Slack and Telegram wait while they last; in-app arrives quiet.",
     )
     async def update_my_quiet_hours(self, info: Info, input: QuietHoursInput) -> QuietHours:
@@ -160,7 +145,7 @@ class PreferenceMutation:
         user = await users.get_user(tenant_id=viewer.tenant_id, user_id=viewer.user_id)
         return QuietHours.from_model(stored, user.timezone)
 
-    @strawberry.mutation(permission_classes=[Allowed])
+    @strawberry.mutation(permission_classes=[ForUsers])
     async def update_my_preference(self, info: Info, input: PreferenceInput) -> CategoryPreference:
         viewer = info.context.user
         preference = await service.update_user(
