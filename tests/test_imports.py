@@ -64,9 +64,11 @@ def private_uses(source: str, namespace: dict[str, object]) -> list[str]:
     classes = _enclosing_classes(tree)
     found: list[tuple[int, str]] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and _private_name(node.attr):
+        if (used := _private_use(node)) is not None:
+            value, name = used
             owner = namespace.get(classes[node].name) if node in classes else None
-            if not _ours(node.value, node.attr, owner, namespace):
+            if not _ours(value, name, owner, namespace):
+                assert isinstance(node, ast.expr)
                 found.append((node.lineno, ast.unparse(node)))
         elif isinstance(node, ast.ClassDef) and isinstance(cls := namespace.get(node.name), type):
             for method in node.body:
@@ -77,6 +79,23 @@ def private_uses(source: str, namespace: dict[str, object]) -> list[str]:
                 ):
                     found.append((method.lineno, f"{node.name}.{method.name} overrides theirs"))
     return [text for _, text in sorted(found)]
+
+
+def _private_use(node: ast.AST) -> tuple[ast.expr, str] | None:
+    """(x, "_name") for `x._name`, and for `getattr(x, "_name")` and its kin."""
+    if isinstance(node, ast.Attribute) and _private_name(node.attr):
+        return node.value, node.attr
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in ("getattr", "hasattr", "setattr")
+        and len(node.args) >= 2
+        and isinstance(name := node.args[1], ast.Constant)
+        and isinstance(name.value, str)
+        and _private_name(name.value)
+    ):
+        return node.args[0], name.value
+    return None
 
 
 def _private_name(name: str) -> bool:
@@ -138,7 +157,7 @@ class Policy(MaskErrors):
 
 
 def render(info: Info):
-    return info._raw_info
+    return info._raw_info, getattr(info, "_field", None)
 """
     namespace: dict[str, object] = {"__name__": "app.example"}
     exec(compile(source, "example", "exec"), namespace)
@@ -147,6 +166,7 @@ def render(info: Info):
         "Policy._process_result overrides theirs",
         "super()._process_errors",
         "json._default_encoder",
+        "getattr(info, '_field', None)",
         "info._raw_info",
     ]
 
