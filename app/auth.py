@@ -4,7 +4,6 @@ import hashlib
 import hmac
 import logging
 import secrets
-import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -117,14 +116,11 @@ class UserPrincipal:
     def credential(self) -> Credential:
         return Credential(CredentialKind.USER, self.tenant_id, self.user_id)
 
-    def ending(self) -> tuple[float, CredentialGone]:
-        """Seconds until the principal stops working (none left: zero or less), and why."""
-        left = (self.expires_at - datetime.now(UTC)).total_seconds()
-        if self.secret_until is not None:
-            grace = (self.secret_until - clock.now()).total_seconds()
-            if grace < left:
-                return grace, CredentialGone.SIGNING_SECRET_ROTATED
-        return left, CredentialGone.TOKEN_EXPIRED
+    def ending(self) -> tuple[datetime, CredentialGone]:
+        """When the principal stops working (app.clock time), and why."""
+        if self.secret_until is not None and self.secret_until < self.expires_at:
+            return self.secret_until, CredentialGone.SIGNING_SECRET_ROTATED
+        return self.expires_at, CredentialGone.TOKEN_EXPIRED
 
     def signed_under(self, state: SigningState) -> "UserPrincipal":
         """The principal as the tenant's signing secrets now stand: itself unless its
@@ -160,9 +156,15 @@ def new_erasure_key() -> str:
 def mint_user_token(
     *, tenant_id: UUID, external_id: str, signing_secret: str, ttl: timedelta
 ) -> tuple[str, datetime]:
-    expires_at = datetime.now(UTC).replace(microsecond=0) + ttl
+    issued_at = clock.now()
+    expires_at = issued_at.replace(microsecond=0) + ttl
     # A float `iat`: a token minted in the same second as an erase, but after it, still works.
-    claims = {"sub": external_id, "tid": str(tenant_id), "exp": expires_at, "iat": time.time()}
+    claims = {
+        "sub": external_id,
+        "tid": str(tenant_id),
+        "exp": expires_at,
+        "iat": issued_at.timestamp(),
+    }
     return jwt.encode(claims, signing_secret, algorithm=JWT_ALGORITHM), expires_at
 
 
@@ -236,7 +238,7 @@ async def _authenticate_api_key(token: str) -> ApiKeyPrincipal:
     )
     if key is None:
         raise Unauthenticated("Invalid or revoked API key")
-    now = datetime.now(UTC)
+    now = clock.now()
     if key["last_used_at"] is None or now - key["last_used_at"] > LAST_USED_RESOLUTION:
         await ApiKey.filter(id=key["id"]).update(last_used_at=now)
     return ApiKeyPrincipal(tenant_id=key["tenant_id"], key_id=key["id"])
@@ -305,15 +307,34 @@ def _decoded(token: str, secret: str) -> dict[str, Any]:
             token,
             secret,
             algorithms=[JWT_ALGORITHM],
-            options={"require": ["sub", "tid", "exp"]},
+            # PyJWT reads real time; the times are checked below, by app.clock.
+            options={
+                "require": ["sub", "tid", "exp"],
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+            },
         )
     except jwt.InvalidSignatureError:
         raise
-    except jwt.ExpiredSignatureError as exc:
-        raise Unauthenticated("User token has expired") from exc
     except jwt.PyJWTError as exc:
         raise Unauthenticated("Invalid user token") from exc
+    _check_times(claims, clock.now().timestamp())
     return claims
+
+
+def _check_times(claims: dict[str, Any], now: float) -> None:
+    """PyJWT's checks of `exp`, `iat` and `nbf`, at `now`: each a number of seconds, the
+    token expired at `exp` and not valid before `iat` or `nbf`."""
+    times = {name: claims[name] for name in ("exp", "iat", "nbf") if name in claims}
+    try:
+        seconds = {name: int(value) for name, value in times.items()}
+    except (ValueError, TypeError, OverflowError):
+        raise Unauthenticated("Invalid user token") from None
+    if seconds["exp"] <= now:
+        raise Unauthenticated("User token has expired")
+    if any(seconds.get(name, 0) > now for name in ("iat", "nbf")):
+        raise Unauthenticated("Invalid user token")
 
 
 async def _refuse_if_erased(

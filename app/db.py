@@ -3,7 +3,6 @@ query builder cannot express, written once for both dialects."""
 
 import os
 import re
-import time
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
@@ -13,7 +12,9 @@ from tortoise import fields
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.connection import get_connection
 from tortoise.exceptions import DBConnectionError, IntegrityError
-from tortoise.models import Model
+from tortoise.models import MetaInfo, Model
+
+from app import clock
 
 T = TypeVar("T")
 
@@ -57,12 +58,20 @@ def new_ids(count: int) -> list[UUID]:
     about a fifth less time in PostgreSQL. 74 random bits keep them unguessable; their time is
     the rows' created_at, which readers see anyway. One read of the system's randomness for
     all of them: a publish to many makes two ids per recipient."""
-    prefix = (time.time_ns() // 1_000_000) << 80 | 0x7 << 76 | 0b10 << 62
+    prefix = int(clock.now().timestamp() * 1000) << 80 | 0x7 << 76 | 0b10 << 62
     data = os.urandom(16 * count)
     return [
         UUID(int=prefix | (int.from_bytes(data[i : i + 16], "big") & _V7_RANDOM_BITS))
         for i in range(0, 16 * count, 16)
     ]
+
+
+def model_meta(model: type[Model]) -> MetaInfo:
+    """Tortoise's description of a model: its table, and its fields by name and by column.
+    Tortoise keeps it as `_meta`, which its own modules read, and has no public way to the
+    fields themselves (`describe()` gives their descriptions only); tests/test_db.py fails
+    when Tortoise changes under it."""
+    return model._meta
 
 
 def as_uuid(value: Any) -> UUID:
@@ -143,7 +152,7 @@ async def select_rows(
     """Rows' `columns` as Python values, where each `where` column equals its value (and the
     SQL condition `also` holds), in plain SQL: the reads every publish makes skip the query
     builder, which costs more in Python than the query does in the database."""
-    meta = model._meta
+    meta = model_meta(model)
     conn = connection()
     marks = placeholders(conn, len(where))
     conditions = [
@@ -177,7 +186,7 @@ M = TypeVar("M", bound=Model)
 async def read_only(model: type[M], where: dict[str, Any]) -> M | None:
     """The row as a model instance to read, never to save: what get_or_none gives, through
     select_row. Its fields are the model's columns (no relations fetched)."""
-    row = await select_row(model, list(model._meta.fields_db_projection), where)
+    row = await select_row(model, list(model_meta(model).fields_db_projection), where)
     return None if row is None else model(**row)
 
 
@@ -223,16 +232,17 @@ async def bulk_insert(model: type[Model], rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     conn = connection()
-    raw: Any = getattr(conn, "_connection", None)  # asyncpg's, inside a transaction
-    native = is_postgres(conn) and hasattr(raw, "copy_records_to_table")
-    table = model._meta.db_table
+    native = is_postgres(conn)
+    table = model_meta(model).db_table
     db_columns, records = _records(model, rows, native=native)
     if native and len(records) >= COPY_FROM_ROWS:
-        # COPY skips the per-row statement work of executemany: a third of the time.
-        try:
-            await raw.copy_records_to_table(table, records=records, columns=db_columns)
-        except asyncpg.IntegrityConstraintViolationError as error:
-            raise IntegrityError(error) from error  # as Tortoise's own queries report it
+        # COPY skips the per-row statement work of executemany: a third of the time. The
+        # connection is the open transaction's, or one of the pool's.
+        async with conn.acquire_connection() as raw:
+            try:
+                await raw.copy_records_to_table(table, records=records, columns=db_columns)
+            except asyncpg.IntegrityConstraintViolationError as error:
+                raise IntegrityError(error) from error  # as Tortoise's own queries report it
         return
     quoted = ", ".join(f'"{column}"' for column in db_columns)
     marks = ", ".join(placeholders(conn, len(db_columns)))
@@ -251,7 +261,7 @@ def _insert_values(
     marks = placeholders(conn, width * len(records), start)
     values = ", ".join(f"({', '.join(marks[i : i + width])})" for i in range(0, len(marks), width))
     quoted = ", ".join(f'"{column}"' for column in db_columns)
-    sql = f'INSERT INTO "{model._meta.db_table}" ({quoted}) VALUES {values}'
+    sql = f'INSERT INTO "{model_meta(model).db_table}" ({quoted}) VALUES {values}'
     return sql, [value for record in records for value in record]
 
 
@@ -259,7 +269,7 @@ def _records(
     model: type[Model], rows: list[dict[str, Any]], *, native: bool
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
     """The rows' columns and their values as the driver takes them, row by row."""
-    meta = model._meta
+    meta = model_meta(model)
     names = list(rows[0])
     columns = [
         _to_db([row[name] for row in rows], meta.fields_map[name], model, native=native)

@@ -326,16 +326,27 @@ def smtp() -> Iterator[tuple[Mailbox, int]]:
 
 
 class Clock:
-    """The clock that quiet hours, held deliveries and scheduled sends ask (app.clock)."""
+    """The clock every decision by time asks (app.clock): tests move it instead of waiting.
+    Whatever waits for one of its times (a socket's expiry) wakes as it is moved."""
 
     def set(self, when: datetime) -> None:
         app_clock.set_ahead(when - datetime.now(UTC))
 
+    def advance(self, by: timedelta) -> None:
+        self.set(app_clock.now() + by)
+
+
+@pytest.fixture(autouse=True)
+def real_time_again() -> Iterator[None]:
+    """Whoever moved the clock in a test (the clock fixture, a helper), the next test starts
+    on real time."""
+    yield
+    app_clock.set_ahead(timedelta(0))
+
 
 @pytest.fixture
-def clock() -> Iterator[Clock]:
-    yield Clock()
-    app_clock.set_ahead(timedelta(0))
+def clock() -> Clock:
+    return Clock()
 
 
 @pytest.fixture

@@ -4,9 +4,11 @@ rotation replaced while its grace lasts, and secrets stored by older releases.""
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import jwt
 import pytest
 from starlette.applications import Starlette
 
+from app import clock as app_clock
 from app.auth import CredentialGone, UserPrincipal, authenticate, mint_user_token
 from app.crypto import SecretBox
 from app.errors import Unauthenticated
@@ -15,13 +17,17 @@ from app.services import tenants
 from tests.conftest import Clock
 from tests.helpers import TenantAccess, make_tenant, secret_box, signing_secret_of
 
+HOUR = timedelta(hours=1)
 
-def token_for(tenant: TenantAccess, secret: str, external_id: str = "alice") -> str:
+
+def token_for(
+    tenant: TenantAccess, secret: str, external_id: str = "alice", ttl: timedelta = HOUR
+) -> str:
     token, _ = mint_user_token(
         tenant_id=uuid.UUID(tenant.tenant_id),
         external_id=external_id,
         signing_secret=secret,
-        ttl=timedelta(hours=1),
+        ttl=ttl,
     )
     return token
 
@@ -56,8 +62,8 @@ async def test_a_token_of_the_replaced_secret_verifies_until_the_grace_ends(
 async def test_a_token_of_the_replaced_secret_is_refused_once_the_grace_has_ended(
     app: Starlette, tenant: TenantAccess, clock: Clock
 ) -> None:
-    # Given
-    old = token_for(tenant, await signing_secret_of(tenant.tenant_id))
+    # Given a token that outlives the grace
+    old = token_for(tenant, await signing_secret_of(tenant.tenant_id), ttl=timedelta(days=1))
     rotated = await rotate(tenant, grace_seconds=3600)
 
     # When the grace has passed
@@ -130,6 +136,44 @@ def test_a_principal_of_a_retired_secret_ends_before_its_token_expires() -> None
         secret_until=datetime.now(UTC) - timedelta(seconds=1),
     )
 
-    left, why = principal.ending()
+    ends, why = principal.ending()
 
-    assert left <= 0 and why is CredentialGone.SIGNING_SECRET_ROTATED
+    assert ends == principal.secret_until and why is CredentialGone.SIGNING_SECRET_ROTATED
+
+
+async def test_a_token_is_refused_once_the_clock_passes_its_expiry(
+    app: Starlette, tenant: TenantAccess, clock: Clock
+) -> None:
+    # Given a token that lives an hour
+    token = token_for(tenant, await signing_secret_of(tenant.tenant_id))
+
+    # When the hour has passed
+    clock.advance(timedelta(hours=1, seconds=1))
+
+    # Then
+    with pytest.raises(Unauthenticated, match="User token has expired"):
+        await signed_in(token)
+
+
+async def test_a_token_minted_while_the_clock_is_ahead_verifies(
+    app: Starlette, tenant: TenantAccess, clock: Clock
+) -> None:
+    clock.advance(timedelta(days=2))
+
+    principal = await signed_in(token_for(tenant, await signing_secret_of(tenant.tenant_id)))
+
+    assert principal.expires_at > app_clock.now()
+
+
+@pytest.mark.parametrize("claim", ["iat", "nbf"])
+async def test_a_token_not_valid_yet_is_refused(
+    app: Starlette, tenant: TenantAccess, claim: str
+) -> None:
+    secret = await signing_secret_of(tenant.tenant_id)
+    later = app_clock.now() + timedelta(hours=1)
+    claims = {"sub": "alice", "tid": tenant.tenant_id, "exp": later + timedelta(hours=1)}
+
+    token = jwt.encode({**claims, claim: later}, secret, algorithm="HS256")
+
+    with pytest.raises(Unauthenticated, match="Invalid user token"):
+        await signed_in(token)

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from starlette.applications import Starlette
+from tortoise import fields
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -23,6 +24,7 @@ from app.db import (
     insert_then,
     is_in,
     is_storable,
+    model_meta,
     new_ids,
 )
 from app.models import Channel, Delivery, DeliveryStatus, Notification
@@ -49,6 +51,26 @@ def test_new_ids_are_distinct_time_ordered_uuids() -> None:
 def test_text_with_nul_or_an_unpaired_surrogate_cannot_be_stored() -> None:
     assert is_storable("plain, émoji 🔔")
     assert not is_storable("a\x00b") and not is_storable("a\ud800b")
+
+
+def test_a_models_meta_names_its_table_and_fields() -> None:
+    # (Tortoise keeps it private: this fails when Tortoise changes it under app.db.)
+    meta = model_meta(Notification)
+
+    assert meta.db_table == "notifications"
+    assert meta.fields_db_projection["created_at"] == "created_at"
+    assert isinstance(meta.fields_map["created_at"], fields.DatetimeField)
+    assert "recipient" in meta.fk_fields
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_many_rows_are_copied_outside_a_transaction_too(app: Starlette) -> None:
+    tenant = await make_tenant()
+    user = await store_user(tenant.tenant_id, "ann")
+
+    await bulk_insert(Notification, notification_rows(tenant.tenant_id, user.id, COPY_FROM_ROWS))
+
+    assert await Notification.filter(tenant_id=tenant.tenant_id).count() == COPY_FROM_ROWS
 
 
 async def test_bulk_insert_writes_every_kind_of_value(app: Starlette) -> None:

@@ -8,7 +8,7 @@ import random
 import secrets
 from asyncio import FIRST_COMPLETED
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from tortoise.expressions import F, Q
@@ -138,7 +138,7 @@ class Worker:
             return Outcome(
                 DeliveryStatus.QUEUED,
                 result.error,
-                datetime.now(UTC) + self.backoff(delivery.attempt_count),
+                clock.now() + self.backoff(delivery.attempt_count),
             )
         return Outcome(DeliveryStatus.FAILED, result.error, None)
 
@@ -246,7 +246,7 @@ async def record(delivery: Delivery, outcome: Outcome) -> None:
         "status": outcome.status,
         "last_error": (outcome.error or "")[:1000] or None,
         "next_attempt_at": outcome.next_attempt_at,
-        "sent_at": datetime.now(UTC) if outcome.status is DeliveryStatus.SENT else None,
+        "sent_at": clock.now() if outcome.status is DeliveryStatus.SENT else None,
     }
     updated = await Delivery.filter(id=delivery.id, lease_token=delivery.lease_token).update(
         **changes, lease_until=None, lease_token=None
@@ -266,7 +266,7 @@ async def release(tokens: set[str]) -> int:
         lease_token__in=list(tokens), status=DeliveryStatus.SENDING
     ).update(
         status=DeliveryStatus.QUEUED,
-        next_attempt_at=datetime.now(UTC),
+        next_attempt_at=clock.now(),
         lease_until=None,
         lease_token=None,
         attempt_count=F("attempt_count") - 1,

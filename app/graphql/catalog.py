@@ -3,9 +3,8 @@ from typing import Self
 import strawberry
 
 from app import models
-from app.graphql import channels  # noqa: F401  (registers the Channel enum)
 from app.graphql.context import Info
-from app.graphql.permissions import Allowed
+from app.graphql.permissions import ForAdmins, ForTenant
 from app.services import catalog as service
 
 
@@ -52,7 +51,9 @@ class EventCategoryInput:
 
 @strawberry.type
 class CatalogQuery:
-    @strawberry.field(permission_classes=[Allowed], description="The tenant's categories, grouped.")
+    @strawberry.field(
+        permission_classes=[ForTenant], description="The tenant's categories, grouped."
+    )
     async def event_categories(self, info: Info) -> list[EventCategoryGroup]:
         groups = await service.grouped(tenant_id=info.context.tenant_id)
         return [
@@ -64,7 +65,7 @@ class CatalogQuery:
 @strawberry.type
 class CatalogMutation:
     @strawberry.mutation(
-        permission_classes=[Allowed],
+        permission_classes=[ForAdmins],
         description="Add a category or change one; omitted fields stay.",
     )
     async def upsert_event_category(self, info: Info, input: EventCategoryInput) -> EventCategory:

@@ -8,11 +8,9 @@ from app import models
 from app.auth import Principal, UserPrincipal
 from app.delivery.providers.base import SendContext, Target, outgoing_client
 from app.graphql.context import Info
-from app.graphql.permissions import Allowed
+from app.graphql.permissions import ForAdmins
 from app.services import channels as service
 from app.services import users
-
-strawberry.enum(models.Channel)  # exposes the model enum itself
 
 
 def names(channels: Iterable[models.Channel]) -> str:
@@ -51,7 +49,7 @@ class ChannelConfigInput:
 
 @strawberry.type
 class ChannelQuery:
-    @strawberry.field(permission_classes=[Allowed])
+    @strawberry.field(permission_classes=[ForAdmins])
     async def channels(self, info: Info) -> list[ChannelConfig]:
         box = info.context.settings.secret_box
         views = await service.list_channels(tenant_id=info.context.tenant_id, box=box)
@@ -60,7 +58,7 @@ class ChannelQuery:
 
 @strawberry.type
 class ChannelMutation:
-    @strawberry.mutation(permission_classes=[Allowed])
+    @strawberry.mutation(permission_classes=[ForAdmins])
     async def update_channel(
         self, info: Info, channel: models.Channel, input: ChannelConfigInput
     ) -> ChannelConfig:
@@ -75,7 +73,7 @@ class ChannelMutation:
         return ChannelConfig.from_view(view)
 
     @strawberry.mutation(
-        permission_classes=[Allowed],
+        permission_classes=[ForAdmins],
         description="Send a real test message: email and SMS to the calling user's own address "
         "(email to the sender address for an API key), the rest to the configured endpoint.",
     )

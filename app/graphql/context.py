@@ -5,6 +5,7 @@ from uuid import UUID
 
 from strawberry.types import Info as StrawberryInfo
 
+from app import clock
 from app.auth import ApiKeyPrincipal, CredentialGone, Principal, UserPrincipal, sign_in
 from app.errors import Forbidden, Unauthenticated
 from app.settings import Settings
@@ -68,8 +69,8 @@ class Context:
                 raise Unauthenticated(f"Credential gone ({self.ended}); connect with a new one")
             raise Unauthenticated(self._how_to_sign_in())
         if isinstance(principal, UserPrincipal):
-            left, why = principal.ending()
-            if left <= 0:
+            ends, why = principal.ending()
+            if ends <= clock.now():
                 raise Unauthenticated(ENDED[why])
         return principal
 

@@ -12,15 +12,13 @@ from app.auth import Principal, UserPrincipal
 from app.graphql.context import Info
 from app.graphql.inbox import Notification
 from app.graphql.pagination import edges, page_info, page_request
-from app.graphql.permissions import Allowed
+from app.graphql.permissions import ForAdmins, ForTenant
 from app.graphql.publishing import LINK
 from app.graphql.rendering import renderer_for
 from app.live.messages import DeliveryPayload
 from app.services import deliveries as service
 from app.services import subscriptions, testing
 from app.services.validation import parse_id
-
-strawberry.enum(models.DeliveryStatus)
 
 
 @strawberry.type
@@ -128,7 +126,7 @@ class DeletedDeliveries:
 @strawberry.type
 class DeliveryQuery:
     @strawberry.field(
-        permission_classes=[Allowed],
+        permission_classes=[ForTenant],
         description="The delivery log, newest first; members see their own notifications'.",
     )
     async def deliveries(
@@ -163,7 +161,7 @@ class DeliveryQuery:
             total_count=total,
         )
 
-    @strawberry.field(permission_classes=[Allowed])
+    @strawberry.field(permission_classes=[ForAdmins])
     async def dispatcher_status(self, info: Info) -> DispatcherStatus:
         status = await service.dispatcher_status(
             tenant_id=info.context.tenant_id, box=info.context.settings.secret_box
@@ -181,7 +179,7 @@ class DeliveryQuery:
 @strawberry.type
 class DeliveryMutation:
     @strawberry.mutation(
-        permission_classes=[Allowed], description="A FAILED delivery goes back to the queue."
+        permission_classes=[ForAdmins], description="A FAILED delivery goes back to the queue."
     )
     async def retry_delivery(self, info: Info, id: strawberry.ID) -> Delivery:
         return Delivery.from_model(
@@ -189,7 +187,7 @@ class DeliveryMutation:
         )
 
     @strawberry.mutation(
-        permission_classes=[Allowed],
+        permission_classes=[ForAdmins],
         description="Idempotent: an id the log does not have answers true; BAD_USER_INPUT for "
         "an id that is not an id, and for a queued, held or sending delivery, which cannot be "
         "deleted.",
@@ -197,7 +195,7 @@ class DeliveryMutation:
     async def delete_delivery(self, info: Info, id: strawberry.ID) -> bool:
         return await service.delete(tenant_id=info.context.tenant_id, delivery_id=id)
 
-    @strawberry.mutation(permission_classes=[Allowed])
+    @strawberry.mutation(permission_classes=[ForAdmins])
     async def delete_deliveries(
         self, info: Info, filter: DeliveryDeleteFilter
     ) -> DeletedDeliveries:
@@ -233,7 +231,7 @@ class TestNotificationPayload:
 @strawberry.type
 class TestNotificationMutation:
     @strawberry.mutation(
-        permission_classes=[Allowed],
+        permission_classes=[ForTenant],
         description="A user tests on themselves; an API key on the tenant's owners and admins.",
     )
     async def send_test_notification(
@@ -259,7 +257,7 @@ class TestNotificationMutation:
 @strawberry.type
 class DeliverySubscription:
     @strawberry.subscription(
-        permission_classes=[Allowed],
+        permission_classes=[ForTenant],
         description="Each change of a delivery: a member's own, or the tenant's for an owner, "
         "admin or API key. With notificationId, its current deliveries come first.",
     )

@@ -9,7 +9,7 @@ from strawberry.scalars import JSON
 from app import models
 from app.graphql.context import Info
 from app.graphql.pagination import edges, page_info, page_request
-from app.graphql.permissions import Allowed
+from app.graphql.permissions import ForUsers
 from app.graphql.rendering import renderer_for
 from app.graphql.teams import TeamRef
 from app.live.messages import InboxEventKind, NotificationPayload
@@ -17,18 +17,6 @@ from app.live.streams import Badge
 from app.services import inbox as service
 from app.services import inbox_changes as changes
 from app.services import subscriptions
-
-strawberry.enum(service.ReadState)
-strawberry.enum(
-    service.ArchiveFilter,
-    description="EXCLUDE lists the inbox, ONLY the archive, INCLUDE both.",
-)
-strawberry.enum(InboxEventKind)
-strawberry.enum(models.Priority)
-strawberry.enum(
-    service.NotificationOrder,
-    description="NEWEST first, or by PRIORITY (highest first), then newest.",
-)
 
 
 @strawberry.type
@@ -184,7 +172,7 @@ class InboxEvent:
 @strawberry.type
 class InboxQuery:
     @strawberry.field(
-        permission_classes=[Allowed],
+        permission_classes=[ForUsers],
         description="The viewer's inbox, newest first. Page with `after` or jump with `offset`.",
     )
     async def notifications(
@@ -214,7 +202,7 @@ class InboxQuery:
         return NotificationConnection.from_page(result)
 
     @strawberry.field(
-        permission_classes=[Allowed],
+        permission_classes=[ForUsers],
         description="Null when the viewer has no such notification; BAD_USER_INPUT for an id "
         "that is not an id.",
     )
@@ -222,7 +210,7 @@ class InboxQuery:
         n = await service.get_notification(user_id=info.context.user.user_id, notification_id=id)
         return Notification.from_model(n) if n else None
 
-    @strawberry.field(permission_classes=[Allowed])
+    @strawberry.field(permission_classes=[ForUsers])
     async def notification_stats(
         self, info: Info, category: str | None = None
     ) -> NotificationStats:
@@ -237,11 +225,11 @@ class InboxQuery:
             archived=stats.archived,
         )
 
-    @strawberry.field(permission_classes=[Allowed])
+    @strawberry.field(permission_classes=[ForUsers])
     async def unread_count(self, info: Info, category: str | None = None) -> int:
         return await service.unread_count(user_id=info.context.user.user_id, category=category)
 
-    @strawberry.field(permission_classes=[Allowed])
+    @strawberry.field(permission_classes=[ForUsers])
     async def unseen_count(self, info: Info, category: str | None = None) -> int:
         return await service.unseen_count(user_id=info.context.user.user_id, category=category)
 
@@ -249,7 +237,7 @@ class InboxQuery:
 @strawberry.type
 class InboxMutation:
     @strawberry.mutation(
-        permission_classes=[Allowed],
+        permission_classes=[ForUsers],
         description="Idempotent: an id that is unknown, another user's or already read changes "
         "nothing and answers true; BAD_USER_INPUT for an id that is not an id.",
     )
@@ -257,7 +245,7 @@ class InboxMutation:
         return await changes.mark_read(viewer=info.context.user, notification_id=id)
 
     @strawberry.mutation(
-        permission_classes=[Allowed], description="Set one notification read or unread."
+        permission_classes=[ForUsers], description="Set one notification read or unread."
     )
     async def set_notification_read(
         self, info: Info, id: strawberry.ID, read: bool = True
@@ -266,7 +254,7 @@ class InboxMutation:
         return Notification.from_model(n)
 
     @strawberry.mutation(
-        permission_classes=[Allowed],
+        permission_classes=[ForUsers],
         description="Mark these ids read (all unread when empty); rejects ids not the viewer's.",
     )
     async def mark_notifications_read(
@@ -275,7 +263,7 @@ class InboxMutation:
         marked = await changes.mark_many_read(viewer=info.context.user, notification_ids=list(ids))
         return MarkReadPayload(marked=marked)
 
-    @strawberry.mutation(permission_classes=[Allowed])
+    @strawberry.mutation(permission_classes=[ForUsers])
     async def mark_all_notifications_read(
         self, info: Info, category: str | None = None
     ) -> MarkReadPayload:
@@ -283,7 +271,7 @@ class InboxMutation:
         return MarkReadPayload(marked=marked)
 
     @strawberry.mutation(
-        permission_classes=[Allowed],
+        permission_classes=[ForUsers],
         description="Mark these ids seen (all unseen when empty); rejects ids not the viewer's.",
     )
     async def mark_notifications_seen(
@@ -293,26 +281,26 @@ class InboxMutation:
         return MarkReadPayload(marked=marked)
 
     @strawberry.mutation(
-        permission_classes=[Allowed],
+        permission_classes=[ForUsers],
         description="Out of the inbox's list and badges, into the archive; marks it seen.",
     )
     async def archive_notification(self, info: Info, id: strawberry.ID) -> Notification:
         n = await changes.archive(viewer=info.context.user, notification_id=id, archived=True)
         return Notification.from_model(n)
 
-    @strawberry.mutation(permission_classes=[Allowed], description="Back into the inbox.")
+    @strawberry.mutation(permission_classes=[ForUsers], description="Back into the inbox.")
     async def unarchive_notification(self, info: Info, id: strawberry.ID) -> Notification:
         n = await changes.archive(viewer=info.context.user, notification_id=id, archived=False)
         return Notification.from_model(n)
 
     @strawberry.mutation(
-        permission_classes=[Allowed], description="Every read notification in the inbox."
+        permission_classes=[ForUsers], description="Every read notification in the inbox."
     )
     async def archive_read_notifications(self, info: Info) -> MarkReadPayload:
         return MarkReadPayload(marked=await changes.archive_read(viewer=info.context.user))
 
     @strawberry.mutation(
-        permission_classes=[Allowed],
+        permission_classes=[ForUsers],
         description="The viewer took one of its actions: marks it read and interacted.",
     )
     async def record_notification_action(
@@ -324,7 +312,7 @@ class InboxMutation:
         return Notification.from_model(n)
 
     @strawberry.mutation(
-        permission_classes=[Allowed],
+        permission_classes=[ForUsers],
         description="Out of the inbox and its badges until `until` (1 minute to 90 days ahead).",
     )
     async def snooze_notification(
@@ -333,13 +321,13 @@ class InboxMutation:
         n = await changes.snooze(viewer=info.context.user, notification_id=id, until=until)
         return Notification.from_model(n)
 
-    @strawberry.mutation(permission_classes=[Allowed], description="Back in the inbox now.")
+    @strawberry.mutation(permission_classes=[ForUsers], description="Back in the inbox now.")
     async def unsnooze_notification(self, info: Info, id: strawberry.ID) -> Notification:
         n = await changes.snooze(viewer=info.context.user, notification_id=id, until=None)
         return Notification.from_model(n)
 
     @strawberry.mutation(
-        permission_classes=[Allowed],
+        permission_classes=[ForUsers],
         description="Soft delete, idempotent: an id that is unknown, another user's or already "
         "deleted changes nothing and answers true; BAD_USER_INPUT for an id that is not an id.",
     )
@@ -347,7 +335,7 @@ class InboxMutation:
         return await changes.delete_notification(viewer=info.context.user, notification_id=id)
 
     @strawberry.mutation(
-        permission_classes=[Allowed], description="Read ones, in the inbox and the archive."
+        permission_classes=[ForUsers], description="Read ones, in the inbox and the archive."
     )
     async def delete_read_notifications(self, info: Info) -> DeletePayload:
         deleted = await changes.delete_read(viewer=info.context.user)
@@ -357,7 +345,7 @@ class InboxMutation:
 @strawberry.type
 class InboxSubscription:
     @strawberry.subscription(
-        permission_classes=[Allowed],
+        permission_classes=[ForUsers],
         description="Every change to the viewer's inbox, each with the new unread count. With "
         "`after` (an event's cursor), the events since then come first instead of a SYNC.",
     )
@@ -372,7 +360,7 @@ class InboxSubscription:
                 yield render(message)
 
     @strawberry.subscription(
-        permission_classes=[Allowed],
+        permission_classes=[ForUsers],
         description="The viewer's unread count now, then every change to it.",
     )
     async def unread_count(
@@ -382,7 +370,7 @@ class InboxSubscription:
             yield count
 
     @strawberry.subscription(
-        permission_classes=[Allowed],
+        permission_classes=[ForUsers],
         description="The viewer's unseen count now, then every change to it.",
     )
     async def unseen_count(

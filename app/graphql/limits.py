@@ -28,6 +28,7 @@ from strawberry.schema.schema import validate_document
 
 from app.db import UNSTORABLE, is_storable
 from app.errors import BadUserInput
+from app.graphql.adapters import core_schema
 from app.graphql.cost import Measure, measure
 from app.settings import Settings
 
@@ -189,8 +190,7 @@ class RequestLimits(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         assert document is not None and context.query is not None
-        # graphql-core's own schema; Strawberry's ValidationCache reads it the same way.
-        schema = context.schema._schema
+        schema = core_schema(context.schema)
         # Measured first: it takes one pass, where validating an oversized query may take many.
         if refused := _oversized(
             measure(schema, document, context.operation_name, context.variables), settings

@@ -1,7 +1,9 @@
-"""Who may call what: one table for every operation, checked by `Allowed` on each field."""
+"""Who may call what. Each root field declares its access where it is defined, with one of
+the permission classes below (`permission_classes=[ForAdmins]`); the access levels, and the
+errors a caller without one gets, are defined here only."""
 
 from enum import Flag, auto
-from typing import Any
+from typing import Any, ClassVar
 
 from graphql import OperationType
 from strawberry.permission import BasePermission
@@ -23,76 +25,6 @@ USER = Access.OWNER | Access.ADMIN | Access.MEMBER  # any user token, acting for
 ADMINS = Access.API_KEY | Access.OWNER | Access.ADMIN  # the tenant's administrators
 OWNERS = Access.API_KEY | Access.OWNER  # what an admin may not do
 TENANT = Access.API_KEY | USER  # anyone of the tenant
-
-PERMISSIONS: dict[str, Access] = {
-    # producing, from the tenant's servers
-    "publishNotification": Access.API_KEY,
-    "publishEvent": Access.API_KEY,
-    "scheduledNotifications": Access.API_KEY,
-    "cancelScheduledNotification": Access.API_KEY,
-    "upsertUser": Access.API_KEY,
-    "issueUserToken": Access.API_KEY,
-    # administering the tenant
-    "settings": ADMINS,
-    "updateSettings": ADMINS,
-    "apiKeys": ADMINS,
-    "createApiKey": ADMINS,
-    "revokeApiKey": ADMINS,
-    "eraseUser": ADMINS,
-    "recipients": ADMINS,
-    "upsertEventCategory": ADMINS,
-    "updateTenantPreference": ADMINS,
-    "channels": ADMINS,
-    "updateChannel": ADMINS,
-    "testChannel": ADMINS,
-    "retryDelivery": ADMINS,
-    "deleteDelivery": ADMINS,
-    "deleteDeliveries": ADMINS,
-    "dispatcherStatus": ADMINS,
-    "rules": ADMINS,
-    "rule": ADMINS,
-    "createRule": ADMINS,
-    "updateRule": ADMINS,
-    "toggleRule": ADMINS,
-    "deleteRule": ADMINS,
-    "teams": ADMINS,
-    "upsertTeam": ADMINS,
-    "deleteTeam": ADMINS,
-    "setTeamMembers": ADMINS,
-    "addTeamMembers": ADMINS,
-    "removeTeamMembers": ADMINS,
-    # what could sign in as anyone of the tenant
-    "rotateSigningSecret": OWNERS,
-    # reading what the tenant has set up
-    "eventCategories": TENANT,
-    "preferences": TENANT,
-    "deliveries": TENANT,  # a member sees the deliveries of their own notifications
-    "deliveryStatus": TENANT,  # likewise
-    "sendTestNotification": TENANT,  # a user tests on themselves; a key on owners and admins
-    # the viewer's own inbox and choices
-    "viewer": USER,
-    "notifications": USER,
-    "notification": USER,
-    "notificationStats": USER,
-    "unreadCount": USER,
-    "unseenCount": USER,
-    "inbox": USER,
-    "markNotificationRead": USER,
-    "setNotificationRead": USER,
-    "markNotificationsRead": USER,
-    "markAllNotificationsRead": USER,
-    "deleteNotification": USER,
-    "deleteReadNotifications": USER,
-    "markNotificationsSeen": USER,
-    "archiveNotification": USER,
-    "unarchiveNotification": USER,
-    "archiveReadNotifications": USER,
-    "recordNotificationAction": USER,
-    "snoozeNotification": USER,
-    "unsnoozeNotification": USER,
-    "updateMyPreference": USER,
-    "updateMyQuietHours": USER,
-}
 
 ROLE_ACCESS = {Role.OWNER: Access.OWNER, Role.ADMIN: Access.ADMIN, Role.MEMBER: Access.MEMBER}
 
@@ -117,14 +49,45 @@ def describe(access: Access) -> str:
 class Allowed(BasePermission):
     """Raises UNAUTHENTICATED without credentials and FORBIDDEN without the access."""
 
+    access: ClassVar[Access]
+
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        needed = PERMISSIONS[info.field_name]
         principal = info.context.require_principal()
-        if not access_of(principal) & needed:
-            raise Forbidden(f"{info.field_name} needs {describe(needed)}")
+        if not access_of(principal) & self.access:
+            raise Forbidden(f"{info.field_name} needs {describe(self.access)}")
         if info.context.by_cookie and info.operation.operation is OperationType.MUTATION:
             check_cookie_origin(info)
         return True
+
+
+class ForApiKey(Allowed):
+    """The tenant's servers: producing, and minting users' tokens."""
+
+    access = Access.API_KEY
+
+
+class ForAdmins(Allowed):
+    """The tenant's administrators: the API key, owners and admins."""
+
+    access = ADMINS
+
+
+class ForOwners(Allowed):
+    """What could sign in as anyone of the tenant: the API key and owners."""
+
+    access = OWNERS
+
+
+class ForTenant(Allowed):
+    """Anyone of the tenant, reading what it has set up (a user sees their own part)."""
+
+    access = TENANT
+
+
+class ForUsers(Allowed):
+    """Any user token, acting for itself: the viewer's own inbox and choices."""
+
+    access = USER
 
 
 def check_cookie_origin(info: Info) -> None:

@@ -1,4 +1,3 @@
-from enum import Enum
 from typing import Self
 
 import strawberry
@@ -6,16 +5,13 @@ from strawberry.utils.str_converters import to_camel_case
 
 from app import models
 from app.errors import Forbidden
-from app.graphql.channels import names  # also registers the Channel enum
+from app.graphql.channels import names
 from app.graphql.context import Info
-from app.graphql.permissions import Allowed
+from app.graphql.enums import Weekday
+from app.graphql.permissions import ForAdmins, ForTenant, ForUsers
 from app.models import Channel
 from app.services import preferences as service
 from app.services import quiet_hours, users
-
-strawberry.enum(service.Scope, name="PreferenceScope")
-strawberry.enum(service.Source, name="PreferenceSource")
-
 
 # The channels that had a field of their own before `channels`, each named after it (inApp for
 # IN_APP): kept, deprecated, for the clients that use them. Later channels are in `channels`.
@@ -132,7 +128,7 @@ class PreferenceInput:
 @strawberry.type
 class PreferenceQuery:
     @strawberry.field(
-        permission_classes=[Allowed],
+        permission_classes=[ForTenant],
         description="TENANT: tenant-wide settings (the default). USER: the viewer's own. "
         "EFFECTIVE: what the viewer gets, catalogue < tenant < personal.",
     )
@@ -145,17 +141,6 @@ class PreferenceQuery:
             raise Forbidden(f"{scope.value} preferences belong to a user: use a user token")
         listing = await service.listing(tenant_id=principal.tenant_id, user_id=user_id, scope=scope)
         return [CategoryPreference.from_preference(p) for p in listing]
-
-
-@strawberry.enum
-class Weekday(Enum):
-    MONDAY = 1
-    TUESDAY = 2
-    WEDNESDAY = 3
-    THURSDAY = 4
-    FRIDAY = 5
-    SATURDAY = 6
-    SUNDAY = 7
 
 
 @strawberry.type(description="Local times; an end at or before the start ends the next day.")
@@ -194,7 +179,7 @@ class QuietHoursInput:
 
 @strawberry.type
 class PreferenceMutation:
-    @strawberry.mutation(permission_classes=[Allowed])
+    @strawberry.mutation(permission_classes=[ForAdmins])
     async def update_tenant_preference(
         self, info: Info, input: PreferenceInput
     ) -> CategoryPreference:
@@ -204,7 +189,7 @@ class PreferenceMutation:
         return CategoryPreference.from_preference(preference)
 
     @strawberry.mutation(
-        permission_classes=[Allowed],
+        permission_classes=[ForUsers],
         description=f"{names(quiet_hours.HELD_CHANNELS)} wait while they last; in-app arrives "
         "quiet.",
     )
@@ -214,7 +199,7 @@ class PreferenceMutation:
         user = await users.get_user(tenant_id=viewer.tenant_id, user_id=viewer.user_id)
         return QuietHours.from_model(stored, user.timezone)
 
-    @strawberry.mutation(permission_classes=[Allowed])
+    @strawberry.mutation(permission_classes=[ForUsers])
     async def update_my_preference(self, info: Info, input: PreferenceInput) -> CategoryPreference:
         viewer = info.context.user
         preference = await service.update_user(

@@ -7,7 +7,7 @@ from strawberry.scalars import JSON
 
 from app.graphql.context import Info
 from app.graphql.pagination import edges, page_info, page_request
-from app.graphql.permissions import Allowed
+from app.graphql.permissions import ForApiKey
 from app.graphql.teams import TeamRef
 from app.models import Priority
 from app.services import events, scheduling
@@ -99,7 +99,7 @@ class PublishPayload:
 
 @strawberry.type
 class PublishingMutation:
-    @strawberry.mutation(permission_classes=[Allowed])
+    @strawberry.mutation(permission_classes=[ForApiKey])
     async def publish_notification(
         self, info: Info, input: PublishNotificationInput
     ) -> PublishPayload:
@@ -114,7 +114,7 @@ class PublishingMutation:
         return PublishPayload.from_result(result)
 
     @strawberry.mutation(
-        permission_classes=[Allowed],
+        permission_classes=[ForApiKey],
         description="Cancels a notification published with a sendAt; false if it already went, "
         "NOT_FOUND if the tenant has no such notification, BAD_USER_INPUT for an id that is not "
         "an id.",
@@ -171,7 +171,7 @@ class ScheduledNotificationConnection:
 @strawberry.type
 class ScheduledQuery:
     @strawberry.field(
-        permission_classes=[Allowed],
+        permission_classes=[ForApiKey],
         description="Notifications published with a sendAt still to come, the next first.",
     )
     async def scheduled_notifications(
@@ -202,7 +202,7 @@ class PublishEventInput:
 @strawberry.type
 class EventMutation:
     @strawberry.mutation(
-        permission_classes=[Allowed], description="Store an event and run the tenant's rules."
+        permission_classes=[ForApiKey], description="Store an event and run the tenant's rules."
     )
     async def publish_event(self, info: Info, input: PublishEventInput) -> PublishPayload:
         result = await events.publish_event(

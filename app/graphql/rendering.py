@@ -26,6 +26,8 @@ from graphql import (
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import Info
 
+from app.graphql.adapters import ResolveInfo, core_info
+
 Render = Callable[[Any], Any]
 
 
@@ -66,7 +68,7 @@ _RENDERERS: WeakKeyDictionary[FieldNode, tuple[GraphQLOutputType, Callable[[Any]
 def renderer_for(info: Info[Any, Any]) -> Callable[[Any], Any]:
     """Wraps each event of this subscription as Rendered when its selection allows it.
     A Rendered stands in for its event, which is why this is typed loosely."""
-    raw = info._raw_info
+    raw = core_info(info)
     node = raw.field_nodes[0]
     cached = _RENDERERS.get(node)
     if cached is not None and cached[0] is raw.return_type:
@@ -76,7 +78,7 @@ def renderer_for(info: Info[Any, Any]) -> Callable[[Any], Any]:
     return renderer
 
 
-def _renderer(raw: Any) -> Callable[[Any], Any]:
+def _renderer(raw: ResolveInfo) -> Callable[[Any], Any]:
     render = None
     if len(raw.field_nodes) == 1 and not raw.fragments:
         node = raw.field_nodes[0]

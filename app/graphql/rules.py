@@ -8,12 +8,9 @@ from app import models
 from app.graphql.channels import names
 from app.graphql.context import Info
 from app.graphql.inbox import NotificationAction
-from app.graphql.permissions import Allowed
+from app.graphql.permissions import ForAdmins
 from app.graphql.publishing import NotificationActionInput
 from app.services import rules as service
-
-strawberry.enum(models.ConditionLogic)
-strawberry.enum(models.Cadence)
 
 
 @strawberry.type
@@ -172,35 +169,35 @@ def _fields(given: RuleInput | RuleUpdateInput) -> service.RuleFields:
 
 @strawberry.type
 class RuleQuery:
-    @strawberry.field(permission_classes=[Allowed])
+    @strawberry.field(permission_classes=[ForAdmins])
     async def rules(self, info: Info) -> list[Rule]:
         return [
             Rule.from_model(r) for r in await service.list_rules(tenant_id=info.context.tenant_id)
         ]
 
-    @strawberry.field(permission_classes=[Allowed])
+    @strawberry.field(permission_classes=[ForAdmins])
     async def rule(self, info: Info, id: strawberry.ID) -> Rule:
         return Rule.from_model(await service.get(tenant_id=info.context.tenant_id, rule_id=id))
 
 
 @strawberry.type
 class RuleMutation:
-    @strawberry.mutation(permission_classes=[Allowed])
+    @strawberry.mutation(permission_classes=[ForAdmins])
     async def create_rule(self, info: Info, input: RuleInput) -> Rule:
         rule = await service.create(tenant_id=info.context.tenant_id, fields=_fields(input))
         return Rule.from_model(rule)
 
-    @strawberry.mutation(permission_classes=[Allowed], description="Fields left out stay.")
+    @strawberry.mutation(permission_classes=[ForAdmins], description="Fields left out stay.")
     async def update_rule(self, info: Info, id: strawberry.ID, input: RuleUpdateInput) -> Rule:
         rule = await service.update(
             tenant_id=info.context.tenant_id, rule_id=id, fields=_fields(input)
         )
         return Rule.from_model(rule)
 
-    @strawberry.mutation(permission_classes=[Allowed], description="Returns the new state.")
+    @strawberry.mutation(permission_classes=[ForAdmins], description="Returns the new state.")
     async def toggle_rule(self, info: Info, id: strawberry.ID) -> Rule:
         return Rule.from_model(await service.toggle(tenant_id=info.context.tenant_id, rule_id=id))
 
-    @strawberry.mutation(permission_classes=[Allowed])
+    @strawberry.mutation(permission_classes=[ForAdmins])
     async def delete_rule(self, info: Info, id: strawberry.ID) -> bool:
         return await service.delete(tenant_id=info.context.tenant_id, rule_id=id)

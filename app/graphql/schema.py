@@ -11,6 +11,7 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from app.errors import BadUserInput
+from app.graphql import enums  # noqa: F401  (registers every enum, before any type uses one)
 from app.graphql.catalog import CatalogMutation, CatalogQuery
 from app.graphql.channels import ChannelMutation, ChannelQuery
 from app.graphql.deliveries import (

@@ -7,7 +7,7 @@ from strawberry.relay import PageInfo
 from app import models
 from app.graphql.context import Info
 from app.graphql.pagination import edges, page_info, page_request
-from app.graphql.permissions import Allowed
+from app.graphql.permissions import ForAdmins
 from app.graphql.users import User
 from app.services import teams as service
 
@@ -81,7 +81,7 @@ class UpsertTeamInput:
 
 @strawberry.type
 class TeamQuery:
-    @strawberry.field(permission_classes=[Allowed], description="The tenant's teams, by key.")
+    @strawberry.field(permission_classes=[ForAdmins], description="The tenant's teams, by key.")
     async def teams(self, info: Info) -> list[Team]:
         return await Team.listed(info.context.tenant_id)
 
@@ -89,7 +89,7 @@ class TeamQuery:
 @strawberry.type
 class TeamMutation:
     @strawberry.mutation(
-        permission_classes=[Allowed], description="Create a team, or rename it by its key."
+        permission_classes=[ForAdmins], description="Create a team, or rename it by its key."
     )
     async def upsert_team(self, info: Info, input: UpsertTeamInput) -> Team:
         team = await service.upsert(
@@ -98,7 +98,7 @@ class TeamMutation:
         return await Team.counted(team)
 
     @strawberry.mutation(
-        permission_classes=[Allowed],
+        permission_classes=[ForAdmins],
         description="False when there was no such team. Notifications keep the team they came "
         "through; a team that rules send to is refused.",
     )
@@ -106,7 +106,7 @@ class TeamMutation:
         return await service.delete(tenant_id=info.context.tenant_id, key=key)
 
     @strawberry.mutation(
-        permission_classes=[Allowed],
+        permission_classes=[ForAdmins],
         description="Exactly these users (made if new); for later publishes only.",
     )
     async def set_team_members(self, info: Info, key: str, external_ids: list[str]) -> Team:
@@ -115,7 +115,9 @@ class TeamMutation:
         )
         return await Team.counted(team)
 
-    @strawberry.mutation(permission_classes=[Allowed], description="These users too (made if new).")
+    @strawberry.mutation(
+        permission_classes=[ForAdmins], description="These users too (made if new)."
+    )
     async def add_team_members(self, info: Info, key: str, external_ids: list[str]) -> Team:
         team = await service.add_members(
             tenant_id=info.context.tenant_id, key=key, external_ids=external_ids
@@ -123,7 +125,7 @@ class TeamMutation:
         return await Team.counted(team)
 
     @strawberry.mutation(
-        permission_classes=[Allowed], description="Not these users; non-members are no error."
+        permission_classes=[ForAdmins], description="Not these users; non-members are no error."
     )
     async def remove_team_members(self, info: Info, key: str, external_ids: list[str]) -> Team:
         team = await service.remove_members(

@@ -6,7 +6,7 @@ import strawberry
 
 from app import models
 from app.graphql.context import Info
-from app.graphql.permissions import Allowed
+from app.graphql.permissions import ForAdmins, ForOwners
 from app.graphql.teams import Team
 from app.graphql.users import User
 from app.services import tenants as service
@@ -79,19 +79,19 @@ class Recipients:
 
 @strawberry.type
 class TenantQuery:
-    @strawberry.field(permission_classes=[Allowed])
+    @strawberry.field(permission_classes=[ForAdmins])
     async def settings(self, info: Info) -> TenantSettings:
         return TenantSettings.from_model(
             await service.get_settings(tenant_id=info.context.tenant_id)
         )
 
-    @strawberry.field(permission_classes=[Allowed])
+    @strawberry.field(permission_classes=[ForAdmins])
     async def api_keys(self, info: Info) -> list[ApiKey]:
         keys = await service.list_api_keys(tenant_id=info.context.tenant_id)
         return [ApiKey.from_model(k) for k in keys]
 
     @strawberry.field(
-        permission_classes=[Allowed],
+        permission_classes=[ForAdmins],
         description="Who rules can address: users, roles and teams.",
     )
     async def recipients(self, info: Info) -> Recipients:
@@ -104,7 +104,7 @@ class TenantQuery:
 
 @strawberry.type
 class TenantMutation:
-    @strawberry.mutation(permission_classes=[Allowed])
+    @strawberry.mutation(permission_classes=[ForAdmins])
     async def update_settings(self, info: Info, input: TenantSettingsInput) -> TenantSettings:
         changes = service.SettingsChanges(
             retention_days=input.retention_days,
@@ -114,18 +114,20 @@ class TenantMutation:
         tenant = await service.update_settings(tenant_id=info.context.tenant_id, changes=changes)
         return TenantSettings.from_model(tenant)
 
-    @strawberry.mutation(permission_classes=[Allowed])
+    @strawberry.mutation(permission_classes=[ForAdmins])
     async def create_api_key(self, info: Info, name: str = "") -> CreatedApiKey:
         issued = await service.create_api_key(tenant_id=info.context.tenant_id, name=name)
         return CreatedApiKey(api_key=ApiKey.from_model(issued.record), key=issued.plain_key)
 
-    @strawberry.mutation(permission_classes=[Allowed], description="Refused from the next call on.")
+    @strawberry.mutation(
+        permission_classes=[ForAdmins], description="Refused from the next call on."
+    )
     async def revoke_api_key(self, info: Info, id: strawberry.ID) -> ApiKey:
         key = await service.revoke_api_key(tenant_id=info.context.tenant_id, key_id=id)
         return ApiKey.from_model(key)
 
     @strawberry.mutation(
-        permission_classes=[Allowed],
+        permission_classes=[ForOwners],
         description=(
             "A new secret for user tokens, shown this once. Tokens signed with the one it "
             "replaces work for graceSeconds more (0 to 30 days), then are refused and the "

@@ -7,12 +7,10 @@ import strawberry
 from app import models
 from app.errors import BadUserInput, Forbidden
 from app.graphql.context import Context, Info, SessionCookie
-from app.graphql.permissions import Allowed
+from app.graphql.permissions import ForAdmins, ForApiKey, ForUsers
 from app.graphql.preferences import QuietHours
 from app.services import quiet_hours
 from app.services import users as service
-
-strawberry.enum(models.Role)  # exposes the model enum itself
 
 
 @strawberry.type
@@ -64,7 +62,7 @@ class UpsertUserInput:
 
 @strawberry.type
 class UserQuery:
-    @strawberry.field(permission_classes=[Allowed], description="The user the token belongs to.")
+    @strawberry.field(permission_classes=[ForUsers], description="The user the token belongs to.")
     async def viewer(self, info: Info) -> User:
         viewer = info.context.user
         return User.from_model(
@@ -88,7 +86,7 @@ def cookie_to_set(context: Context) -> SessionCookie:
 @strawberry.type
 class UserMutation:
     @strawberry.mutation(
-        permission_classes=[Allowed],
+        permission_classes=[ForApiKey],
         description="Create or update a user by externalId; omitted fields stay unchanged.",
     )
     async def upsert_user(self, info: Info, input: UpsertUserInput) -> User:
@@ -106,7 +104,7 @@ class UserMutation:
         return User.from_model(user)
 
     @strawberry.mutation(
-        permission_classes=[Allowed], description="Mint a token for one user's browser."
+        permission_classes=[ForApiKey], description="Mint a token for one user's browser."
     )
     async def issue_user_token(
         self,
@@ -136,7 +134,7 @@ class UserMutation:
         return UserToken(token=issued.token, expires_at=issued.expires_at)
 
     @strawberry.mutation(
-        permission_classes=[Allowed],
+        permission_classes=[ForAdmins],
         description=(
             "Erase a user and everything Belfry holds about them (a GDPR erasure request); "
             "false when there was no such user. Tokens issued before it stop working."

@@ -68,9 +68,11 @@ class HttpProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._forget_deadline()
+        serving = self.cycle
         super().on_headers_complete()
-        # An upgrade hands the connection to the websocket protocol, which has its own pings.
-        if not (self.parser.should_upgrade() and self._should_upgrade()):
+        # uvicorn starts a request cycle for a request it serves; an upgrade it hands to the
+        # websocket protocol instead, which has its own pings.
+        if self.cycle is not serving:
             self._expect(self.body_timeout, self._body_late)
 
     def on_message_complete(self) -> None:

@@ -10,7 +10,7 @@ in the log once, and tries Redis again a moment later."""
 import ipaddress
 import logging
 import math
-import time
+from datetime import datetime, timedelta
 from typing import Protocol
 from urllib.parse import urlparse
 
@@ -20,6 +20,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisClusterException, RedisError
 
+from app import clock
 from app.auth import ApiKeyPrincipal, Principal, UserPrincipal
 from app.errors import RateLimited
 from app.live.backends.cluster import SCHEME as CLUSTER
@@ -88,7 +89,7 @@ return count
 class RedisCounter:
     """Counts shared by every replica; redis-py loads the script again after a Redis restart."""
 
-    PAUSE = 2.0  # seconds without trying Redis after it failed, so a dead one costs no waiting
+    PAUSE = timedelta(seconds=2)  # not trying Redis after it failed: a dead one costs no wait
 
     def __init__(self, url: str) -> None:
         self._client: redis.Redis | RedisCluster = (
@@ -105,17 +106,17 @@ class RedisCounter:
         parsed = urlparse(url)
         # Named in the log without its password.
         self._safe_url = f"{parsed.scheme}://{parsed.netloc.rsplit('@', 1)[-1]}"
-        self._paused_until = 0.0
+        self._paused_until: datetime | None = None  # app.clock time
         self._failing = False
 
     async def hit(self, bucket: Bucket, window: int, ttl: float) -> int | None:
-        if self._paused_until and time.monotonic() < self._paused_until:
+        if self._paused_until is not None and clock.now() < self._paused_until:
             return None
         name = ":".join([KEY_PREFIX, *map(str, bucket), str(window)])
         try:
             count = await self._count(keys=[name], args=[math.ceil(ttl * 1000)])
         except (RedisError, RedisClusterException, OSError) as error:
-            self._paused_until = time.monotonic() + self.PAUSE
+            self._paused_until = clock.now() + self.PAUSE
             if not self._failing:
                 self._failing = True
                 logger.warning(
@@ -126,7 +127,7 @@ class RedisCounter:
                 )
             return None
         if self._failing:
-            self._failing, self._paused_until = False, 0.0
+            self._failing, self._paused_until = False, None
             logger.info("Redis %s is back; rate limits apply again", self._safe_url)
         return int(count)
 
@@ -184,7 +185,7 @@ class RateLimiter:
             bucket = ("address", client_network(address))
         if not limit:
             return
-        now = time.time()
+        now = clock.now().timestamp()
         window = int(now // self.window)
         ends_in = (window + 1) * self.window - now
         count = await self.counter.hit(bucket, window, ends_in + EXPIRY_SLACK)

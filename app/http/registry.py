@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 from uuid import UUID
 
+from app import clock
 from app.auth import Credential, CredentialGone, SigningState, UserPrincipal
 from app.graphql.context import Context
 from app.models import Role
@@ -44,7 +45,7 @@ class Held:
     connection: Connection
     context: Context
     credential: Credential | None  # None: no credential (yet); only the server's stop ends it
-    expiry: asyncio.TimerHandle | None = None
+    expiry: clock.Alarm | None = None
 
 
 class CredentialRegistry:
@@ -146,9 +147,8 @@ class CredentialRegistry:
         _cancel_expiry(held)
         principal = held.context.principal
         if isinstance(principal, UserPrincipal):
-            left, why = principal.ending()
-            loop = asyncio.get_running_loop()
-            held.expiry = loop.call_later(max(0.0, left), self._expire, held, why)
+            ends, why = principal.ending()
+            held.expiry = clock.call_at(ends, self._expire, held, why)
 
     def _expire(self, held: Held, why: CredentialGone) -> None:
         _refuse(held, why)

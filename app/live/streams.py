@@ -13,12 +13,12 @@ import asyncio
 import base64
 import binascii
 import contextlib
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from enum import StrEnum
 from typing import Protocol, TypeVar
 from uuid import UUID
 
+from app import clock
 from app.errors import BadUserInput
 from app.live.backends import UNREACHABLE, Head, id_key, position_before
 from app.live.hub import hub
@@ -134,7 +134,7 @@ async def _head(tenant_id: UUID) -> Head:
     try:
         head = await hub().kept_head(INBOX, tenant_id=tenant_id)
     except UNREACHABLE:
-        head = Head(epoch="", position=position_before(time.time_ns() // 1_000_000))
+        head = Head(epoch="", position=position_before(clock.real_ms()))
     _unless_cancelled()
     return head
 

@@ -2,10 +2,10 @@
 
 import json
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from app import clock
 from app.crypto import SecretBox
 from app.db import select_rows
 from app.delivery.configs import Stored, load, opened, parsed
@@ -197,7 +197,7 @@ async def send_test(
         body=f"This is a test of the {channel.value} channel.",
         link=None,
         data=None,
-        created_at=datetime.now(UTC),
+        created_at=clock.now(),
     )
     result = await provider.send(message, provider.test_target(target, checked), checked, context)
     if not result.ok:

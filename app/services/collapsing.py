@@ -1,12 +1,13 @@
 """A publish with a collapse key replaces the recipient's latest unread notification with that
 key and category, instead of adding a row: its content, its time, one more occurrence."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from tortoise.expressions import Q
 
+from app import clock
 from app.models import Notification, NotificationTag
 from app.services import counters
 
@@ -36,7 +37,7 @@ async def into_latest(
     if not by_user:
         return {}
     await counters.take_turns(by_user)
-    now = datetime.now(UTC)
+    now = clock.now()
     latest: dict[UUID, Notification] = {}
     for n in await Notification.filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=now),

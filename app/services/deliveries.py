@@ -7,6 +7,7 @@ from uuid import UUID
 from tortoise.functions import Count, Min
 from tortoise.queryset import QuerySet
 
+from app import clock
 from app.crypto import SecretBox
 from app.errors import BadUserInput, NotFound
 from app.live.publish import publish_delivery, wake_workers
@@ -100,7 +101,7 @@ async def retry(*, tenant_id: UUID, delivery_id: str) -> Delivery:
     if delivery.status is not DeliveryStatus.FAILED:
         raise BadUserInput(f"Only FAILED deliveries can be retried; this one is {delivery.status}")
     await Delivery.filter(id=delivery.id, status=DeliveryStatus.FAILED).update(
-        status=DeliveryStatus.QUEUED, next_attempt_at=datetime.now(UTC)
+        status=DeliveryStatus.QUEUED, next_attempt_at=clock.now()
     )
     await wake_workers()
     await delivery.refresh_from_db()
@@ -167,7 +168,7 @@ async def dispatcher_status(*, tenant_id: UUID, box: SecretBox) -> DispatcherSta
     queued = Delivery.filter(tenant_id=tenant_id, status__in=QUEUE)
     depth = await queued.count()
     oldest = await queued.order_by("created_at").first()
-    age = (datetime.now(UTC) - oldest.created_at).total_seconds() if oldest else None
+    age = (clock.now() - oldest.created_at).total_seconds() if oldest else None
     statuses = [ChannelStatus(c, True, None) for c in Channel if c in channels.ALWAYS_ON]
     for view in await channels.list_channels(tenant_id=tenant_id, box=box):
         ready = view.enabled and view.readiness.ready
@@ -194,7 +195,7 @@ async def queue_by_channel() -> list[ChannelQueue]:
         .group_by("channel")
         .values("channel", "depth", "oldest")
     )
-    now = datetime.now(UTC)
+    now = clock.now()
     return [
         ChannelQueue(
             channel=Channel(row["channel"]),

@@ -5,12 +5,12 @@ few events.
 A digest is claimed by a conditional update, so with any number of workers it goes out once."""
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID
 
 from tortoise.transactions import in_transaction
 
-from app import jobs, metrics
+from app import clock, jobs, metrics
 from app.errors import BelfryError
 from app.models import Digest, DigestItem, Rule
 from app.services import events, publishing
@@ -26,7 +26,7 @@ async def flush_due(*, now: datetime | None = None) -> int:
     and the deliveries it writes share one transaction: a digest goes out whole, once, to
     every recipient. One that cannot be written is retried at the next runs, then recorded as
     failed; it never holds up the others."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     sent = 0
     due = Digest.filter(window_end__lte=now, flushed_at__isnull=True, failed_at__isnull=True)
     for digest_id in [UUID(str(i)) for i in await due.values_list("id", flat=True)]:

@@ -12,6 +12,7 @@ from uuid import UUID
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from app import clock
 from app.models import Cadence, Channel, Event, Role, Rule, User
 from app.services import audience, catalog, digest_windows, publishing, rules
 from app.services.routing import Direct
@@ -61,6 +62,7 @@ async def publish_event(
                     recipients=recipients,
                     actor=actor,
                     idempotency_key=idempotency_key,
+                    created_at=clock.now(),  # its digest window and retention count from it
                 )
                 written = await _run_rules(tenant_id, event)
                 ids = [i for w in written for i in w.notification_ids]

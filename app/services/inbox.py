@@ -2,13 +2,13 @@
 changes a notification's state is in inbox_changes."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 from uuid import UUID
 
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
+from app import clock
 from app.models import Notification, NotificationTag, Priority
 from app.services import counters
 from app.services.counters import Counts
@@ -65,7 +65,7 @@ def visible(user_id: UUID) -> QuerySet[Notification]:
     """Neither deleted nor expired: an expired one is hidden at once, before the inbox clock
     deletes it."""
     return Notification.filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=datetime.now(UTC)),
+        Q(expires_at__isnull=True) | Q(expires_at__gt=clock.now()),
         recipient_id=user_id,
         deleted_at__isnull=True,
     )

@@ -5,13 +5,14 @@ committed."""
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from app import clock
 from app.auth import UserPrincipal
 from app.errors import BadUserInput, InvalidNotificationIds, NotFound
 from app.live.messages import InboxEventKind, InboxMessage, NotificationPayload
@@ -99,7 +100,7 @@ async def snooze(
 
 
 def check_snooze(until: datetime) -> None:
-    ahead = until - datetime.now(UTC)
+    ahead = until - clock.now()
     if not MIN_SNOOZE <= ahead <= MAX_SNOOZE:
         raise BadUserInput("until must be between one minute and 90 days from now", field="until")
 
@@ -206,7 +207,7 @@ async def _locked(user_id: UUID, ids: list[UUID]) -> list[Notification]:
 async def _apply(user_id: UUID, rows: list[Notification], changes: Changes) -> list[Notification]:
     """Each row's changes written (rows with the same changes in one statement) and counted;
     the rows are updated in place. Returns the rows that changed."""
-    now = datetime.now(UTC)
+    now = clock.now()
     same: dict[tuple[tuple[str, Any], ...], list[UUID]] = defaultdict(list)
     moves: list[tuple[str, Counts]] = []
     changed = []
@@ -266,7 +267,7 @@ async def _move_all(
     user_id = viewer.user_id
     moved = 0
     async with _turn(user_id):
-        now = datetime.now(UTC)
+        now = clock.now()
         at = await counters.by_category(user_id)
         categories = [
             c

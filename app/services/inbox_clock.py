@@ -2,10 +2,10 @@
 every worker; each notification changes once however many run (inbox.change_due)."""
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from app import jobs, metrics
+from app import clock, jobs, metrics
 from app.live.messages import InboxEventKind
 from app.models import Notification
 from app.services.inbox_changes import Changes, change_due
@@ -34,7 +34,7 @@ async def delete_expired() -> int:
 
 async def _change(due_by: str, changes: Changes, kind: InboxEventKind) -> int:
     """The first BATCH undeleted notifications whose `due_by` time has come, changed."""
-    due = Notification.filter(**{f"{due_by}__lte": datetime.now(UTC)}, deleted_at__isnull=True)
+    due = Notification.filter(**{f"{due_by}__lte": clock.now()}, deleted_at__isnull=True)
     return len(await change_due(due.order_by("id").limit(BATCH), changes, kind))
 
 

@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -98,7 +98,7 @@ class NotificationDraft:
         check_tags(self.tags)
         if self.collapse_key is not None:
             check_length("collapseKey", self.collapse_key, 100, required=True)
-        if self.expires_at is not None and self.expires_at <= datetime.now(UTC):
+        if self.expires_at is not None and self.expires_at <= clock.now():
             raise BadUserInput("expiresAt must be in the future", field="expiresAt")
 
     def actions_json(self) -> list[dict[str, Any]] | None:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tortoise.exceptions import IntegrityError
 
-from app.db import as_uuid, batches, connection, is_in
+from app.db import as_uuid, batches, connection, is_in, model_meta
 from app.delivery.providers import channels_where
 from app.errors import BadUserInput
 from app.models import QuietHours
@@ -146,7 +146,7 @@ async def releases(user_ids: list[UUID], now: datetime) -> dict[UUID, datetime]:
             values,
         )
         for row in rows:
-            days = QuietHours._meta.fields_map["days"].to_python_value(row["days"])
+            days = model_meta(QuietHours).fields_map["days"].to_python_value(row["days"])
             settings = Settings(row["start"], row["end"], row["timezone"], tuple(days), True)
             if (ends := window(settings, row["own"]).release(now)) is not None:
                 found[as_uuid(row["user_id"])] = ends

@@ -3,14 +3,14 @@
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from app import jobs, metrics
+from app import clock, jobs, metrics
 from app.models import FINISHED, Delivery, Event, Notification, Tenant
 
 logger = logging.getLogger("belfry.retention")
@@ -31,7 +31,7 @@ async def _erase(model: type[Model], due: QuerySet[Any]) -> int:
 
 async def _per_tenant(setting: str, erase: Callable[[UUID, datetime], Awaitable[int]]) -> int:
     """Runs `erase` for each tenant with the cut-off its `setting` (in days) gives."""
-    now = datetime.now(UTC)
+    now = clock.now()
     erased = 0
     for tenant_id, days in await Tenant.all().values_list("id", setting):
         erased += await erase(tenant_id, now - timedelta(days=days))

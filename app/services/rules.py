@@ -3,12 +3,13 @@
 A rule that could not be evaluated is refused when it is saved, naming the field."""
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 from tortoise.transactions import in_transaction
 
+from app import clock
 from app.delivery.providers import REGISTRY, channels_where
 from app.delivery.providers.base import TargetKind
 from app.errors import BadUserInput, NotFound
@@ -139,7 +140,7 @@ def draft_look(look: dict[str, Any]) -> NotificationDraft:
     """A draft carrying an action's notification settings (on a placeholder message); its
     expiry counts from now."""
     expiry = look.get("expires_in_seconds")
-    expires_at = None if expiry is None else datetime.now(UTC) + timedelta(seconds=expiry)
+    expires_at = None if expiry is None else clock.now() + timedelta(seconds=expiry)
     return NotificationDraft(
         category="rule.action",
         title="-",
@@ -250,4 +251,4 @@ def matches(rule: Rule, event_type: str, payload: Any) -> bool:
 
 async def mark_triggered(rule_ids: list[UUID]) -> None:
     if rule_ids:
-        await Rule.filter(id__in=rule_ids).update(last_triggered_at=datetime.now(UTC))
+        await Rule.filter(id__in=rule_ids).update(last_triggered_at=clock.now())

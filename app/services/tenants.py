@@ -1,7 +1,7 @@
 """Tenants, their settings, their API keys and their token-signing secrets."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from tortoise.transactions import in_transaction
@@ -149,7 +149,7 @@ async def revoke_api_key(*, tenant_id: UUID, key_id: str) -> ApiKey:
         raise NotFound("API key not found")
     if key.revoked_at is None:
         updated = await ApiKey.filter(id=key.id, revoked_at__isnull=True).update(
-            revoked_at=datetime.now(UTC)
+            revoked_at=clock.now()
         )
         await key.refresh_from_db()
         if updated:

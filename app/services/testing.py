@@ -5,9 +5,10 @@ Slack, Telegram) are for owners, admins and the API key. Test sends are rate lim
 in the log itself so the limit holds across replicas."""
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from uuid import UUID
 
+from app import clock
 from app.auth import Principal, UserPrincipal
 from app.crypto import SecretBox
 from app.delivery.providers import channels_where
@@ -73,7 +74,7 @@ def _refuse_shared(requested: set[Channel] | None, forced: set[Channel]) -> None
 
 async def _check_rate(principal: Principal) -> None:
     """At most PER_USER test sends a window for a user, PER_TENANT for the administrators."""
-    since = datetime.now(UTC) - WINDOW
+    since = clock.now() - WINDOW
     recent = Delivery.filter(
         tenant_id=principal.tenant_id, job_id__isnull=False, created_at__gte=since
     )

@@ -1,7 +1,7 @@
 """The tenant's users, named by the host application's own external ids."""
 
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -9,6 +9,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
+from app import clock
 from app.auth import mint_user_token, signing_keys, subject_hash
 from app.crypto import SecretBox
 from app.errors import BadUserInput, NotFound
@@ -192,7 +193,7 @@ async def _record_erasure(tenant_id: UUID, external_id: str, box: SecretBox) -> 
         id=uuid4(),
         tenant_id=tenant_id,
         subject_hash=subject_hash(external_id, keys.erasure_key),
-        erased_at=datetime.now(UTC),
+        erased_at=clock.now(),
     )
     await UserErasure.bulk_create(
         [erasure], on_conflict=["tenant_id", "subject_hash"], update_fields=["erased_at"]

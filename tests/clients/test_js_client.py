@@ -4,9 +4,7 @@ servers: live events, mutations, a server restart, and tokens that expire.
 The client's behaviour does not depend on the database, which the API's own tests cover on
 both: these run on SQLite only."""
 
-import asyncio
 import json
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -19,7 +17,8 @@ import pytest
 
 from app.auth import mint_user_token
 from app.settings import Settings
-from tests.conftest import LiveServer, free_port, serving
+from tests.conftest import Clock, LiveServer, free_port, serving
+from tests.graphql.test_live_auth import expiry_of
 from tests.helpers import (
     Api,
     TenantAccess,
@@ -189,16 +188,16 @@ async def test_after_losing_its_socket_the_store_resumes_without_reloading(
 
 
 async def test_the_client_renews_its_token_before_it_expires(
-    server: LiveServer, live_api: Api, tenant: TenantAccess, user: UserAccess
+    server: LiveServer, live_api: Api, tenant: TenantAccess, user: UserAccess, clock: Clock
 ) -> None:
     # Given tokens that live a few seconds
     tokens = Tokens(tenant, user.external_id, ttl=timedelta(seconds=6))
     async with inbox_client(server, tokens.answer) as node:
-        first_expiry = time.time() + tokens.ttl.total_seconds()
-
-        # When the first token has expired (the client renewed it meanwhile)
+        # When the client has renewed its token ahead of the expiry (by its own timer) and
+        # signed in again with the new one, and then the first token expires
         await node.expect(lambda m: m["event"] == "token-request")
-        await asyncio.sleep(max(0.0, first_expiry + 1 - time.time()))
+        await node.expect(status("connected"))
+        clock.set(expiry_of(tokens.issued[0]) + timedelta(seconds=1))
         await publish(live_api, tenant, [user.external_id], title="Still listening")
 
         # Then events still arrive, and the server never had to close the socket for expiry
@@ -208,17 +207,17 @@ async def test_the_client_renews_its_token_before_it_expires(
 
 
 async def test_a_socket_closed_for_expiry_reconnects_with_a_fresh_token(
-    server: LiveServer, live_api: Api, tenant: TenantAccess, user: UserAccess
+    server: LiveServer, live_api: Api, tenant: TenantAccess, user: UserAccess, clock: Clock
 ) -> None:
-    # Given a client that does not renew ahead, with a token that lives a few seconds
-    tokens = Tokens(tenant, user.external_id, ttl=timedelta(seconds=3))
+    # Given a client that does not renew ahead, with a token that lives a minute
+    tokens = Tokens(tenant, user.external_id, ttl=timedelta(seconds=60))
     async with inbox_client(server, tokens.answer, refreshBeforeExpiry=False) as node:
         # When the server closes the socket as the token expires
+        clock.set(expiry_of(tokens.issued[0]) + timedelta(seconds=1))
         closed = await node.expect(status("reconnecting"))
         assert (closed["code"], closed["reason"]) == (4401, "token expired")
 
         # Then the client signs in again with a fresh token, and follows the inbox again
-        tokens.ttl = timedelta(seconds=60)
         await node.expect(status("connected"))
         await publish(live_api, tenant, [user.external_id], title="Signed in again")
         await node.expect(showing("Signed in again"))

@@ -14,7 +14,15 @@ from app.settings import Settings
 from tests.conftest import Clock, LiveServer
 from tests.delivery.test_worker import TENANT_PREF, drain, email_tenant
 from tests.graphql.test_subscriptions import inbox_event, subscribed
-from tests.helpers import Api, TenantAccess, UserAccess, make_tenant, make_user, publish
+from tests.helpers import (
+    ISSUE_TOKEN,
+    Api,
+    TenantAccess,
+    UserAccess,
+    make_tenant,
+    make_user,
+    publish,
+)
 
 SET_QUIET = """
 mutation($input: QuietHoursInput!) {
@@ -57,11 +65,12 @@ async def emailing_tenant(api: Api, port: int) -> TenantAccess:
 
 
 async def quiet_at_night(api: Api, port: int, clock: Clock) -> tuple[TenantAccess, UserAccess]:
-    """A tenant that emails, and alice, whose nights are quiet, at 23:30 her time."""
+    """A tenant that emails, and alice, whose nights are quiet, at 23:30 her time (the clock
+    set first: her token is minted then)."""
+    clock.set(LATE)
     tenant = await emailing_tenant(api, port)
     alice = await make_user(api, tenant, "alice", email="alice@example.com")
     await set_quiet(api, alice, **NIGHT)
-    clock.set(LATE)
     return tenant, alice
 
 
@@ -216,12 +225,12 @@ async def test_disabled_quiet_hours_or_a_day_off_hold_nothing(
     api: Api, worker: Worker, smtp, clock: Clock
 ) -> None:
     _, port = smtp
+    clock.set(LATE)
     tenant = await emailing_tenant(api, port)
     alice = await make_user(api, tenant, "alice", email="alice@example.com")
     bob = await make_user(api, tenant, "bob", email="bob@example.com")
     await set_quiet(api, alice, **NIGHT, enabled=False)
     await set_quiet(api, bob, **NIGHT, days=["SATURDAY", "SUNDAY"])  # a Wednesday night
-    clock.set(LATE)
 
     await publish(api, tenant, ["alice", "bob"], category=CATEGORY)
 
@@ -231,11 +240,14 @@ async def test_disabled_quiet_hours_or_a_day_off_hold_nothing(
 async def test_in_app_arrives_at_once_marked_quiet(
     server: LiveServer, live_api: Api, clock: Clock
 ) -> None:
+    clock.set(LATE - timedelta(hours=1))  # the evening: her token is minted then
     tenant = await make_tenant()
     alice = await make_user(live_api, tenant, "alice")
     await set_quiet(live_api, alice, **NIGHT)
+    variables = {"externalId": "alice", "ttl": 24 * 3600}  # her socket lives into the morning
+    issued = await live_api.data(ISSUE_TOKEN, variables, token=tenant.api_key)
     query = "subscription { inbox { kind quiet notification { title } } }"
-    async with subscribed(server, alice.token, query) as (socket, op):
+    async with subscribed(server, issued["issueUserToken"]["token"], query) as (socket, op):
         assert (await inbox_event(socket, op))["kind"] == "SYNC"
         clock.set(LATE)
         await publish(live_api, tenant, ["alice"], title="at night")

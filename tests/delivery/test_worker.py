@@ -11,10 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
+from app import clock as app_clock
 from app.crypto import SecretBox
 from app.delivery.worker import Worker, claim
 from app.models import ChannelConfig, Delivery, DeliveryStatus
 from app.settings import Settings
+from tests.conftest import Clock
 from tests.delivery.helpers import Receiver
 from tests.helpers import Api, TenantAccess, make_tenant, make_user, publish, store_webhook
 
@@ -61,12 +63,22 @@ async def worker(settings: Settings) -> AsyncIterator[Worker]:
 
 
 async def drain(worker: Worker, rounds: int = 20) -> None:
-    """Runs the worker until nothing is due, letting backoffs pass."""
+    """Runs the worker until nothing is queued, moving the clock to each retry's time."""
     for _ in range(rounds):
-        if not await worker.run_once():
-            await asyncio.sleep(0.05)
-            if not await worker.run_once():
-                return
+        if not await worker.run_once() and not await to_next_retry():
+            return
+
+
+async def to_next_retry() -> bool:
+    """Moves the clock to when the next queued delivery is due, if it is ahead: past its
+    backoff. False when nothing is queued."""
+    queued = Delivery.filter(status=DeliveryStatus.QUEUED, next_attempt_at__isnull=False)
+    first = await queued.order_by("next_attempt_at").first()
+    if first is None or first.next_attempt_at is None:
+        return False
+    if first.next_attempt_at > app_clock.now():
+        Clock().set(first.next_attempt_at)
+    return True
 
 
 async def log(api: Api, tenant: TenantAccess, **filter: Any) -> list[dict[str, Any]]:
@@ -127,11 +139,36 @@ async def test_a_receiver_that_recovers_gets_it_on_the_third_attempt(
     for status in (503, 503, 200):
         receiver.status = status
         await worker.run_once()
-        await asyncio.sleep(0.1)  # past the backoff
+        await to_next_retry()
 
     [row] = await log(api, tenant, channel="WEBHOOK")
     assert (row["status"], row["attemptCount"]) == ("SENT", 3)
     assert len(receiver.requests) == 3
+
+
+async def test_a_failed_attempt_goes_again_once_its_backoff_has_passed_by_the_clock(
+    api: Api, settings: Settings, receiver, clock: Clock
+) -> None:
+    # Given a worker that waits a minute before a first retry, and a day gone by
+    patient = settings.model_copy(update={"delivery_backoff_seconds": 60})
+    clock.advance(timedelta(days=1))
+    tenant = await webhook_tenant(api, receiver)
+    await publish(api, tenant, ["alice"], category=CATEGORY)
+    receiver.status = 503
+    async with httpx.AsyncClient(trust_env=False) as http:
+        worker = Worker(patient, http)
+        await worker.run_once()
+
+        # When it runs again at once, and again once the clock has passed the backoff
+        at_once = await worker.run_once()
+        clock.advance(timedelta(seconds=90))
+        receiver.status = 200
+        later = await worker.run_once()
+
+    # Then the delivery waited, and then went
+    assert (at_once, later) == (0, 1)
+    [row] = await log(api, tenant, channel="WEBHOOK")
+    assert (row["status"], row["attemptCount"]) == ("SENT", 2)
 
 
 async def test_a_receiver_that_keeps_failing_ends_failed_until_retried(
@@ -629,7 +666,6 @@ async def test_a_delivery_whose_channel_secret_cannot_be_read_waits_for_the_key(
     assert (waiting["status"], waiting["lastError"]) == ("QUEUED", "SECRET_UNREADABLE")
     assert receiver.requests == []
     with_key = settings.model_copy(update={"secret_key": ["next", *settings.secret_key]})
-    await asyncio.sleep(0.1)  # past the backoff
     async with httpx.AsyncClient(trust_env=False) as http:
         await drain(Worker(with_key, http))
     [sent] = await log(api, tenant, channel="WEBHOOK")

@@ -1,13 +1,15 @@
-"""The permission table: complete, and enforced for every kind of caller."""
+"""Access declared on every root field, and enforced for every kind of caller."""
 
 import pytest
+from graphql import build_schema
+from strawberry.types.base import StrawberryObjectDefinition
 
-from app.graphql.permissions import ADMINS, OWNERS, PERMISSIONS, Access
+from app.graphql.permissions import ADMINS, OWNERS, Access, Allowed
 from app.graphql.schema import schema
 from tests.helpers import Api, make_tenant, make_user
 
 NO_ID = "00000000-0000-0000-0000-000000000000"  # names nothing
-# One call per operation that the table restricts to the tenant's administrators.
+# One call per operation that declares itself for the tenant's administrators.
 ADMIN_CALLS = {
     "settings": "{ settings { retentionDays } }",
     "updateSettings": "mutation { updateSettings(input: {retentionDays: 30}) { retentionDays } }",
@@ -44,7 +46,7 @@ ADMIN_CALLS = {
     "addTeamMembers": 'mutation { addTeamMembers(key: "ops", externalIds: ["x"]) { key } }',
     "removeTeamMembers": 'mutation { removeTeamMembers(key: "ops", externalIds: ["x"]) { key } }',
 }
-# One call per operation the table keeps for owners and API keys: not for an admin.
+# One call per operation declared for owners and API keys: not for an admin.
 OWNER_CALLS = {
     "rotateSigningSecret": "mutation { rotateSigningSecret }",
 }
@@ -67,22 +69,35 @@ def codes(body: dict[str, object]) -> set[str]:
     return {e["extensions"]["code"] for e in body.get("errors") or []}  # type: ignore[attr-defined]
 
 
-def test_every_operation_is_in_the_table() -> None:
-    graphql = schema._schema
-    fields = {
-        name
-        for root in (graphql.query_type, graphql.mutation_type, graphql.subscription_type)
-        if root is not None
-        for name in root.fields
-    }
+def declared() -> dict[str, Access | None]:
+    """Each root field's declared access (None: it declares none), read from the schema."""
+    found: dict[str, Access | None] = {}
+    for root in ("Query", "Mutation", "Subscription"):
+        definition = schema.get_type_by_name(root)
+        assert isinstance(definition, StrawberryObjectDefinition)
+        for field in definition.fields:
+            access = [p.access for p in field.permission_classes if issubclass(p, Allowed)]
+            name = schema.config.name_converter.get_graphql_name(field)
+            found[name] = access[0] if len(access) == 1 else None
+    return found
 
-    assert fields == set(PERMISSIONS)
+
+def test_every_root_field_declares_its_access() -> None:
+    printed = build_schema(schema.as_str())
+    roots = (printed.query_type, printed.mutation_type, printed.subscription_type)
+    root_fields = {name for root in roots if root for name in root.fields}
+
+    access = declared()
+
+    assert set(access) == root_fields
+    assert {name for name, needed in access.items() if needed is None} == set()
 
 
-def test_the_admin_calls_here_cover_the_table() -> None:
-    admin_only = {name for name, access in PERMISSIONS.items() if access == ADMINS}
-    owner_only = {name for name, access in PERMISSIONS.items() if access == OWNERS}
-    server_only = {name for name, access in PERMISSIONS.items() if access == Access.API_KEY}
+def test_the_admin_calls_here_cover_the_declarations() -> None:
+    access = declared()
+    admin_only = {name for name, needed in access.items() if needed == ADMINS}
+    owner_only = {name for name, needed in access.items() if needed == OWNERS}
+    server_only = {name for name, needed in access.items() if needed == Access.API_KEY}
 
     assert admin_only == set(ADMIN_CALLS) and server_only == set(SERVER_CALLS)
     assert owner_only == set(OWNER_CALLS)

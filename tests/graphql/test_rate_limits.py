@@ -1,10 +1,9 @@
 """Rate limits per API key, per user and per client address, over HTTP and websockets."""
 
-import asyncio
 import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -12,10 +11,12 @@ import pytest
 from starlette.applications import Starlette
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
+from app import clock as app_clock
+from app.http.ratelimit import RedisCounter
 from app.main import create_app
 from app.models import Notification
 from app.settings import Settings
-from tests.conftest import RedisServer, serving
+from tests.conftest import Clock, RedisServer, serving
 from tests.helpers import PUBLISH, Api, TenantAccess, make_tenant, make_user
 from tests.wsclient import LEGACY_WS, TRANSPORT_WS, GraphQLSocket
 
@@ -35,12 +36,12 @@ def with_limits(settings: Settings, window: float = WINDOW, **limits: Any) -> Se
     return settings.model_copy(update={"rate_limit_window_seconds": window, **update})
 
 
-async def fresh_window(window: float, at_least: float) -> None:
-    """Waits for the next window when less than `at_least` seconds are left in this one (the
-    windows are aligned on the clock), so what a test counts falls in one window."""
-    left = window - time.time() % window
+def fresh_window(clock: Clock, window: float, at_least: float) -> None:
+    """Moves the clock to the next window when less than `at_least` seconds are left in this
+    one (the windows are aligned on the clock), so what a test counts falls in one window."""
+    left = window - app_clock.now().timestamp() % window
     if left < at_least:
-        await asyncio.sleep(left + 0.05)
+        clock.advance(timedelta(seconds=left + 0.05))
 
 
 @asynccontextmanager
@@ -94,10 +95,11 @@ def code_of(response: httpx.Response) -> str | None:
 
 async def test_an_api_key_over_its_limit_gets_429_and_its_publish_does_not_run(
     settings: Settings,
+    clock: Clock,
 ) -> None:
     async with running(with_limits(settings, api_key=2)) as app, client(app) as api:
         tenant = await make_tenant()
-        await fresh_window(WINDOW, at_least=30)
+        fresh_window(clock, WINDOW, at_least=30)
         for title in ("first", "second"):
             assert code_of(await publish_as(api, tenant, title)) is None
 
@@ -109,12 +111,13 @@ async def test_an_api_key_over_its_limit_gets_429_and_its_publish_does_not_run(
 
 async def test_a_user_over_the_limit_gets_429_and_the_mutation_does_not_run(
     settings: Settings,
+    clock: Clock,
 ) -> None:
     async with running(with_limits(settings, user=2)) as app, client(app) as api:
         tenant = await make_tenant()
         alice = await make_user(api, tenant, "alice")
         await publish_as(api, tenant, "unread")
-        await fresh_window(WINDOW, at_least=30)
+        fresh_window(clock, WINDOW, at_least=30)
         for _ in range(2):
             assert (await post(api, UNREAD, alice.token)).json()["data"] == {"unreadCount": 1}
 
@@ -124,12 +127,12 @@ async def test_a_user_over_the_limit_gets_429_and_the_mutation_does_not_run(
         assert notification.read_at is None
 
 
-async def test_each_caller_has_a_limit_of_its_own(settings: Settings) -> None:
+async def test_each_caller_has_a_limit_of_its_own(settings: Settings, clock: Clock) -> None:
     async with running(with_limits(settings, user=1, anonymous=1)) as app, client(app) as api:
         tenant = await make_tenant()
         alice = await make_user(api, tenant, "alice")
         bob = await make_user(api, tenant, "bob")
-        await fresh_window(WINDOW, at_least=30)
+        fresh_window(clock, WINDOW, at_least=30)
         assert code_of(await post(api, VIEWER, alice.token)) is None
         assert_rate_limited(await post(api, VIEWER, alice.token))
 
@@ -138,12 +141,12 @@ async def test_each_caller_has_a_limit_of_its_own(settings: Settings) -> None:
         assert code_of(await publish_as(api, tenant, "from the API key")) is None
 
 
-async def test_anonymous_requests_are_limited_by_address(settings: Settings) -> None:
+async def test_anonymous_requests_are_limited_by_address(settings: Settings, clock: Clock) -> None:
     async with running(with_limits(settings, anonymous=2)) as app:
         tenant = await make_tenant()
         async with client(app) as api, client(app, "198.51.100.9") as neighbour:
             alice = await make_user(api, tenant, "alice")
-            await fresh_window(WINDOW, at_least=30)
+            fresh_window(clock, WINDOW, at_least=30)
             for _ in range(2):
                 assert code_of(await post(api, VIEWER)) == "UNAUTHENTICATED"
 
@@ -153,9 +156,11 @@ async def test_anonymous_requests_are_limited_by_address(settings: Settings) -> 
             assert code_of(await post(api, VIEWER, alice.token)) is None  # valid credentials
 
 
-async def test_a_request_with_a_bad_token_counts_against_the_address(settings: Settings) -> None:
+async def test_a_request_with_a_bad_token_counts_against_the_address(
+    settings: Settings, clock: Clock
+) -> None:
     async with running(with_limits(settings, anonymous=2)) as app, client(app) as api:
-        await fresh_window(WINDOW, at_least=30)
+        fresh_window(clock, WINDOW, at_least=30)
         assert code_of(await post(api, VIEWER, "bfk_guessed")) == "UNAUTHENTICATED"
         assert code_of(await post(api, VIEWER, "eyJ.not.a-token")) == "UNAUTHENTICATED"
 
@@ -163,9 +168,9 @@ async def test_a_request_with_a_bad_token_counts_against_the_address(settings: S
         assert_rate_limited(await post(api, VIEWER))
 
 
-async def test_an_ipv6_client_is_counted_by_its_64(settings: Settings) -> None:
+async def test_an_ipv6_client_is_counted_by_its_64(settings: Settings, clock: Clock) -> None:
     async with running(with_limits(settings, anonymous=1)) as app:
-        await fresh_window(WINDOW, at_least=30)
+        fresh_window(clock, WINDOW, at_least=30)
         async with client(app, "2001:db8:1:2::1") as api:
             assert code_of(await post(api, VIEWER)) == "UNAUTHENTICATED"
         async with client(app, "2001:db8:1:2::ffff") as same_network:
@@ -185,12 +190,14 @@ async def test_a_limit_of_zero_is_off(settings: Settings) -> None:
             assert code_of(await post(api, VIEWER)) == "UNAUTHENTICATED"
 
 
-async def test_two_apps_on_one_redis_share_a_limit(settings: Settings, redis_url: str) -> None:
+async def test_two_apps_on_one_redis_share_a_limit(
+    settings: Settings, redis_url: str, clock: Clock
+) -> None:
     shared = with_limits(settings, api_key=3).model_copy(update={"rate_limit_url": redis_url})
     async with running(shared) as first, running(shared) as second:
         tenant = await make_tenant()
         async with client(first) as one, client(second) as other:
-            await fresh_window(WINDOW, at_least=30)
+            fresh_window(clock, WINDOW, at_least=30)
             assert code_of(await publish_as(one, tenant, "1")) is None
             assert code_of(await publish_as(other, tenant, "2")) is None
             assert code_of(await publish_as(one, tenant, "3")) is None
@@ -200,12 +207,15 @@ async def test_two_apps_on_one_redis_share_a_limit(settings: Settings, redis_url
 
 
 async def test_requests_are_served_while_redis_is_down(
-    settings: Settings, own_redis: RedisServer, caplog: pytest.LogCaptureFixture
+    settings: Settings,
+    own_redis: RedisServer,
+    caplog: pytest.LogCaptureFixture,
+    clock: Clock,
 ) -> None:
     on_redis = with_limits(settings, api_key=1).model_copy(update={"rate_limit_url": own_redis.url})
     async with running(on_redis) as app, client(app) as api:
         tenant = await make_tenant()
-        await fresh_window(WINDOW, at_least=30)
+        fresh_window(clock, WINDOW, at_least=30)
         own_redis.stop()
 
         with caplog.at_level(logging.WARNING, logger="belfry.ratelimit"):
@@ -216,25 +226,25 @@ async def test_requests_are_served_while_redis_is_down(
         assert len(warnings) == 1 and "rate limits are off" in warnings[0].getMessage()
 
         own_redis.start()  # empty: counting starts again once the check tries it
-        for _ in range(50):
+        for _ in range(5):
+            clock.advance(RedisCounter.PAUSE)  # when the check tries Redis again
             response = await publish_as(api, tenant, "again")
             if response.status_code == 429:
                 break
-            await asyncio.sleep(0.1)
         assert_rate_limited(response)
 
 
 @pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
 async def test_a_websocket_operation_over_the_limit_is_refused_and_the_socket_lives_on(
-    settings: Settings, protocol: str
+    settings: Settings, protocol: str, clock: Clock
 ) -> None:
-    window = 2.0
+    window = 60.0
     async with serving(with_limits(settings, window=window, user=2)) as server:
         async with httpx.AsyncClient(base_url=server.http_url) as http:
             alice = await make_user(Api(http), await make_tenant(), "alice")
         socket = await GraphQLSocket.open(server.ws_url, alice.token, protocol)
         await socket.acknowledged()  # connecting is not an operation
-        await fresh_window(window, at_least=window)  # from the start of a window
+        fresh_window(clock, window, at_least=window)  # from the start of a window
         first = await socket.subscribe("subscription { unreadCount }")
         assert await socket.next(first) == {"unreadCount": 0}
         second = await socket.subscribe("subscription { unreadCount }")
@@ -250,7 +260,7 @@ async def test_a_websocket_operation_over_the_limit_is_refused_and_the_socket_li
         assert 1 <= retry_after <= window
         async with httpx.AsyncClient(base_url=server.http_url) as http:  # one limit for both
             assert_rate_limited(await post(Api(http), VIEWER, alice.token))
-        await asyncio.sleep(retry_after)
+        clock.advance(timedelta(seconds=retry_after))
         fourth = await socket.subscribe("subscription { unreadCount }")
         assert await socket.next(fourth) == {"unreadCount": 0}
         await socket.close()

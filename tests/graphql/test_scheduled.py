@@ -57,8 +57,8 @@ async def inbox(api: Api, user: UserAccess) -> tuple[int, list[str]]:
 async def test_a_scheduled_notification_waits_out_of_sight_then_goes_with_its_id(
     api, tenant, alice, clock: Clock
 ) -> None:
-    # given a notification for alice an hour from now
-    send_at = ahead(hours=1)
+    # given a notification for alice half an hour from now (her token lives an hour)
+    send_at = ahead(minutes=30)
     [nid] = await schedule(api, tenant, ["alice"], send_at, title="later", priority="HIGH")
 
     # then it is in no inbox and no count, but listed for the API key

@@ -393,10 +393,11 @@ async def test_a_team_deleted_while_its_members_are_set_takes_its_turn(
 async def test_a_scheduled_team_publish_goes_to_the_members_at_scheduling(
     api: Api, tenant, clock: Clock
 ) -> None:
-    # given a notification to ops in an hour, while ann is its member
+    # given a notification to ops in half an hour (within their tokens' hour), while ann is
+    # its member
     ann, bob = await users(api, tenant, "ann", "bob")
     await team(api, tenant, "ops", ["ann"], name="Ops")
-    send_at = app_clock.now() + timedelta(hours=1)
+    send_at = app_clock.now() + timedelta(minutes=30)
     await publish(api, tenant, [], title="later", teams=["ops"], sendAt=send_at.isoformat())
 
     # when bob takes her place before it is due, and then it is due

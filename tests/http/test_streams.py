@@ -8,6 +8,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from app.settings import Settings
-from tests.conftest import LiveServer, serving
-from tests.graphql.test_live_auth import short_lived_token
+from tests.conftest import Clock, LiveServer, serving
+from tests.graphql.test_live_auth import expiry_of, short_lived_token
 from tests.helpers import (
     Api,
     TenantAccess,
@@ -171,12 +172,17 @@ async def test_a_multipart_subscription_ends_when_its_user_is_erased(
 
 
 async def test_a_multipart_subscription_ends_when_its_token_expires(
-    server: LiveServer, live_api: Api, tenant: TenantAccess, alice: UserAccess
+    server: LiveServer, live_api: Api, tenant: TenantAccess, alice: UserAccess, clock: Clock
 ) -> None:
-    # given a token that expires a second from now, streaming
-    token = await short_lived_token(tenant, alice.external_id, 1)
+    # given a token that expires a minute from now, streaming
+    token = await short_lived_token(tenant, alice.external_id, 60)
     async with subscribed_over_http(server.http_url, token) as (_, events):
-        # then the stream ends, its last event saying why, however far it had got
+        await next_event(events)
+
+        # when the clock passes its expiry
+        clock.set(expiry_of(token) + timedelta(seconds=1))
+
+        # then the stream ends, its last event saying why
         rest = await asyncio.wait_for(remaining(events), 10)
 
     error = rest[-1]["payload"]["errors"][0]
@@ -184,15 +190,16 @@ async def test_a_multipart_subscription_ends_when_its_token_expires(
 
 
 async def test_a_multipart_subscription_of_an_old_token_ends_when_the_grace_ends(
-    server: LiveServer, live_api: Api, tenant: TenantAccess, alice: UserAccess
+    server: LiveServer, live_api: Api, tenant: TenantAccess, alice: UserAccess, clock: Clock
 ) -> None:
     # Given alice streaming with a token of the current secret
     async with subscribed_over_http(server.http_url, alice.token) as (_, events):
         await next_event(events)
 
-        # When the secret is rotated with a second's grace
-        rotate = "mutation { rotateSigningSecret(graceSeconds: 1) }"
+        # When the secret is rotated with a minute's grace, and the minute passes
+        rotate = "mutation { rotateSigningSecret(graceSeconds: 60) }"
         await live_api.data(rotate, token=tenant.api_key)
+        clock.advance(timedelta(seconds=61))
 
         # Then the stream ends as the grace does, its last event saying why
         rest = await asyncio.wait_for(remaining(events), 10)

@@ -1,14 +1,16 @@
 """Digests: a window's events become one message per recipient, sent exactly once."""
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
+from app import clock as app_clock
 from app.models import Cadence, Digest, Event, Rule
 from app.services import digest_windows, digests
 from app.settings import Settings
+from tests.conftest import Clock
 from tests.delivery.helpers import Receiver
 from tests.helpers import Api, TenantAccess, make_tenant, make_user
 from tests.services.test_events import drain
@@ -38,16 +40,13 @@ async def given_hourly_rule(api: Api) -> tuple[TenantAccess, Any, Any]:
     return tenant, admin, owner
 
 
-async def clear_of_window_edge() -> None:
-    """The events of a test must fall in one hourly window: wait out the last seconds of one."""
-    now = datetime.now(UTC)
-    left = (digest_windows.window_end(Cadence.HOURLY, now) - now).total_seconds()
-    if left < 15:
-        await asyncio.sleep(left + 0.1)
+@pytest.fixture(autouse=True)
+def mid_window(clock: Clock) -> None:
+    """Half past the hour, so that the events of a test fall in one hourly window."""
+    clock.set(digest_windows.window_end(Cadence.HOURLY, app_clock.now()) + timedelta(minutes=30))
 
 
 async def send_events(api: Api, tenant: TenantAccess, count: int) -> None:
-    await clear_of_window_edge()
     for i in range(count):
         variables = {
             "input": {"type": "auth.login_failed", "payload": {"n": i, "link": "/security"}}
@@ -63,13 +62,14 @@ async def window_over(tenant: TenantAccess) -> datetime:
     return digest.window_end + timedelta(seconds=1)
 
 
-async def test_fifty_events_become_one_message_per_recipient(api: Api) -> None:
+async def test_fifty_events_become_one_message_per_recipient(api: Api, clock: Clock) -> None:
     tenant, admin, owner = await given_hourly_rule(api)
     await send_events(api, tenant, 50)
 
-    early = await digests.flush_due(now=datetime.now(UTC))
-    sent = await digests.flush_due(now=await window_over(tenant))
-    again = await digests.flush_due(now=await window_over(tenant) + timedelta(hours=2))
+    early = await digests.flush_due()
+    clock.set(await window_over(tenant))
+    sent = await digests.flush_due()
+    again = await digests.flush_due(now=app_clock.now() + timedelta(hours=2))
 
     assert (early, sent, again) == (0, 1, 0)
     for user in (admin, owner):
@@ -126,7 +126,6 @@ async def test_a_digest_to_an_endpoint_carries_the_link_and_data(
 
 
 async def send_events_linking(api: Api, tenant: TenantAccess, links: list[str]) -> None:
-    await clear_of_window_edge()
     for link in links:
         variables = {"input": {"type": "auth.login_failed", "payload": {"link": link}}}
         await api.data(PUBLISH_EVENT, variables, token=tenant.api_key)

@@ -7,10 +7,12 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from app import clock as app_clock
 from app.main import start_jobs, stop_jobs
 from app.models import Delivery, DeliveryStatus, Notification
 from app.services import retention
 from app.settings import Settings
+from tests.conftest import Clock
 from tests.helpers import Api, TenantAccess, make_tenant, make_user, publish
 
 DELETE = "mutation($id: ID!) { deleteNotification(id: $id) }"
@@ -29,7 +31,7 @@ async def notification(api: Api, tenant: TenantAccess, deleted_days_ago: int | N
     [nid] = (await publish(api, tenant, [user.external_id]))["notificationIds"]
     if deleted_days_ago is not None:
         await api.data(DELETE, {"id": nid}, token=user.token)
-        when = datetime.now(UTC) - timedelta(days=deleted_days_ago)
+        when = app_clock.now() - timedelta(days=deleted_days_ago)
         await Notification.filter(id=nid).update(deleted_at=when, created_at=when)
         await Delivery.filter(notification_id=nid).update(created_at=when)
     return str(nid)
@@ -84,6 +86,21 @@ async def test_a_deleted_notification_stays_while_the_log_holds_its_deliveries(
     assert [e["node"] for e in log["deliveries"]["edges"]] == [
         {"channel": "IN_APP", "notification": {"id": nid, "title": "Your balance is getting low"}}
     ]
+
+
+async def test_what_the_clock_has_aged_is_purged(api: Api, clock: Clock) -> None:
+    # Given a tenant that keeps deleted notifications and its log for 10 days, and one deleted
+    tenant = await make_tenant()
+    await api.data(SETTINGS, {"days": 10}, token=tenant.api_key)
+    ids = {"deleted": await notification(api, tenant, 0)}
+
+    # When 11 days have passed by the clock
+    clock.advance(timedelta(days=11))
+    purged = await retention.run_once()
+
+    # Then it is gone
+    assert purged["notifications"] == 1
+    assert await remaining(ids) == set()
 
 
 async def test_purges_in_batches(api: Api, monkeypatch) -> None:

@@ -7,12 +7,12 @@ import hashlib
 import hmac
 import json
 import re
-import time
 from typing import Any, ClassVar, Literal
 
 import httpx
 from pydantic import Field, field_validator
 
+from app import clock
 from app.delivery.providers.base import (
     ConfigModel,
     HttpUrl,
@@ -70,7 +70,7 @@ class WebhookProvider(Provider[WebhookConfig]):
         headers["content-type"] = "application/json"
         headers["webhook-id"] = message.delivery_id  # the receiver's idempotency key
         if config.signing_secret:
-            timestamp = int(time.time())
+            timestamp = int(clock.now().timestamp())
             headers["webhook-timestamp"] = str(timestamp)
             headers["webhook-signature"] = sign(
                 config.signing_secret, message.delivery_id, timestamp, body

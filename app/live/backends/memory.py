@@ -1,13 +1,13 @@
 """The backend of one process: what is published here is received here, and kept here."""
 
 import asyncio
-import time
 import uuid
 from collections import deque
 from collections.abc import Sequence
 
 from broadcaster import Event
 
+from app import clock
 from app.live.backends import Backend, Head, id_key, position_before, replayable
 
 
@@ -50,7 +50,7 @@ class MemoryBackend(Backend):
 
     def _keep(self, channel: str, message: str, keep_seconds: float) -> str:
         """As Redis's XADD with MINID: ids by the millisecond, then a sequence number."""
-        ms = time.time_ns() // 1_000_000
+        ms = clock.real_ms()
         self._last_id = (
             (ms, 0) if ms > self._last_id[0] else (self._last_id[0], self._last_id[1] + 1)
         )
@@ -73,7 +73,7 @@ class MemoryBackend(Backend):
     ) -> list[tuple[str, str]] | None:
         start = id_key(after)
         found = [entry for entry in self._kept.get(channel, ()) if id_key(entry[0]) > start]
-        return replayable(after, found, time.time_ns() // 1_000_000, keep_seconds)
+        return replayable(after, found, clock.real_ms(), keep_seconds)
 
     async def forget_kept(self, channels: Sequence[str]) -> None:
         pass  # what is published here is always kept
@@ -82,4 +82,4 @@ class MemoryBackend(Backend):
         entries = self._kept.get(channel)
         if entries:
             return Head(self._epoch, entries[-1][0])
-        return Head(self._epoch, position_before(time.time_ns() // 1_000_000))
+        return Head(self._epoch, position_before(clock.real_ms()))
