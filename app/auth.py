@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict
 from uuid import UUID
 
 import jwt
@@ -176,19 +176,24 @@ def subject_hash(external_id: str, erasure_key: str) -> str:
     return hmac.new(erasure_key.encode(), external_id.encode(), hashlib.sha256).hexdigest()
 
 
-SIGNING_COLUMNS = [
-    "signing_secret",
-    "signing_secret_version",
-    "previous_signing_secret",
-    "previous_signing_secret_until",
-    "erasure_key",
-]
+class _SigningColumns(TypedDict):
+    signing_secret: str
+    signing_secret_version: int
+    previous_signing_secret: str | None
+    previous_signing_secret_until: datetime | None
+    erasure_key: str
+
+
+class _KeyColumns(TypedDict):
+    id: UUID
+    tenant_id: UUID
+    last_used_at: datetime | None
 
 
 async def signing_keys(box: SecretBox, tenant_id: UUID) -> SigningKeys | None:
     """The tenant's secrets, read anew every time (a rotation may come from any process) and
     opened (the box keeps what it opened); None when there is no such tenant."""
-    row = await select_row(Tenant, SIGNING_COLUMNS, {"id": tenant_id})
+    row = await select_row(Tenant, _SigningColumns, {"id": tenant_id})
     if row is None:
         return None
     previous = row["previous_signing_secret"]
@@ -232,7 +237,7 @@ async def sign_in(
 async def _authenticate_api_key(token: str) -> ApiKeyPrincipal:
     key = await select_row(
         ApiKey,
-        ["id", "tenant_id", "last_used_at"],
+        _KeyColumns,
         {"key_hash": hash_api_key(token)},
         also="revoked_at IS NULL",
     )

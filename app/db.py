@@ -1,10 +1,12 @@
 """Below Tortoise: the text both databases store, ids for bulk inserts, and the statements its
 query builder cannot express, written once for both dialects."""
 
+import dataclasses
 import os
 import re
-from collections.abc import Iterator, Sequence
-from typing import Any, TypeVar
+from collections.abc import Iterator, Mapping, Sequence
+from operator import attrgetter
+from typing import Any, ClassVar, Protocol, TypeVar, cast
 from uuid import UUID
 
 import asyncpg
@@ -74,10 +76,10 @@ def model_meta(model: type[Model]) -> MetaInfo:
     return model._meta
 
 
-def as_uuid(value: Any) -> UUID:
+def as_uuid(value: object) -> UUID:
     """A UUID column's value as a plain query returns it: asyncpg gives a UUID (subclass)
     already, SQLite a string."""
-    return value if isinstance(value, UUID) else UUID(value)
+    return value if isinstance(value, UUID) else UUID(str(value))
 
 
 def is_storable(text: str) -> bool:
@@ -133,8 +135,8 @@ def batches(conn: BaseDBAsyncClient, values: Sequence[T], size: int = 500) -> It
 
 
 def is_in(
-    conn: BaseDBAsyncClient, column: str, values: Sequence[Any], start: int = 0
-) -> tuple[str, list[Any]]:
+    conn: BaseDBAsyncClient, column: str, values: Sequence[object], start: int = 0
+) -> tuple[str, list[object]]:
     """`column IN (values)` and its parameters. PostgreSQL gets one array parameter, so the
     statement's text (and plan) is the same for any number of values."""
     if is_postgres(conn):
@@ -142,13 +144,29 @@ def is_in(
     return f"{column} IN ({', '.join('?' * len(values))})", list(values)
 
 
+# The columns a plain read returns, as a TypedDict naming each with its Python type.
+R = TypeVar("R", bound=Mapping[str, object])
+
+
 async def select_rows(
     model: type[Model],
-    columns: Sequence[str],
-    where: dict[str, Any],
+    shape: type[R],
+    where: Mapping[str, object],
     also: str = "",
     limit: int | None = None,
-) -> list[dict[str, Any]]:
+) -> list[R]:
+    """The rows' columns that `shape` names, as _select_rows reads them."""
+    rows = await _select_rows(model, list(shape.__annotations__), where, also, limit)
+    return cast(list[R], rows)
+
+
+async def _select_rows(
+    model: type[Model],
+    columns: Sequence[str],
+    where: Mapping[str, object],
+    also: str = "",
+    limit: int | None = None,
+) -> list[dict[str, object]]:
     """Rows' `columns` as Python values, where each `where` column equals its value (and the
     SQL condition `also` holds), in plain SQL: the reads every publish makes skip the query
     builder, which costs more in Python than the query does in the database."""
@@ -173,28 +191,36 @@ async def select_rows(
 
 
 async def select_row(
-    model: type[Model], columns: Sequence[str], where: dict[str, Any], also: str = ""
-) -> dict[str, Any] | None:
+    model: type[Model], shape: type[R], where: Mapping[str, object], also: str = ""
+) -> R | None:
     """The first row select_rows finds, or None."""
-    rows = await select_rows(model, columns, where, also, limit=1)
+    rows = await select_rows(model, shape, where, also, limit=1)
     return rows[0] if rows else None
 
 
 M = TypeVar("M", bound=Model)
 
 
-async def read_only(model: type[M], where: dict[str, Any]) -> M | None:
+async def read_only(model: type[M], where: Mapping[str, object]) -> M | None:
     """The row as a model instance to read, never to save: what get_or_none gives, through
-    select_row. Its fields are the model's columns (no relations fetched)."""
-    row = await select_row(model, list(model_meta(model).fields_db_projection), where)
-    return None if row is None else model(**row)
+    the same plain read. Its fields are the model's columns (no relations fetched)."""
+    rows = await _select_rows(model, list(model_meta(model).fields_db_projection), where, limit=1)
+    return model(**rows[0]) if rows else None
 
 
 # COPY takes two round trips where a prepared INSERT takes one, so the few rows of a publish to
 # one user go in by INSERT and the many of a large publish by COPY.
 COPY_FROM_ROWS = 16
 
-Rows = tuple[type[Model], list[dict[str, Any]]]  # a table's rows, each {field: value}
+
+class Row(Protocol):
+    """A row to insert: a dataclass whose fields are columns of its model, by name (such as
+    app.models.NotificationRow)."""
+
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[object]]]
+
+
+Rows = tuple[type[Model], Sequence[Row]]  # a table's rows, all of one class
 
 
 def in_one_statement(conn: BaseDBAsyncClient, inserts: Sequence[Rows]) -> bool:
@@ -204,16 +230,17 @@ def in_one_statement(conn: BaseDBAsyncClient, inserts: Sequence[Rows]) -> bool:
 
 
 async def insert_then(
-    inserts: Sequence[Rows], query: str, values: list[Any]
-) -> list[dict[str, Any]]:
+    inserts: Sequence[Rows], query: str, values: Sequence[object], shape: type[R]
+) -> list[R]:
     """Insert each table's rows (bulk_insert), then run `query`, a PostgreSQL `WITH ...`
-    statement whose parameters are $1..$n for `values`. A few rows go in by the statement
-    itself, as more of its WITH clauses: one round trip instead of one per table."""
+    statement whose parameters are $1..$n for `values` and whose result has the columns of
+    `shape`. A few rows go in by the statement itself, as more of its WITH clauses: one round
+    trip instead of one per table."""
     conn = connection()
     if not in_one_statement(conn, inserts):
         for model, rows in inserts:
             await bulk_insert(model, rows)
-        return await conn.execute_query_dict(query, values)
+        return cast(list[R], await conn.execute_query_dict(query, list(values)))
     clauses, parameters = [], list(values)
     for i, (model, rows) in enumerate(inserts):
         if rows:
@@ -221,14 +248,15 @@ async def insert_then(
             clauses.append(f"inserted_{i} AS ({sql})")
             parameters += more
     assert query.startswith("WITH ")
-    return await conn.execute_query_dict(
+    found = await conn.execute_query_dict(
         f"WITH {', '.join([*clauses, query.removeprefix('WITH ')])}", parameters
     )
+    return cast(list[R], found)
 
 
-async def bulk_insert(model: type[Model], rows: list[dict[str, Any]]) -> None:
-    """Insert rows given as {field: value}, all with the same keys. Model.bulk_create builds
-    a model instance per row first, which dominates large publishes."""
+async def bulk_insert(model: type[Model], rows: Sequence[Row]) -> None:
+    """Insert rows of one dataclass, each field a column. Model.bulk_create builds a model
+    instance per row first, which dominates large publishes."""
     if not rows:
         return
     conn = connection()
@@ -252,7 +280,7 @@ async def bulk_insert(model: type[Model], rows: list[dict[str, Any]]) -> None:
 
 
 def _insert_values(
-    conn: BaseDBAsyncClient, model: type[Model], rows: list[dict[str, Any]], start: int
+    conn: BaseDBAsyncClient, model: type[Model], rows: Sequence[Row], start: int
 ) -> tuple[str, list[Any]]:
     """`INSERT INTO table (...) VALUES (...), ...` for PostgreSQL, its placeholders numbered
     from start + 1, and its parameters."""
@@ -266,13 +294,13 @@ def _insert_values(
 
 
 def _records(
-    model: type[Model], rows: list[dict[str, Any]], *, native: bool
+    model: type[Model], rows: Sequence[Row], *, native: bool
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
     """The rows' columns and their values as the driver takes them, row by row."""
     meta = model_meta(model)
-    names = list(rows[0])
+    names = [field.name for field in dataclasses.fields(rows[0])]
     columns = [
-        _to_db([row[name] for row in rows], meta.fields_map[name], model, native=native)
+        _to_db(list(map(attrgetter(name), rows)), meta.fields_map[name], model, native=native)
         for name in names
     ]
     return [meta.fields_db_projection[name] for name in names], list(zip(*columns, strict=True))

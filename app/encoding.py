@@ -1,15 +1,21 @@
-"""JSON for what the server writes most: live batches and websocket frames."""
+"""JSON for what the server writes most: live batches and websocket frames; and the types of
+JSON that Belfry keeps or passes on without looking inside."""
 
 import json
 from datetime import date
 from enum import Enum
-from typing import Any
+from typing import TypeAlias
 from uuid import UUID
 
 import orjson
 
+# JSON as clients send it (a notification's data, an event's payload, a condition's value):
+# on purpose, any JSON at all.
+JsonValue: TypeAlias = dict[str, "JsonValue"] | list["JsonValue"] | str | int | float | bool | None
+JsonObject: TypeAlias = dict[str, JsonValue]
 
-def dumps(value: Any) -> str:
+
+def dumps(value: object) -> str:
     """Compact JSON. orjson writes UUIDs, datetimes and enums itself, several times faster than
     the standard library; what it refuses (integers beyond 64 bits, which a notification's
     JSON data may hold) goes through the standard library instead."""
@@ -20,7 +26,7 @@ def dumps(value: Any) -> str:
         return json.dumps(value, separators=(",", ":"), default=_default)
 
 
-def _default(value: Any) -> Any:
+def _default(value: object) -> object:
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, date):

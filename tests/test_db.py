@@ -4,7 +4,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 from urllib.parse import urlsplit
 
 import httpx
@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 
 from app.db import (
     COPY_FROM_ROWS,
+    Rows,
     as_uuid,
     batches,
     bulk_insert,
@@ -27,7 +28,16 @@ from app.db import (
     model_meta,
     new_ids,
 )
-from app.models import Channel, Delivery, DeliveryStatus, Notification
+from app.encoding import JsonValue
+from app.models import (
+    Channel,
+    Delivery,
+    DeliveryRow,
+    DeliveryStatus,
+    Notification,
+    NotificationRow,
+    Snapshot,
+)
 from app.settings import Settings
 from tests.conftest import serving
 from tests.helpers import PUBLISH, TenantAccess, make_tenant, store_user
@@ -74,85 +84,89 @@ async def test_many_rows_are_copied_outside_a_transaction_too(app: Starlette) ->
 
 
 async def test_bulk_insert_writes_every_kind_of_value(app: Starlette) -> None:
+    # Given rows of two tables holding JSON, a typed JSON column, enums and times
     tenant = await make_tenant()
     user = await store_user(tenant.tenant_id, "ann")
     now = datetime(2026, 3, 4, 5, 6, 7, 890, tzinfo=UTC)
-    data = {"nested": [1, 2**70, "x"]}
+    data: JsonValue = {"nested": [1, 2**70, "x"]}
+    snapshot = Snapshot(title="Sent as it was", data=data, tags=["x"])
     notification_ids = new_ids(2)
-    await bulk_insert(
-        Notification,
-        [
-            {
-                "id": nid,
-                "tenant_id": tenant.tenant_id,
-                "recipient_id": user.id,
-                "category": "a.b",
-                "title": f"t{i}",
-                "data": data,
-                "created_at": now,
-            }
-            for i, nid in enumerate(notification_ids)
-        ],
-    )
-    await bulk_insert(
-        Delivery,
-        [
-            {
-                "id": new_ids(1)[0],
-                "tenant_id": tenant.tenant_id,
-                "notification_id": nid,
-                "recipient_id": user.id,
-                "channel": Channel.EMAIL,
-                "category": "a.b",
-                "status": DeliveryStatus.QUEUED,
-                "attempt_count": 0,
-                "created_at": now,
-                "snapshot": {"to": "ann@example.com"},
-            }
-            for nid in notification_ids
-        ],
-    )
+    notifications = [
+        NotificationRow(
+            id=nid,
+            tenant_id=uuid.UUID(tenant.tenant_id),
+            recipient_id=user.id,
+            category="a.b",
+            title=f"t{i}",
+            data=data,
+            created_at=now,
+        )
+        for i, nid in enumerate(notification_ids)
+    ]
+    deliveries = [
+        DeliveryRow(
+            id=new_ids(1)[0],
+            tenant_id=uuid.UUID(tenant.tenant_id),
+            notification_id=nid,
+            recipient_id=user.id,
+            channel=Channel.EMAIL,
+            category="a.b",
+            status=DeliveryStatus.QUEUED,
+            created_at=now,
+            snapshot=snapshot,
+        )
+        for nid in notification_ids
+    ]
 
+    # When they are inserted
+    await bulk_insert(Notification, notifications)
+    await bulk_insert(Delivery, deliveries)
+
+    # Then each value reads back as it was written
     stored = await Notification.filter(id__in=notification_ids).order_by("title")
     assert [(n.title, n.data, n.created_at) for n in stored] == [
         ("t0", data, now),
         ("t1", data, now),
     ]
-    deliveries = await Delivery.filter(notification_id__in=notification_ids)
-    assert {(d.channel, d.status, d.snapshot["to"]) for d in deliveries} == {
-        (Channel.EMAIL, DeliveryStatus.QUEUED, "ann@example.com")
-    }
+    found = await Delivery.filter(notification_id__in=notification_ids)
+    assert [(d.channel, d.status, d.snapshot) for d in found] == 2 * [
+        (Channel.EMAIL, DeliveryStatus.QUEUED, snapshot)
+    ]
 
 
-def notification_rows(tenant_id: str, user_id: uuid.UUID, count: int) -> list[dict[str, Any]]:
+def notification_rows(tenant_id: str, user_id: uuid.UUID, count: int) -> list[NotificationRow]:
     now = datetime.now(UTC)
     return [
-        {
-            "id": nid,
-            "tenant_id": tenant_id,
-            "recipient_id": user_id,
-            "category": "a.b",
-            "title": "t",
-            "created_at": now,
-        }
+        NotificationRow(
+            id=nid,
+            tenant_id=uuid.UUID(tenant_id),
+            recipient_id=user_id,
+            category="a.b",
+            title="t",
+            created_at=now,
+        )
         for nid in new_ids(count)
     ]
 
 
-def orphan_deliveries(tenant_id: str) -> list[dict[str, Any]]:
+def orphan_deliveries(tenant_id: str) -> list[DeliveryRow]:
     """A delivery of a notification that does not exist: its foreign key fails."""
     return [
-        {
-            "id": new_ids(1)[0],
-            "tenant_id": tenant_id,
-            "notification_id": new_ids(1)[0],
-            "channel": Channel.IN_APP,
-            "category": "a.b",
-            "status": DeliveryStatus.SENT,
-            "attempt_count": 1,
-            "created_at": datetime.now(UTC),
-        }
+        DeliveryRow(
+            id=new_ids(1)[0],
+            tenant_id=uuid.UUID(tenant_id),
+            notification_id=new_ids(1)[0],
+            channel=Channel.IN_APP,
+            category="a.b",
+            status=DeliveryStatus.SENT,
+            attempt_count=1,
+            created_at=datetime.now(UTC),
+        )
     ]
+
+
+class Counted(TypedDict):
+    n: int
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # SQLite: row by row
@@ -162,17 +176,17 @@ async def test_insert_then_writes_all_or_nothing(app: Starlette, count: int) -> 
     tenant = await make_tenant()
     user = await store_user(tenant.tenant_id, "ann")
     rows = notification_rows(tenant.tenant_id, user.id, count)
-    inserts = [(Notification, rows), (Delivery, orphan_deliveries(tenant.tenant_id))]
+    inserts: list[Rows] = [(Notification, rows), (Delivery, orphan_deliveries(tenant.tenant_id))]
     alone = in_one_statement(connection(), inserts)
     assert alone == (count < COPY_FROM_ROWS)
 
     # when they are inserted, the single statement alone, the COPY in a transaction
     with pytest.raises(IntegrityError):
         if alone:
-            await insert_then(inserts, "WITH x AS (SELECT 1) SELECT * FROM x", [])
+            await insert_then(inserts, "WITH x AS (SELECT 1) SELECT * FROM x", [], Counted)
         else:
             async with in_transaction():
-                await insert_then(inserts, "WITH x AS (SELECT 1) SELECT * FROM x", [])
+                await insert_then(inserts, "WITH x AS (SELECT 1) SELECT * FROM x", [], Counted)
 
     # then none of the first table's rows stayed
     assert await Notification.filter(tenant_id=tenant.tenant_id).count() == 0
@@ -182,6 +196,7 @@ async def test_insert_then_writes_all_or_nothing(app: Starlette, count: int) -> 
         inserts[:1],
         "WITH x AS (SELECT count(*) AS n FROM notifications WHERE tenant_id = $1) SELECT n FROM x",
         [tenant.tenant_id],
+        Counted,
     )
     assert await Notification.filter(tenant_id=tenant.tenant_id).count() == count
     assert found[0]["n"] == (0 if alone else count)  # one statement: one snapshot, taken before

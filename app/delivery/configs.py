@@ -5,7 +5,6 @@ here rather than from a layer above it."""
 
 import json
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -13,6 +12,7 @@ from pydantic import BaseModel
 from app.crypto import SecretBox, SecretUnreadable
 from app.delivery.providers import REGISTRY
 from app.delivery.providers.base import Readiness
+from app.encoding import JsonObject
 from app.models import Channel, ChannelConfig
 
 UNREADABLE = Readiness(ready=False, reason="SECRET_UNREADABLE")
@@ -21,7 +21,7 @@ UNREADABLE = Readiness(ready=False, reason="SECRET_UNREADABLE")
 @dataclass(frozen=True, slots=True)
 class Stored:
     enabled: bool
-    plain: dict[str, Any]  # the config, with the secrets opened
+    plain: JsonObject  # the config as stored, its secrets opened
     # Secrets none of BELFRY_SECRET_KEY's keys opens, as stored: kept, never lost.
     unreadable: dict[str, str]
 
@@ -41,7 +41,7 @@ def opened(box: SecretBox, channel: Channel, row: ChannelConfig | None) -> Store
     if row is None:
         return NOTHING_STORED
     secrets = REGISTRY[channel].secret_fields
-    plain: dict[str, Any] = {}
+    plain: JsonObject = {}
     unreadable: dict[str, str] = {}
     for key, value in json.loads(row.config).items():
         if key not in secrets or value is None:

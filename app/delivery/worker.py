@@ -181,8 +181,8 @@ def message_of(delivery: Delivery) -> Message:
             actions=n.actions or [],
             tags=n.tags or [],
         )
-    elif delivery.snapshot:
-        shown = Snapshot.from_json(delivery.snapshot)
+    elif delivery.snapshot is not None:
+        shown = delivery.snapshot
     else:
         shown = Snapshot(title=delivery.category)
     return Message(

@@ -1,6 +1,6 @@
 from collections.abc import AsyncGenerator
 from datetime import datetime
-from typing import Self
+from typing import Self, cast
 
 import strawberry
 from strawberry.relay import PageInfo
@@ -64,7 +64,7 @@ class Notification:
             title=n.title,
             body=n.body,
             link=n.link,
-            data=n.data,
+            data=cast(JSON, n.data),
             priority=n.priority,
             actions=[NotificationAction(**a) for a in n.actions or ()],
             tags=n.tags or [],

@@ -1,10 +1,11 @@
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
 import strawberry
 from strawberry.relay import PageInfo
 from strawberry.scalars import JSON
 
+from app.encoding import JsonValue
 from app.graphql.context import Info
 from app.graphql.pagination import edges, page_info, page_request
 from app.graphql.permissions import ForApiKey
@@ -73,7 +74,7 @@ class PublishNotificationInput:
             title=self.title,
             body=self.body,
             link=self.link,
-            data=cast(dict[str, Any] | list[Any] | None, self.data),
+            data=cast(JsonValue, self.data),
             priority=self.priority,
             actions=tuple(a.action() for a in self.actions or ()),
             tags=distinct_tags(self.tags or ()),
@@ -208,7 +209,7 @@ class EventMutation:
         result = await events.publish_event(
             tenant_id=info.context.api_key.tenant_id,
             type=input.type,
-            payload=input.payload,
+            payload=cast(JsonValue, input.payload),
             recipients=input.recipients,
             actor=input.actor,
             idempotency_key=input.idempotency_key,

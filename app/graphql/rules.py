@@ -1,15 +1,17 @@
 from datetime import datetime
-from typing import Any, Self, cast
+from typing import Self, cast
 
 import strawberry
 from strawberry.scalars import JSON
 
 from app import models
+from app.encoding import JsonValue
 from app.graphql.channels import names
 from app.graphql.context import Info
 from app.graphql.inbox import NotificationAction
 from app.graphql.permissions import ForAdmins
 from app.graphql.publishing import NotificationActionInput
+from app.services import conditions
 from app.services import rules as service
 
 
@@ -42,15 +44,15 @@ class Action:
     collapse_key: str | None
 
     @classmethod
-    def from_json(cls, a: dict[str, Any]) -> Self:
+    def from_model(cls, a: models.RuleAction) -> Self:
         return cls(
-            channel=models.Channel(a["channel"]),
-            recipients=list(a["recipients"]),
-            priority=models.Priority[a.get("priority", "NORMAL")],
-            tags=list(a.get("tags", ())),
-            actions=[NotificationAction(**b) for b in a.get("actions", ())],
-            expires_in_seconds=a.get("expires_in_seconds"),
-            collapse_key=a.get("collapse_key"),
+            channel=a.channel,
+            recipients=list(a.recipients),
+            priority=a.priority or models.Priority.NORMAL,
+            tags=list(a.tags or ()),
+            actions=[NotificationAction(**b) for b in a.actions or ()],
+            expires_in_seconds=a.expires_in_seconds,
+            collapse_key=a.collapse_key,
         )
 
 
@@ -76,11 +78,11 @@ class Rule:
             events=list(rule.events),
             condition_logic=models.ConditionLogic(rule.condition_logic),
             conditions=[
-                Condition(field=c["field"], operator=c["operator"], value=c.get("value"))
+                Condition(field=c.field, operator=c.operator.value, value=cast(JSON, c.value))
                 for c in rule.conditions
             ],
             cadence=models.Cadence(rule.cadence),
-            actions=[Action.from_json(a) for a in rule.actions],
+            actions=[Action.from_model(a) for a in rule.actions],
             created_at=rule.created_at,
             last_triggered_at=rule.last_triggered_at,
         )
@@ -114,18 +116,16 @@ class ActionInput:
     )
     collapse_key: str | None = None
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "channel": self.channel,
-            "recipients": self.recipients,
-            "priority": None if self.priority is None else self.priority.name,
-            "tags": self.tags,
-            "actions": None
-            if self.actions is None
-            else [b.action().as_json() for b in self.actions],
-            "expires_in_seconds": self.expires_in_seconds,
-            "collapse_key": self.collapse_key,
-        }
+    def action(self) -> models.RuleAction:
+        return models.RuleAction(
+            channel=self.channel,
+            recipients=self.recipients or [],
+            priority=self.priority,
+            tags=self.tags,
+            actions=None if self.actions is None else [b.action().as_json() for b in self.actions],
+            expires_in_seconds=self.expires_in_seconds,
+            collapse_key=self.collapse_key,
+        )
 
 
 @strawberry.input
@@ -159,11 +159,11 @@ def _fields(given: RuleInput | RuleUpdateInput) -> service.RuleFields:
         conditions=None
         if given.conditions is None
         else [
-            {"field": c.field, "operator": c.operator, "value": cast(Any, c.value)}
+            conditions.Given(field=c.field, operator=c.operator, value=cast(JsonValue, c.value))
             for c in given.conditions
         ],
         cadence=given.cadence,
-        actions=None if given.actions is None else [a.as_json() for a in given.actions],
+        actions=None if given.actions is None else [a.action() for a in given.actions],
     )
 
 

@@ -4,9 +4,10 @@ from and decoded to these (app/live/wire.py), and nothing else."""
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum, StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from app.models.notifications import Priority
+from app.encoding import JsonValue
+from app.models.notifications import ActionJson, NotificationRow, Priority
 from app.models.teams import TeamRef
 
 if TYPE_CHECKING:  # the live layer reads rows; it never queries
@@ -46,9 +47,9 @@ class NotificationPayload:
     title: str
     body: str | None
     link: str | None
-    data: Any
+    data: JsonValue
     priority: Priority
-    actions: list[dict[str, Any]]
+    actions: list[ActionJson]
     tags: list[str]
     read_at: datetime | None
     seen_at: datetime | None
@@ -88,28 +89,29 @@ class NotificationPayload:
         )
 
     @classmethod
-    def of_row(cls, row: dict[str, Any]) -> "NotificationPayload":
+    def of_row(cls, row: NotificationRow) -> "NotificationPayload":
+        """A notification a publish has just written: unread, unseen, in the inbox."""
         return cls(
-            id=str(row["id"]),
-            category=row["category"],
-            title=row["title"],
-            body=row["body"],
-            link=row["link"],
-            data=row["data"],
-            priority=row["priority"],
-            actions=row["actions"] or [],
-            tags=row["tags"] or [],
-            read_at=row.get("read_at"),
-            seen_at=row.get("seen_at"),
-            archived_at=row.get("archived_at"),
-            interacted_at=row.get("interacted_at"),
-            snoozed_until=row.get("snoozed_until"),
-            expires_at=row.get("expires_at"),
-            collapse_key=row.get("collapse_key"),
-            occurrences=row.get("occurrences", 1),
-            created_at=row["created_at"],
-            team_key=row.get("team_key"),
-            team_name=row.get("team_name"),
+            id=str(row.id),
+            category=row.category,
+            title=row.title,
+            body=row.body,
+            link=row.link,
+            data=row.data,
+            priority=row.priority,
+            actions=row.actions or [],
+            tags=row.tags or [],
+            read_at=None,
+            seen_at=None,
+            archived_at=None,
+            interacted_at=None,
+            snoozed_until=None,
+            expires_at=row.expires_at,
+            collapse_key=row.collapse_key,
+            occurrences=1,
+            created_at=row.created_at,
+            team_key=row.team_key,
+            team_name=row.team_name,
         )
 
     @property
@@ -128,7 +130,7 @@ class NotificationPayload:
     def is_archived(self) -> bool:
         return self.archived_at is not None
 
-    def content(self) -> dict[str, Any]:
+    def content(self) -> dict[str, object]:
         """Everything but the id (see encode_inbox). The team only where there is one, which
         processes of a version before teams can still decode."""
         names = _CONTENT if self.team_key is not None else _CONTENT_BUT_TEAM
@@ -193,7 +195,7 @@ class DeliveryPayload:
 
     @classmethod
     def of(cls, d: "Delivery") -> "DeliveryPayload":
-        def text(value: Any) -> str | None:
+        def text(value: object) -> str | None:
             return None if value is None else str(value)
 
         return cls(

@@ -2,16 +2,20 @@
 None raises: the database already holds the truth, and subscribers resync after any gap."""
 
 import logging
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from app.live.backends import UNREACHABLE
 from app.live.credential_changes import CredentialChange
 from app.live.hub import connected_hub
-from app.live.messages import DELIVERY_FIELDS, InboxMessage, NotificationPayload
+from app.live.messages import InboxMessage, NotificationPayload
 from app.live.topics import CREDENTIALS, DELIVERIES, INBOX, WORK, encode_credential_change
 from app.live.wire import Created, encode_created, encode_deliveries, encode_inbox
+from app.models.deliveries import DeliveryRow
+
+if TYPE_CHECKING:  # the live layer reads rows; it never queries
+    from app.models import Delivery
 
 logger = logging.getLogger("belfry.live")
 WAKE = "1"
@@ -28,14 +32,13 @@ async def publish_inbox(
 async def publish_created(
     tenant_id: UUID | str,
     created: Sequence[tuple[NotificationPayload, Sequence[Created]]],
-    deliveries: Sequence[Mapping[str, Any]] = (),
+    deliveries: Sequence[DeliveryRow] = (),
     *,
     wake: bool = False,
 ) -> None:
     """What one publish tells, in one round trip: the notification created for many users
     (each content with its `to`, as encode_created takes them) first, which browsers wait on,
-    then its deliveries (rows as encode_deliveries takes them), then a wake-up for the
-    workers if asked."""
+    then the deliveries it wrote, then a wake-up for the workers if asked."""
     inbox = INBOX.channel(tenant_id)
     kept = [
         (inbox, wire) for notification, to in created for wire in encode_created(notification, to)
@@ -49,16 +52,16 @@ async def publish_created(
     await _publish_many(messages, "publish", kept=kept)
 
 
-async def publish_delivery(delivery: Any) -> None:
-    """One delivery's new state: a Delivery row, whose fields are DeliveryPayload's."""
-    row = {name: getattr(delivery, name) for name in DELIVERY_FIELDS}
-    await publish_deliveries(delivery.tenant_id, [row])
+async def publish_delivery(delivery: "Delivery") -> None:
+    """One delivery's new state."""
+    await publish_deliveries(delivery.tenant_id, [delivery])
 
 
-async def publish_deliveries(tenant_id: UUID | str, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Rows as encode_deliveries takes them."""
-    if rows:
-        await _publish(DELIVERIES.channel(tenant_id), encode_deliveries(rows), "delivery")
+async def publish_deliveries(
+    tenant_id: UUID | str, deliveries: "Sequence[DeliveryRow | Delivery]"
+) -> None:
+    if deliveries:
+        await _publish(DELIVERIES.channel(tenant_id), encode_deliveries(deliveries), "delivery")
 
 
 async def publish_credential_change(change: CredentialChange) -> None:

@@ -3,9 +3,10 @@ users it reaches (a publish to 10,000 users is ten messages, not 10,000), what i
 written once, decoded once per process and only for the users with subscribers there."""
 
 import json
-from collections.abc import Container, Mapping, Sequence
+from collections.abc import Container, Sequence
 from datetime import datetime
-from typing import Any
+from operator import attrgetter
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from app.encoding import dumps
@@ -17,7 +18,11 @@ from app.live.messages import (
     InboxMessage,
     NotificationPayload,
 )
+from app.models.deliveries import DeliveryRow
 from app.models.notifications import Priority
+
+if TYPE_CHECKING:  # the live layer reads rows; it never queries
+    from app.models import Delivery
 
 # On the wire a batch carries what its messages share once, then per user: the user id, the
 # unread and unseen counts and the notification ids, and a 1 after them for a quiet one. A
@@ -92,11 +97,11 @@ def _encode_group(group: list[tuple[UUID | str, InboxMessage]]) -> str:
 
 def _to(
     user: UUID | str, unread: int, unseen: int, ids: Sequence[UUID | str], quiet: bool
-) -> list[Any]:
+) -> list[object]:
     return [user, unread, unseen, ids, 1] if quiet else [user, unread, unseen, ids]
 
 
-def _wire(change: InboxMessage, to: list[list[Any]]) -> str:
+def _wire(change: InboxMessage, to: list[list[object]]) -> str:
     n = change.notification
     return dumps(
         {
@@ -149,15 +154,16 @@ def decode_inbox(raw: str, wanted: Container[str]) -> list[tuple[str, InboxMessa
 _DELIVERY_TIMES = ("created_at", "sent_at", "next_attempt_at")
 
 
-def encode_deliveries(rows: Sequence[Mapping[str, Any]]) -> list[str]:
-    """Rows with the fields of DeliveryPayload (others are ignored), in batches where a field
-    with one value throughout travels once: a publish's deliveries differ only in their ids."""
+def encode_deliveries(rows: "Sequence[DeliveryRow | Delivery]") -> list[str]:
+    """Deliveries as new (DeliveryRow) or stored (Delivery), the fields of DeliveryPayload,
+    in batches where a field with one value throughout travels once: a publish's deliveries
+    differ only in their ids."""
     batches = []
     for start in range(0, len(rows), BATCH_SIZE):
         chunk = rows[start : start + BATCH_SIZE]
         same, each = {}, {}
         for name in DELIVERY_FIELDS:
-            column = [row[name] for row in chunk]
+            column = list(map(attrgetter(name), chunk))
             if column.count(column[0]) == len(column):
                 same[name] = column[0]
             else:

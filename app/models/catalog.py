@@ -1,10 +1,10 @@
-from typing import Any
+from dataclasses import dataclass
 from uuid import UUID
 
 from tortoise import fields
 from tortoise.models import Model
 
-from app.models.columns import json_field
+from app.models.columns import json_field, strings
 from app.models.tenants import Tenant
 
 
@@ -19,7 +19,7 @@ class EventCategory(Model):
     key = fields.CharField(max_length=100)
     group = fields.CharField(max_length=100)
     description = fields.CharField(max_length=500, default="")
-    default_channels: Any = json_field(default=list)  # Channel values
+    default_channels = json_field(strings, default=list)  # Channel values
     critical = fields.BooleanField(default=False)
     # At most one email per recipient in this many seconds; None means no limit.
     email_rate_limit_seconds = fields.IntField(null=True)
@@ -27,3 +27,17 @@ class EventCategory(Model):
     class Meta:
         table = "event_categories"
         unique_together = (("tenant", "key"),)
+
+
+@dataclass(slots=True)
+class EventCategoryRow:
+    """A category as a new tenant's catalogue is written (app.db.bulk_insert)."""
+
+    id: UUID
+    tenant_id: UUID
+    key: str
+    group: str
+    description: str
+    default_channels: list[str]
+    critical: bool
+    email_rate_limit_seconds: int | None

@@ -1,15 +1,17 @@
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import cast
 from uuid import UUID
 
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
-from app.models.channels import channel_field
+from app.encoding import JsonObject, JsonValue
+from app.models.channels import Channel, channel_field
 from app.models.columns import json_field
-from app.models.notifications import Notification
+from app.models.notifications import ActionJson, Notification
 from app.models.tenants import Tenant
 from app.models.users import User
 
@@ -38,24 +40,25 @@ class Snapshot:
     title: str
     body: str | None = None
     link: str | None = None
-    data: Any = None
+    data: JsonValue = None
     priority: str = "NORMAL"  # a Priority's name
-    actions: list[dict[str, Any]] = field(default_factory=list)
+    actions: list[ActionJson] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, stored: dict[str, Any]) -> "Snapshot":
+    def from_json(cls, stored: JsonValue) -> "Snapshot":
+        kept = cast(JsonObject, stored)
         return cls(
-            title=stored["title"],
-            body=stored.get("body"),
-            link=stored.get("link"),
-            data=stored.get("data"),
-            priority=stored.get("priority", "NORMAL"),  # snapshots from before priorities
-            actions=stored.get("actions") or [],
-            tags=stored.get("tags") or [],
+            title=cast(str, kept["title"]),
+            body=cast(str | None, kept.get("body")),
+            link=cast(str | None, kept.get("link")),
+            data=kept.get("data"),
+            priority=cast(str, kept.get("priority", "NORMAL")),  # from before priorities
+            actions=cast(list[ActionJson], kept.get("actions") or []),
+            tags=cast(list[str], kept.get("tags") or []),
         )
 
 
@@ -96,7 +99,8 @@ class Delivery(Model):
     # A test send: goes out on a channel that is configured but not enabled.
     forced = fields.BooleanField(default=False, db_default=False)
     address = fields.CharField(max_length=320, null=True)  # a rule's raw email or phone
-    snapshot: Any = json_field(null=True)  # a Snapshot, where there is no notification
+    # What it sends, where there is no notification.
+    snapshot = json_field(Snapshot.from_json, Snapshot.to_json, null=True)
     # Where it came from, for operators: the X-Request-ID of the request that queued it, and
     # the W3C traceparent of that request's span (with tracing on), which the worker's logs
     # and spans carry on.
@@ -114,3 +118,29 @@ class Delivery(Model):
             Index(fields=("tenant_id", "created_at", "id"), name="ix_delivery_log"),
             Index(fields=("notification_id",), name="ix_delivery_notification"),
         ]
+
+
+@dataclass(slots=True)
+class DeliveryRow:
+    """A new delivery as a publish writes it (app.db.bulk_insert), and as its live event tells
+    it: the columns a worker sets later (lease, next attempts) take their defaults."""
+
+    id: UUID
+    tenant_id: UUID
+    channel: Channel
+    category: str
+    status: DeliveryStatus
+    created_at: datetime
+    notification_id: UUID | None = None
+    recipient_id: UUID | None = None
+    address: str | None = None
+    snapshot: Snapshot | None = None
+    forced: bool = False
+    attempt_count: int = 0
+    last_error: str | None = None
+    next_attempt_at: datetime | None = None
+    sent_at: datetime | None = None
+    job_id: str | None = None
+    rule_id: UUID | None = None
+    request_id: str | None = None
+    trace_parent: str | None = None

@@ -1,12 +1,15 @@
+from dataclasses import dataclass
+from datetime import datetime
 from enum import IntEnum
-from typing import Any
+from typing import TypedDict, cast
 from uuid import UUID
 
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
-from app.models.columns import json_field
+from app.encoding import JsonValue
+from app.models.columns import json_field, strings
 from app.models.teams import TeamRef
 from app.models.tenants import Tenant
 from app.models.users import User
@@ -19,6 +22,21 @@ class Priority(IntEnum):
     NORMAL = 1
     HIGH = 2
     URGENT = 3
+
+
+class ActionJson(TypedDict):
+    """A button of a notification, as notifications, snapshots and messages hold it; at most
+    three (services.publishing)."""
+
+    id: str
+    label: str
+    url: str | None
+    primary: bool
+
+
+def action_list(value: JsonValue) -> list[ActionJson]:
+    """Buttons as publishing wrote them."""
+    return cast(list[ActionJson], value)
 
 
 class Notification(Model):
@@ -40,11 +58,10 @@ class Notification(Model):
     title = fields.CharField(max_length=500)
     body = fields.TextField(null=True)
     link = fields.CharField(max_length=2048, null=True)
-    data: Any = json_field(null=True)
+    data = json_field(null=True)
     priority = fields.IntEnumField(Priority, default=Priority.NORMAL, db_default=Priority.NORMAL)
-    # Buttons: [{"id", "label", "url", "primary"}], at most three (services.publishing).
-    actions: Any = json_field(null=True)
-    tags: Any = json_field(null=True)  # as shown; NotificationTag rows are what filters use
+    actions = json_field(action_list, null=True)  # its buttons
+    tags = json_field(strings, null=True)  # as shown; NotificationTag rows are what filters use
     idempotency_key = fields.CharField(max_length=200, null=True)
     read_at = fields.DatetimeField(null=True)
     seen_at = fields.DatetimeField(null=True)
@@ -81,6 +98,34 @@ class Notification(Model):
         ]
 
 
+# Rows a publish writes by the thousand (app.db.bulk_insert): plain slotted dataclasses, since
+# frozen ones cost three times as much to construct. Their fields are their models' columns.
+@dataclass(slots=True)
+class NotificationRow:
+    """A new notification as a publish writes it, and as its live event tells it (the columns
+    it leaves out take their defaults: unread, unseen, one occurrence)."""
+
+    id: UUID
+    tenant_id: UUID
+    recipient_id: UUID
+    category: str
+    title: str
+    created_at: datetime
+    body: str | None = None
+    link: str | None = None
+    data: JsonValue = None
+    priority: Priority = Priority.NORMAL
+    actions: list[ActionJson] | None = None
+    tags: list[str] | None = None
+    expires_at: datetime | None = None
+    collapse_key: str | None = None
+    idempotency_key: str | None = None
+    team_key: str | None = None
+    team_name: str | None = None
+    # Written deleted when the recipient switched in-app off: kept for the delivery log only.
+    deleted_at: datetime | None = None
+
+
 class NotificationTag(Model):
     """One tag of one notification.
 
@@ -101,6 +146,16 @@ class NotificationTag(Model):
     class Meta:
         table = "notification_tags"
         indexes = [Index(fields=("recipient_id", "tag"), name="ix_tag_recipient")]
+
+
+@dataclass(slots=True)
+class TagRow:
+    """A new notification's tag, as a publish writes it."""
+
+    id: UUID
+    notification_id: UUID
+    recipient_id: UUID
+    tag: str
 
 
 class InboxCounter(Model):

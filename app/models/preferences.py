@@ -1,11 +1,10 @@
-from typing import Any
 from uuid import UUID
 
 from tortoise import fields
 from tortoise.models import Model
 
 from app.models.channels import channel_field
-from app.models.columns import json_field
+from app.models.columns import json_field, numbers
 from app.models.tenants import Tenant
 from app.models.users import User
 
@@ -60,7 +59,7 @@ class QuietHours(Model):
     start = fields.CharField(max_length=5)
     end = fields.CharField(max_length=5)
     timezone = fields.CharField(max_length=64, null=True)
-    days: Any = json_field()
+    days = json_field(numbers)
     enabled = fields.BooleanField(default=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -1,14 +1,35 @@
-from typing import Any
+from typing import TypedDict, cast
 from uuid import UUID
 
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
+from app.encoding import JsonValue
 from app.models.columns import json_field
+from app.models.notifications import ActionJson
 from app.models.teams import TeamRef
 from app.models.tenants import Tenant
 from app.models.users import User
+
+
+class ScheduledContent(TypedDict):
+    """A scheduled notification's draft but its category, as it is kept until it goes."""
+
+    title: str
+    body: str | None
+    link: str | None
+    data: JsonValue
+    priority: str  # a Priority's name
+    actions: list[ActionJson] | None
+    tags: list[str]
+    expires_at: str | None  # ISO 8601
+    collapse_key: str | None
+
+
+def scheduled_content(value: JsonValue) -> ScheduledContent:
+    """As services.scheduling wrote it."""
+    return cast(ScheduledContent, value)
 
 
 class ScheduledNotification(Model):
@@ -30,8 +51,7 @@ class ScheduledNotification(Model):
     )
     recipient_id: UUID
     category = fields.CharField(max_length=100)
-    # The rest of the draft: title, body, link, data, priority, actions, tags, expiry, key.
-    content: Any = json_field()
+    content = json_field(scheduled_content)
     idempotency_key = fields.CharField(max_length=200, null=True)
     # The team the recipient was reached through (see Notification).
     team_key = fields.CharField(max_length=100, null=True)

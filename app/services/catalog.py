@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 
 from app.db import bulk_insert, read_only
 from app.errors import BadUserInput
-from app.models import Channel, EventCategory, Tenant
+from app.models import Channel, EventCategory, EventCategoryRow, Tenant
 from app.services.validation import check_category, check_length
 
 DAY = 24 * 3600
@@ -72,16 +72,16 @@ class CategoryFields:
 
 async def seed(*, tenant_id: UUID) -> None:
     rows = [
-        {
-            "id": uuid4(),
-            "tenant_id": tenant_id,
-            "key": key,
-            "group": group,
-            "description": description,
-            "default_channels": [c.value for c in DEFAULT_CHANNELS],
-            "critical": key in CRITICAL,
-            "email_rate_limit_seconds": DAY if key in FLAPPING else None,
-        }
+        EventCategoryRow(
+            id=uuid4(),
+            tenant_id=tenant_id,
+            key=key,
+            group=group,
+            description=description,
+            default_channels=[c.value for c in DEFAULT_CHANNELS],
+            critical=key in CRITICAL,
+            email_rate_limit_seconds=DAY if key in FLAPPING else None,
+        )
         for group, categories in SEED.items()
         for key, description in categories.items()
     ]

@@ -2,8 +2,10 @@
 
 import json
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TypedDict
 from uuid import UUID, uuid4
+
+from pydantic import BaseModel
 
 from app import clock
 from app.crypto import SecretBox
@@ -12,6 +14,7 @@ from app.delivery.configs import Stored, load, opened, parsed
 from app.delivery.providers import REGISTRY
 from app.delivery.providers.base import Message, Readiness, SendContext, Target
 from app.delivery.targets import UnsafeTarget, check_target
+from app.encoding import JsonObject, JsonValue
 from app.errors import BadUserInput
 from app.models import Channel, ChannelConfig
 from app.services.validation import MAX_CONFIG_BYTES, check_json
@@ -26,7 +29,7 @@ ALWAYS_ON = frozenset(REGISTRY) - set(CONFIGURABLE)
 class ChannelView:
     channel: Channel
     enabled: bool
-    config: dict[str, Any]  # secrets redacted
+    config: JsonObject  # as the API shows it: as stored, secrets redacted
     readiness: Readiness
 
 
@@ -37,11 +40,15 @@ def _provider_channel(channel: Channel) -> Channel:
 
 
 async def _stored(tenant_id: UUID, channel: Channel, box: SecretBox) -> Stored:
+    """The stored config as its model reads it, where it does: a key saved under its field
+    name (as releases before kept it, a secret then in the clear) is under its own."""
     row = await ChannelConfig.get_or_none(tenant_id=tenant_id, channel=channel)
-    return opened(box, channel, row)
+    stored = opened(box, channel, row)
+    config, _ = parsed(channel, stored)
+    return stored if config is None else replace(stored, plain=_settings(config))
 
 
-def _seal_secrets(box: SecretBox, channel: Channel, stored: Stored) -> dict[str, Any]:
+def _seal_secrets(box: SecretBox, channel: Channel, stored: Stored) -> JsonObject:
     """Secret values of any JSON shape (a token, a dict of headers) are sealed as JSON."""
     secrets = REGISTRY[channel].secret_fields
     sealed = {
@@ -51,7 +58,7 @@ def _seal_secrets(box: SecretBox, channel: Channel, stored: Stored) -> dict[str,
     return {**sealed, **stored.unreadable}
 
 
-def _redacted(channel: Channel, config: dict[str, Any]) -> dict[str, Any]:
+def _redacted(channel: Channel, config: JsonObject) -> JsonObject:
     secrets = REGISTRY[channel].secret_fields
     return {k: REDACTED if k in secrets and v else v for k, v in config.items()}
 
@@ -74,23 +81,19 @@ async def update(
     tenant_id: UUID,
     channel: Channel,
     enabled: bool | None,
-    config: dict[str, Any] | None,
+    config: JsonValue | None,
     box: SecretBox,
     allow_private_targets: bool,
 ) -> ChannelView:
     """A secret left out, or sent back redacted, keeps its stored value. A target Belfry
-    may not connect to is refused now rather than at the first send."""
+    may not connect to is refused now rather than at the first send. The config is kept as
+    its provider's model reads it."""
     channel = _provider_channel(channel)
     stored = await _stored(tenant_id, channel, box)
     if config is not None:
-        stored = _merged(channel, config, stored)
-        try:
-            REGISTRY[channel].parse_config(stored.plain)
-        except ValueError as error:
-            raise BadUserInput(
-                f"Invalid {channel.value} config: {error}", field="config"
-            ) from error
-        await _check_target(channel, stored.plain, allow_private=allow_private_targets)
+        checked = _parse(channel, _merged(channel, config, stored))
+        await _check_target(channel, checked, allow_private=allow_private_targets)
+        stored = Stored(enabled=stored.enabled, plain=_settings(checked), unreadable={})
     if enabled is not None:
         stored = replace(stored, enabled=enabled)
     await ChannelConfig.update_or_create(
@@ -104,11 +107,27 @@ async def update(
     return _view(channel, stored)
 
 
-async def _check_target(channel: Channel, plain: dict[str, Any], *, allow_private: bool) -> None:
+def _parse(channel: Channel, stored: Stored) -> BaseModel | None:
+    """The provider's config, None where there is none; BadUserInput naming what is wrong."""
+    try:
+        return REGISTRY[channel].parse_config(stored.plain)
+    except ValueError as error:
+        raise BadUserInput(f"Invalid {channel.value} config: {error}", field="config") from error
+
+
+def _settings(config: BaseModel | None) -> JsonObject:
+    """What a config says, as the API names its keys: the keys it was given, no defaults."""
+    if config is None:
+        return {}
+    settings: JsonObject = config.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    return settings
+
+
+async def _check_target(channel: Channel, config: BaseModel | None, *, allow_private: bool) -> None:
     """BadUserInput naming the config key when Belfry may not connect where it says. A key
     left out keeps its default, a public service, and is not looked up."""
     field = REGISTRY[channel].target_field
-    value = plain.get(field)
+    value = _settings(config).get(field)
     if not isinstance(value, str):
         return
     try:
@@ -119,7 +138,7 @@ async def _check_target(channel: Channel, plain: dict[str, Any], *, allow_privat
         ) from None
 
 
-def _check_config(config: Any) -> None:
+def _check_config(config: JsonValue) -> JsonObject:
     """A config is a JSON object of settings; the JSON scalar lets any JSON value through."""
     if not isinstance(config, dict):
         raise BadUserInput(
@@ -127,13 +146,13 @@ def _check_config(config: Any) -> None:
             field="config",
         )
     check_json("config", config, max_bytes=MAX_CONFIG_BYTES)
+    return config
 
 
-def _merged(channel: Channel, given: Any, current: Stored) -> Stored:
+def _merged(channel: Channel, given: JsonValue, current: Stored) -> Stored:
     """`given` in place of the stored config, a secret left out or redacted keeping its
     stored value; refused when that value cannot be read, since it could not be checked."""
-    _check_config(given)
-    merged = dict(given)
+    merged = dict(_check_config(given))
     for key in REGISTRY[channel].secret_fields:
         if merged.get(key) not in (None, REDACTED):
             continue
@@ -160,16 +179,20 @@ async def unready(*, tenant_id: UUID, box: SecretBox, wanted: set[Channel]) -> d
     return reasons
 
 
+class _Enabled(TypedDict):
+    channel: Channel
+
+
 async def enabled_channels(*, tenant_id: UUID) -> set[Channel]:
-    rows = await select_rows(ChannelConfig, ["channel"], {"tenant_id": tenant_id, "enabled": True})
-    return {Channel(str(row["channel"])) for row in rows} | ALWAYS_ON
+    rows = await select_rows(ChannelConfig, _Enabled, {"tenant_id": tenant_id, "enabled": True})
+    return {Channel(row["channel"]) for row in rows} | ALWAYS_ON
 
 
 async def send_test(
     *,
     tenant_id: UUID,
     channel: Channel,
-    config: dict[str, Any] | None,
+    config: JsonValue | None,
     target: Target,
     box: SecretBox,
     context: SendContext,
@@ -180,16 +203,13 @@ async def send_test(
     if config is not None:
         stored = _merged(channel, config, stored)
     provider = REGISTRY[channel]
-    try:
-        provider.parse_config(stored.plain)
-    except ValueError as error:
-        raise BadUserInput(f"Invalid {channel.value} config: {error}", field="config") from error
+    _parse(channel, stored)
     checked, readiness = parsed(channel, stored)
     if checked is None or not readiness.ready:
         raise BadUserInput(
             f"{channel.value} is not configured ({readiness.reason})", field="config"
         )
-    await _check_target(channel, stored.plain, allow_private=context.allow_private_targets)
+    await _check_target(channel, checked, allow_private=context.allow_private_targets)
     message = Message(
         delivery_id=f"test-{uuid4()}",
         category="system.test",

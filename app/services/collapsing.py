@@ -2,13 +2,12 @@
 key and category, instead of adding a row: its content, its time, one more occurrence."""
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from tortoise.expressions import Q
 
 from app import clock
-from app.models import Notification, NotificationTag
+from app.models import Notification, NotificationRow, NotificationTag
 from app.services import counters
 
 # What a new occurrence brings to the notification it collapses into.
@@ -27,13 +26,13 @@ CONTENT = (
 
 
 async def into_latest(
-    rows: list[dict[str, Any]], *, key: str, category: str, urgent: bool
+    rows: list[NotificationRow], *, key: str, category: str, urgent: bool
 ) -> dict[UUID, Notification]:
     """Inside the publish's transaction: for each new row (one per recipient) whose recipient
     has an unread notification in the inbox with the key and category, the latest one is
     replaced by the row. Returns {the row's id: the notification it went into}. Recipients'
     rows are locked first, so concurrent publishes with the key take turns."""
-    by_user = {row["recipient_id"]: row for row in rows}
+    by_user = {row.recipient_id: row for row in rows}
     if not by_user:
         return {}
     await counters.take_turns(by_user)
@@ -53,17 +52,17 @@ async def into_latest(
         await _replace(n, by_user[user_id], urgent=urgent, now=now)
     if latest:
         await NotificationTag.filter(notification_id__in=[n.id for n in latest.values()]).delete()
-    return {by_user[user_id]["id"]: n for user_id, n in latest.items()}
+    return {by_user[user_id].id: n for user_id, n in latest.items()}
 
 
-async def _replace(n: Notification, row: dict[str, Any], *, urgent: bool, now: datetime) -> None:
+async def _replace(n: Notification, row: NotificationRow, *, urgent: bool, now: datetime) -> None:
     """The row's content in place of n's, n moved to the top. URGENT shows at once, even
     where n was snoozed."""
     before = counters.Place.of(n)
-    changes = {name: row[name] for name in CONTENT}
+    changes: dict[str, object] = {name: getattr(row, name) for name in CONTENT}
     changes |= {"created_at": now, "occurrences": n.occurrences + 1}
-    if row["idempotency_key"] is not None:
-        changes["idempotency_key"] = row["idempotency_key"]  # a retry finds this one
+    if row.idempotency_key is not None:
+        changes["idempotency_key"] = row.idempotency_key  # a retry finds this one
     if urgent:
         changes["snoozed_until"] = None
     await Notification.filter(id=n.id).update(**changes)

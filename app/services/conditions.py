@@ -5,43 +5,64 @@ A condition is {field, operator, value}; `field` is a dotted path into the paylo
 networks that an IP address in the payload may fall in."""
 
 import ipaddress
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import TypeGuard
 
+from app.encoding import JsonValue
 from app.errors import BadUserInput
+from app.models import Condition, ConditionLogic, Operator
 from app.services.validation import check_json
 
-MISSING = object()
-NUMERIC = {"gt", "gte", "lt", "lte"}
-OPERATORS = {"eq", "neq", "in", "not_in", "contains", "starts_with", "exists"} | NUMERIC
+NUMERIC = {Operator.GT, Operator.GTE, Operator.LT, Operator.LTE}
+OPERATORS = {operator.value for operator in Operator}
 
 
-def check(conditions: list[dict[str, Any]]) -> None:
-    """Refuses, naming the field, any condition that could not be evaluated."""
-    for index, condition in enumerate(conditions):
-        where = f"conditions[{index}]"
-        field, operator, value = (
-            condition.get("field"),
-            condition.get("operator"),
-            condition.get("value"),
+class Missing(Enum):
+    """What lookup finds where the payload has nothing."""
+
+    MISSING = "missing"
+
+
+MISSING = Missing.MISSING
+
+
+@dataclass(frozen=True, slots=True)
+class Given:
+    """A condition as a client writes it, before parse checks it."""
+
+    field: str
+    operator: str
+    value: JsonValue = None
+
+
+def parse(given: Sequence[Given]) -> list[Condition]:
+    """The conditions, refusing, naming the field, any that could not be evaluated."""
+    return [_parsed(f"conditions[{index}]", condition) for index, condition in enumerate(given)]
+
+
+def _parsed(where: str, given: Given) -> Condition:
+    field, value = given.field, given.value
+    if not field or any(not part for part in field.split(".")):
+        raise BadUserInput(
+            f"{where}.field must be a dotted path like ip or user.id", field=f"{where}.field"
         )
-        if not isinstance(field, str) or not field or any(not part for part in field.split(".")):
-            raise BadUserInput(
-                f"{where}.field must be a dotted path like ip or user.id", field=f"{where}.field"
-            )
-        if operator not in OPERATORS:
-            raise BadUserInput(
-                f"{where}.operator must be one of {', '.join(sorted(OPERATORS))}",
-                field=f"{where}.operator",
-            )
-        check_json(f"{where}.value", value)
-        problem = _value_problem(operator, value)
-        if problem:
-            raise BadUserInput(f"{where}.value {problem}", field=f"{where}.value")
+    if given.operator not in OPERATORS:
+        raise BadUserInput(
+            f"{where}.operator must be one of {', '.join(sorted(OPERATORS))}",
+            field=f"{where}.operator",
+        )
+    operator = Operator(given.operator)
+    check_json(f"{where}.value", value)
+    problem = _value_problem(operator, value)
+    if problem:
+        raise BadUserInput(f"{where}.value {problem}", field=f"{where}.value")
+    return Condition(field=field, operator=operator, value=value)
 
 
-def _value_problem(operator: str, value: Any) -> str | None:
-    if operator in ("in", "not_in"):
+def _value_problem(operator: Operator, value: JsonValue) -> str | None:
+    if operator in (Operator.IN, Operator.NOT_IN):
         if not isinstance(value, list) or not value:
             return "must be a non-empty list"
         for item in value:
@@ -50,29 +71,28 @@ def _value_problem(operator: str, value: Any) -> str | None:
     elif operator in NUMERIC:
         if not _is_number(value):
             return "must be a number"
-    elif operator == "starts_with":
+    elif operator is Operator.STARTS_WITH:
         if not isinstance(value, str):
             return "must be a string"
-    elif operator == "exists":
+    elif operator is Operator.EXISTS:
         if value is not None and not isinstance(value, bool):
             return "must be true, false or left out"
-    elif isinstance(value, (dict, list)) and operator != "contains":
+    elif isinstance(value, (dict, list)) and operator is not Operator.CONTAINS:
         return "must be a single value"
     return None
 
 
-def evaluate(condition: dict[str, Any], payload: Any) -> bool:
-    actual = lookup(payload, condition["field"])
-    operator, value = condition["operator"], condition.get("value")
-    if operator == "exists":
+def evaluate(condition: Condition, payload: JsonValue) -> bool:
+    actual = lookup(payload, condition.field)
+    operator, value = condition.operator, condition.value
+    if operator is Operator.EXISTS:
         return (actual is not MISSING) == (True if value is None else value)
     if actual is MISSING:
-        return operator in ("neq", "not_in")
-    test: Callable[[Any, Any], bool] = TESTS[operator]
-    return test(actual, value)
+        return operator in (Operator.NEQ, Operator.NOT_IN)
+    return TESTS[operator](actual, value)
 
 
-def lookup(payload: Any, path: str) -> Any:
+def lookup(payload: JsonValue, path: str) -> JsonValue | Missing:
     for part in path.split("."):
         if not isinstance(payload, dict) or part not in payload:
             return MISSING
@@ -80,7 +100,7 @@ def lookup(payload: Any, path: str) -> Any:
     return payload
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: JsonValue) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
@@ -91,8 +111,8 @@ def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
         return None
 
 
-def _member(actual: Any, items: list[Any]) -> bool:
-    for item in items:
+def _member(actual: JsonValue, items: JsonValue) -> bool:
+    for item in items if isinstance(items, list) else ():
         if isinstance(item, str) and "/" in item:
             network = _network(item)
             try:
@@ -105,25 +125,34 @@ def _member(actual: Any, items: list[Any]) -> bool:
     return False
 
 
-def _compare(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
-    return lambda actual, value: _is_number(actual) and op(actual, value)
+def _contains(actual: JsonValue, value: JsonValue) -> bool:
+    if isinstance(actual, str):
+        return str(value) in actual
+    return isinstance(actual, list) and value in actual
 
 
-TESTS: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": lambda actual, value: actual == value,
-    "neq": lambda actual, value: actual != value,
-    "in": _member,
-    "not_in": lambda actual, value: not _member(actual, value),
-    "contains": lambda actual, value: (
-        str(value) in actual
-        if isinstance(actual, str)
-        else isinstance(actual, list) and value in actual
+def _compare(op: Callable[[float, float], bool]) -> Callable[[JsonValue, JsonValue], bool]:
+    def compare(actual: JsonValue, value: JsonValue) -> bool:
+        return _is_number(actual) and _is_number(value) and op(actual, value)
+
+    return compare
+
+
+Test = Callable[[JsonValue, JsonValue], bool]  # (the payload's value, the condition's)
+
+TESTS: dict[Operator, Test] = {
+    Operator.EQ: lambda actual, value: actual == value,
+    Operator.NEQ: lambda actual, value: actual != value,
+    Operator.IN: _member,
+    Operator.NOT_IN: lambda actual, value: not _member(actual, value),
+    Operator.CONTAINS: _contains,
+    Operator.STARTS_WITH: lambda actual, value: (
+        isinstance(actual, str) and isinstance(value, str) and actual.startswith(value)
     ),
-    "starts_with": lambda actual, value: isinstance(actual, str) and actual.startswith(value),
-    "gt": _compare(lambda a, b: a > b),
-    "gte": _compare(lambda a, b: a >= b),
-    "lt": _compare(lambda a, b: a < b),
-    "lte": _compare(lambda a, b: a <= b),
+    Operator.GT: _compare(lambda a, b: a > b),
+    Operator.GTE: _compare(lambda a, b: a >= b),
+    Operator.LT: _compare(lambda a, b: a < b),
+    Operator.LTE: _compare(lambda a, b: a <= b),
 }
 
 
@@ -137,6 +166,6 @@ def event_matches(patterns: list[str], event_type: str) -> bool:
     return False
 
 
-def all_match(logic: str, conditions: list[dict[str, Any]], payload: Any) -> bool:
+def all_match(logic: ConditionLogic, conditions: Sequence[Condition], payload: JsonValue) -> bool:
     results = (evaluate(c, payload) for c in conditions)
-    return any(results) if logic == "OR" and conditions else all(results)
+    return any(results) if logic == ConditionLogic.OR and conditions else all(results)

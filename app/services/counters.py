@@ -10,7 +10,7 @@ two changes that lock the same rows in different orders would otherwise deadlock
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
-from typing import NamedTuple, Self
+from typing import NamedTuple, Self, TypedDict
 from uuid import UUID, uuid4
 
 from app.db import (
@@ -116,6 +116,12 @@ class Badges(NamedTuple):
     unseen: int
 
 
+class _Counted(TypedDict):
+    user_id: UUID | str
+    unread: int
+    unseen: int
+
+
 _UPSERT = "ON CONFLICT (user_id, category) DO UPDATE SET " + ", ".join(
     f"{c} = inbox_counters.{c} + excluded.{c}" for c in COLUMNS
 )
@@ -160,8 +166,8 @@ async def count_new(
     categories, and a few rows go in by the same statement (db.insert_then)."""
     conn = connection()
     if not is_postgres(conn):
-        for model, rows in inserting:
-            await bulk_insert(model, rows)
+        for model, table_rows in inserting:
+            await bulk_insert(model, table_rows)
         await add(
             {(user_id, category): Counts(total=1, unread=1, unseen=1) for user_id in user_ids}
         )
@@ -181,6 +187,7 @@ async def count_new(
         "changed.unseen + COALESCE(others.unseen, 0) AS unseen "
         "FROM changed LEFT JOIN others ON others.user_id = changed.user_id",
         [user_ids, category],
+        _Counted,
     )
     return {as_uuid(row["user_id"]): Badges(int(row["unread"]), int(row["unseen"])) for row in rows}
 

@@ -6,13 +6,13 @@ raw address in a rule (an email, a phone number) and a webhook, Slack or Telegra
 (the channel's configured endpoint) are direct targets of that same publish."""
 
 from dataclasses import dataclass, replace
-from typing import Any
 from uuid import UUID
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app import clock
+from app.encoding import JsonValue
 from app.models import Cadence, Channel, Event, Role, Rule, User
 from app.services import audience, catalog, digest_windows, publishing, rules
 from app.services.routing import Direct
@@ -37,7 +37,7 @@ async def publish_event(
     *,
     tenant_id: UUID,
     type: str,
-    payload: Any,
+    payload: JsonValue,
     recipients: list[str] | None,
     actor: str | None,
     idempotency_key: str | None,
@@ -134,12 +134,12 @@ async def act(
     category = await catalog.joined(tenant_id=tenant_id, key=draft.category, joining=EVENT_TYPE)
     written = []
     for action in rule.actions:
-        channel = Channel(action["channel"])
+        channel = action.channel
         direct: tuple[Direct, ...]
         if channel in rules.ENDPOINT_CHANNELS:
             reached, direct = audience.Audience([]), (Direct(channel),)
         else:
-            reached, addresses = await _split(tenant_id, action["recipients"])
+            reached, addresses = await _split(tenant_id, action.recipients)
             direct = tuple(Direct(channel, a) for a in addresses if rules.reaches(channel, a))
         if not reached.external_ids and not direct:
             continue

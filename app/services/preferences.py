@@ -7,7 +7,7 @@ row there is left to the level below. `channels_for_many` (for one recipient,
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeVar
+from typing import TypedDict, TypeVar
 from uuid import UUID, uuid4
 
 from tortoise.transactions import in_transaction
@@ -26,6 +26,17 @@ from app.services.validation import check_category
 
 # The channels one level sets, each on or off; the rest it leaves to the level below.
 Switches = Mapping[Channel, bool]
+
+
+class _Switch(TypedDict):
+    channel: Channel
+    enabled: bool
+
+
+class _CategorySwitch(_Switch):
+    category: str
+
+
 NONE_SET: Switches = {}
 PreferenceModel = type[TenantChannelPreference] | type[UserChannelPreference]
 P = TypeVar("P", TenantChannelPreference, UserChannelPreference)
@@ -140,16 +151,12 @@ async def _save(model: type[P], owner_id: UUID, category: str, changes: Sequence
 
 
 async def _switches(model: PreferenceModel, owner_id: UUID, category: str) -> Switches:
-    rows = await select_rows(
-        model, ["channel", "enabled"], {_owner_column(model): owner_id, "category": category}
-    )
+    rows = await select_rows(model, _Switch, {_owner_column(model): owner_id, "category": category})
     return {row["channel"]: row["enabled"] for row in rows}
 
 
 async def _by_category(model: PreferenceModel, owner_id: UUID) -> dict[str, dict[Channel, bool]]:
-    rows = await select_rows(
-        model, ["category", "channel", "enabled"], {_owner_column(model): owner_id}
-    )
+    rows = await select_rows(model, _CategorySwitch, {_owner_column(model): owner_id})
     found: dict[str, dict[Channel, bool]] = {}
     for row in rows:
         found.setdefault(row["category"], {})[row["channel"]] = row["enabled"]

@@ -3,7 +3,6 @@
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from tortoise.exceptions import IntegrityError
@@ -11,21 +10,26 @@ from tortoise.transactions import in_transaction
 
 from app import clock, metrics
 from app.db import Rows, connection, in_one_statement, new_ids
+from app.encoding import JsonValue
 from app.errors import BadUserInput
 from app.live import publish as live
 from app.live.messages import InboxEventKind, InboxMessage, NotificationPayload
 from app.live.wire import Created
 from app.logs import request_id as current_request_id
 from app.models import (
+    ActionJson,
     Channel,
     Delivery,
+    DeliveryRow,
     DeliveryStatus,
     EventCategory,
     Notification,
+    NotificationRow,
     NotificationTag,
     Priority,
     ScheduledNotification,
     Snapshot,
+    TagRow,
     TeamRef,
 )
 from app.services import audience, catalog, collapsing, counters
@@ -60,7 +64,7 @@ class Action:
         check_length(f"{where}.label", self.label, 100, required=True)
         check_link(f"{where}.url", self.url)
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> ActionJson:
         return {"id": self.id, "label": self.label, "url": self.url, "primary": self.primary}
 
     def without_unsafe_url(self) -> "Action":
@@ -73,7 +77,7 @@ class NotificationDraft:
     title: str
     body: str | None = None
     link: str | None = None
-    data: dict[str, Any] | list[Any] | None = field(default=None)
+    data: JsonValue = None
     priority: Priority = Priority.NORMAL
     actions: tuple[Action, ...] = ()
     tags: tuple[str, ...] = ()
@@ -101,7 +105,7 @@ class NotificationDraft:
         if self.expires_at is not None and self.expires_at <= clock.now():
             raise BadUserInput("expiresAt must be in the future", field="expiresAt")
 
-    def actions_json(self) -> list[dict[str, Any]] | None:
+    def actions_json(self) -> list[ActionJson] | None:
         return [a.as_json() for a in self.actions] or None
 
     def without_unsafe_links(self) -> "NotificationDraft":
@@ -198,20 +202,20 @@ async def publish_notification(
 @dataclass(frozen=True, slots=True)
 class Written:
     tenant_id: UUID
-    notifications: list[dict[str, Any]]
+    notifications: list[NotificationRow]
     badges: dict[UUID, counters.Badges]  # each recipient's, after the write (inbox only)
-    deliveries: list[dict[str, Any]]
+    deliveries: list[DeliveryRow]
     collapsed: list[Notification] = field(default_factory=list)  # replaced, not added
     ids: list[UUID] = field(default_factory=list)  # each recipient's notification, in order
     quiet: frozenset[UUID] = frozenset()  # recipients inside their quiet hours
 
     @property
     def notification_ids(self) -> list[UUID]:
-        return self.ids or [row["id"] for row in self.notifications]
+        return self.ids or [row.id for row in self.notifications]
 
     @property
     def direct_deliveries(self) -> int:
-        return sum(1 for d in self.deliveries if d["notification_id"] is None)
+        return sum(1 for d in self.deliveries if d.notification_id is None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,9 +224,9 @@ class Prepared:
 
     tenant_id: UUID
     category: str
-    notifications: list[dict[str, Any]]
-    deliveries: list[dict[str, Any]]
-    tags: list[dict[str, Any]]
+    notifications: list[NotificationRow]
+    deliveries: list[DeliveryRow]
+    tags: list[TagRow]
     collapsed: list[Notification] = field(default_factory=list)
     ids: list[UUID] = field(default_factory=list)  # see Written
     quiet: frozenset[UUID] = frozenset()  # see Written
@@ -309,35 +313,41 @@ async def prepare(
         forced=routing.forced,
         urgent=draft.priority is Priority.URGENT,
     )
-    actions = draft.actions_json()
-    rows: list[dict[str, Any]] = [
-        {
-            "id": nid,
-            "tenant_id": tenant_id,
-            "recipient_id": user_id,
-            "category": draft.category,
-            "title": draft.title,
-            "body": draft.body,
-            "link": draft.link,
-            "data": draft.data,
-            "priority": draft.priority,
-            "actions": actions,
-            "tags": list(draft.tags) or None,
-            "expires_at": draft.expires_at,
-            "collapse_key": draft.collapse_key,
-            "idempotency_key": idempotency_key,
-            **TeamRef.columns(teams.get(user_id)),
+    actions, tags = draft.actions_json(), list(draft.tags) or None
+    rows = [
+        NotificationRow(
+            id=nid,
+            tenant_id=tenant_id,
+            recipient_id=user_id,
+            category=draft.category,
+            title=draft.title,
+            body=draft.body,
+            link=draft.link,
+            data=draft.data,
+            priority=draft.priority,
+            actions=actions,
+            tags=tags,
+            expires_at=draft.expires_at,
+            collapse_key=draft.collapse_key,
+            idempotency_key=idempotency_key,
+            team_key=None if team is None else team.key,
+            team_name=None if team is None else team.name,
             # In-app switched off: kept for the delivery log, never shown in the inbox.
-            "deleted_at": None if Channel.IN_APP in plan.routes[user_id].channels else now,
-            "created_at": now,
-        }
-        for user_id, nid in zip(user_ids, ids or new_ids(len(user_ids)), strict=True)
+            deleted_at=None if Channel.IN_APP in plan.routes[user_id].channels else now,
+            created_at=now,
+        )
+        for user_id, nid, team in zip(
+            user_ids,
+            ids or new_ids(len(user_ids)),
+            [teams.get(user_id) for user_id in user_ids],
+            strict=True,
+        )
     ]
     deliveries = _deliveries(tenant_id, rows, plan, draft, routing, now)
-    tags = [
-        {"id": tag_id, "notification_id": n, "recipient_id": user, "tag": tag}
+    tag_rows = [
+        TagRow(id=tag_id, notification_id=n, recipient_id=user, tag=tag)
         for (n, user, tag), tag_id in zip(
-            ((row["id"], row["recipient_id"], tag) for row in rows for tag in draft.tags),
+            ((row.id, row.recipient_id, tag) for row in rows for tag in draft.tags),
             new_ids(len(rows) * len(draft.tags)),
             strict=True,
         )
@@ -347,14 +357,14 @@ async def prepare(
         draft.category,
         notifications=rows,
         deliveries=deliveries,
-        tags=tags,
+        tags=tag_rows,
         quiet=frozenset(u for u, route in plan.routes.items() if route.quiet_until),
     )
 
 
 async def store(prepared: Prepared) -> Written:
     """The rows, and the recipients' inbox counters, which give their new unread totals."""
-    shown = [row["recipient_id"] for row in prepared.notifications if row["deleted_at"] is None]
+    shown = [row.recipient_id for row in prepared.notifications if row.deleted_at is None]
     badges = await counters.count_new(shown, prepared.category, inserting=prepared.inserts)
     if prepared.collapsed:
         badges |= await counters.badges([n.recipient_id for n in prepared.collapsed])
@@ -375,7 +385,7 @@ async def collapse(prepared: Prepared, draft: NotificationDraft) -> Prepared:
     their deliveries and tags point at it instead of at a new row."""
     if draft.collapse_key is None:
         return prepared
-    shown = [r for r in prepared.notifications if r["deleted_at"] is None]
+    shown = [r for r in prepared.notifications if r.deleted_at is None]
     replaced = await collapsing.into_latest(
         shown,
         key=draft.collapse_key,
@@ -385,16 +395,18 @@ async def collapse(prepared: Prepared, draft: NotificationDraft) -> Prepared:
     if not replaced:
         return prepared
     into = {row_id: n.id for row_id, n in replaced.items()}
-    for row in [*prepared.deliveries, *prepared.tags]:
-        row["notification_id"] = into.get(row["notification_id"], row["notification_id"])
+    pointing: list[DeliveryRow | TagRow] = [*prepared.deliveries, *prepared.tags]
+    for row in pointing:
+        if row.notification_id in into:
+            row.notification_id = into[row.notification_id]
     return Prepared(
         prepared.tenant_id,
         prepared.category,
-        notifications=[r for r in prepared.notifications if r["id"] not in into],
+        notifications=[r for r in prepared.notifications if r.id not in into],
         deliveries=prepared.deliveries,
         tags=prepared.tags,
         collapsed=list(replaced.values()),
-        ids=[into.get(r["id"], r["id"]) for r in prepared.notifications],
+        ids=[into.get(r.id, r.id) for r in prepared.notifications],
         quiet=prepared.quiet,
     )
 
@@ -406,16 +418,16 @@ async def announce(written: Written) -> None:
     # Recipients share the notification's content, but for the team they came through.
     by_team: dict[str | None, tuple[NotificationPayload, list[Created]]] = {}
     for row in written.notifications:
-        if row["deleted_at"] is None:
-            if (group := by_team.get(row["team_key"])) is None:
-                group = by_team[row["team_key"]] = (NotificationPayload.of_row(row), [])
-            user = row["recipient_id"]
-            group[1].append((user, row["id"], *written.badges[user], user in written.quiet))
+        if row.deleted_at is None:
+            if (group := by_team.get(row.team_key)) is None:
+                group = by_team[row.team_key] = (NotificationPayload.of_row(row), [])
+            user = row.recipient_id
+            group[1].append((user, row.id, *written.badges[user], user in written.quiet))
     await live.publish_created(
         written.tenant_id,
         list(by_team.values()),
         written.deliveries,
-        wake=any(d["status"] is DeliveryStatus.QUEUED for d in written.deliveries),
+        wake=any(d.status is DeliveryStatus.QUEUED for d in written.deliveries),
     )
     if written.collapsed:
         await live.publish_inbox(
@@ -446,35 +458,37 @@ def _collapsed(n: Notification, badges: counters.Badges, *, quiet: bool) -> Inbo
 
 def _deliveries(
     tenant_id: UUID,
-    notifications: list[dict[str, Any]],
+    notifications: list[NotificationRow],
     plan: routing_service.Plan,
     draft: NotificationDraft,
     routing: Routing,
     now: datetime,
-) -> list[dict[str, Any]]:
+) -> list[DeliveryRow]:
     """One row per recipient and channel (in-app is delivered by the write itself), and one
     per direct target."""
-    common = {
-        "request_id": current_request_id.get(),  # the worker's log lines carry it on
-        "tenant_id": tenant_id,
-        "trace_parent": current_traceparent(),  # the worker's spans link back to this publish
-        "category": draft.category,
-        "job_id": routing.job_id,
-        "rule_id": routing.rule_id,
-        "created_at": now,
-    }
+    origin = _Origin(
+        tenant_id=tenant_id,
+        category=draft.category,
+        job_id=routing.job_id,
+        rule_id=routing.rule_id,
+        request_id=current_request_id.get(),  # the worker's log lines carry it on
+        trace_parent=current_traceparent(),  # the worker's spans link back to this publish
+        now=now,
+    )
     outcomes: dict[int, list[routing_service.Outcome]] = {}
-    rows = []
+    for_each: list[tuple[NotificationRow, list[routing_service.Outcome]]] = []
     for n in notifications:
-        route = plan.routes[n["recipient_id"]]
+        route = plan.routes[n.recipient_id]
         if (planned := outcomes.get(id(route))) is None:  # recipients share their Route
             planned = outcomes[id(route)] = route.outcomes()
-        for outcome in planned:
-            rows.append(
-                _delivery(
-                    common, outcome, now, notification_id=n["id"], recipient_id=n["recipient_id"]
-                )
-            )
+        for_each.append((n, planned))
+    # Made here, all at once: a bulk insert returns no keys.
+    ids = iter(new_ids(sum(len(planned) for _, planned in for_each) + len(plan.direct)))
+    rows = [
+        origin.delivery(next(ids), outcome, notification_id=n.id, recipient_id=n.recipient_id)
+        for n, planned in for_each
+        for outcome in planned
+    ]
     snapshot = Snapshot(
         title=draft.title,
         body=draft.body,
@@ -484,41 +498,59 @@ def _deliveries(
         actions=draft.actions_json() or [],
         tags=list(draft.tags),
     )
-    for direct, outcome in plan.direct:
-        rows.append(
-            _delivery(common, outcome, now, address=direct.address, snapshot=snapshot.to_json())
-        )
-    for row, delivery_id in zip(rows, new_ids(len(rows)), strict=True):
-        row["id"] = delivery_id  # made here: a bulk insert returns no keys
+    rows += [
+        origin.delivery(next(ids), outcome, address=direct.address, snapshot=snapshot)
+        for direct, outcome in plan.direct
+    ]
     return rows
 
 
-def _delivery(
-    common: dict[str, Any],
-    outcome: routing_service.Outcome,
-    now: datetime,
-    *,
-    notification_id: UUID | None = None,
-    recipient_id: UUID | None = None,
-    address: str | None = None,
-    snapshot: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    sent = outcome.status is DeliveryStatus.SENT
-    return {
-        **common,
-        "notification_id": notification_id,
-        "recipient_id": recipient_id,
-        "address": address,
-        "snapshot": snapshot,
-        "channel": outcome.channel,
-        "status": outcome.status,
-        "forced": outcome.forced,
-        "attempt_count": 1 if sent else 0,
-        "last_error": outcome.reason,
-        "next_attempt_at": outcome.held_until
-        or (now if outcome.status is DeliveryStatus.QUEUED else None),
-        "sent_at": now if sent else None,
-    }
+@dataclass(frozen=True, slots=True)
+class _Origin:
+    """What every delivery of one publish shares."""
+
+    tenant_id: UUID
+    category: str
+    job_id: str | None
+    rule_id: UUID | None
+    request_id: str | None
+    trace_parent: str | None
+    now: datetime
+
+    def delivery(
+        self,
+        delivery_id: UUID,
+        outcome: routing_service.Outcome,
+        *,
+        notification_id: UUID | None = None,
+        recipient_id: UUID | None = None,
+        address: str | None = None,
+        snapshot: Snapshot | None = None,
+    ) -> DeliveryRow:
+        now, status = self.now, outcome.status
+        sent = status is DeliveryStatus.SENT
+        return DeliveryRow(
+            id=delivery_id,
+            tenant_id=self.tenant_id,
+            channel=outcome.channel,
+            category=self.category,
+            status=status,
+            created_at=now,
+            notification_id=notification_id,
+            recipient_id=recipient_id,
+            address=address,
+            snapshot=snapshot,
+            forced=outcome.forced,
+            attempt_count=1 if sent else 0,
+            last_error=outcome.reason,
+            next_attempt_at=outcome.held_until
+            or (now if status is DeliveryStatus.QUEUED else None),
+            sent_at=now if sent else None,
+            job_id=self.job_id,
+            rule_id=self.rule_id,
+            request_id=self.request_id,
+            trace_parent=self.trace_parent,
+        )
 
 
 async def earlier_result(

@@ -2,7 +2,7 @@
 
 A rule that could not be evaluated is refused when it is saved, naming the field."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -12,9 +12,11 @@ from tortoise.transactions import in_transaction
 from app import clock
 from app.delivery.providers import REGISTRY, channels_where
 from app.delivery.providers.base import TargetKind
+from app.encoding import JsonValue
 from app.errors import BadUserInput, NotFound
-from app.models import Cadence, Channel, ConditionLogic, Priority, Role, Rule
+from app.models import Cadence, Channel, ConditionLogic, Priority, Role, Rule, RuleAction
 from app.services import audience, conditions
+from app.services.conditions import Given
 from app.services.publishing import Action, NotificationDraft
 from app.services.validation import (
     CATEGORY_PATTERN,
@@ -56,9 +58,9 @@ class RuleFields:
     enabled: bool | None = None
     events: list[str] | None = None
     condition_logic: ConditionLogic | None = None
-    conditions: list[dict[str, Any]] | None = None
+    conditions: list[Given] | None = None  # checked into Conditions
     cadence: Cadence | None = None
-    actions: list[dict[str, Any]] | None = field(default=None)
+    actions: list[RuleAction] | None = None
 
 
 def _validated(fields: RuleFields) -> dict[str, Any]:
@@ -70,8 +72,7 @@ def _validated(fields: RuleFields) -> dict[str, Any]:
         _check_events(fields.events)
         values["events"] = list(dict.fromkeys(fields.events))
     if fields.conditions is not None:
-        conditions.check(fields.conditions)
-        values["conditions"] = fields.conditions
+        values["conditions"] = conditions.parse(fields.conditions)
     if fields.actions is not None:
         values["actions"] = _checked_actions(fields.actions)
     for name in ("enabled", "condition_logic", "cadence"):
@@ -92,13 +93,12 @@ def _check_events(events: list[str]) -> None:
             )
 
 
-def _checked_actions(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _checked_actions(actions: list[RuleAction]) -> list[RuleAction]:
     if not actions:
         raise BadUserInput("actions must name at least one channel", field="actions")
     checked = []
     for index, action in enumerate(actions):
-        channel = Channel(action["channel"])
-        recipients = action.get("recipients") or []
+        channel, recipients = action.channel, action.recipients
         field = f"actions[{index}].recipients"
         if not recipients and channel not in ENDPOINT_CHANNELS:
             raise BadUserInput(
@@ -107,48 +107,42 @@ def _checked_actions(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
             )
         for recipient in recipients:
             _check_recipient(f"actions[{index}]", channel, recipient)
-        checked.append(
-            {"channel": channel.value, "recipients": recipients, **_checked_look(index, action)}
-        )
+        checked.append(_checked_look(index, action))
     return checked
 
 
-# What an action may set on the notifications it writes, beside its channel and recipients.
-LOOK = ("priority", "tags", "actions", "expires_in_seconds", "collapse_key")
 MAX_EXPIRY_SECONDS = 366 * 24 * 3600
 
 
-def _checked_look(index: int, action: dict[str, Any]) -> dict[str, Any]:
-    """The action's notification settings, checked as a publish checks them; unset ones are
-    left out."""
-    look = {name: action[name] for name in LOOK if action.get(name) is not None}
-    expiry = look.get("expires_in_seconds")
+def _checked_look(index: int, action: RuleAction) -> RuleAction:
+    """The action, its notification settings checked as a publish checks them."""
+    expiry = action.expires_in_seconds
     if expiry is not None and not 0 < expiry <= MAX_EXPIRY_SECONDS:
         field = f"actions[{index}].expiresInSeconds"
         raise BadUserInput(f"{field} must be between 1 and {MAX_EXPIRY_SECONDS}", field=field)
-    if "tags" in look:
-        look["tags"] = list(distinct_tags(look["tags"]))
+    if action.tags is not None:
+        action = replace(action, tags=list(distinct_tags(action.tags)))
     try:
-        draft_look(look).validate()
+        draft_look(action).validate()
     except BadUserInput as error:
         field = f"actions[{index}].{error.extensions.get('field', '')}"
         raise BadUserInput(f"actions[{index}]: {error}", field=field) from error
-    return look
+    return action
 
 
-def draft_look(look: dict[str, Any]) -> NotificationDraft:
+def draft_look(look: RuleAction) -> NotificationDraft:
     """A draft carrying an action's notification settings (on a placeholder message); its
     expiry counts from now."""
-    expiry = look.get("expires_in_seconds")
+    expiry = look.expires_in_seconds
     expires_at = None if expiry is None else clock.now() + timedelta(seconds=expiry)
     return NotificationDraft(
         category="rule.action",
         title="-",
-        priority=Priority[look.get("priority", "NORMAL")],
-        tags=tuple(look.get("tags", ())),
-        actions=tuple(Action(**a) for a in look.get("actions", ())),
+        priority=look.priority or Priority.NORMAL,
+        tags=tuple(look.tags or ()),
+        actions=tuple(Action(**a) for a in look.actions or ()),
         expires_at=expires_at,
-        collapse_key=look.get("collapse_key"),
+        collapse_key=look.collapse_key,
     )
 
 
@@ -180,7 +174,7 @@ def _check_recipient(where: str, channel: Channel, recipient: str) -> None:
         )
 
 
-async def _check_teams(tenant_id: UUID, actions: list[dict[str, Any]]) -> None:
+async def _check_teams(tenant_id: UUID, actions: list[RuleAction]) -> None:
     """The teams the actions name are the tenant's (BadUserInput names one that is not). Run
     in the transaction that saves the rule: the teams stay locked until it ends, and
     deleteTeam takes the lock before it looks for rules naming the team."""
@@ -191,9 +185,9 @@ async def _check_teams(tenant_id: UUID, actions: list[dict[str, Any]]) -> None:
             raise audience.unknown_teams(unknown, field=f"actions[{index}].recipients")
 
 
-def team_keys(action: dict[str, Any]) -> list[str]:
+def team_keys(action: RuleAction) -> list[str]:
     """The keys of the teams an action names."""
-    prefixed = (r for r in action["recipients"] if r.startswith(TEAM_PREFIX))
+    prefixed = (r for r in action.recipients if r.startswith(TEAM_PREFIX))
     return [r.removeprefix(TEAM_PREFIX) for r in prefixed]
 
 
@@ -203,7 +197,7 @@ async def create(*, tenant_id: UUID, fields: RuleFields) -> Rule:
         if required not in values:
             raise BadUserInput(f"{required} is required", field=required)
     async with in_transaction():
-        await _check_teams(tenant_id, values["actions"])
+        await _check_teams(tenant_id, fields.actions or [])
         return await Rule.create(tenant_id=tenant_id, **values)
 
 
@@ -223,7 +217,7 @@ async def update(*, tenant_id: UUID, rule_id: str, fields: RuleFields) -> Rule:
     rule = await get(tenant_id=tenant_id, rule_id=rule_id)
     values = _validated(fields)
     async with in_transaction():
-        await _check_teams(tenant_id, values.get("actions", []))
+        await _check_teams(tenant_id, fields.actions or [])
         if values:
             await Rule.filter(id=rule.id).update(**values)
     await rule.refresh_from_db()
@@ -243,7 +237,7 @@ async def delete(*, tenant_id: UUID, rule_id: str) -> bool:
     return True
 
 
-def matches(rule: Rule, event_type: str, payload: Any) -> bool:
+def matches(rule: Rule, event_type: str, payload: JsonValue) -> bool:
     return conditions.event_matches(rule.events, event_type) and conditions.all_match(
         rule.condition_logic, rule.conditions, payload
     )

@@ -5,7 +5,6 @@ once however many workers run. Until then they can be listed and cancelled."""
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from uuid import UUID
 
 from tortoise.exceptions import IntegrityError
@@ -15,7 +14,7 @@ from app import clock, jobs, metrics
 from app.db import as_uuid, new_ids
 from app.errors import BadUserInput, BelfryError, NotFound
 from app.logs import request_id as current_request_id
-from app.models import Notification, Priority, ScheduledNotification, TeamRef
+from app.models import Notification, Priority, ScheduledContent, ScheduledNotification, TeamRef
 from app.services import audience, catalog, publishing
 from app.services.pagination import Page, PageRequest, soonest_first
 from app.services.publishing import Action, NotificationDraft, PublishResult, Routing
@@ -92,7 +91,7 @@ async def publish_at(
     return PublishResult(notification_ids=ids, duplicate=False)
 
 
-def _content(draft: NotificationDraft) -> dict[str, Any]:
+def _content(draft: NotificationDraft) -> ScheduledContent:
     return {
         "title": draft.title,
         "body": draft.body,
@@ -106,7 +105,7 @@ def _content(draft: NotificationDraft) -> dict[str, Any]:
     }
 
 
-def _draft(category: str, content: dict[str, Any]) -> NotificationDraft:
+def _draft(category: str, content: ScheduledContent) -> NotificationDraft:
     expires_at = content["expires_at"]
     return NotificationDraft(
         category=category,

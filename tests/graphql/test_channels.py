@@ -188,6 +188,19 @@ async def test_saving_a_metadata_webhook_is_refused_even_when_private_targets_ar
     assert "cloud metadata" in error["message"]
 
 
+async def test_a_private_target_named_by_its_field_name_is_refused_at_save(api: Api) -> None:
+    # Given a Slack config naming its webhook as the model's field, not its camelCase key
+    tenant = await make_tenant()
+
+    # When it is saved with private targets refused
+    body = await save(api, tenant, "SLACK", {"webhook_url": "http://127.0.0.1:9/hooks"})
+
+    # Then the loopback target is refused as under its own key, and nothing is stored
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "config.webhookUrl"}
+    assert not await ChannelConfig.exists(tenant_id=tenant.tenant_id, channel=Channel.SLACK)
+
+
 async def test_saving_a_name_that_does_not_resolve_is_accepted(api: Api) -> None:
     # given a public name that does not resolve here: it is checked again at every send
     tenant = await make_tenant()
@@ -258,6 +271,49 @@ async def test_a_config_that_is_not_an_object_is_refused(
     # then it is told the config must be an object, not answered with an unexpected error
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "config"}
     assert "JSON object" in error["message"]
+
+
+@private_targets_allowed
+async def test_a_secret_named_by_its_field_name_is_sealed_and_never_shown(api: Api) -> None:
+    # Given a webhook config naming its signing secret as the model's field
+    tenant = await make_tenant()
+    config = {"url": "http://127.0.0.1:9/hook", "signing_secret": "whsec_field_name"}
+
+    # When it is saved and the channels are listed
+    saved = await api.data(
+        CONFIG_UPDATE, {"channel": "WEBHOOK", "input": {"config": config}}, token=tenant.api_key
+    )
+    listed = await api.data("{ channels { channel config } }", token=tenant.api_key)
+
+    # Then the secret is kept under its key, sealed, and comes back redacted
+    shown = {"url": "http://127.0.0.1:9/hook", "signingSecret": "********"}
+    assert saved["updateChannel"]["config"] == shown
+    assert {c["channel"]: c["config"] for c in listed["channels"]}["WEBHOOK"] == shown
+    stored = await ChannelConfig.get(tenant_id=tenant.tenant_id, channel=Channel.WEBHOOK)
+    assert "whsec_field_name" not in stored.config
+
+
+async def test_a_secret_kept_in_the_clear_under_its_field_name_is_never_shown(api: Api) -> None:
+    # Given a webhook config saved under the field name of its secret, unsealed
+    tenant = await make_tenant()
+    config = {"url": "https://hooks.example.com/belfry", "signing_secret": "whsec_kept"}
+    await ChannelConfig.create(
+        tenant_id=tenant.tenant_id,
+        channel=Channel.WEBHOOK,
+        enabled=True,
+        config=json.dumps(config),
+    )
+
+    # When the channels are listed, and the config saved again as listed
+    listed = await api.data("{ channels { channel config } }", token=tenant.api_key)
+    shown = {c["channel"]: c["config"] for c in listed["channels"]}["WEBHOOK"]
+    await save(api, tenant, "WEBHOOK", shown)
+
+    # Then the secret comes back redacted, and is kept, sealed now, under its own key
+    assert shown == {"url": "https://hooks.example.com/belfry", "signingSecret": "********"}
+    stored = await ChannelConfig.get(tenant_id=tenant.tenant_id, channel=Channel.WEBHOOK)
+    assert "whsec_kept" not in stored.config
+    assert "signingSecret" in json.loads(stored.config)
 
 
 # --- a secret sealed with a key the server no longer holds ------------------------------

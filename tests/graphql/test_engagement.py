@@ -8,7 +8,7 @@ from uuid import UUID
 import pytest
 
 from app.db import bulk_insert, connection, new_ids
-from app.models import Notification, Priority, User
+from app.models import Notification, NotificationRow, Priority, User
 from app.services import inbox_clock
 from tests.graphql.test_inbox import given_inbox, inbox
 from tests.helpers import (
@@ -419,15 +419,15 @@ async def given_priorities(tenant: TenantAccess, user: UserAccess, priorities: s
     now = datetime.now(UTC)
     letters = {"L": Priority.LOW, "N": Priority.NORMAL, "H": Priority.HIGH, "U": Priority.URGENT}
     rows = [
-        {
-            "id": nid,
-            "tenant_id": tenant.tenant_id,
-            "recipient_id": owner.id,
-            "category": "a.b",
-            "title": f"{letter}{i}",
-            "priority": letters[letter],
-            "created_at": now,
-        }
+        NotificationRow(
+            id=nid,
+            tenant_id=owner.tenant_id,
+            recipient_id=owner.id,
+            category="a.b",
+            title=f"{letter}{i}",
+            priority=letters[letter],
+            created_at=now,
+        )
         for i, (letter, nid) in enumerate(zip(priorities, new_ids(len(priorities)), strict=True))
     ]
     await bulk_insert(Notification, rows)

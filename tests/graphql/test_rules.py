@@ -5,7 +5,8 @@ from typing import Any
 
 import pytest
 
-from app.models import Rule
+from app.encoding import JsonValue
+from app.models import Rule, RuleAction
 from app.settings import Settings
 from tests.delivery.helpers import Receiver
 from tests.helpers import Api, TenantAccess, make_tenant, make_user
@@ -245,9 +246,12 @@ async def test_a_webhook_rule_saved_with_recipients_still_loads_saves_and_fires(
     # Given a webhook rule stored as earlier releases stored one, with the recipients they
     # required
     await webhook_to(api, tenant, receiver)
-    held = [{"channel": "WEBHOOK", "recipients": ["#security", "role:ADMIN"]}]
+    held: list[JsonValue] = [{"channel": "WEBHOOK", "recipients": ["#security", "role:ADMIN"]}]
     rule = await Rule.create(
-        tenant_id=tenant.tenant_id, name="Failed login", events=["auth.*"], actions=held
+        tenant_id=tenant.tenant_id,
+        name="Failed login",
+        events=["auth.*"],
+        actions=[RuleAction.from_json(action) for action in held],
     )
 
     # When it is read, saved again as read, and a failed login comes

@@ -1,7 +1,7 @@
 """The wire formats of the inbox and delivery topics, and what a message can tell of itself."""
 
 import uuid
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -20,7 +20,7 @@ from app.live.wire import (
     encode_deliveries,
     encode_inbox,
 )
-from app.models import Priority
+from app.models import Channel, DeliveryRow, DeliveryStatus, Priority
 
 
 def created(user: int, unread: int, title: str = "T") -> tuple[str, InboxMessage]:
@@ -117,45 +117,77 @@ def test_the_team_a_notification_came_through_travels_with_it_only_when_there_is
     assert "team" not in without
 
 
-def delivery(i: int, **changes: object) -> DeliveryPayload:
-    payload = DeliveryPayload(
-        id=f"d{i}",
-        recipient_id=f"u{i}",
-        notification_id=f"n{i}",
-        channel="IN_APP",
+TENANT = uuid.uuid4()
+USERS = [uuid.uuid4() for _ in range(5)]
+NOTIFICATIONS = [uuid.uuid4() for _ in range(5)]
+DELIVERIES = [uuid.uuid4() for _ in range(5)]
+
+
+def delivery(i: int, **changes: object) -> DeliveryRow:
+    """A publish's delivery to user i, sent but for `changes`."""
+    row = DeliveryRow(
+        id=DELIVERIES[i],
+        tenant_id=TENANT,
+        channel=Channel.IN_APP,
         category="a.b",
-        status="SENT",
-        attempt_count=1,
-        last_error=None,
-        rule_id=None,
-        job_id=None,
+        status=DeliveryStatus.SENT,
         created_at=datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+        notification_id=NOTIFICATIONS[i],
+        recipient_id=USERS[i],
+        attempt_count=1,
         sent_at=datetime(2026, 1, 2, 3, 4, 5, 7, tzinfo=UTC),
-        next_attempt_at=None,
     )
-    return replace(payload, **changes)  # type: ignore[arg-type]
+    return replace(row, **changes)  # type: ignore[arg-type]
 
 
 def test_deliveries_share_what_they_have_in_common_on_the_wire() -> None:
-    payloads = [delivery(i) for i in range(3)] + [delivery(3, status="QUEUED", sent_at=None)]
+    # Given a publish's deliveries, one still queued
+    rows = [delivery(i) for i in range(3)]
+    rows.append(delivery(3, status=DeliveryStatus.QUEUED, attempt_count=0, sent_at=None))
 
-    wire = encode_deliveries([asdict(p) for p in payloads])
+    # When they are encoded
+    wire = encode_deliveries(rows)
 
+    # Then they travel in one batch, what they share once, and decode to their states
     assert len(wire) == 1
     decoded = decode_deliveries(wire[0], {ALL})
-    assert [p for key, p in decoded] == payloads
+    assert [p for key, p in decoded] == [
+        DeliveryPayload(
+            id=str(DELIVERIES[i]),
+            recipient_id=str(USERS[i]),
+            notification_id=str(NOTIFICATIONS[i]),
+            channel="IN_APP",
+            category="a.b",
+            status="QUEUED" if i == 3 else "SENT",
+            attempt_count=0 if i == 3 else 1,
+            last_error=None,
+            rule_id=None,
+            job_id=None,
+            created_at=datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+            sent_at=None if i == 3 else datetime(2026, 1, 2, 3, 4, 5, 7, tzinfo=UTC),
+            next_attempt_at=None,
+        )
+        for i in range(4)
+    ]
     assert {key for key, _ in decoded} == {ALL}
     assert '"category":"a.b"' in wire[0] and wire[0].count("a.b") == 1
 
 
 def test_deliveries_decode_for_the_recipients_and_tenant_wide_keys_subscribed_here() -> None:
-    wire = encode_deliveries([asdict(delivery(i)) for i in range(5)])
+    wire = encode_deliveries([delivery(i) for i in range(5)])
 
-    mine = decode_deliveries(wire[0], {"u1", "u4"})
-    with_admin = decode_deliveries(wire[0], {ALL, "u1"})
+    mine = decode_deliveries(wire[0], {str(USERS[1]), str(USERS[4])})
+    with_admin = decode_deliveries(wire[0], {ALL, str(USERS[1])})
 
-    assert [(key, p.id) for key, p in mine] == [("u1", "d1"), ("u4", "d4")]
-    assert [(key, p.id) for key, p in with_admin][:3] == [(ALL, "d0"), (ALL, "d1"), ("u1", "d1")]
+    assert [(key, p.id) for key, p in mine] == [
+        (str(USERS[1]), str(DELIVERIES[1])),
+        (str(USERS[4]), str(DELIVERIES[4])),
+    ]
+    assert [(key, p.id) for key, p in with_admin][:3] == [
+        (ALL, str(DELIVERIES[0])),
+        (ALL, str(DELIVERIES[1])),
+        (str(USERS[1]), str(DELIVERIES[1])),
+    ]
 
 
 @pytest.mark.parametrize(

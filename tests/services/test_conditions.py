@@ -1,13 +1,13 @@
 """Every operator, CIDR ranges in both IP versions, wildcards and AND/OR."""
 
-from typing import Any
-
 import pytest
 
+from app.encoding import JsonValue
 from app.errors import BadUserInput
-from app.services.conditions import all_match, check, evaluate, event_matches
+from app.models import ConditionLogic
+from app.services.conditions import Given, all_match, evaluate, event_matches, parse
 
-PAYLOAD = {
+PAYLOAD: JsonValue = {
     "ipAddress": "10.1.2.3",
     "ipv6": "2001:db8::42",
     "user": {"id": "u1", "plan": "pro", "tags": ["beta", "staff"]},
@@ -17,8 +17,8 @@ PAYLOAD = {
 }
 
 
-def cond(field: str, operator: str, value: Any = None) -> dict[str, Any]:
-    return {"field": field, "operator": operator, "value": value}
+def cond(field: str, operator: str, value: JsonValue = None) -> Given:
+    return Given(field=field, operator=operator, value=value)
 
 
 @pytest.mark.parametrize(
@@ -57,10 +57,10 @@ def cond(field: str, operator: str, value: Any = None) -> dict[str, Any]:
         (cond("user.plan", "in", ["10.0.0.0/8"]), False),  # not an address
     ],
 )
-def test_each_operator(condition: dict[str, Any], expected: bool) -> None:
-    check([condition])  # every case here is a valid rule
+def test_each_operator(condition: Given, expected: bool) -> None:
+    [parsed] = parse([condition])  # every case here is a valid rule
 
-    assert evaluate(condition, PAYLOAD) is expected
+    assert evaluate(parsed, PAYLOAD) is expected
 
 
 @pytest.mark.parametrize(
@@ -81,7 +81,7 @@ def test_each_operator(condition: dict[str, Any], expected: bool) -> None:
 )
 def test_conditions_that_cannot_be_evaluated_are_refused(condition, field) -> None:
     with pytest.raises(BadUserInput) as refused:
-        check([condition])
+        parse([condition])
 
     assert refused.value.extensions["field"] == field
 
@@ -95,8 +95,9 @@ def test_event_patterns() -> None:
 
 
 def test_and_or_logic() -> None:
-    yes, no = cond("attempts", "gt", 1), cond("attempts", "gt", 100)
+    yes, no = parse([cond("attempts", "gt", 1), cond("attempts", "gt", 100)])
+    both, either = ConditionLogic.AND, ConditionLogic.OR
 
-    assert all_match("AND", [yes, yes], PAYLOAD) and not all_match("AND", [yes, no], PAYLOAD)
-    assert all_match("OR", [no, yes], PAYLOAD) and not all_match("OR", [no, no], PAYLOAD)
-    assert all_match("AND", [], PAYLOAD) and all_match("OR", [], PAYLOAD)
+    assert all_match(both, [yes, yes], PAYLOAD) and not all_match(both, [yes, no], PAYLOAD)
+    assert all_match(either, [no, yes], PAYLOAD) and not all_match(either, [no, no], PAYLOAD)
+    assert all_match(both, [], PAYLOAD) and all_match(either, [], PAYLOAD)

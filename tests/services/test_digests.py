@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from app import clock as app_clock
-from app.models import Cadence, Digest, Event, Rule
+from app.models import Cadence, Channel, Digest, Event, Rule, RuleAction
 from app.services import digest_windows, digests
 from app.settings import Settings
 from tests.conftest import Clock
@@ -169,8 +169,8 @@ async def test_a_digest_that_cannot_be_written_is_sent_to_no_one_and_recorded_as
         events=["auth.login_failed"],
         cadence=Cadence.HOURLY,
         actions=[
-            {"channel": "IN_APP", "recipients": ["u3"]},
-            {"channel": "IN_APP", "recipients": ["x" * 250]},
+            RuleAction(Channel.IN_APP, recipients=["u3"]),
+            RuleAction(Channel.IN_APP, recipients=["x" * 250]),
         ],
     )
     await send_events(api, tenant, 2)
@@ -194,7 +194,7 @@ async def test_a_failing_digest_does_not_hold_up_the_others(api: Api) -> None:
         name="Broken",
         events=["auth.login_failed"],
         cadence=Cadence.HOURLY,
-        actions=[{"channel": "IN_APP", "recipients": ["x" * 250]}],
+        actions=[RuleAction(Channel.IN_APP, recipients=["x" * 250])],
     )
     await send_events(api, tenant, 1)
 

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from app.delivery.worker import Worker
-from app.models import Event, Rule
+from app.models import ActionJson, Channel, Event, Rule, RuleAction
 from app.services import retention
 from app.settings import Settings
 from tests.conftest import LiveServer
@@ -328,15 +328,15 @@ async def test_a_button_url_saved_before_links_were_checked_is_not_sent(api: Api
     # Given a rule stored before button urls were checked, with a javascript: one
     tenant = await make_tenant()
     admin = await make_user(api, tenant, "adm", role="ADMIN")
-    buttons = [
-        {"id": "run", "label": "Run", "url": "javascript:alert(document.domain)"},
-        {"id": "open", "label": "Open", "url": "/security"},
+    buttons: list[ActionJson] = [
+        {"id": "run", "label": "Run", "url": "javascript:alert(document.domain)", "primary": False},
+        {"id": "open", "label": "Open", "url": "/security", "primary": False},
     ]
     await Rule.create(
         tenant_id=tenant.tenant_id,
         name="Old",
         events=["auth.*"],
-        actions=[{"channel": "IN_APP", "recipients": ["role:ADMIN"], "actions": buttons}],
+        actions=[RuleAction(Channel.IN_APP, recipients=["role:ADMIN"], actions=buttons)],
     )
 
     # When the event comes
@@ -403,8 +403,8 @@ async def test_an_event_that_fails_leaves_nothing_and_can_be_sent_again(api: Api
         name="Broken",
         events=["auth.*"],
         actions=[
-            {"channel": "IN_APP", "recipients": ["role:ADMIN"]},
-            {"channel": "IN_APP", "recipients": ["x" * 250]},
+            RuleAction(Channel.IN_APP, recipients=["role:ADMIN"]),
+            RuleAction(Channel.IN_APP, recipients=["x" * 250]),
         ],
     )
 

@@ -7,7 +7,8 @@ channel and pointing at its provider class."""
 
 from collections.abc import Callable
 from importlib.metadata import entry_points
-from typing import Any
+
+from pydantic import BaseModel
 
 from app.delivery.providers.base import Provider
 from app.delivery.providers.email import EmailProvider
@@ -18,7 +19,7 @@ from app.delivery.providers.telegram import TelegramProvider
 from app.delivery.providers.webhook import WebhookProvider
 from app.models.channels import PLUGIN_GROUP, Channel
 
-BUILT_IN: tuple[Provider[Any], ...] = (
+BUILT_IN: tuple[Provider[BaseModel], ...] = (
     InAppProvider(),
     EmailProvider(),
     SmsProvider(),
@@ -28,7 +29,7 @@ BUILT_IN: tuple[Provider[Any], ...] = (
 )
 
 
-def installed() -> list[Provider[Any]]:
+def installed() -> list[Provider[BaseModel]]:
     """The providers of the channels installed packages add."""
     found = []
     for entry in entry_points(group=PLUGIN_GROUP):
@@ -42,7 +43,7 @@ def installed() -> list[Provider[Any]]:
     return found
 
 
-def _registry(providers: list[Provider[Any]]) -> dict[Channel, Provider[Any]]:
+def _registry(providers: list[Provider[BaseModel]]) -> dict[Channel, Provider[BaseModel]]:
     """Each channel's provider, in the Channel enum's order; every channel has one."""
     by_kind = {provider.kind: provider for provider in providers}
     if missing := [channel.value for channel in Channel if channel not in by_kind]:
@@ -50,14 +51,14 @@ def _registry(providers: list[Provider[Any]]) -> dict[Channel, Provider[Any]]:
     return {channel: by_kind[channel] for channel in Channel}
 
 
-REGISTRY: dict[Channel, Provider[Any]] = _registry([*BUILT_IN, *installed()])
+REGISTRY: dict[Channel, Provider[BaseModel]] = _registry([*BUILT_IN, *installed()])
 
 
-def get(channel: Channel) -> Provider[Any]:
+def get(channel: Channel) -> Provider[BaseModel]:
     return REGISTRY[channel]
 
 
-def channels_where(fact: Callable[[Provider[Any]], bool]) -> frozenset[Channel]:
+def channels_where(fact: Callable[[Provider[BaseModel]], bool]) -> frozenset[Channel]:
     """The channels whose providers state `fact`."""
     return frozenset(channel for channel, provider in REGISTRY.items() if fact(provider))
 

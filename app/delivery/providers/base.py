@@ -11,7 +11,9 @@ import httpx
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from app.delivery.targets import UnsafeTarget, address_literal, checked_addresses
+from app.encoding import JsonObject, JsonValue
 from app.models.channels import Channel
+from app.models.notifications import ActionJson
 from app.models.users import User
 
 
@@ -24,12 +26,12 @@ class Message:
     title: str
     body: str | None
     link: str | None
-    data: Any
+    data: JsonValue
     created_at: datetime
     notification_id: str | None = None  # None where it goes to a raw address or an endpoint
     rule_id: str | None = None  # the rule that sent it, if any
     priority: str = "NORMAL"  # a Priority's name
-    actions: list[dict[str, Any]] = field(default_factory=list)  # {id, label, url, primary}
+    actions: list[ActionJson] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
 
 
@@ -116,7 +118,10 @@ def _http_url(value: str) -> str:
 NonEmptyStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 HttpUrl = Annotated[NonEmptyStr, AfterValidator(_http_url)]
 
-C = TypeVar("C", bound=BaseModel)
+# Covariant, so that the registry holds every provider as a Provider[BaseModel]. A provider is
+# only ever handed a config it parsed itself (app.delivery.configs), which no type can say of
+# the registry's many; hence the ignores where C is taken as an argument.
+C = TypeVar("C", bound=BaseModel, covariant=True)
 
 
 class Provider(ABC, Generic[C]):
@@ -156,11 +161,11 @@ class Provider(ABC, Generic[C]):
             return Target()
         return Target(email=address) if self.address_field == "email" else Target(phone=address)
 
-    def test_target(self, target: Target, config: C) -> Target:
+    def test_target(self, target: Target, config: C) -> Target:  # type: ignore[misc]
         """Whom testChannel sends to: the caller (`target`, empty for an API key)."""
         return target
 
-    def parse_config(self, raw: dict[str, Any] | None) -> C | None:
+    def parse_config(self, raw: JsonObject | None) -> C | None:
         """The validated config, None when there is none; ValueError naming bad keys."""
         if not raw:
             return None
@@ -178,7 +183,11 @@ class Provider(ABC, Generic[C]):
 
     @abstractmethod
     async def send(
-        self, message: Message, target: Target, config: C, ctx: SendContext
+        self,
+        message: Message,
+        target: Target,
+        config: C,  # type: ignore[misc]
+        ctx: SendContext,
     ) -> SendResult: ...
 
 

@@ -11,6 +11,7 @@ from aiosmtpd.smtp import AuthResult
 
 from app.delivery.providers.base import SendContext, Target
 from app.delivery.providers.email import EmailConfig, EmailProvider
+from app.encoding import JsonObject, JsonValue
 from tests.delivery.helpers import (
     BANNER,
     PUBLIC_ADDRESS,
@@ -28,8 +29,13 @@ from tests.delivery.helpers import (
 provider = EmailProvider()
 
 
-def config_for(port: int, **changes: Any) -> EmailConfig:
-    raw = {"host": "127.0.0.1", "port": port, "from": "Belfry <noreply@belfry.test>", "tls": False}
+def config_for(port: int, **changes: JsonValue) -> EmailConfig:
+    raw: JsonObject = {
+        "host": "127.0.0.1",
+        "port": port,
+        "from": "Belfry <noreply@belfry.test>",
+        "tls": False,
+    }
     config = provider.parse_config(raw | changes)
     assert config is not None
     return config
