@@ -9,10 +9,10 @@ import functools
 import json
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, NoReturn, cast
+from typing import NoReturn, TypeVar, cast
 from uuid import UUID
 
 from pydantic import ValidationError
@@ -23,6 +23,7 @@ from tortoise.migrations.executor import MigrationExecutor
 
 from app import logs, metrics
 from app.db import connect_now, connection
+from app.encoding import JsonObject, JsonValue
 from app.errors import BelfryError, NotFound
 from app.live.hub import connect_hub
 from app.models import Role, Tenant
@@ -30,6 +31,8 @@ from app.services import credentials, rotation, tenants, users
 from app.services.validation import parse_uuid
 from app.settings import Settings, describe_error
 from app.tracing import configure as configure_tracing
+
+T = TypeVar("T")
 
 
 @contextlib.contextmanager
@@ -50,9 +53,7 @@ async def migrate(settings: Settings) -> None:
         await Tortoise.close_connections()
 
 
-async def _with_db(
-    settings: Settings, work: Callable[[], Awaitable[dict[str, Any]]]
-) -> dict[str, Any]:
+async def _with_db(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
     settings.ensure_data_dir()
     try:
         await _open_migrated(settings)
@@ -68,7 +69,7 @@ async def _open_migrated(settings: Settings) -> None:
     with _database_errors():
         await Tortoise.init(config=config)
         await connect_now()
-        pending = await MigrationExecutor(connection(), config["apps"]).plan()
+        pending = await MigrationExecutor(connection(), settings.tortoise_apps()).plan()
     if pending:
         raise BelfryError(
             f"the database at BELFRY_DATABASE_URL lacks {len(pending)} of this version's "
@@ -83,7 +84,7 @@ async def _check_migrated(settings: Settings) -> None:
         await Tortoise.close_connections()
 
 
-def _emit(result: dict[str, Any], as_json: bool) -> None:
+def _emit(result: Mapping[str, object], as_json: bool) -> None:
     if as_json:
         print(json.dumps(result))
     else:
@@ -91,7 +92,7 @@ def _emit(result: dict[str, Any], as_json: bool) -> None:
             print(f"{key}: {value}")
 
 
-async def create_tenant(settings: Settings, name: str) -> dict[str, Any]:
+async def create_tenant(settings: Settings, name: str) -> JsonObject:
     created = await tenants.create_tenant(name=name, box=settings.secret_box)
     key = await tenants.create_api_key(tenant_id=created.record.id, name="initial")
     return {
@@ -108,14 +109,14 @@ async def _tenant_id(raw: str) -> UUID:
     return tenant_id
 
 
-async def create_api_key(tenant_id: str, name: str) -> dict[str, Any]:
+async def create_api_key(tenant_id: str, name: str) -> JsonObject:
     key = await tenants.create_api_key(tenant_id=await _tenant_id(tenant_id), name=name)
     return {"tenantId": tenant_id, "apiKeyId": str(key.record.id), "apiKey": key.plain_key}
 
 
 async def upsert_user(
     settings: Settings, tenant_id: str, external_id: str, args: argparse.Namespace
-) -> dict[str, Any]:
+) -> JsonObject:
     fields = users.UserFields(
         email=args.email,
         name=args.name,
@@ -132,7 +133,7 @@ async def upsert_user(
 
 async def issue_token(
     settings: Settings, tenant_id: str, external_id: str, ttl: int | None
-) -> dict[str, Any]:
+) -> JsonObject:
     issued = await users.issue_user_token(
         tenant_id=await _tenant_id(tenant_id),
         external_id=external_id,
@@ -143,7 +144,7 @@ async def issue_token(
     return {"token": issued.token, "expiresAt": issued.expires_at.isoformat()}
 
 
-async def erase_user(settings: Settings, tenant_id: str, external_id: str) -> dict[str, Any]:
+async def erase_user(settings: Settings, tenant_id: str, external_id: str) -> JsonObject:
     # Through the hub, so that the running servers close the user's sockets (with Redis).
     async with connect_hub(settings):
         erased = await users.erase_user(
@@ -156,7 +157,7 @@ async def erase_user(settings: Settings, tenant_id: str, external_id: str) -> di
 
 async def rotate_signing_secret(
     settings: Settings, tenant_id: str, grace_seconds: int
-) -> dict[str, Any]:
+) -> JsonObject:
     # Through the hub, so that the running servers close the sockets of retired tokens.
     async with connect_hub(settings):
         rotated = await tenants.rotate_signing_secret(
@@ -171,14 +172,14 @@ async def rotate_signing_secret(
     }
 
 
-async def rotate_secrets(settings: Settings, batch_size: int) -> dict[str, Any]:
+async def rotate_secrets(settings: Settings, batch_size: int) -> JsonObject:
     report = await rotation.rotate_secrets(settings.secret_box, batch_size=batch_size)
-    return {**report.as_dict(), "unreadableSecrets": report.unreadable}
+    return {**report.as_dict(), "unreadableSecrets": [*report.unreadable]}
 
 
-def _refuse_unreadable(result: dict[str, Any]) -> None:
+def _refuse_unreadable(result: JsonObject) -> None:
     """After the counts are out, so that a script sees what was rotated all the same."""
-    unreadable: list[str] = result["unreadableSecrets"]
+    unreadable = [str(secret) for secret in cast(list[JsonValue], result["unreadableSecrets"])]
     if unreadable:
         shown = ", ".join(unreadable[:3]) + (", ..." if len(unreadable) > 3 else "")
         raise BelfryError(
@@ -422,7 +423,7 @@ def run(args: argparse.Namespace, settings: Settings) -> None:
     if command == "export-schema":
         Path(args.output).write_text(schema_sdl())
         return
-    jobs: dict[str, Callable[[], Awaitable[dict[str, Any]]]] = {
+    jobs: dict[str, Callable[[], Awaitable[JsonObject]]] = {
         "create-tenant": lambda: create_tenant(settings, args.name),
         "create-api-key": lambda: create_api_key(args.tenant_id, args.name),
         "upsert-user": lambda: upsert_user(settings, args.tenant_id, args.external_id, args),

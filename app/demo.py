@@ -10,7 +10,6 @@ through the real publishing service, so the bell has something to ring for."""
 import os
 import random
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 from starlette.requests import Request
@@ -66,7 +65,7 @@ async def demo_user(settings: Settings) -> DemoUser:
     return DemoUser(tenant_id=tenant.id, external_id=DEMO_USER)
 
 
-async def prepare_demo(settings: Settings) -> dict[str, Any]:
+async def prepare_demo(settings: Settings) -> dict[str, str]:
     """A demo tenant with a fresh API key and a user token, reused across restarts."""
     user = await demo_user(settings)
     key = await tenants.create_api_key(tenant_id=user.tenant_id, name="demo", announce=False)

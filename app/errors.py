@@ -1,15 +1,15 @@
 """Expected failures. graphql-core copies `extensions` from the original exception onto the
 GraphQL error, so services raise these without knowing about GraphQL."""
 
-from typing import Any
+from app.encoding import JsonObject, JsonValue
 
 
 class BelfryError(Exception):
     code = "INTERNAL_SERVER_ERROR"
 
-    def __init__(self, message: str, **extra: Any) -> None:
+    def __init__(self, message: str, **extra: JsonValue) -> None:
         super().__init__(message)
-        self.extensions: dict[str, Any] = {"code": self.code, **extra}
+        self.extensions: JsonObject = {"code": self.code, **extra}
 
 
 class Unauthenticated(BelfryError):
@@ -42,7 +42,7 @@ class InvalidNotificationIds(BelfryError):
     def __init__(self, invalid_ids: list[str]) -> None:
         super().__init__(
             f"{len(invalid_ids)} notification id(s) do not exist or are not yours",
-            invalidIds=invalid_ids,
+            invalidIds=[*invalid_ids],
         )
 
 

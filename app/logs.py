@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
+from app.encoding import JsonObject
 from app.settings import Settings
 
 # Set by the request-id middleware, the GraphQL extension and the delivery worker; tasks
@@ -107,7 +107,10 @@ class JsonLines(JsonFormatter):
         )
 
     def add_fields(
-        self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
+        self,
+        log_data: dict[str, object],
+        record: logging.LogRecord,
+        message_dict: dict[str, object],
     ) -> None:
         log_data["timestamp"] = _timestamp(record)
         super().add_fields(log_data, record, message_dict)
@@ -134,13 +137,13 @@ def is_json(settings: Settings) -> bool:
     return settings.log_format == "json"
 
 
-def config(settings: Settings) -> dict[str, Any]:
+def config(settings: Settings) -> JsonObject:
     """The dictConfig for a process; uvicorn applies it in each of its worker processes, so it
     names its classes instead of holding them."""
     level = settings.log_level.upper()
     quiet = max(logging.WARNING, logging.getLevelNamesMapping()[level])
     formatter = "app.logs.JsonLines" if is_json(settings) else "app.logs.TextLines"
-    uvicorn: dict[str, Any] = {"level": level, "handlers": [], "propagate": True}
+    uvicorn: JsonObject = {"level": level, "handlers": [], "propagate": True}
     return {
         "version": 1,
         "disable_existing_loggers": False,

@@ -288,16 +288,21 @@ class Settings(BaseSettings):
         config["credentials"]["reset"] = keep_session
         return config
 
-    def tortoise_config(self) -> dict[str, Any]:
+    def tortoise_apps(self) -> dict[str, dict[str, object]]:
+        """The apps of Tortoise's configuration, as its migration tools take them."""
+        return {
+            APP_LABEL: {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "migrations",
+            }
+        }
+
+    def tortoise_config(self) -> dict[str, object]:
+        """Tortoise's configuration, as Tortoise.init and RegisterTortoise take it."""
         return {
             "connections": {"default": self._connection_config()},
-            "apps": {
-                APP_LABEL: {
-                    "models": MODEL_MODULES,
-                    "default_connection": "default",
-                    "migrations": "migrations",
-                }
-            },
+            "apps": self.tortoise_apps(),
             "use_tz": True,
             "timezone": "UTC",
         }
@@ -326,7 +331,7 @@ def describe_error(error: ValidationError) -> str:
     return "; ".join(problems)
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> dict[str, object]:
     # Tortoise's own CLI (`tortoise makemigrations`) reads `app.settings.TORTOISE_ORM`;
     # built lazily so importing this module never reads the environment by itself.
     if name == "TORTOISE_ORM":

@@ -28,11 +28,11 @@ from tests.helpers import postgres_session
 
 
 async def test_migrations_cover_every_model_change(tmp_path: Path) -> None:
-    config = Settings(database_url=f"sqlite://{tmp_path / 'scratch.sqlite3'}").tortoise_config()
+    settings = Settings(database_url=f"sqlite://{tmp_path / 'scratch.sqlite3'}")
 
-    async with tortoise_cli_context(config) as ctx:
+    async with tortoise_cli_context(settings.tortoise_config()) as ctx:
         assert ctx.apps is not None
-        pending = await MigrationAutodetector(ctx.apps, config["apps"]).changes()
+        pending = await MigrationAutodetector(ctx.apps, settings.tortoise_apps()).changes()
 
     assert not pending, (
         "models changed without a migration: run `uv run tortoise makemigrations` and commit it"

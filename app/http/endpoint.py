@@ -145,7 +145,7 @@ class GraphQLApp(GraphQLView):
             )
         except Unauthenticated as error:
             await self._count_failed_sign_in(context)
-            raise refusal(context.request, str(error), **error.extensions) from error
+            raise refusal(context.request, str(error), error.code) from error
         if principal is None:
             await self._count_failed_sign_in(context)
             message = 'Send {"authorization": "Bearer <token>"} in connection_init'
@@ -161,7 +161,9 @@ class GraphQLApp(GraphQLView):
         try:
             await self.rate_limiter.check(None, client.host if client else None)
         except RateLimited as error:
-            raise refusal(context.request, str(error), **error.extensions) from error
+            raise refusal(
+                context.request, str(error), error.code, retryAfterSeconds=error.retry_after
+            ) from error
 
     async def _register(self, context: Context) -> None:
         """From here on, credential changes reach the socket (app.http.registry). One that

@@ -13,7 +13,6 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -42,7 +41,7 @@ class HttpProtocol(HttpToolsProtocol):
         self,
         config: Config,
         server_state: ServerState,
-        app_state: dict[str, Any],
+        app_state: dict[str, object],  # uvicorn's, passed on
         _loop: asyncio.AbstractEventLoop | None = None,
         *,
         header_timeout: float,

@@ -1,8 +1,9 @@
 """The media types of GraphQL over HTTP (the specification's current draft): which one a
 response is written in, and when a GraphQL response is a refused request (status 400)."""
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping
+
+from strawberry.http import GraphQLHTTPResponse
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
@@ -36,11 +37,13 @@ def _preferences(accept: str) -> list[tuple[str, float]]:
     return found
 
 
-def is_request_error(response: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> bool:
+def is_request_error(response: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> bool:
     """A response to a request GraphQL refused before running it: a document that did not
     parse or validate, variables that did not coerce, a document over Belfry's limits. Such
     errors have no path; an error while executing has one, and comes with (partial) data."""
     if not isinstance(response, Mapping) or response.get("data") is not None:
         return False
     errors = response.get("errors") or ()
-    return bool(errors) and not any("path" in error for error in errors)
+    return bool(errors) and not any(
+        isinstance(error, Mapping) and "path" in error for error in errors
+    )

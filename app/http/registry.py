@@ -8,7 +8,7 @@ and event. app.services.credentials brings these changes, from whichever process
 import asyncio
 from collections.abc import Coroutine
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Protocol
 from uuid import UUID
 
 from app import clock
@@ -136,7 +136,7 @@ class CredentialRegistry:
         self.stopping = True
         await asyncio.gather(*(held.connection.stop() for held in list(self._held.values())))
 
-    def later(self, ending: Coroutine[Any, Any, None]) -> None:
+    def later(self, ending: Coroutine[object, None, None]) -> None:
         """Runs `ending` from a timer, as a task held until it is done."""
         task = asyncio.create_task(ending, name="ending a connection")
         self._later.add(task)

@@ -13,7 +13,8 @@ import json
 import logging
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from datetime import timedelta
+from typing import Any, TypedDict, Unpack, cast
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError, GraphQLFormattedError
@@ -43,6 +44,7 @@ from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.graphql import OperationType
 
 from app.db import is_unavailable
+from app.encoding import JsonValue
 from app.errors import BadUserInput, NotFound, RateLimited, ServiceUnavailable
 from app.graphql.context import Context
 from app.graphql.errors import UNAVAILABLE, clipped, describe
@@ -76,7 +78,7 @@ SUBSCRIBING = (
 
 
 def error_response(
-    status: int, message: str, code: str, media_type: str = JSON, **extensions: Any
+    status: int, message: str, code: str, media_type: str = JSON, **extensions: JsonValue
 ) -> Response:
     """A request-level GraphQL error: no data, one error, as GraphQL over HTTP answers."""
     error = {"message": message, "extensions": {"code": code, **extensions}}
@@ -190,12 +192,24 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         await super().handle_start(message)
 
 
+class ViewOptions(TypedDict, total=False):
+    """Strawberry's options for its ASGI view, as GraphQL.__init__ names them."""
+
+    allowed_origins: Sequence[str]
+    subscription_protocols: Sequence[str]
+    keep_alive: bool
+    keep_alive_interval: float
+    connection_init_wait_timeout: timedelta
+
+
 class GraphQLView(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
     websocket_adapter_class = WebSocketAdapter
 
-    def __init__(self, schema: BaseSchema, settings: Settings, **options: Any) -> None:
+    def __init__(
+        self, schema: BaseSchema, settings: Settings, **options: Unpack[ViewOptions]
+    ) -> None:
         super().__init__(
             schema, graphql_ide="graphiql" if settings.graphiql_enabled else None, **options
         )
@@ -284,7 +298,7 @@ class GraphQLView(GraphQL[Context, None]):
             return cast(SubscriptionExecutionResult, followed)
         return result
 
-    def parse_json(self, data: str | bytes) -> Any:
+    def parse_json(self, data: str | bytes) -> JsonValue:
         try:
             parsed = self.decode_json(data)
         except json.JSONDecodeError as error:

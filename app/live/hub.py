@@ -130,7 +130,7 @@ class Hub:
             if found == key
         ]
 
-    async def kept_head(self, topic: Topic[Any], *, tenant_id: UUID | str | None = None) -> Head:
+    async def kept_head(self, topic: Topic[T], *, tenant_id: UUID | str | None = None) -> Head:
         return await self._backend.kept_head(topic.channel(tenant_id))
 
     @contextlib.asynccontextmanager

@@ -6,7 +6,6 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Any
 from uuid import UUID
 
 from tortoise.queryset import QuerySet
@@ -28,11 +27,12 @@ MAX_IDS_PER_CALL = 1000
 
 # --- one notification --------------------------------------------------------------------------
 
-Changes = Callable[[Notification, datetime], dict[str, Any]]
+Columns = dict[str, datetime | None]  # the columns a change sets, each to a time or to None
+Changes = Callable[[Notification, datetime], Columns]
 
 
 def _read(read: bool) -> Changes:
-    def changes(n: Notification, now: datetime) -> dict[str, Any]:
+    def changes(n: Notification, now: datetime) -> Columns:
         if (n.read_at is not None) == read:
             return {}
         if not read:
@@ -42,12 +42,12 @@ def _read(read: bool) -> Changes:
     return changes
 
 
-def _seen(n: Notification, now: datetime) -> dict[str, Any]:
+def _seen(n: Notification, now: datetime) -> Columns:
     return {} if n.seen_at is not None else {"seen_at": now}
 
 
 def _archived(archived: bool) -> Changes:
-    def changes(n: Notification, now: datetime) -> dict[str, Any]:
+    def changes(n: Notification, now: datetime) -> Columns:
         if (n.archived_at is not None) == archived:
             return {}
         if not archived:
@@ -58,7 +58,7 @@ def _archived(archived: bool) -> Changes:
     return changes
 
 
-def _deleted(n: Notification, now: datetime) -> dict[str, Any]:
+def _deleted(n: Notification, now: datetime) -> Columns:
     return {"deleted_at": now}
 
 
@@ -90,7 +90,7 @@ async def snooze(
     if until is not None:
         check_snooze(until)
 
-    def changes(n: Notification, now: datetime) -> dict[str, Any]:
+    def changes(n: Notification, now: datetime) -> Columns:
         if n.archived_at is not None and until is not None:
             raise BadUserInput("An archived notification cannot be snoozed", field="id")
         return {} if n.snoozed_until == until else {"snoozed_until": until}
@@ -110,7 +110,7 @@ async def record_action(
 ) -> Notification:
     """The viewer took one of the notification's actions: it is read, and interacted with."""
 
-    def taken(n: Notification, now: datetime) -> dict[str, Any]:
+    def taken(n: Notification, now: datetime) -> Columns:
         if action_id not in {a["id"] for a in n.actions or ()}:
             raise BadUserInput(f"The notification has no action {action_id!r}", field="actionId")
         return {**_read(True)(n, now), "interacted_at": now}
@@ -208,7 +208,7 @@ async def _apply(user_id: UUID, rows: list[Notification], changes: Changes) -> l
     """Each row's changes written (rows with the same changes in one statement) and counted;
     the rows are updated in place. Returns the rows that changed."""
     now = clock.now()
-    same: dict[tuple[tuple[str, Any], ...], list[UUID]] = defaultdict(list)
+    same: dict[tuple[tuple[str, datetime | None], ...], list[UUID]] = defaultdict(list)
     moves: list[tuple[str, Counts]] = []
     changed = []
     for n in rows:

@@ -3,12 +3,11 @@ every worker; each notification changes once however many run (inbox.change_due)
 
 import logging
 from datetime import datetime
-from typing import Any
 
 from app import clock, jobs, metrics
 from app.live.messages import InboxEventKind
 from app.models import Notification
-from app.services.inbox_changes import Changes, change_due
+from app.services.inbox_changes import Changes, Columns, change_due
 
 logger = logging.getLogger("belfry.inbox_clock")
 
@@ -16,7 +15,7 @@ BATCH = 500  # notifications a run looks at, per kind
 
 
 async def resurface_snoozed() -> int:
-    def back(n: Notification, at: datetime) -> dict[str, Any]:
+    def back(n: Notification, at: datetime) -> Columns:
         return {"snoozed_until": None}
 
     return await _change("snoozed_until", back, InboxEventKind.RESURFACED)
@@ -26,7 +25,7 @@ async def delete_expired() -> int:
     """Lists hide an expired notification at once; this takes it out of the counters, and
     retention erases it with the other deleted ones."""
 
-    def gone(n: Notification, at: datetime) -> dict[str, Any]:
+    def gone(n: Notification, at: datetime) -> Columns:
         return {"deleted_at": at}
 
     return await _change("expires_at", gone, InboxEventKind.EXPIRED)

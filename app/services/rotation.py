@@ -34,7 +34,7 @@ class RotationReport:
     # "<tenant id> <CHANNEL> <key>", or "<tenant id> <secret>" for a tenant's own
     unreadable: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, int]:
         return {
             "channels": self.channels,
             "tenants": self.tenants,

@@ -5,11 +5,10 @@ import math
 import re
 import unicodedata
 from collections.abc import Sequence
-from typing import Any
 from urllib.parse import SplitResult, urlsplit
 from uuid import UUID
 
-from app.encoding import dumps
+from app.encoding import JsonValue, dumps
 from app.errors import BadUserInput
 
 CATEGORY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
@@ -55,12 +54,16 @@ def check_category_filter(categories: list[str] | None, field: str = "category")
 
 
 def check_json(
-    field: str, value: Any, *, max_bytes: int = MAX_JSON_BYTES, max_depth: int = MAX_JSON_DEPTH
+    field: str,
+    value: JsonValue,
+    *,
+    max_bytes: int = MAX_JSON_BYTES,
+    max_depth: int = MAX_JSON_DEPTH,
 ) -> None:
     """JSON that every client can read back and both databases can store: finite numbers
     (JSON has no NaN or Infinity), nesting at most `max_depth` deep, at most `max_bytes`
     encoded."""
-    stack: list[tuple[Any, str, int]] = [(value, field, 0)]
+    stack: list[tuple[JsonValue, str, int]] = [(value, field, 0)]
     while stack:
         item, path, depth = stack.pop()
         if depth > max_depth:
@@ -82,7 +85,7 @@ def check_json(
         )
 
 
-def check_kept_json(field: str, value: Any) -> None:
+def check_kept_json(field: str, value: JsonValue) -> None:
     """JSON kept as a column's whole value (notification data, an event payload): as
     check_json, and not a bare string, which the ORM takes for JSON already encoded ("x" fails
     to store, "5" would be kept as the number 5)."""

@@ -1,10 +1,11 @@
 """The contract every channel provider keeps, and the helpers the HTTP-based ones share."""
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, cast
+from typing import Annotated, ClassVar, Generic, Literal, TypeVar, cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -201,7 +202,15 @@ def _describe(error: ValidationError) -> str:
 
 
 async def http_request(
-    ctx: SendContext, method: str, url: str, **kwargs: Any
+    ctx: SendContext,
+    method: str,
+    url: str,
+    *,
+    json: object = None,  # a body to send as JSON
+    content: bytes | None = None,
+    data: Mapping[str, str] | None = None,  # a form
+    headers: httpx.Headers | Mapping[str, str] | None = None,
+    auth: tuple[str, str] | None = None,  # basic
 ) -> httpx.Response | SendResult:
     """Make one request to a checked target: the response, or the failure that stopped it.
 
@@ -209,9 +218,16 @@ async def http_request(
     address, with the name kept as the Host header and TLS server name, so DNS cannot send
     it elsewhere after the check. Error texts are fixed strings: httpx's messages can quote
     the URL, which may hold a secret (a bot token, a Slack webhook path)."""
-    auth = kwargs.pop("auth", httpx.USE_CLIENT_DEFAULT)
     try:
-        request = ctx.http.build_request(method, url, timeout=ctx.timeout, **kwargs)
+        request = ctx.http.build_request(
+            method,
+            url,
+            json=json,
+            content=content,
+            data=data,
+            headers=headers,
+            timeout=ctx.timeout,
+        )
     except httpx.InvalidURL:
         return failed("invalid URL")
     if request.url.scheme not in ("http", "https") or not request.url.raw_host:
@@ -239,13 +255,15 @@ async def http_request(
 
 
 async def _send(
-    ctx: SendContext, request: httpx.Request, auth: Any
+    ctx: SendContext, request: httpx.Request, auth: tuple[str, str] | None
 ) -> httpx.Response | SendResult | None:
     """The response or the failure; None when the address refused the connection, so the
     next checked address may be tried."""
     try:
         # Redirects are not followed: the next hop would skip the target check.
-        return await ctx.http.send(request, auth=auth, follow_redirects=False)
+        return await ctx.http.send(
+            request, auth=httpx.USE_CLIENT_DEFAULT if auth is None else auth, follow_redirects=False
+        )
     except httpx.TimeoutException:
         return retryable("timeout")
     except httpx.ConnectError:
@@ -266,9 +284,21 @@ def classify(response: httpx.Response) -> SendResult:
     return failed(f"HTTP {status}")
 
 
-async def http_send(ctx: SendContext, method: str, url: str, **kwargs: Any) -> SendResult:
+async def http_send(
+    ctx: SendContext,
+    method: str,
+    url: str,
+    *,
+    json: object = None,
+    content: bytes | None = None,
+    data: Mapping[str, str] | None = None,
+    headers: httpx.Headers | Mapping[str, str] | None = None,
+    auth: tuple[str, str] | None = None,
+) -> SendResult:
     """`http_request`, judged by status code alone."""
-    outcome = await http_request(ctx, method, url, **kwargs)
+    outcome = await http_request(
+        ctx, method, url, json=json, content=content, data=data, headers=headers, auth=auth
+    )
     return outcome if isinstance(outcome, SendResult) else classify(outcome)
 
 

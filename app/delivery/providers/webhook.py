@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import json
 import re
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 import httpx
 from pydantic import Field, field_validator
@@ -80,7 +80,7 @@ class WebhookProvider(Provider[WebhookConfig]):
         )
 
 
-def payload(message: Message, target: Target) -> dict[str, Any]:
+def payload(message: Message, target: Target) -> dict[str, object]:
     return {
         "id": message.delivery_id,
         "type": message.category,

@@ -34,7 +34,9 @@ def cluster_nodes(url: str) -> list[ClusterNode]:
     return nodes
 
 
-def cluster_client(url: str, **options: Any) -> RedisCluster:
+def cluster_client(
+    url: str, *, socket_connect_timeout: float, socket_timeout: float
+) -> RedisCluster:
     """A client of the cluster, signed in as the URL says (`redis+cluster://:PASSWORD@...`)."""
     userinfo, _, _ = urlparse(url).netloc.rpartition("@")
     username, _, password = userinfo.partition(":")
@@ -42,7 +44,8 @@ def cluster_client(url: str, **options: Any) -> RedisCluster:
         startup_nodes=cluster_nodes(url),
         username=unquote(username) or None,
         password=unquote(password) or None,
-        **options,
+        socket_connect_timeout=socket_connect_timeout,
+        socket_timeout=socket_timeout,
     )
 
 
@@ -87,7 +90,7 @@ class RedisClusterBackend(ReconnectingBackend):
 
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[ClusterPubSub]:
-        client = cluster_client(self._url, socket_connect_timeout=2)
+        client = cluster_client(self._url, socket_connect_timeout=2, socket_timeout=5)
         pubsub = client.pubsub()
         try:
             await client.initialize()

@@ -5,7 +5,9 @@ hash tag (app.live.topics), hence a cluster slot, as a script's keys and channel
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+
+from redis.asyncio import Redis, RedisCluster
+from redis.asyncio.client import Pipeline
 
 from app.live.backends import REPLAY_LIMIT, Head, position_before, replayable
 
@@ -39,13 +41,15 @@ def outgoing(
     return [(c, m, True) for c, m in kept] + [(c, m, False) for c, m in messages]
 
 
-def keeping(channel: str, message: str, keep_seconds: float, command: str) -> tuple[Any, ...]:
+def keeping(
+    channel: str, message: str, keep_seconds: float, command: str
+) -> tuple[str, int, str, str, str, int, str]:
     """The arguments of the EVAL that keeps and publishes one message."""
     keep_ms = max(1, int(keep_seconds * 1000))
     return KEEP_AND_PUBLISH, 1, stream_key(channel), channel, message, keep_ms, command
 
 
-def queue(pipe: Any, batch: Sequence[Outgoing], keep_seconds: float, command: str) -> None:
+def queue(pipe: Pipeline, batch: Sequence[Outgoing], keep_seconds: float, command: str) -> None:
     """Adds each message to a pipeline: a kept one through the script, the others plainly."""
     for channel, message, kept in batch:
         if kept:
@@ -73,7 +77,7 @@ return {epoch, now[1], now[2], last}
 
 
 async def since(
-    client: Any, channel: str, after: str, keep_seconds: float
+    client: Redis | RedisCluster, channel: str, after: str, keep_seconds: float
 ) -> list[tuple[str, str]] | None:
     seconds, micros, entries = await client.eval(
         SINCE, 1, stream_key(channel), after, REPLAY_LIMIT + 1
@@ -82,7 +86,7 @@ async def since(
     return replayable(after, found, _ms(seconds, micros), keep_seconds)
 
 
-async def head(client: Any, channel: str) -> Head:
+async def head(client: Redis | RedisCluster, channel: str) -> Head:
     """The epoch is made by the first reader after the store lost it (or never had it)."""
     keys = (epoch_key(channel), stream_key(channel))
     epoch, seconds, micros, last = await client.eval(HEAD, 2, *keys, uuid.uuid4().hex)
