@@ -5,8 +5,9 @@ from typing import Any
 
 import pytest
 
+from app.db import connection, placeholders
 from app.encoding import JsonValue
-from app.models import Rule, RuleAction
+from app.models import Channel, Condition, Operator, Priority, Rule, RuleAction
 from app.settings import Settings
 from tests.delivery.helpers import Receiver
 from tests.helpers import Api, TenantAccess, make_tenant, make_user
@@ -61,6 +62,80 @@ async def test_a_rule_is_created_read_updated_toggled_and_deleted(api: Api) -> N
     assert updated["conditions"] == created["conditions"]  # left out, so unchanged
     assert toggled == {"enabled": False} and read["enabled"] is False
     assert deleted["deleteRule"] is True and gone["extensions"]["code"] == "NOT_FOUND"
+
+
+LOOKS = {
+    **FAILED_LOGINS,
+    "actions": [
+        {
+            "channel": "IN_APP",
+            "recipients": ["role:ADMIN"],
+            "priority": "HIGH",
+            "tags": ["security", "security"],
+            "actions": [{"id": "open", "label": "Open", "url": "/security"}],
+            "expiresInSeconds": 3600,
+            "collapseKey": "logins",
+        },
+        {"channel": "WEBHOOK"},
+    ],
+}
+
+
+async def stored_json(rule_id: str) -> tuple[JsonValue, JsonValue]:
+    """A rule's conditions and actions as its row holds them."""
+    conn = connection()
+    [row] = await conn.execute_query_dict(
+        f"SELECT conditions, actions FROM rules WHERE id = {placeholders(conn, 1)[0]}", [rule_id]
+    )
+    return json.loads(row["conditions"]), json.loads(row["actions"])
+
+
+async def test_a_rule_is_kept_in_the_json_earlier_releases_read(api: Api) -> None:
+    # Given a tenant
+    tenant = await make_tenant()
+
+    # When it saves a rule whose first action sets how its notifications look
+    created = (await api.data(CREATE, {"input": LOOKS}, token=tenant.api_key))["createRule"]
+
+    # Then its row holds the JSON that releases before records were read from it wrote
+    conditions, actions = await stored_json(created["id"])
+    assert conditions == [{"field": "ipAddress", "operator": "not_in", "value": ["192.168.1.0/24"]}]
+    assert actions == [
+        {
+            "channel": "IN_APP",
+            "recipients": ["role:ADMIN"],
+            "priority": "HIGH",
+            "tags": ["security"],
+            "actions": [{"id": "open", "label": "Open", "url": "/security", "primary": False}],
+            "expires_in_seconds": 3600,
+            "collapse_key": "logins",
+        },
+        {"channel": "WEBHOOK", "recipients": []},
+    ]
+
+
+async def test_a_rules_conditions_and_actions_are_read_as_records(api: Api) -> None:
+    # Given a saved rule
+    tenant = await make_tenant()
+    created = (await api.data(CREATE, {"input": LOOKS}, token=tenant.api_key))["createRule"]
+
+    # When its row is read
+    rule = await Rule.get(id=created["id"])
+
+    # Then its conditions and actions are records, each setting what the rule set
+    assert rule.conditions == [Condition("ipAddress", Operator.NOT_IN, ["192.168.1.0/24"])]
+    assert rule.actions == [
+        RuleAction(
+            Channel.IN_APP,
+            recipients=["role:ADMIN"],
+            priority=Priority.HIGH,
+            tags=["security"],
+            actions=[{"id": "open", "label": "Open", "url": "/security", "primary": False}],
+            expires_in_seconds=3600,
+            collapse_key="logins",
+        ),
+        RuleAction(Channel.WEBHOOK),
+    ]
 
 
 @pytest.mark.parametrize(
