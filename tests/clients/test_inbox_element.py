@@ -15,7 +15,7 @@ from app.models import Notification, User
 from app.settings import Settings
 from tests.conftest import LiveServer, free_port, serving
 from tests.helpers import Api, TenantAccess, UserAccess, make_tenant, make_user, publish
-from tests.node import require_chromium, run_node
+from tests.node import ARTIFACTS, require_chromium, run_node
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -252,3 +252,74 @@ async def test_the_element_tells_apart_why_it_cannot_work(
     assert seen["afterRateLimit"] == "You're all caught up"
     for page in ("refusedOrigin", "unauthorized", "tokenUnavailable", "unreachable", "rateLimited"):
         assert seen[page]["errors"] == [], page
+
+
+ARCHIVE = "mutation($id: ID!) { archiveNotification(id: $id) { id } }"
+SNOOZE = (
+    "mutation($id: ID!, $until: DateTime!) { snoozeNotification(id: $id, until: $until) { id } }"
+)
+
+
+async def test_the_element_passes_axe_in_both_themes_fits_a_phone_keeps_focus_and_speaks_german(
+    server: LiveServer, live_api: Api
+) -> None:
+    # Given a user with notifications of every kind, one archived and one snoozed, and a German
+    # user with a notification of three hours ago
+    require_chromium()
+    ARTIFACTS.mkdir(exist_ok=True)
+    tenant = await make_tenant()
+    user = await make_user(live_api, tenant, "ana")
+    await inbox_of_every_kind(live_api, tenant, user)
+    [archived] = (await publish(live_api, tenant, ["ana"], title="Old news"))["notificationIds"]
+    await live_api.data(ARCHIVE, {"id": archived}, token=user.token)
+    [snoozed] = (await publish(live_api, tenant, ["ana"], title="Later"))["notificationIds"]
+    until = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    await live_api.data(SNOOZE, {"id": snoozed, "until": until}, token=user.token)
+    german = await make_user(live_api, tenant, "jonas", locale="de")
+    [old] = (await publish(live_api, tenant, ["jonas"], title="Guthaben niedrig"))[
+        "notificationIds"
+    ]
+    three_hours_ago = datetime.now(UTC) - timedelta(hours=3)
+    await Notification.filter(id=old).update(created_at=three_hours_ago)
+
+    # When Chromium audits, themes, narrows, tabs through and localizes the element
+    config = {"token": user.token, "deToken": german.token}
+    seen = await run_node(
+        "element-look.mjs", server.http_url, json.dumps(config), str(ARTIFACTS), timeout=300
+    )
+
+    # Then axe-core finds no serious or critical violation anywhere
+    for audit in seen["audits"]:
+        impacts = audit["byImpact"]
+        found = [(v["id"], v["impact"], v["nodes"], v["target"]) for v in audit["violations"]]
+        assert impacts["serious"] == impacts["critical"] == 0, (audit["name"], found)
+    assert len(seen["audits"]) == 12
+
+    # And the dark theme follows the system, and the attribute overrides it
+    assert seen["lightBackground"] == "rgb(255, 255, 255)"
+    assert seen["darkBackground"] == "rgb(17, 24, 39)"
+    assert seen["themeLightOnDark"] == "rgb(255, 255, 255)"
+    assert seen["themeDark"] == seen["themeAutoOnDark"] == "rgb(17, 24, 39)"
+
+    # And at 375 px the popover lies inside the viewport, wherever the bell is
+    for placed in (seen["narrowRight"], seen["narrowLeft"]):
+        assert placed["left"] >= 0 and placed["right"] <= 375, placed
+        assert placed["width"] >= 300 and placed["bottom"] <= 667, placed
+    assert seen["narrowScrollWidth"] <= 375
+
+    # And focus moved into the popover, stayed there, and Escape gave it back to the bell
+    assert seen["focusOnOpen"] and seen["tabStayedInside"]
+    assert seen["afterEscape"] == {"hidden": True, "focusOnBell": True, "expanded": "false"}
+
+    # And the German user's page speaks German, times included, then French, then the page's
+    assert seen["german"] == {
+        "heading": "Benachrichtigungen",
+        "markAll": "Alle als gelesen markieren",
+        "bell": "Benachrichtigungen, 1 neu",
+        "meta": "billing.low_balance · vor 3 Stunden",
+        "buttons": ["Als gelesen markieren", "Archivieren", "Zurückstellen", "Löschen"],
+        "lang": "de",
+    }
+    assert seen["french"] == {"heading": "Notifications", "markAll": "Tout marquer comme lu"}
+    assert seen["overridden"] == {"heading": "Mitteilungen", "markAll": "Alles gelesen"}
+    assert seen["errors"] == []

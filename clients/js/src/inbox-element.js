@@ -41,7 +41,7 @@ const TEMPLATE = `<style>${STYLES}</style>
     <div class="tabs" role="tablist" hidden></div>
     <button class="chip-button desktop" type="button" hidden></button>
   </header>
-  <div class="scroller" part="list">
+  <div class="scroller" id="belfry-panel" part="list">
     <div class="state" part="state" hidden></div>
     <ol class="list"></ol>
     <p class="note" part="note" hidden></p>
@@ -331,7 +331,8 @@ export class BelfryInboxElement extends Base {
     this._markAll.textContent = t("markAllRead");
     this._prefsToggle.textContent = t("preferences");
     this._views.setAttribute("aria-label", t("views"));
-    for (const b of /** @type {HTMLElement[]} */ ([...this._views.children])) b.textContent = t(/** @type {string} */ (b.dataset.arg));
+    const names = { inbox: "inbox", archive: "archiveView", snoozed: "snoozed" };
+    for (const b of /** @type {HTMLElement[]} */ ([...this._views.children])) b.textContent = t(names[/** @type {keyof typeof names} */ (b.dataset.arg)]);
     this._select.setAttribute("aria-label", t("category"));
     this._tabs.setAttribute("aria-label", t("tabs"));
     this._desktop.textContent = t("desktop");
@@ -483,7 +484,8 @@ export class BelfryInboxElement extends Base {
           const tab = button(label, "tab", label, String(i));
           tab.setAttribute("role", "tab");
           tab.setAttribute("part", "tab");
-          tab.setAttribute("aria-controls", "belfry-list");
+          tab.setAttribute("aria-controls", "belfry-panel");
+          tab.id = `belfry-tab-${i}`;
           return tab;
         }),
       );
@@ -499,9 +501,10 @@ export class BelfryInboxElement extends Base {
   _renderList(state) {
     this._prefsBox.hidden = true;
     this._list.hidden = false;
-    this._list.id = "belfry-list";
-    if (this._tabList().length) this._list.setAttribute("role", "tabpanel");
-    else this._list.removeAttribute("role");
+    if (this._tabList().length) {
+      this._scroller.setAttribute("role", "tabpanel");
+      this._scroller.setAttribute("aria-labelledby", `belfry-tab-${this._tab}`);
+    } else this._scroller.removeAttribute("role");
     const top = this._scroller.scrollTop;
     const ctx = { t: this.t, view: state.view, timeZone: this._timeZone(), snoozing: this._snoozing };
     this._list.replaceChildren(...state.items.map((n) => itemNode(n, ctx, this._hostContent(n))));

@@ -123,7 +123,8 @@ a.title:hover { text-decoration: underline; }
 fieldset { border: 1px solid var(--_border); border-radius: calc(var(--_radius) / 2); margin: 0; padding: 6px 10px 8px; }
 legend { font-weight: 600; padding: 0 4px; }
 .channels { display: flex; flex-wrap: wrap; gap: 4px 14px; }
-.channels label, .quiet label { display: inline-flex; gap: 4px; align-items: center; }
+.channels label, .quiet label { display: inline-flex; gap: 4px; align-items: center; min-height: 28px; }
+input[type="checkbox"] { width: 20px; height: 20px; margin: 2px; accent-color: var(--_accent); }
 .hint { color: var(--_muted); font-size: 0.8em; }
 .quiet { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; }
 .quiet input[type="time"] { border: 1px solid var(--_border); border-radius: 4px; background: var(--_bg); padding: 2px 4px; }

@@ -37,6 +37,8 @@ export async function openInbox(context, { pageOrigin, scriptOrigin = pageOrigin
         document.documentElement.lang = "en";
         document.title = "Inbox test page";
         document.body.innerHTML = "<main><h1>Host page</h1></main>";
+        const viewport = Object.assign(document.createElement("meta"), { name: "viewport", content: "width=device-width, initial-scale=1" });
+        document.head.append(viewport);
         const inbox = document.createElement("belfry-inbox");
         for (const [name, value] of Object.entries(attributes)) inbox.setAttribute(name, value);
         inbox.style.cssText = "position: fixed; top: 8px; right: 8px";
@@ -63,16 +65,24 @@ export function inShadow(page, fn, arg) {
   ]);
 }
 
-/** Waits until `fn(shadowRoot, arg)` is truthy. */
-export function untilShadow(page, fn, arg) {
-  return page.waitForFunction(
-    ([source, arg]) => {
-      const root = document.querySelector("belfry-inbox")?.shadowRoot;
-      return root && new Function(`return (${source})`)()(root, arg);
-    },
-    [fn.toString(), arg],
-    WAIT,
-  );
+/** Waits until `fn(shadowRoot, arg)` is truthy; if it never is, fails saying what the page showed. */
+export async function untilShadow(page, fn, arg) {
+  try {
+    return await page.waitForFunction(
+      ([source, arg]) => {
+        const root = document.querySelector("belfry-inbox")?.shadowRoot;
+        return root && new Function(`return (${source})`)()(root, arg);
+      },
+      [fn.toString(), arg],
+      WAIT,
+    );
+  } catch (error) {
+    const shown = await page.evaluate(() => ({
+      text: [...(document.querySelector("belfry-inbox")?.shadowRoot?.children ?? [])].filter((c) => c.tagName !== "STYLE").map((c) => c.textContent.replace(/\s+/g, " ")),
+      events: window.belfryEvents,
+    }));
+    throw new Error(`${error.message}\nwaiting for ${fn}\nthe page showed ${JSON.stringify(shown)}\nerrors: ${page.errors}`);
+  }
 }
 
 /** The badge's text, or "" when it is hidden. */
