@@ -323,3 +323,59 @@ async def test_the_element_passes_axe_in_both_themes_fits_a_phone_keeps_focus_an
     assert seen["french"] == {"heading": "Notifications", "markAll": "Tout marquer comme lu"}
     assert seen["overridden"] == {"heading": "Mitteilungen", "markAll": "Alles gelesen"}
     assert seen["errors"] == []
+
+
+TENANT_PREFERENCE = """
+mutation($input: PreferenceInput!) { updateTenantPreference(input: $input) { category } }
+"""
+CATALOGUE = "{ eventCategories { categories { key critical defaultChannels } } }"
+
+
+async def test_the_preferences_panel_shows_and_changes_what_the_api_holds(
+    server: LiveServer, live_api: Api
+) -> None:
+    # Given a tenant whose default sends no email for one category, a critical category, and
+    # a member
+    require_chromium()
+    tenant = await make_tenant()
+    user = await make_user(live_api, tenant)
+    groups = (await live_api.data(CATALOGUE, token=tenant.api_key))["eventCategories"]
+    categories = [c for group in groups for c in group["categories"]]
+    critical = next(c["key"] for c in categories if c["critical"])
+    category = next(
+        c["key"] for c in categories if not c["critical"] and "SMS" not in c["defaultChannels"]
+    )
+    no_email = {"category": category, "channels": [{"channel": "EMAIL", "enabled": False}]}
+    await live_api.data(TENANT_PREFERENCE, {"input": no_email}, token=tenant.api_key)
+
+    # When the panel is opened, SMS switched on, the defaults taken back, and quiet hours set
+    config = {"token": user.token, "category": category, "critical": critical}
+    seen = await run_node("element-preferences.mjs", server.http_url, json.dumps(config))
+
+    # Then the panel showed the effective values, defaults as such, the critical one locked
+    assert seen["foreign"] == [] and seen["errors"] == [] and seen["pressed"] == "true"
+    default = {"disabled": False, "hint": "(default)"}
+    assert seen["before"]["channels"] == {
+        "IN_APP": {"checked": True, **default},
+        "EMAIL": {"checked": False, **default},
+        "SMS": {"checked": False, **default},
+    }
+    assert seen["before"]["reset"] is False
+    assert seen["critical"]["channels"]["IN_APP"] == {
+        "checked": True,
+        "disabled": True,
+        "hint": "(always on)",
+    }
+
+    # And switching SMS on reached the API as the user's own, kept focus, and offered defaults
+    assert seen["apiAfterSms"] == {"SMS": True}
+    assert seen["afterSms"]["channels"]["SMS"] == {"checked": True, "disabled": False, "hint": None}
+    assert seen["afterSms"]["reset"] is True and seen["focusAfterSms"] == "SMS"
+
+    # And "Use defaults" cleared it
+    assert seen["apiAfterReset"] == {}
+    assert seen["afterReset"]["channels"] == seen["before"]["channels"]
+
+    # And the quiet hours were saved, and the list came back
+    assert seen["quietHours"] == {"start": "22:30", "end": "06:45", "enabled": True}
+    assert seen["listBack"] is True
