@@ -331,6 +331,26 @@ def done(cmd: str) -> Callable[[Message], bool]:
     return lambda message: message["event"] in ("done", "failed") and message["cmd"] == cmd
 
 
+async def command(
+    node: NodeProcess, message: Message, until: Callable[[Message], bool]
+) -> tuple[Message, Message]:
+    """Sends a command; returns its answer and the first state after it that `until` accepts,
+    which may come in either order (a mutation's answer and its live event race)."""
+    start = len(node.seen)
+    await node.send(message)
+
+    def found() -> tuple[Message | None, Message | None]:
+        later = node.seen[start:]
+        answer = next((m for m in later if done(message["cmd"])(m)), None)
+        return answer, next((m for m in later if state_where(until)(m)), None)
+
+    answer, state = found()
+    while answer is None or state is None:
+        await node.expect(lambda m: True)
+        answer, state = found()
+    return answer, state
+
+
 MARK_SEEN = "mutation($ids: [ID!]!) { markNotificationsSeen(ids: $ids) { marked } }"
 MARK_READ = "mutation($ids: [ID!]!) { markNotificationsRead(ids: $ids) { marked } }"
 
@@ -343,11 +363,9 @@ async def test_the_store_counts_unseen_and_marking_the_shown_ones_seen_leaves_th
         await publish(live_api, tenant, [user.external_id], title=title)
     async with inbox_client(server, fixed(user.token), showing("One", unread=2)) as node:
         # When the shown ones are marked seen
-        await node.send({"cmd": "markSeen"})
-        marked = await node.expect(done("markSeen"))
+        marked, state = await command(node, {"cmd": "markSeen"}, lambda m: m["unseenCount"] == 0)
 
         # Then both are seen and still unread, and the unseen count is zero
-        state = await node.expect(state_where(lambda m: m["unseenCount"] == 0))
         assert marked["result"] == 2
         assert state["unreadCount"] == 2
         assert [(i["isSeen"], i["isRead"]) for i in state["items"]] == [(True, False)] * 2
@@ -382,12 +400,12 @@ async def test_an_archived_notification_leaves_the_inbox_for_the_archive_view(
     [gone] = (await publish(live_api, tenant, [user.external_id], title="Gone"))["notificationIds"]
     async with inbox_client(server, fixed(user.token), showing("Gone", unread=2)) as node:
         # When one is archived
-        await node.send({"cmd": "archive", "id": gone})
-        assert (await node.expect(done("archive")))["result"] is True
+        archived, inbox = await command(
+            node, {"cmd": "archive", "id": gone}, lambda m: m["unreadCount"] == 1
+        )
 
         # Then it leaves the inbox and its count
-        inbox = await node.expect(state_where(lambda m: m["unreadCount"] == 1))
-        assert titles(inbox) == ["Kept"]
+        assert archived["result"] is True and titles(inbox) == ["Kept"]
 
         # And the archive view shows it alone
         await node.send({"cmd": "setView", "view": "archive"})
@@ -412,11 +430,11 @@ async def test_a_snoozed_notification_shows_in_the_snoozed_view_until_it_resurfa
     async with inbox_client(server, day_long(tenant, user), showing("Later", unread=1)) as node:
         # When it is snoozed for an hour
         until = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
-        await node.send({"cmd": "snooze", "id": nid, "until": until})
-        assert (await node.expect(done("snooze")))["result"] is not None
+        snooze = {"cmd": "snooze", "id": nid, "until": until}
+        answer, _ = await command(node, snooze, lambda m: m["unreadCount"] == 0 and not m["items"])
 
         # Then it leaves the inbox and its count, and the snoozed view shows it
-        await node.expect(state_where(lambda m: m["unreadCount"] == 0 and m["items"] == []))
+        assert answer["result"] is not None
         await node.send({"cmd": "setView", "view": "snoozed"})
         snoozed = await node.expect(state_where(lambda m: m["view"] == "snoozed" and m["items"]))
         assert titles(snoozed) == ["Later"] and snoozed["items"][0]["snoozedUntil"]
@@ -450,12 +468,11 @@ async def test_taking_an_action_records_it_and_answers_the_action_to_follow(
         ]
 
         # When the primary one is taken
-        await node.send({"cmd": "act", "id": published["notificationIds"][0], "actionId": "top-up"})
-        taken = await node.expect(done("act"))
+        act = {"cmd": "act", "id": published["notificationIds"][0], "actionId": "top-up"}
+        taken, state = await command(node, act, lambda m: m["unreadCount"] == 0)
 
         # Then the store answers the action, and shows the notification read and acted on
         assert taken["result"] == actions[0]
-        state = await node.expect(state_where(lambda m: m["unreadCount"] == 0))
         assert item(state, "Low")["isRead"] and item(state, "Low")["interactedAt"]
 
 

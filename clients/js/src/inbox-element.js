@@ -5,12 +5,13 @@
 //   <belfry-inbox url="https://belfry.example.com/graphql" token-url="/belfry-token"></belfry-inbox>
 //
 // The README lists its attributes, properties, events, parts and custom properties.
-import { announcer, focusables, trapFocus } from "./a11y.js";
+import { announcer, focusKey, focusables, restoreFocus, trapFocus } from "./a11y.js";
 import { createBelfryClient } from "./client.js";
 import { button, el, itemNode } from "./items.js";
 import { safeLink } from "./links.js";
 import { translator } from "./messages.js";
 import { createPreferences } from "./preferences.js";
+import { placePopover, parseTabs, renderCategories, renderTabs } from "./popover.js";
 import { preferencesPanel } from "./preferences-panel.js";
 import { describe, httpUrl, probe, rateLimited } from "./problems.js";
 import { VIEWS, createInboxStore } from "./store.js";
@@ -51,8 +52,6 @@ const TEMPLATE = `<style>${STYLES}</style>
 
 /** How close to the end of the list (px) the next page starts loading. */
 const LOAD_AHEAD = 120;
-/** Space kept between the popover and the viewport's edges (px). */
-const MARGIN = 8;
 /** The channels the preferences panel shows unless `preference-channels` says otherwise. */
 const PERSONAL_CHANNELS = ["IN_APP", "EMAIL", "SMS"];
 /** The longest wait (s) between tries while the server refuses this page's origin. */
@@ -65,7 +64,6 @@ const Base = /** @type {typeof HTMLElement} */ (globalThis.HTMLElement ?? class 
  * @typedef {import("./store.js").Notification} Notification
  * @typedef {import("./store.js").InboxState} InboxState
  * @typedef {import("./problems.js").Problem} Problem
- * @typedef {{label: string, tags: string[]}} Tab
  * @typedef {(notification: Notification) => Node | string | null | undefined} RenderItem
  */
 
@@ -189,7 +187,7 @@ export class BelfryInboxElement extends Base {
     this._popover.hidden = !value;
     this._bell.setAttribute("aria-expanded", String(Boolean(value)));
     if (opening) {
-      this._place();
+      placePopover(this._popover, this._bell);
       this._rerender();
       (focusables(this._popover)[0] ?? this._popover).focus();
       this._markSeen();
@@ -207,7 +205,7 @@ export class BelfryInboxElement extends Base {
     const outside = (/** @type {Event} */ event) => {
       if (this.open && !event.composedPath().includes(this)) this.open = false;
     };
-    const replace = () => this.open && this._place();
+    const replace = () => this.open && placePopover(this._popover, this._bell);
     const visible = () => !document.hidden && this._markSeen();
     document.addEventListener("click", outside);
     addEventListener("resize", replace);
@@ -336,7 +334,6 @@ export class BelfryInboxElement extends Base {
     this._select.setAttribute("aria-label", t("category"));
     this._tabs.setAttribute("aria-label", t("tabs"));
     this._desktop.textContent = t("desktop");
-    delete this._select.dataset.keys; // its options are relabelled on the next render
   }
 
   // --- status and problems ------------------------------------------------------------------
@@ -421,11 +418,11 @@ export class BelfryInboxElement extends Base {
     } else if (this.problem?.kind === "rate-limited" && !state.error) this._setStatus(this.status, null);
     this._renderBadge(state);
     this._renderHeader(state);
-    const focus = this._focusKey();
+    const focus = focusKey(/** @type {ShadowRoot} */ (this.shadowRoot), this._list, this._prefsBox);
     if (this._prefsOpen) this._renderPrefs();
     else this._renderList(state);
     this._renderProblem();
-    this._restoreFocus(focus);
+    if (this.open) restoreFocus(/** @type {ShadowRoot} */ (this.shadowRoot), focus, this._list, this._prefsBox, this._popover);
     queueMicrotask(() => this._maybeLoadMore()); // a short first page leaves nothing to scroll
   }
 
@@ -448,53 +445,16 @@ export class BelfryInboxElement extends Base {
     this._markAll.hidden = this._prefsOpen || state.view !== "inbox";
     /** @type {HTMLElement} */ (this._views.parentElement).hidden = this._prefsOpen;
     for (const b of /** @type {HTMLElement[]} */ ([...this._views.children])) b.setAttribute("aria-pressed", String(b.dataset.arg === state.view));
-    const wanted = state.categories.map((c) => c.key).join("\n");
-    if (this._select.dataset.keys !== wanted) {
-      this._select.dataset.keys = wanted;
-      const options = state.categories.map((c) => new Option(c.label, c.key));
-      this._select.replaceChildren(new Option(this.t("allCategories"), ""), ...options);
-    }
-    this._select.value = state.category ?? "";
-    this._renderTabs();
+    renderCategories(this._select, state.categories, this.t("allCategories"), state.category);
+    const tabs = this._tabList();
+    this._tabs.hidden = !tabs.length || this._prefsOpen;
+    if (tabs.length) renderTabs(this._tabs, [this.t("allTab"), ...tabs.map((tab) => tab.label)], this._tab);
     const desktop = this.hasAttribute("desktop-notifications") && globalThis.Notification?.permission === "default";
     this._desktop.hidden = !desktop || this._prefsOpen;
   }
 
   _tabList() {
-    const raw = this.getAttribute("tabs");
-    if (!raw) return /** @type {Tab[]} */ ([]);
-    try {
-      const tabs = JSON.parse(raw);
-      return Array.isArray(tabs) ? tabs.filter((tab) => tab && typeof tab.label === "string" && Array.isArray(tab.tags)) : [];
-    } catch {
-      console.warn("<belfry-inbox>: tabs must be JSON: [{\"label\": ..., \"tags\": [...]}]");
-      return [];
-    }
-  }
-
-  _renderTabs() {
-    const tabs = this._tabList();
-    this._tabs.hidden = !tabs.length || this._prefsOpen;
-    if (!tabs.length) return;
-    const labels = [this.t("allTab"), ...tabs.map((tab) => tab.label)];
-    if (this._tabs.dataset.labels !== labels.join("\n")) {
-      this._tabs.dataset.labels = labels.join("\n");
-      this._tabs.replaceChildren(
-        ...labels.map((label, i) => {
-          const tab = button(label, "tab", label, String(i));
-          tab.setAttribute("role", "tab");
-          tab.setAttribute("part", "tab");
-          tab.setAttribute("aria-controls", "belfry-panel");
-          tab.id = `belfry-tab-${i}`;
-          return tab;
-        }),
-      );
-    }
-    for (const tab of /** @type {HTMLElement[]} */ ([...this._tabs.children])) {
-      const selected = Number(tab.dataset.arg) === this._tab;
-      tab.setAttribute("aria-selected", String(selected));
-      tab.tabIndex = selected ? 0 : -1;
-    }
+    return parseTabs(this.getAttribute("tabs"));
   }
 
   /** @param {InboxState} state */
@@ -549,46 +509,6 @@ export class BelfryInboxElement extends Base {
   _showNote(/** @type {string} */ text) {
     if (this._note.textContent !== text) this._note.textContent = text;
     this._note.hidden = !text;
-  }
-
-  /** What has focus in the list or panel, to find its like again after a render. */
-  _focusKey() {
-    const active = /** @type {HTMLElement | null} */ (/** @type {ShadowRoot} */ (this.shadowRoot).activeElement);
-    if (!active || !(this._list.contains(active) || this._prefsBox.contains(active))) return null;
-    const item = /** @type {HTMLElement | null} */ (active.closest("li"));
-    return {
-      id: item?.dataset.id ?? null,
-      index: item ? [...this._list.children].indexOf(item) : -1,
-      action: active.dataset.action ?? null,
-      arg: active.dataset.arg ?? null,
-      category: /** @type {HTMLElement | null} */ (active.closest("fieldset"))?.dataset.category ?? null,
-      channel: active.dataset.channel ?? null,
-      name: active.getAttribute("name"),
-    };
-  }
-
-  /** Focus back on what had it before the render, or near it when it is gone. */
-  _restoreFocus(/** @type {ReturnType<BelfryInboxElement["_focusKey"]>} */ key) {
-    if (!key || !this.open) return;
-    const root = /** @type {ShadowRoot} */ (this.shadowRoot);
-    if (root.activeElement && root.activeElement.isConnected) return;
-    /** @type {HTMLElement | null | undefined} */
-    let target;
-    if (key.category) {
-      const set = [...this._prefsBox.querySelectorAll("fieldset")].find((f) => f.dataset.category === key.category);
-      target = /** @type {HTMLElement | undefined} */ ([...(set?.querySelectorAll("input, button") ?? [])].find((n) => /** @type {HTMLElement} */ (n).dataset.channel === key.channel)) ?? set?.querySelector("input");
-    } else if (key.name) target = this._prefsBox.querySelector(`[name="${key.name}"]`);
-    else {
-      const items = /** @type {HTMLElement[]} */ ([...this._list.children]);
-      const same = items.find((li) => li.dataset.id === key.id);
-      const buttons = /** @type {HTMLElement[]} */ ([...(same?.querySelectorAll("button") ?? [])]);
-      target =
-        buttons.find((b) => b.dataset.action === key.action && (b.dataset.arg ?? null) === key.arg) ??
-        buttons.find((b) => b.dataset.action === key.action) ??
-        buttons[0] ??
-        items[Math.min(key.index, items.length - 1)]?.querySelector("button");
-    }
-    (target ?? focusables(this._popover)[0] ?? this._popover).focus();
   }
 
   // --- the preferences panel ------------------------------------------------------------------
@@ -761,21 +681,6 @@ export class BelfryInboxElement extends Base {
     const state = this.store?.state;
     if (!this.open || this._prefsOpen || !state?.hasMore || state.loading) return;
     if (s.scrollHeight - s.scrollTop - s.clientHeight < LOAD_AHEAD) this.store?.loadMore();
-  }
-
-  /** Puts the open popover below the bell, inside the viewport whatever its width. */
-  _place() {
-    const style = this._popover.style;
-    style.left = style.top = style.maxHeight = "";
-    const viewport = { width: document.documentElement.clientWidth, height: innerHeight };
-    const bell = this._bell.getBoundingClientRect();
-    const width = Math.min(this._popover.getBoundingClientRect().width, viewport.width - 2 * MARGIN);
-    const left = Math.max(MARGIN, Math.min(bell.right - width, viewport.width - MARGIN - width));
-    const top = Math.min(bell.bottom + 6, viewport.height - MARGIN - 200);
-    style.width = `${width}px`;
-    style.left = `${left}px`;
-    style.top = `${Math.max(MARGIN, top)}px`;
-    style.maxHeight = `${viewport.height - Math.max(MARGIN, top) - MARGIN}px`;
   }
 
   // --- new notifications ------------------------------------------------------------------------

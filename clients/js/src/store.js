@@ -13,6 +13,8 @@
 // unless the cursor was too old (a SYNC again).
 // Mutations go over the same client; their effect arrives as events like any other tab's.
 
+import { RELOAD, applyEvent, expired, place } from "./inbox-events.js";
+
 export const NOTIFICATION_FIELDS =
   "id category title body link data priority tags actions { id label url primary } isRead readAt " +
   "isSeen seenAt isArchived archivedAt snoozedUntil interactedAt expiresAt occurrences createdAt team { key name }";
@@ -49,8 +51,6 @@ const MAX_IDS = 1000;
 export const VIEWS = /** @type {const} */ (["inbox", "archive", "snoozed"]);
 /** setTimeout's longest wait; a later expiry is looked at again then. */
 const MAX_TIMER = 2 ** 31 - 1;
-/** apply()'s answer when an event says something changed that only a reload can show. */
-const RELOAD = Symbol("reload");
 
 /**
  * @typedef {"LOW" | "NORMAL" | "HIGH" | "URGENT"} Priority
@@ -110,21 +110,6 @@ const RELOAD = Symbol("reload");
  * @property {string | null} category
  * @property {boolean} quiet arrived inside the user's quiet hours: show it without a sound
  */
-
-/** @param {Notification} a @param {Notification} b newest first, as the server orders them */
-function newestFirst(a, b) {
-  return a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1;
-}
-
-/** @param {Notification} n */
-function expired(n, now = Date.now()) {
-  return n.expiresAt !== null && Date.parse(n.expiresAt) <= now;
-}
-
-/** @param {Notification} n @returns {View} */
-function placeOf(n) {
-  return n.isArchived ? "archive" : n.snoozedUntil ? "snoozed" : "inbox";
-}
 
 /** The GraphQL error code of a failure (`extensions.code`), if it has one. */
 export function errorCode(/** @type {any} */ error) {
@@ -223,29 +208,6 @@ export function createInboxStore(client, options = {}) {
     return filter;
   }
 
-  /** Whether `n` belongs in the list: the view and the filters shown, and not expired. */
-  function belongs(/** @type {Notification} */ n) {
-    const tags = state.tags;
-    return (
-      !expired(n) &&
-      placeOf(n) === state.view &&
-      (state.category === null || n.category === state.category) &&
-      (tags === null || n.tags.some((tag) => tags.includes(tag)))
-    );
-  }
-
-  /** `items` with `n` where it now belongs: in its place by time, or out. */
-  function place(/** @type {Notification} */ n, /** @type {Notification[]} */ items) {
-    const rest = items.filter((item) => item.id !== n.id);
-    if (!belongs(n)) return rest.length === items.length ? items : rest;
-    if (rest.length === items.length) {
-      // Older than the last loaded one while more pages remain: that page will bring it.
-      const last = items[items.length - 1];
-      if (state.hasMore && last && newestFirst(n, last) > 0) return items;
-    }
-    return [...rest, n].sort(newestFirst);
-  }
-
   /** @param {string[]} keys */
   function noteCategories(keys) {
     const before = catalogue.size;
@@ -261,57 +223,10 @@ export function createInboxStore(client, options = {}) {
     update({ error, loading: false });
   }
 
-  /**
-   * Applies one live event to the list: the items after it, or RELOAD when what it changed
-   * can only be seen by reading the list again (notifications coming into the view unnamed).
-   * @param {InboxEvent} event @param {Notification[]} items @param {number} unreadBefore
-   * @returns {Notification[] | typeof RELOAD}
-   */
-  function apply(event, items, unreadBefore) {
-    const n = event.notification;
-    if (n) {
-      noteCategories([n.category]); // the filter offers it even while another is shown
-      if (event.kind === "EXPIRED" || event.kind === "DELETED") return items.filter((item) => item.id !== n.id);
-      return place(n, items);
-    }
-    const ids = new Set(event.notificationIds);
-    const named = (/** @type {Notification} */ item) => ids.has(item.id);
-    const inInbox = (/** @type {Notification} */ item) => placeOf(item) === "inbox";
-    switch (event.kind) {
-      case "UPDATED":
-        return markedAll(event, items, unreadBefore);
-      case "DELETED": // all: every read one, in the inbox and the archive
-        return items.filter((item) => !(event.all ? item.isRead && !item.snoozedUntil : named(item)));
-      case "EXPIRED":
-        return items.filter((item) => !named(item));
-      case "ARCHIVED": // all: the inbox's read ones
-        if (state.view === "archive") return RELOAD;
-        return items.filter((item) => !(event.all ? item.isRead && inInbox(item) : named(item)));
-      case "RESURFACED":
-        return state.view === "inbox" ? RELOAD : items.filter((item) => !(state.view === "snoozed" && named(item)));
-      default:
-        return RELOAD;
-    }
-  }
-
-  /**
-   * An UPDATED naming several notifications (or all in scope) says which, not what changed:
-   * marking read lowers the unread count, marking seen leaves it.
-   * @param {InboxEvent} event @param {Notification[]} items @param {number} unreadBefore
-   */
-  function markedAll(event, items, unreadBefore) {
-    const read = event.unreadCount < unreadBefore;
-    const ids = new Set(event.notificationIds);
-    const at = new Date().toISOString();
-    const touched = (/** @type {Notification} */ item) =>
-      event.all
-        ? placeOf(item) === "inbox" && (event.category === null || item.category === event.category)
-        : ids.has(item.id);
-    return items.map((item) => {
-      if (!touched(item)) return item;
-      if (read && !item.isRead) return { ...item, isRead: true, readAt: at, isSeen: true, seenAt: item.seenAt ?? at };
-      return item.isSeen ? item : { ...item, isSeen: true, seenAt: at };
-    });
+  /** Applies one live event to the list (see inbox-events.js); notes a new category. */
+  function apply(/** @type {InboxEvent} */ event, /** @type {Notification[]} */ items, /** @type {number} */ unreadBefore) {
+    if (event.notification) noteCategories([event.notification.category]); // offered even while another is shown
+    return applyEvent(event, items, unreadBefore, state);
   }
 
   /** @param {InboxEvent} event */
@@ -435,7 +350,7 @@ export function createInboxStore(client, options = {}) {
 
   /** A notification a mutation answered with, put where it now belongs. */
   function changed(/** @type {Notification} */ n) {
-    update({ items: place(n, state.items) });
+    update({ items: place(n, state.items, state) });
     return n;
   }
 
