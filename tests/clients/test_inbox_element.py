@@ -69,6 +69,46 @@ async def test_a_stored_unsafe_link_is_never_an_href_and_clicking_it_runs_nothin
     assert sorted(seen["hrefs"]) == sorted(SAFE.values())
 
 
+async def test_a_stored_action_with_an_unsafe_url_is_recorded_and_never_followed(
+    server: LiveServer, live_api: Api
+) -> None:
+    # Given a notification whose buttons, written straight into the database past every check
+    # of the API, lead to script and to another site
+    require_chromium()
+    tenant = await make_tenant()
+    alice = await make_user(live_api, tenant, "alice")
+    user = await User.get(tenant_id=tenant.tenant_id, external_id="alice")
+    stored = await Notification.create(
+        tenant_id=tenant.tenant_id,
+        recipient_id=user.id,
+        category="billing.low_balance",
+        title="Top up",
+        actions=[
+            {"id": "run", "label": "Run", "url": "javascript:alert('action')", "primary": True},
+            {"id": "away", "label": "Away", "url": "//evil.example/x", "primary": False},
+        ],
+        created_at=datetime.now(UTC),
+    )
+
+    # When <belfry-inbox> shows it in Chromium and both buttons are clicked
+    seen = await run_node(
+        "unsafe-links.mjs",
+        server.http_url,
+        alice.token,
+        json.dumps({"Top up": None}),
+        json.dumps([]),
+        json.dumps(["Run: Top up", "Away: Top up"]),
+    )
+
+    # Then both were taken and recorded, no script ran but the page's own, and the page stayed
+    assert seen["taken"] == ["run", "away"]
+    assert seen["dialogs"] == ["control"]
+    assert seen["foreign"] == [] and seen["errors"] == []
+    assert seen["url"] == f"{server.http_url}/healthz"
+    await stored.refresh_from_db()
+    assert stored.interacted_at is not None and stored.read_at is not None
+
+
 TEAM = 'mutation { upsertTeam(input: {key: "ops", name: "Operations"}) { key } }'
 TO_TEAM = (
     "mutation($input: PublishNotificationInput!) { publishNotification(input: $input) { count } }"

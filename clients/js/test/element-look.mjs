@@ -3,6 +3,7 @@
 // kind), the themes, a 375 px wide viewport, the keyboard (focus kept in the popover, Escape),
 // and a German user's page. argv[2] is Belfry's origin, argv[3] a JSON object {token, deToken},
 // argv[4] a folder for screenshots. Prints what it saw.
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
 import { launch } from "./browser.mjs";
@@ -144,6 +145,9 @@ try {
   seen.errors = [...de.errors];
   await german.close();
 
+  // For a person to read: axe-core's findings by impact, per state audited.
+  const summary = seen.audits.map(({ name, byImpact, violations }) => ({ name, byImpact, rules: violations.map((v) => v.id) }));
+  writeFileSync(path.join(artifacts, "axe.json"), `${JSON.stringify(summary, null, 2)}\n`);
   console.log(JSON.stringify(seen));
 } finally {
   await browser.close();
