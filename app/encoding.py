@@ -2,6 +2,7 @@
 JSON that Belfry keeps or passes on without looking inside."""
 
 import json
+from dataclasses import asdict, is_dataclass
 from datetime import date
 from enum import Enum
 from typing import TypeAlias
@@ -33,4 +34,6 @@ def _default(value: object) -> object:
         return value.isoformat()
     if isinstance(value, Enum):
         return value.value
+    if is_dataclass(value) and not isinstance(value, type):  # orjson writes these itself
+        return asdict(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")

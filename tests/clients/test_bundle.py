@@ -2,6 +2,7 @@
 needs no Node: it must be what the client's sources build to."""
 
 import asyncio
+import gzip
 from pathlib import Path
 
 from tests.node import CLIENT, require_node
@@ -37,3 +38,14 @@ async def test_building_twice_gives_the_same_bytes(tmp_path: Path) -> None:
 
     for name in ("belfry.js", "belfry.mjs"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+MAX_GZIPPED = 40 * 1024
+
+
+def test_the_served_bundle_stays_under_40_kib_gzipped() -> None:
+    # Given the browser script Belfry serves, as a browser fetches it compressed
+    gzipped = gzip.compress(SERVED.read_bytes(), compresslevel=9)
+
+    # Then it weighs less than the budget
+    assert len(gzipped) < MAX_GZIPPED, f"{len(gzipped)} bytes gzipped"

@@ -1,11 +1,13 @@
 // Belfry's browser client: the connection (createBelfryClient), the live inbox store
-// (createInboxStore) and the <belfry-inbox> element, registered on import where there is a DOM.
+// (createInboxStore), the viewer's preferences (createPreferences) and the <belfry-inbox>
+// element, registered on import where there is a DOM.
 import { defineBelfryInbox } from "./inbox-element.js";
 
 export { BelfryError, TokenUnavailableError, createBelfryClient, websocketUrl } from "./client.js";
 export { BelfryInboxElement, defineBelfryInbox } from "./inbox-element.js";
 export { safeLink } from "./links.js";
-export { createInboxStore } from "./store.js";
-export { tokenExpiry, tokenFromEndpoint } from "./token.js";
+export { createPreferences } from "./preferences.js";
+export { NOTIFICATION_FIELDS, VIEWS, createInboxStore, errorCode, retryAfterSeconds } from "./store.js";
+export { TokenRefusedError, tokenExpiry, tokenFromEndpoint } from "./token.js";
 
 defineBelfryInbox();
