@@ -55,7 +55,7 @@ function timeAgo(iso) {
 }
 
 export class BelfryInboxElement extends Base {
-  static observedAttributes = ["url", "token", "token-url", "page-size"];
+  static observedAttributes = ["url", "token", "token-url", "page-size", "credentials"];
 
   constructor() {
     super();
@@ -150,8 +150,9 @@ export class BelfryInboxElement extends Base {
 
   _start() {
     const getToken = this._tokenSource();
-    if (!getToken || this.client) return; // a framework may set getToken after mounting
-    this.client = createBelfryClient({ url: this.getAttribute("url") ?? undefined, getToken });
+    const credentials = this.getAttribute("credentials") === "include" ? "include" : undefined;
+    if ((!getToken && !credentials) || this.client) return; // a framework may set getToken after mounting
+    this.client = createBelfryClient({ url: this.getAttribute("url") ?? undefined, getToken: getToken ?? undefined, credentials });
     this.store = createInboxStore(this.client, { pageSize: Number(this.getAttribute("page-size")) || 20 });
     const offStatus = this.client.onStatus((status) => this._emit("belfry-status", { status }));
     const offState = this.store.subscribe((state) => this._render(state));
