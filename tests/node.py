@@ -8,6 +8,7 @@ import json
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,37 @@ def require_chromium() -> str:
     if browser is None:
         unavailable("Chromium", FileNotFoundError("install Debian's chromium package"))
     return str(browser)
+
+
+def require_npm() -> str:
+    npm = shutil.which("npm")
+    if npm is None:
+        unavailable("npm", FileNotFoundError("npm is not on the PATH"))
+    require_node()
+    return str(npm)
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    stdout: str
+    stderr: str
+
+
+async def run_command(*argv: str, cwd: Path, timeout: float = 300) -> Output:
+    """Runs a command (npm, node, a package's tool) in `cwd` and returns what it printed; one
+    that fails fails the test with its output."""
+    process = await asyncio.create_subprocess_exec(
+        *argv, cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), timeout)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise AssertionError(f"{argv} ran past {timeout} s") from None
+    output = Output(out.decode(errors="replace"), err.decode(errors="replace"))
+    assert process.returncode == 0, f"{argv} exited {process.returncode}:\n{output}"
+    return output
 
 
 async def run_node(script: str, *args: str, timeout: float = 120) -> Any:
