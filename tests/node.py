@@ -16,6 +16,8 @@ from tests.conftest import unavailable
 
 CLIENT = Path(__file__).resolve().parent.parent / "clients" / "js"
 SCRIPTS = CLIENT / "test"
+# @belfry/react, whose own scripts are under its test/ (npm ci --prefix clients/react).
+REACT = CLIENT.parent / "react"
 # Screenshots and other files a browser test leaves for a person to look at (git-ignored).
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -29,6 +31,13 @@ def require_node() -> str:
         missing = FileNotFoundError("run npm ci --prefix clients/js")
         unavailable("the client's npm packages", missing)
     return str(node)
+
+
+def require_package(package: Path) -> None:
+    """The npm packages of a client's package besides clients/js (clients/react)."""
+    if not (package / "node_modules").is_dir():
+        missing = FileNotFoundError(f"run npm ci --prefix clients/{package.name}")
+        unavailable(f"the npm packages of clients/{package.name}", missing)
 
 
 def require_chromium() -> str:
@@ -157,18 +166,20 @@ class NodeProcess:
 
 @asynccontextmanager
 async def node_process(
-    script: str, *args: str, answer: Answer | None = None
+    script: str, *args: str, answer: Answer | None = None, package: Path = CLIENT
 ) -> AsyncIterator[NodeProcess]:
-    """Runs clients/js/test/`script` for the block, then closes its stdin (the script's cue
-    to end) and waits for it."""
+    """Runs `script` of the package's test/ (clients/js/test/ unless told) for the block, then
+    closes its stdin (the script's cue to end) and waits for it."""
+    node = require_node()
+    require_package(package)
     process = await asyncio.create_subprocess_exec(
-        require_node(),
-        str(SCRIPTS / script),
+        node,
+        str(package / "test" / script),
         *args,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        cwd=CLIENT,
+        cwd=package,
     )
     running = NodeProcess(process, script, answer)
     try:

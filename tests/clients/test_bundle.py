@@ -1,25 +1,29 @@
-"""What the client's sources build to is committed, so that neither Belfry's demo nor an
-installation of the npm package needs to build anything: the browser script Belfry serves
-(app/static/belfry/belfry.js) and the package's ES module and declarations (clients/js/dist).
-Each must be what the sources build to."""
+"""What the clients' sources build to is committed, so that neither Belfry's demo nor an
+installation of an npm package needs to build anything: the browser script Belfry serves
+(app/static/belfry/belfry.js), and each package's ES module and declarations (clients/js/dist,
+clients/react/dist). Each must be what the sources build to."""
 
 import asyncio
 from pathlib import Path
 
-from tests.node import CLIENT, require_node
+from tests.node import CLIENT, REACT, require_node, require_package
 
 SERVED = Path(__file__).resolve().parents[2] / "app" / "static" / "belfry" / "belfry.js"
-DIST = CLIENT / "dist"
-REBUILD = "run `npm run build --prefix clients/js` and commit"
 
 
-async def build_into(out_dir: Path) -> None:
+def rebuild(package: Path) -> str:
+    return f"run `npm run build --prefix clients/{package.name}` and commit"
+
+
+async def build_into(out_dir: Path, package: Path = CLIENT) -> None:
+    node = require_node()
+    require_package(package)
     process = await asyncio.create_subprocess_exec(
-        require_node(),
-        str(CLIENT / "build.mjs"),
+        node,
+        str(package / "build.mjs"),
         "--out-dir",
         str(out_dir),
-        cwd=CLIENT,
+        cwd=package,
         stderr=asyncio.subprocess.PIPE,
     )
     _, err = await asyncio.wait_for(process.communicate(), 120)
@@ -31,30 +35,48 @@ def files_under(root: Path) -> dict[str, bytes]:
     return {str(f.relative_to(root)): f.read_bytes() for f in files}
 
 
+def assert_same_files(committed: Path, fresh: Path, package: Path) -> None:
+    """Byte for byte the same files, and no other."""
+    was, now = files_under(committed), files_under(fresh)
+    assert sorted(was) == sorted(now), rebuild(package)
+    assert [name for name in now if was[name] != now[name]] == [], rebuild(package)
+
+
 async def test_the_served_bundle_is_the_build_of_the_sources(tmp_path: Path) -> None:
     # Given a fresh build of clients/js
     await build_into(tmp_path)
 
     # Then the committed browser script is byte for byte the same
     fresh = (tmp_path / "belfry.js").read_bytes()
-    assert SERVED.read_bytes() == fresh, REBUILD
+    assert SERVED.read_bytes() == fresh, rebuild(CLIENT)
 
 
-async def test_the_packages_module_and_declarations_are_the_build_of_the_sources(
+async def test_the_client_packages_module_and_declarations_are_the_build_of_the_sources(
     tmp_path: Path,
 ) -> None:
     # Given a fresh build of clients/js
     await build_into(tmp_path)
     (tmp_path / "belfry.js").unlink()  # the served script, above
 
-    # Then clients/js/dist holds the same files, byte for byte, and no other
-    fresh, committed = files_under(tmp_path), files_under(DIST)
-    assert sorted(committed) == sorted(fresh), REBUILD
-    assert [name for name in fresh if committed[name] != fresh[name]] == [], REBUILD
+    # Then clients/js/dist holds the same files
+    assert_same_files(CLIENT / "dist", tmp_path, CLIENT)
+
+
+async def test_the_react_packages_module_and_declarations_are_the_build_of_the_sources(
+    tmp_path: Path,
+) -> None:
+    # Given a fresh build of clients/react
+    await build_into(tmp_path, REACT)
+
+    # Then clients/react/dist holds the same files
+    assert_same_files(REACT / "dist", tmp_path, REACT)
 
 
 async def test_building_twice_gives_the_same_bytes(tmp_path: Path) -> None:
-    await build_into(tmp_path / "a")
-    await build_into(tmp_path / "b")
+    for package in (CLIENT, REACT):
+        await build_into(tmp_path / package.name / "a", package)
+        await build_into(tmp_path / package.name / "b", package)
 
-    assert files_under(tmp_path / "a") == files_under(tmp_path / "b")
+        assert files_under(tmp_path / package.name / "a") == files_under(
+            tmp_path / package.name / "b"
+        )
