@@ -58,9 +58,11 @@ export function BelfryProvider({ children, pageSize, ...props }: BelfryProviderP
     const endpoint = connection.tokenUrl && tokenFromEndpoint(new URL(connection.tokenUrl, location.href).toString());
     const client = createBelfryClient({ ...connection, getToken: connection.getToken ?? (endpoint || undefined) });
     const store = createInboxStore(client, { pageSize });
-    store.start();
+    // Started a task later: StrictMode's trial mount and unmount, in one go, then open no socket.
+    const starting = setTimeout(() => store.start());
     setBelfry({ client, store });
     return () => {
+      clearTimeout(starting);
       store.stop();
       void client.dispose();
     };

@@ -7,9 +7,9 @@
 // each command: what the page shows (the hooks' list, counts and view, the element's items)
 // and what its callbacks were given.
 // In: {"cmd": "click", "name"} clicks the button of that name; {"cmd": "await", "shows",
-// "hides", "acted", "view", "elementShows"} waits until the hooks' list shows these titles and
-// none of those, at least `acted` actions were taken, the view is `view`, and the element
-// shows those titles (each optional); both then answer.
+// "hides", "unread", "acted", "view", "elementShows"} waits until the hooks' list shows these
+// titles and none of those, the unread count is `unread`, at least `acted` actions were taken,
+// the view is `view`, and the element shows those titles (each optional); both then answer.
 import { build } from "esbuild";
 import path from "node:path";
 import readline from "node:readline";
@@ -37,7 +37,10 @@ try {
   const page = await (await browser.newContext()).newPage();
   const errors = [];
   page.on("pageerror", (error) => errors.push(String(error)));
-  page.on("console", (message) => message.type() === "error" && errors.push(message.text()));
+  page.on("console", (message) => {
+    // The browser asks /healthz's origin for a favicon, which Belfry has not: not the app's.
+    if (message.type() === "error" && !message.location().url.endsWith("/favicon.ico")) errors.push(message.text());
+  });
   await page.goto(`${origin}/healthz`);
   await page.evaluate(
     ({ origin, token }) => {
@@ -73,7 +76,7 @@ try {
       await page.getByRole("button", { name: command.name, exact: true }).click();
     } else if (command.cmd === "await") {
       await page.waitForFunction(
-        ({ shows, hides, acted, view, elementShows }) => {
+        ({ shows, hides, unread, acted, view, elementShows }) => {
           const titles = [...document.querySelectorAll("#inbox .title")].map((node) => node.textContent);
           const element = document.querySelector("belfry-inbox")?.shadowRoot;
           const elementTitles = [...(element?.querySelectorAll(".title") ?? [])].map((node) => node.textContent);
@@ -81,6 +84,7 @@ try {
             shows.every((t) => titles.includes(t)) &&
             elementShows.every((t) => elementTitles.includes(t)) &&
             !hides.some((t) => titles.includes(t)) &&
+            (unread === null || document.querySelector("#counts").dataset.unread === String(unread)) &&
             window.seen.acted.length >= acted &&
             (!view || document.querySelector("#inbox").dataset.view === view)
           );
@@ -88,6 +92,7 @@ try {
         {
           shows: command.shows ?? [],
           hides: command.hides ?? [],
+          unread: command.unread ?? null,
           acted: command.acted ?? 0,
           view: command.view,
           elementShows: command.elementShows ?? [],
