@@ -12,7 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.node import CLIENT, REACT, Output, require_node, require_npm, require_package, run_command
+from tests.node import (
+    CLIENT,
+    REACT,
+    Output,
+    require_node,
+    require_npm,
+    require_package,
+    run_command,
+)
 
 
 @dataclass(frozen=True)
@@ -182,4 +190,3 @@ async def test_publishing_the_package_is_clean(package: Package) -> None:
     assert "npm warn" not in output.stderr.lower(), output.stderr
     assert "public access (dry-run)" in output.stderr
     assert output.stdout.strip() == f"+ {package.name}@0.1.0"
-
