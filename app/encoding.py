@@ -1,6 +1,7 @@
 """JSON for what the server writes most: live batches and websocket frames."""
 
 import json
+from dataclasses import asdict, is_dataclass
 from datetime import date
 from enum import Enum
 from typing import Any
@@ -27,4 +28,6 @@ def _default(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Enum):
         return value.value
+    if is_dataclass(value) and not isinstance(value, type):  # orjson writes these itself
+        return asdict(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")

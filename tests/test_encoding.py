@@ -5,6 +5,7 @@ import uuid
 from datetime import UTC, datetime
 
 from app.encoding import dumps
+from app.live.messages import ActionPayload
 from app.models import Channel
 
 
@@ -38,3 +39,16 @@ def test_subclasses_of_the_types_it_knows_are_written_too() -> None:
     an_id = DriverUUID(int=7)
 
     assert json.loads(dumps([an_id])) == [str(uuid.UUID(int=7))]
+
+
+def test_a_button_is_written_as_its_json_object_beside_integers_beyond_64_bits() -> None:
+    # Given a live notification's button, in a batch whose data orjson refuses
+    action = ActionPayload(id="top-up", label="Top up", url="/billing", primary=True)
+
+    # When it is written
+    text = dumps({"actions": [action], "data": {"big": 2**70}})
+
+    # Then it is the object the API stores and shows
+    assert json.loads(text)["actions"] == [
+        {"id": "top-up", "label": "Top up", "url": "/billing", "primary": True}
+    ]

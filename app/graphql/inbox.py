@@ -1,6 +1,6 @@
 from collections.abc import AsyncGenerator
 from datetime import datetime
-from typing import Self
+from typing import Any, Self
 
 import strawberry
 from strawberry.relay import PageInfo
@@ -12,7 +12,7 @@ from app.graphql.pagination import edges, page_info, page_request
 from app.graphql.permissions import ForUsers
 from app.graphql.rendering import renderer_for
 from app.graphql.teams import TeamRef
-from app.live.messages import InboxEventKind, NotificationPayload
+from app.live.messages import ActionPayload, InboxEventKind, NotificationPayload
 from app.live.streams import Badge
 from app.services import inbox as service
 from app.services import inbox_changes as changes
@@ -25,6 +25,13 @@ class NotificationAction:
     label: str
     url: str | None
     primary: bool
+
+    @classmethod
+    def of(cls, action: dict[str, Any] | ActionPayload) -> Self:
+        """From a stored action (JSON) or a live one."""
+        if isinstance(action, ActionPayload):
+            return cls(id=action.id, label=action.label, url=action.url, primary=action.primary)
+        return cls(**action)
 
 
 @strawberry.type
@@ -66,7 +73,7 @@ class Notification:
             link=n.link,
             data=n.data,
             priority=n.priority,
-            actions=[NotificationAction(**a) for a in n.actions or ()],
+            actions=[NotificationAction.of(a) for a in n.actions or ()],
             tags=n.tags or [],
             is_read=n.read_at is not None,
             read_at=n.read_at,

@@ -35,6 +35,21 @@ class InboxEventKind(StrEnum):
     EXPIRED = "EXPIRED"
 
 
+@dataclass(slots=True)
+class ActionPayload:
+    """A notification's button as it travels: attributes for the API to read (a stored one is
+    a JSON object); written to the wire as that same object."""
+
+    id: str
+    label: str
+    url: str | None = None
+    primary: bool = False
+
+    @classmethod
+    def all_of(cls, stored: "list[dict[str, Any]] | None") -> "list[ActionPayload]":
+        return [cls(**action) for action in stored or ()]
+
+
 # Payloads are made per recipient on every publish: plain slotted dataclasses, since frozen
 # ones cost three times as much to construct. Nobody changes one once made.
 @dataclass(slots=True)
@@ -48,7 +63,7 @@ class NotificationPayload:
     link: str | None
     data: Any
     priority: Priority
-    actions: list[dict[str, Any]]
+    actions: list[ActionPayload]
     tags: list[str]
     read_at: datetime | None
     seen_at: datetime | None
@@ -72,7 +87,7 @@ class NotificationPayload:
             link=n.link,
             data=n.data,
             priority=n.priority,
-            actions=n.actions or [],
+            actions=ActionPayload.all_of(n.actions),
             tags=n.tags or [],
             read_at=n.read_at,
             seen_at=n.seen_at,
@@ -97,7 +112,7 @@ class NotificationPayload:
             link=row["link"],
             data=row["data"],
             priority=row["priority"],
-            actions=row["actions"] or [],
+            actions=ActionPayload.all_of(row["actions"]),
             tags=row["tags"] or [],
             read_at=row.get("read_at"),
             seen_at=row.get("seen_at"),

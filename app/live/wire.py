@@ -12,6 +12,7 @@ from app.encoding import dumps
 from app.live.messages import (
     ALL,
     DELIVERY_FIELDS,
+    ActionPayload,
     DeliveryPayload,
     InboxEventKind,
     InboxMessage,
@@ -122,6 +123,7 @@ def decode_inbox(raw: str, wanted: Container[str]) -> list[tuple[str, InboxMessa
             if shared[key] is not None:
                 shared[key] = datetime.fromisoformat(shared[key])
         shared["priority"] = Priority(shared["priority"])
+        shared["actions"] = ActionPayload.all_of(shared["actions"])
     categories, all_, category = batch["categories"], batch["all"], batch["category"]
     return [
         (

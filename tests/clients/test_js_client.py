@@ -8,7 +8,7 @@ import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from app.auth import mint_user_token
+from app.services import inbox_clock
 from app.settings import Settings
 from tests.conftest import Clock, LiveServer, free_port, serving
 from tests.graphql.test_live_auth import expiry_of
@@ -57,6 +58,11 @@ class Tokens:
         return {"cmd": "token", "token": token}
 
 
+def day_long(tenant: TenantAccess, user: UserAccess) -> Answer:
+    """Tokens that outlive a test that moves the clock by hours."""
+    return Tokens(tenant, user.external_id, ttl=timedelta(days=1)).answer
+
+
 def fixed(token: str) -> Answer:
     async def answer(message: Message) -> Message | None:
         return {"cmd": "token", "token": token} if message.get("event") == "token-request" else None
@@ -66,13 +72,16 @@ def fixed(token: str) -> Answer:
 
 @asynccontextmanager
 async def inbox_client(
-    server: LiveServer, answer: Answer, **options: Any
+    server: LiveServer,
+    answer: Answer,
+    until: Callable[[Message], bool] | None = None,
+    **options: Any,
 ) -> AsyncIterator[NodeProcess]:
-    """The store running in Node, synced with the inbox."""
+    """The store running in Node, synced with the inbox (and showing what `until` wants)."""
     async with node_process(
         "inbox-client.mjs", f"{server.http_url}/graphql", json.dumps(options), answer=answer
     ) as node:
-        await node.expect(synced)
+        await node.expect(until or synced)
         yield node
 
 
@@ -305,3 +314,217 @@ async def test_the_store_filters_by_category_pages_on_and_applies_bulk_changes(
         await node.send({"cmd": "delete", "id": state["items"][2]["id"]})
         state = await node.expect(lambda m: m["event"] == "state" and len(m["items"]) == 2)
         assert titles(state) == ["b3", "b2"]
+
+
+def item(message: Message, title: str) -> dict[str, Any]:
+    [found] = [i for i in message["items"] if i["title"] == title]
+    return dict(found)
+
+
+def state_where(wanted: Callable[[Message], bool]) -> Callable[[Message], bool]:
+    return lambda message: (
+        message["event"] == "state" and not message["loading"] and wanted(message)
+    )
+
+
+def done(cmd: str) -> Callable[[Message], bool]:
+    return lambda message: message["event"] in ("done", "failed") and message["cmd"] == cmd
+
+
+MARK_SEEN = "mutation($ids: [ID!]!) { markNotificationsSeen(ids: $ids) { marked } }"
+MARK_READ = "mutation($ids: [ID!]!) { markNotificationsRead(ids: $ids) { marked } }"
+
+
+async def test_the_store_counts_unseen_and_marking_the_shown_ones_seen_leaves_them_unread(
+    server: LiveServer, live_api: Api, tenant: TenantAccess, user: UserAccess
+) -> None:
+    # Given two new notifications in the store
+    for title in ("One", "Two"):
+        await publish(live_api, tenant, [user.external_id], title=title)
+    async with inbox_client(server, fixed(user.token), showing("One", unread=2)) as node:
+        # When the shown ones are marked seen
+        await node.send({"cmd": "markSeen"})
+        marked = await node.expect(done("markSeen"))
+
+        # Then both are seen and still unread, and the unseen count is zero
+        state = await node.expect(state_where(lambda m: m["unseenCount"] == 0))
+        assert marked["result"] == 2
+        assert state["unreadCount"] == 2
+        assert [(i["isSeen"], i["isRead"]) for i in state["items"]] == [(True, False)] * 2
+
+
+async def test_marking_seen_in_another_tab_does_not_mark_read_here(
+    server: LiveServer, live_api: Api, tenant: TenantAccess, user: UserAccess
+) -> None:
+    # Given a store showing two unseen notifications
+    ids = []
+    for title in ("One", "Two"):
+        ids += (await publish(live_api, tenant, [user.external_id], title=title))["notificationIds"]
+    async with inbox_client(server, fixed(user.token), showing("Two", unread=2)) as node:
+        # When another tab marks everything seen (an event naming no state)
+        await live_api.data(MARK_SEEN, {"ids": []}, token=user.token)
+
+        # Then the store shows them seen, not read
+        seen = await node.expect(state_where(lambda m: m["unseenCount"] == 0))
+        assert [(i["isSeen"], i["isRead"]) for i in seen["items"]] == [(True, False)] * 2
+
+        # And when that tab marks one read by id, the store shows that one read
+        await live_api.data(MARK_READ, {"ids": [ids[0]]}, token=user.token)
+        read = await node.expect(state_where(lambda m: m["unreadCount"] == 1))
+        assert (item(read, "One")["isRead"], item(read, "Two")["isRead"]) == (True, False)
+
+
+async def test_an_archived_notification_leaves_the_inbox_for_the_archive_view(
+    server: LiveServer, live_api: Api, tenant: TenantAccess, user: UserAccess
+) -> None:
+    # Given a store showing two notifications
+    [kept] = (await publish(live_api, tenant, [user.external_id], title="Kept"))["notificationIds"]
+    [gone] = (await publish(live_api, tenant, [user.external_id], title="Gone"))["notificationIds"]
+    async with inbox_client(server, fixed(user.token), showing("Gone", unread=2)) as node:
+        # When one is archived
+        await node.send({"cmd": "archive", "id": gone})
+        assert (await node.expect(done("archive")))["result"] is True
+
+        # Then it leaves the inbox and its count
+        inbox = await node.expect(state_where(lambda m: m["unreadCount"] == 1))
+        assert titles(inbox) == ["Kept"]
+
+        # And the archive view shows it alone
+        await node.send({"cmd": "setView", "view": "archive"})
+        archive = await node.expect(state_where(lambda m: m["view"] == "archive"))
+        assert titles(archive) == ["Gone"] and archive["items"][0]["isArchived"]
+
+        # And when it is unarchived, it leaves the archive and comes back to the inbox
+        await node.send({"cmd": "unarchive", "id": gone})
+        await node.expect(state_where(lambda m: m["view"] == "archive" and m["items"] == []))
+        await node.send({"cmd": "setView", "view": "inbox"})
+        back = await node.expect(
+            state_where(lambda m: m["view"] == "inbox" and len(m["items"]) == 2)
+        )
+        assert {i["id"] for i in back["items"]} == {kept, gone} and back["unreadCount"] == 2
+
+
+async def test_a_snoozed_notification_shows_in_the_snoozed_view_until_it_resurfaces(
+    server: LiveServer, live_api: Api, tenant: TenantAccess, user: UserAccess, clock: Clock
+) -> None:
+    # Given a store showing a notification
+    [nid] = (await publish(live_api, tenant, [user.external_id], title="Later"))["notificationIds"]
+    async with inbox_client(server, day_long(tenant, user), showing("Later", unread=1)) as node:
+        # When it is snoozed for an hour
+        until = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+        await node.send({"cmd": "snooze", "id": nid, "until": until})
+        assert (await node.expect(done("snooze")))["result"] is not None
+
+        # Then it leaves the inbox and its count, and the snoozed view shows it
+        await node.expect(state_where(lambda m: m["unreadCount"] == 0 and m["items"] == []))
+        await node.send({"cmd": "setView", "view": "snoozed"})
+        snoozed = await node.expect(state_where(lambda m: m["view"] == "snoozed" and m["items"]))
+        assert titles(snoozed) == ["Later"] and snoozed["items"][0]["snoozedUntil"]
+
+        # And when its time comes, it leaves the snoozed view, back in the inbox
+        clock.advance(timedelta(hours=2))
+        await inbox_clock.run_once()
+        await node.expect(state_where(lambda m: m["view"] == "snoozed" and m["unreadCount"] == 1))
+        await node.send({"cmd": "setView", "view": "inbox"})
+        inbox = await node.expect(state_where(lambda m: m["view"] == "inbox" and m["items"]))
+        assert titles(inbox) == ["Later"] and inbox["items"][0]["snoozedUntil"] is None
+
+
+async def test_taking_an_action_records_it_and_answers_the_action_to_follow(
+    server: LiveServer, live_api: Api, tenant: TenantAccess, user: UserAccess
+) -> None:
+    # Given an urgent notification with two buttons
+    actions: list[dict[str, Any]] = [
+        {"id": "top-up", "label": "Top up", "url": "/billing", "primary": True},
+        {"id": "later", "label": "Later"},
+    ]
+    published = await publish(
+        live_api, tenant, [user.external_id], title="Low", priority="URGENT", actions=actions
+    )
+    async with inbox_client(server, fixed(user.token), showing("Low", unread=1)) as node:
+        shown = next(m for m in reversed(node.seen) if showing("Low")(m))
+        assert item(shown, "Low")["priority"] == "URGENT"
+        assert [(a["id"], a["primary"]) for a in item(shown, "Low")["actions"]] == [
+            ("top-up", True),
+            ("later", False),
+        ]
+
+        # When the primary one is taken
+        await node.send({"cmd": "act", "id": published["notificationIds"][0], "actionId": "top-up"})
+        taken = await node.expect(done("act"))
+
+        # Then the store answers the action, and shows the notification read and acted on
+        assert taken["result"] == actions[0]
+        state = await node.expect(state_where(lambda m: m["unreadCount"] == 0))
+        assert item(state, "Low")["isRead"] and item(state, "Low")["interactedAt"]
+
+
+async def test_the_store_shows_only_the_tags_chosen_live_too(
+    server: LiveServer, live_api: Api, tenant: TenantAccess, user: UserAccess
+) -> None:
+    # Given a billing and a security notification
+    await publish(live_api, tenant, [user.external_id], title="Invoice", tags=["billing"])
+    await publish(live_api, tenant, [user.external_id], title="Login", tags=["security"])
+    async with inbox_client(server, fixed(user.token), showing("Login", unread=2)) as node:
+        # When the billing tag is chosen
+        await node.send({"cmd": "setTags", "tags": ["billing"]})
+        billing = await node.expect(state_where(lambda m: m["tags"] == ["billing"]))
+        assert titles(billing) == ["Invoice"]
+
+        # Then a new security notification stays out of the list, a billing one comes in
+        await publish(live_api, tenant, [user.external_id], title="Login 2", tags=["security"])
+        await node.expect(state_where(lambda m: m["unreadCount"] == 3))
+        await publish(live_api, tenant, [user.external_id], title="Refund", tags=["billing", "x"])
+        state = await node.expect(state_where(lambda m: m["unreadCount"] == 4))
+        assert titles(state) == ["Refund", "Invoice"]
+
+
+async def test_a_collapsed_publish_moves_its_notification_up_and_is_announced(
+    server: LiveServer, live_api: Api, tenant: TenantAccess, user: UserAccess
+) -> None:
+    # Given a notification with a collapse key, and a later one
+    await publish(live_api, tenant, [user.external_id], title="Low 1", collapseKey="low")
+    await publish(live_api, tenant, [user.external_id], title="Other")
+    async with inbox_client(server, fixed(user.token), showing("Other", unread=2)) as node:
+        # When the same key is published twice more
+        for n in (2, 3):
+            await publish(live_api, tenant, [user.external_id], title=f"Low {n}", collapseKey="low")
+
+        # Then one notification shows, on top, with three occurrences, announced as it came
+        state = await node.expect(showing("Low 3"))
+        assert titles(state) == ["Low 3", "Other"] and state["items"][0]["occurrences"] == 3
+        arrived = [m for m in node.seen if m["event"] == "arrived"]
+        assert [(m["title"], m["kind"]) for m in arrived] == [
+            ("Low 2", "UPDATED"),
+            ("Low 3", "UPDATED"),
+        ]
+
+
+async def test_an_expired_notification_leaves_the_store_when_the_server_says_so(
+    server: LiveServer, live_api: Api, tenant: TenantAccess, user: UserAccess, clock: Clock
+) -> None:
+    # Given a notification that expires in an hour, and one that does not
+    expires = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    await publish(live_api, tenant, [user.external_id], title="Brief", expiresAt=expires)
+    await publish(live_api, tenant, [user.external_id], title="Lasting")
+    async with inbox_client(server, day_long(tenant, user), showing("Brief", unread=2)) as node:
+        # When its time has come and the inbox clock runs
+        clock.advance(timedelta(hours=2))
+        await inbox_clock.run_once()
+
+        # Then it leaves the list and the count
+        state = await node.expect(state_where(lambda m: m["unreadCount"] == 1))
+        assert titles(state) == ["Lasting"]
+
+
+async def test_an_expired_notification_leaves_the_store_at_its_time_by_itself(
+    server: LiveServer, live_api: Api, tenant: TenantAccess, user: UserAccess
+) -> None:
+    # Given a notification that expires in two seconds, and no inbox clock running
+    expires = (datetime.now(UTC) + timedelta(seconds=2)).isoformat()
+    await publish(live_api, tenant, [user.external_id], title="Brief", expiresAt=expires)
+    await publish(live_api, tenant, [user.external_id], title="Lasting")
+    async with inbox_client(server, fixed(user.token), showing("Brief", unread=2)) as node:
+        # Then the store takes it out when its time comes
+        state = await node.expect(state_where(lambda m: titles(m) == ["Lasting"]))
+        assert state["unreadCount"] == 2  # the server's count until its clock runs

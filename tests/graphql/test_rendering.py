@@ -13,7 +13,7 @@ import strawberry
 from app.graphql.inbox import InboxEvent
 from app.graphql.limits import LIVE_DOCUMENTS, RequestLimits
 from app.graphql.rendering import EventExecutor, Rendered, renderer_for
-from app.live.messages import InboxEventKind, InboxMessage, NotificationPayload
+from app.live.messages import ActionPayload, InboxEventKind, InboxMessage, NotificationPayload
 from app.models import Priority
 
 NOTIFICATION = NotificationPayload(
@@ -24,7 +24,7 @@ NOTIFICATION = NotificationPayload(
     link="/x",
     data={"nested": [1, {"k": None}]},
     priority=Priority.HIGH,
-    actions=[{"id": "open", "label": "Open", "url": None, "primary": True}],
+    actions=[ActionPayload(id="open", label="Open", primary=True)],
     tags=["calls", "weekly"],
     read_at=None,
     seen_at=datetime(2026, 1, 2, 3, 4, 6, tzinfo=UTC),
@@ -80,6 +80,8 @@ async def results(query: str, fast: bool) -> list[Any]:
     [
         ("kind unreadCount notificationIds all category", True),
         ("kind notification { id title body link data isRead readAt createdAt }", True),
+        ("kind notification { priority tags actions { id label url primary } occurrences }", True),
+        ("notification { ... on Notification { actions { id label } } }", False),
         ("count: unreadCount __typename notification { __typename ID: id }", True),
         ("kind ...F", False),
         ("kind notification { ... on Notification { id } }", False),

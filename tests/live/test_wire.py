@@ -8,6 +8,7 @@ import pytest
 
 from app.live.messages import (
     ALL,
+    ActionPayload,
     DeliveryPayload,
     InboxEventKind,
     InboxMessage,
@@ -33,7 +34,7 @@ def created(user: int, unread: int, title: str = "T") -> tuple[str, InboxMessage
         link="/x",
         data={"k": [1, 2]},
         priority=Priority.HIGH,
-        actions=[{"id": "open", "label": "Open", "url": None, "primary": True}],
+        actions=[ActionPayload(id="open", label="Open", primary=True)],
         tags=["calls", "weekly"],
         read_at=None,
         seen_at=None,

@@ -6,8 +6,11 @@
 // {"cmd": "token", "token": "..."}, or {"cmd": "token", "error": "..."} for a failing source); {"event": "status", status, code, reason} on connection
 // changes; {"event": "state", ...} after every change of the store; {"event": "done", cmd,
 // result} or {"event": "failed", cmd, error} for each command.
-// In: {"cmd": "markRead" | "markUnread" | "delete", "id"}, {"cmd": "markAllRead"},
-// {"cmd": "loadMore"}, {"cmd": "setCategory", "category"}.
+// {"event": "arrived", id, title, kind} for each notification the store announces as new.
+// In: {"cmd": "markRead" | "markUnread" | "delete" | "archive" | "unarchive" | "unsnooze", "id"},
+// {"cmd": "markAllRead"}, {"cmd": "markSeen", "ids"?}, {"cmd": "snooze", "id", "until"},
+// {"cmd": "act", "id", "actionId"}, {"cmd": "loadMore"}, {"cmd": "setCategory", "category"},
+// {"cmd": "setView", "view"}, {"cmd": "setTags", "tags"}.
 import readline from "node:readline";
 import WebSocket from "ws";
 import { createBelfryClient, createInboxStore } from "../src/index.js";
@@ -42,12 +45,17 @@ store.subscribe((state) =>
     synced: state.synced,
     loading: state.loading,
     unreadCount: state.unreadCount,
+    unseenCount: state.unseenCount,
     hasMore: state.hasMore,
     category: state.category,
-    items: state.items.map(({ id, title, category, isRead }) => ({ id, title, category, isRead })),
+    view: state.view,
+    tags: state.tags,
+    status: state.status,
+    items: state.items,
     error: state.error?.message ?? null,
   }),
 );
+store.onNotification((n, event) => say({ event: "arrived", id: n.id, title: n.title, kind: event.kind }));
 store.start();
 
 const commands = {
@@ -57,6 +65,14 @@ const commands = {
   delete: ({ id }) => store.delete(id),
   loadMore: () => store.loadMore(),
   setCategory: ({ category }) => store.setCategory(category),
+  setView: ({ view }) => store.setView(view),
+  setTags: ({ tags }) => store.setTags(tags),
+  markSeen: ({ ids }) => store.markSeen(ids),
+  archive: ({ id }) => store.archive(id).then((n) => n.isArchived),
+  unarchive: ({ id }) => store.unarchive(id).then((n) => n.isArchived),
+  snooze: ({ id, until }) => store.snooze(id, until).then((n) => n.snoozedUntil),
+  unsnooze: ({ id }) => store.unsnooze(id).then((n) => n.snoozedUntil),
+  act: ({ id, actionId }) => store.act(id, actionId),
 };
 
 const input = readline.createInterface({ input: process.stdin });
