@@ -31,8 +31,8 @@ export interface InboxProps extends BelfryConnection {
   renderItem?: (notification: Notification) => Node;
   /** Opens or closes the popover. */
   open?: boolean;
-  /** A notification arrived: show a toast, play a sound. */
-  onNotification?: (notification: Notification) => void;
+  /** A notification arrived: show a toast, play a sound (not when `quiet`: in quiet hours). */
+  onNotification?: (notification: Notification, arrival: { quiet: boolean }) => void;
   onUnreadChange?: (unreadCount: number) => void;
   onStatus?: (status: ConnectionStatus) => void;
   /** A notification's link was clicked; preventDefault() keeps the page from following it. */
@@ -46,7 +46,7 @@ type Callbacks = Pick<InboxProps, "onNotification" | "onUnreadChange" | "onStatu
 
 /** Each of the element's events, and the callback it calls with what its detail holds. */
 const EVENTS: [string, (callbacks: Callbacks, event: CustomEvent) => void][] = [
-  ["belfry-notification", (c, e) => c.onNotification?.(e.detail.notification)],
+  ["belfry-notification", (c, e) => c.onNotification?.(e.detail.notification, { quiet: Boolean(e.detail.quiet) })],
   ["belfry-unread-change", (c, e) => c.onUnreadChange?.(e.detail.unreadCount)],
   ["belfry-status", (c, e) => c.onStatus?.(e.detail.status)],
   ["belfry-notification-click", (c, e) => c.onNotificationClick?.(e.detail.notification, e)],

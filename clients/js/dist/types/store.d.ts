@@ -1,10 +1,16 @@
+/** The GraphQL error code of a failure (`extensions.code`), if it has one. */
+export function errorCode(error: any): any;
+/** Seconds the server asked to wait before trying again (RATE_LIMITED), if it did. */
+export function retryAfterSeconds(error: any): number | null;
 /**
  * @param {ReturnType<typeof import("./client.js").createBelfryClient>} client
- * @param {{pageSize?: number, category?: string | null}} [options]
+ * @param {{pageSize?: number, category?: string | null, view?: View, tags?: string[] | null}} [options]
  */
 export function createInboxStore(client: ReturnType<typeof import("./client.js").createBelfryClient>, options?: {
     pageSize?: number;
     category?: string | null;
+    view?: View;
+    tags?: string[] | null;
 }): {
     /** @returns {InboxState} */
     readonly state: InboxState;
@@ -13,23 +19,68 @@ export function createInboxStore(client: ReturnType<typeof import("./client.js")
      * @param {(state: InboxState) => void} listener
      */
     subscribe(listener: (state: InboxState) => void): () => boolean;
+    /**
+     * Calls `listener` with each notification that arrives live (a new one, or a new occurrence
+     * collapsed into one), whichever view is shown; returns the unsubscribe.
+     * @param {(notification: Notification, event: InboxEvent) => void} listener
+     */
+    onNotification(listener: (notification: Notification, event: InboxEvent) => void): () => boolean;
     /** Starts following the inbox (the subscription's first SYNC loads the first page). */
     start(): void;
     stop(): void;
-    /** Loads the next page of the current category, if there is one. */
+    /** Loads the next page of the view, if there is one. */
     loadMore(): Promise<void>;
     /** Shows one category only (null: all) from its first page. */
     setCategory(category: string | null): Promise<void>;
+    /** Shows the inbox, the archive or the snoozed notifications, from the first page. */
+    setView(view: View): Promise<void>;
+    /** Shows those with any of `tags` (null or []: all), from the first page. */
+    setTags(tags: string[] | null): Promise<void>;
     /** @param {string} id */
-    markRead: (id: string) => Promise<any>;
+    markRead: (id: string) => Promise<Notification>;
     /** @param {string} id */
-    markUnread: (id: string) => Promise<any>;
+    markUnread: (id: string) => Promise<Notification>;
+    setRead: (id: string, read: boolean) => Promise<Notification>;
     /** Marks everything read, or only the current category when one is chosen. */
     markAllRead(): Promise<any>;
+    /**
+     * Marks notifications seen (what the badge counts by default): these ids, or every unseen
+     * one shown. Resolves with how many were marked.
+     * @param {string[]} [ids]
+     */
+    markSeen(ids?: string[]): Promise<number>;
+    /** Into the archive (out of the inbox and its badges). @param {string} id */
+    archive: (id: string) => Promise<Notification>;
+    /** Back into the inbox. @param {string} id */
+    unarchive: (id: string) => Promise<Notification>;
+    /**
+     * Out of the inbox until `until` (a Date or an ISO string, 1 minute to 90 days ahead).
+     * @param {string} id @param {Date | string} until
+     */
+    snooze(id: string, until: Date | string): Promise<Notification>;
+    /** Back in the inbox now. @param {string} id */
+    unsnooze: (id: string) => Promise<Notification>;
+    /**
+     * Records that the user took one of the notification's actions (which marks it read);
+     * resolves with that action, whose `url` the caller may follow (through safeLink).
+     * @param {string} id @param {string} actionId
+     * @returns {Promise<NotificationAction | null>}
+     */
+    act(id: string, actionId: string): Promise<NotificationAction | null>;
     /** @param {string} id */
     delete(id: string): Promise<any>;
 };
-export const NOTIFICATION_FIELDS: "id category title body link data isRead readAt createdAt team { key name }";
+export const NOTIFICATION_FIELDS: string;
+/** What the store can show: the inbox, the archive, or what is snoozed. */
+export const VIEWS: readonly ["inbox", "archive", "snoozed"];
+export type Priority = "LOW" | "NORMAL" | "HIGH" | "URGENT";
+export type View = "inbox" | "archive" | "snoozed";
+export type NotificationAction = {
+    id: string;
+    label: string;
+    url: string | null;
+    primary: boolean;
+};
 export type Notification = {
     id: string;
     category: string;
@@ -37,8 +88,28 @@ export type Notification = {
     body: string | null;
     link: string | null;
     data: any;
+    priority: Priority;
+    tags: string[];
+    actions: NotificationAction[];
     isRead: boolean;
     readAt: string | null;
+    isSeen: boolean;
+    seenAt: string | null;
+    isArchived: boolean;
+    archivedAt: string | null;
+    snoozedUntil: string | null;
+    /**
+     * when one of its actions was taken
+     */
+    interactedAt: string | null;
+    expiresAt: string | null;
+    /**
+     * publishes collapsed into it
+     */
+    occurrences: number;
+    /**
+     * its latest occurrence's time
+     */
     createdAt: string;
     /**
      * the team it came through; null when named
@@ -50,13 +121,17 @@ export type Notification = {
 };
 export type InboxState = {
     /**
-     * loaded notifications in the current category, newest first
+     * loaded notifications of the view and filters, newest first
      */
     items: Notification[];
     /**
-     * the user's unread total (every category)
+     * the user's unread total in the inbox (every category)
      */
     unreadCount: number;
+    /**
+     * the user's unseen total in the inbox (every category)
+     */
+    unseenCount: number;
     /**
      * more pages to load
      */
@@ -66,13 +141,21 @@ export type InboxState = {
      */
     loading: boolean;
     /**
-     * the first SYNC has been applied
+     * the first page has been loaded
      */
     synced: boolean;
+    /**
+     * the inbox, the archive or the snoozed ones
+     */
+    view: View;
     /**
      * the filter, or null for all
      */
     category: string | null;
+    /**
+     * shows those with any of these tags, or null for all
+     */
+    tags: string[] | null;
     /**
      * what the filter offers
      */
@@ -81,19 +164,28 @@ export type InboxState = {
         label: string;
     }[];
     /**
+     * the client's connection
+     */
+    status: import("./client.js").ConnectionStatus;
+    /**
      * the last failure, if any
      */
     error: Error | null;
 };
 export type InboxEvent = {
-    kind: "SYNC" | "CREATED" | "UPDATED" | "DELETED";
+    kind: "SYNC" | "CREATED" | "UPDATED" | "DELETED" | "ARCHIVED" | "UNARCHIVED" | "SNOOZED" | "RESURFACED" | "EXPIRED";
     /**
      * what a subscription resumes after
      */
     cursor: string;
     unreadCount: number;
+    unseenCount: number;
     notification: Notification | null;
     notificationIds: string[];
     all: boolean;
     category: string | null;
+    /**
+     * arrived inside the user's quiet hours: show it without a sound
+     */
+    quiet: boolean;
 };
