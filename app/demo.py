@@ -155,7 +155,7 @@ PAGE = """<!doctype html>
 <body>
   <header class="bar">
     <strong>Acme dashboard</strong>
-    <belfry-inbox id="inbox" token-url="demo/token"></belfry-inbox>
+    <belfry-inbox id="inbox" token-url="demo/token" badge="unread"></belfry-inbox>
   </header>
   <main>
     <h1>Belfry demo inbox</h1>

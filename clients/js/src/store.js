@@ -418,7 +418,8 @@ export function createInboxStore(client, options = {}) {
         receive(result.data.inbox);
       },
       error: (error) => {
-        fail(error);
+        // graphql-ws gives up on a socket that failed to open with the browser's error Event.
+        fail(error instanceof Error ? error : Object.assign(new Error("The connection failed"), { cause: error }));
         // The client gave up (no valid token) or was closed: nothing to try again with.
         if (!stopInbox || client.status === "unauthorized" || client.status === "closed") return;
         const wait = retryAfterSeconds(error);

@@ -22,9 +22,20 @@ export function tokenExpiry(token) {
   }
 }
 
+/** The token endpoint refused the user (401 or 403): fetching again will not help until they sign in. */
+export class TokenRefusedError extends Error {
+  /** @param {number} status */
+  constructor(status) {
+    super(`The token endpoint answered ${status}`);
+    this.name = "TokenRefusedError";
+    this.status = status;
+  }
+}
+
 /**
  * A token source that POSTs to the host backend's token endpoint, which answers
- * `{"token": "..."}` for the signed-in user (cookies are sent: `credentials: "include"`).
+ * `{"token": "..."}` for the signed-in user (cookies are sent: `credentials: "include"`). A 401 or
+ * 403 rejects with a TokenRefusedError, anything else that fails with a plain Error.
  * @param {string} url
  * @param {typeof fetch} [fetchImpl]
  * @returns {TokenSource}
@@ -36,6 +47,7 @@ export function tokenFromEndpoint(url, fetchImpl = globalThis.fetch.bind(globalT
       credentials: "include",
       headers: { accept: "application/json" },
     });
+    if (response.status === 401 || response.status === 403) throw new TokenRefusedError(response.status);
     if (!response.ok) throw new Error(`The token endpoint answered ${response.status}`);
     const body = await response.json();
     if (typeof body?.token !== "string") throw new Error('The token endpoint must answer {"token": "..."}');

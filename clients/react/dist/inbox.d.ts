@@ -30,10 +30,14 @@ export interface InboxProps extends BelfryConnection {
     onNotification?: (notification: Notification, arrival: {
         quiet: boolean;
     }) => void;
-    onUnreadChange?: (unreadCount: number) => void;
-    onStatus?: (status: ConnectionStatus) => void;
+    /** The unread or unseen total changed. */
+    onUnreadChange?: (unreadCount: number, unseenCount: number) => void;
+    /** The connection's status changed; a problem (refused origin, unauthorized, ...) is in `event.detail`. */
+    onStatus?: (status: ConnectionStatus, event: CustomEvent) => void;
     /** A notification's link was clicked; preventDefault() keeps the page from following it. */
     onNotificationClick?: (notification: Notification, event: CustomEvent) => void;
+    /** An action button was clicked (and recorded); preventDefault() keeps the page from following its url. */
+    onAction?: (notification: Notification, action: Notification["actions"][number], event: CustomEvent) => void;
     id?: string;
     className?: string;
     style?: CSSProperties;

@@ -48,9 +48,10 @@ function useBelfryConnection() {
 // src/inbox.tsx
 var EVENTS = [
   ["belfry-notification", (c, e) => c.onNotification?.(e.detail.notification, { quiet: Boolean(e.detail.quiet) })],
-  ["belfry-unread-change", (c, e) => c.onUnreadChange?.(e.detail.unreadCount)],
-  ["belfry-status", (c, e) => c.onStatus?.(e.detail.status)],
-  ["belfry-notification-click", (c, e) => c.onNotificationClick?.(e.detail.notification, e)]
+  ["belfry-unread-change", (c, e) => c.onUnreadChange?.(e.detail.unreadCount, e.detail.unseenCount)],
+  ["belfry-status", (c, e) => c.onStatus?.(e.detail.status, e)],
+  ["belfry-notification-click", (c, e) => c.onNotificationClick?.(e.detail.notification, e)],
+  ["belfry-action", (c, e) => c.onAction?.(e.detail.notification, e.detail.action, e)]
 ];
 function Inbox(props) {
   const ref = useRef2(null);

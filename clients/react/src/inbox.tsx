@@ -33,23 +33,28 @@ export interface InboxProps extends BelfryConnection {
   open?: boolean;
   /** A notification arrived: show a toast, play a sound (not when `quiet`: in quiet hours). */
   onNotification?: (notification: Notification, arrival: { quiet: boolean }) => void;
-  onUnreadChange?: (unreadCount: number) => void;
-  onStatus?: (status: ConnectionStatus) => void;
+  /** The unread or unseen total changed. */
+  onUnreadChange?: (unreadCount: number, unseenCount: number) => void;
+  /** The connection's status changed; a problem (refused origin, unauthorized, ...) is in `event.detail`. */
+  onStatus?: (status: ConnectionStatus, event: CustomEvent) => void;
   /** A notification's link was clicked; preventDefault() keeps the page from following it. */
   onNotificationClick?: (notification: Notification, event: CustomEvent) => void;
+  /** An action button was clicked (and recorded); preventDefault() keeps the page from following its url. */
+  onAction?: (notification: Notification, action: Notification["actions"][number], event: CustomEvent) => void;
   id?: string;
   className?: string;
   style?: CSSProperties;
 }
 
-type Callbacks = Pick<InboxProps, "onNotification" | "onUnreadChange" | "onStatus" | "onNotificationClick">;
+type Callbacks = Pick<InboxProps, "onNotification" | "onUnreadChange" | "onStatus" | "onNotificationClick" | "onAction">;
 
 /** Each of the element's events, and the callback it calls with what its detail holds. */
 const EVENTS: [string, (callbacks: Callbacks, event: CustomEvent) => void][] = [
   ["belfry-notification", (c, e) => c.onNotification?.(e.detail.notification, { quiet: Boolean(e.detail.quiet) })],
-  ["belfry-unread-change", (c, e) => c.onUnreadChange?.(e.detail.unreadCount)],
-  ["belfry-status", (c, e) => c.onStatus?.(e.detail.status)],
+  ["belfry-unread-change", (c, e) => c.onUnreadChange?.(e.detail.unreadCount, e.detail.unseenCount)],
+  ["belfry-status", (c, e) => c.onStatus?.(e.detail.status, e)],
   ["belfry-notification-click", (c, e) => c.onNotificationClick?.(e.detail.notification, e)],
+  ["belfry-action", (c, e) => c.onAction?.(e.detail.notification, e.detail.action, e)],
 ];
 
 export function Inbox(props: InboxProps) {
