@@ -19,11 +19,11 @@ export interface InboxProps extends BelfryConnection {
     /** The language of the inbox's strings (default: the user's locale, then the browser's). */
     locale?: string;
     /** Any of the inbox's strings, by their message keys. */
-    messages?: Record<string, string>;
+    messages?: BelfryInboxElement["messages"];
     /** Desktop notifications while the tab is hidden, asked for on a user's click. */
     desktopNotifications?: boolean;
-    /** Your own rendering of an item, in place of the element's. */
-    renderItem?: (notification: Notification) => Node;
+    /** Your own rendering of an item's content, in place of the element's. */
+    renderItem?: BelfryInboxElement["renderItem"];
     /** Opens or closes the popover. */
     open?: boolean;
     /** A notification arrived: show a toast, play a sound (not when `quiet`: in quiet hours). */

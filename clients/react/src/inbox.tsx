@@ -24,11 +24,11 @@ export interface InboxProps extends BelfryConnection {
   /** The language of the inbox's strings (default: the user's locale, then the browser's). */
   locale?: string;
   /** Any of the inbox's strings, by their message keys. */
-  messages?: Record<string, string>;
+  messages?: BelfryInboxElement["messages"];
   /** Desktop notifications while the tab is hidden, asked for on a user's click. */
   desktopNotifications?: boolean;
-  /** Your own rendering of an item, in place of the element's. */
-  renderItem?: (notification: Notification) => Node;
+  /** Your own rendering of an item's content, in place of the element's. */
+  renderItem?: BelfryInboxElement["renderItem"];
   /** Opens or closes the popover. */
   open?: boolean;
   /** A notification arrived: show a toast, play a sound (not when `quiet`: in quiet hours). */
@@ -90,7 +90,7 @@ export function Inbox(props: InboxProps) {
     if (ref.current && ref.current.getToken !== getToken) ref.current.getToken = getToken;
   }, [getToken]);
   useLayoutEffect(() => {
-    const element = ref.current as (BelfryInboxElement & Record<string, unknown>) | null;
+    const element = ref.current;
     if (!element) return;
     if (props.messages !== undefined) element.messages = props.messages;
     if (props.renderItem !== undefined) element.renderItem = props.renderItem;
