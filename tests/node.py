@@ -1,6 +1,7 @@
-"""Runs the Node scripts under clients/js/test/ that drive Belfry the way a front end does:
-graphql-http's audit, graphql-ws, Apollo Client, and Chromium through Playwright. Without
-Node, the client's packages (`npm ci --prefix clients/js`) or Chromium, these tests skip,
+"""Runs the Node scripts under clients/js/test/ (and clients/react/test/) that drive Belfry
+the way a front end does: graphql-http's audit, graphql-ws, Apollo Client, React, and Chromium
+through Playwright; and npm and tsc on the packages. Without Node, the clients' packages
+(`npm ci --prefix clients/js`, `npm ci --prefix clients/react`) or Chromium, these tests skip,
 saying why; with CI set, they fail."""
 
 import asyncio
