@@ -4,13 +4,16 @@ server: what it shows whatever the server sends.
 The element's behaviour does not depend on the database: these run on SQLite only."""
 
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
 from app.models import Notification, User
-from tests.conftest import LiveServer
+from app.settings import Settings
+from tests.conftest import LiveServer, free_port, serving
 from tests.helpers import Api, TenantAccess, UserAccess, make_tenant, make_user, publish
 from tests.node import require_chromium, run_node
 
@@ -174,3 +177,78 @@ async def test_the_element_shows_and_changes_every_kind_of_notification_in_two_t
 
     # And the primary action was recorded, then followed
     assert seen["acted"] == {"isRead": True, "interacted": True}
+
+
+async def test_the_element_tells_apart_why_it_cannot_work(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a server that allows a few requests per user in a short window, a user, and a
+    # second user whose requests a test spends
+    require_chromium()
+    caplog.set_level(logging.WARNING)
+    limits = {"rate_limit_user": 8, "rate_limit_window_seconds": 4}
+    async with (
+        serving(settings.model_copy(update=limits)) as live,
+        httpx.AsyncClient(base_url=live.http_url) as client,
+    ):
+        api = Api(client)
+        tenant = await make_tenant()
+        user = await make_user(api, tenant)
+        spent = await make_user(api, tenant)
+        port = live.http_url.rsplit(":", 1)[1]
+        config = {
+            "belfry": live.http_url,
+            "other": f"http://localhost:{port}",  # the same server, reached by another name
+            "limited": live.http_url,
+            "closed": f"http://127.0.0.1:{free_port()}",
+            "token": user.token,
+            "limitedToken": spent.token,
+        }
+
+        # When the element runs on a refused origin, with a token endpoint that refuses, fails
+        # or is slow, against a closed port, and over the rate limit
+        seen = await run_node("element-states.mjs", json.dumps(config), timeout=240)
+
+    # Then each says what is wrong and why, and nothing else was reached
+    assert seen["foreign"] == []
+    refused = seen["refusedOrigin"]
+    assert refused["problem"] == "refused-origin" and refused["role"] == "alert"
+    assert refused["text"][0] == "This page may not connect to notifications."
+    assert f"http://localhost:{port}" in refused["text"][1]
+    assert "BELFRY_ALLOWED_ORIGINS" in refused["text"][1]
+    assert "[object Event]" not in refused["popoverText"]
+    assert {"status": "refused", "problem": "refused-origin"}.items() <= refused["statuses"][
+        -1
+    ].items()
+    logged = [r.getMessage() for r in caplog.records if f"localhost:{port}" in r.getMessage()]
+    assert logged and all("BELFRY_ALLOWED_ORIGINS" in line for line in logged)
+
+    unauthorized = seen["unauthorized"]
+    assert unauthorized["problem"] == "unauthorized"
+    assert unauthorized["text"][:2] == [
+        "You are not signed in to notifications.",
+        "The token endpoint answered 401.",
+    ]
+    assert unauthorized["statuses"][-1]["status"] == "unauthorized"
+    assert seen["tokenRequestsAfterRetry"] == 2  # one at the start, one for the retry
+
+    failing = seen["tokenUnavailable"]
+    assert failing["problem"] == "token-unavailable"
+    assert failing["text"][1] == "The token endpoint answered 500; trying again."
+    assert seen["failingTokenRequests"] >= 2
+
+    assert seen["loading"] == {"note": "Loading…", "hidden": False, "role": "status"}
+    assert seen["afterLoading"] == "You're all caught up"
+
+    unreachable = seen["unreachable"]
+    assert unreachable["problem"] == "unreachable" and unreachable["role"] == "status"
+    closed_host = config["closed"].removeprefix("http://")
+    assert unreachable["text"][1] == f"{closed_host} does not answer; trying again."
+
+    limited = seen["rateLimited"]
+    assert limited["problem"] == "rate-limited"
+    assert limited["text"][0] == "Too many requests."
+    assert limited["text"][1].startswith("Trying again in ")
+    assert seen["afterRateLimit"] == "You're all caught up"
+    for page in ("refusedOrigin", "unauthorized", "tokenUnavailable", "unreachable", "rateLimited"):
+        assert seen[page]["errors"] == [], page

@@ -262,8 +262,13 @@ export class BelfryInboxElement extends Base {
         return await source();
       } catch (error) {
         const status = /** @type {any} */ (error)?.status;
-        if (error instanceof TokenRefusedError || status === 401 || status === 403) this._refused(status);
-        throw error;
+        if (error instanceof TokenRefusedError || status === 401 || status === 403) {
+          this._refused(status);
+          // The client is being stopped: its sign-in is left waiting rather than failed and retried.
+          return new Promise(() => {});
+        }
+        queueMicrotask(() => this._setStatus("reconnecting", this._describe("token-unavailable", { error })));
+        throw error; // the client tries again with back-off
       }
     });
     const client = createBelfryClient({ url: this.getAttribute("url") ?? undefined, getToken: getToken || undefined, credentials });

@@ -7,7 +7,7 @@
 import { errorCode, retryAfterSeconds } from "./store.js";
 
 /**
- * @typedef {"refused-origin" | "unauthorized" | "unreachable" | "rate-limited" | "failed"} ProblemKind
+ * @typedef {"refused-origin" | "unauthorized" | "token-unavailable" | "unreachable" | "rate-limited" | "failed"} ProblemKind
  * @typedef {{kind: ProblemKind, message: string, cause: string, retryIn: number | null}} Problem
  */
 
@@ -63,6 +63,8 @@ export function describe(kind, t, detail = {}) {
         cause: status ? t("unauthorizedToken", { status: String(status) }) : t("unauthorizedServer", { reason: error?.reason || error?.message || "" }),
         retryIn: null,
       };
+    case "token-unavailable":
+      return { kind, message: t("tokenUnavailable"), cause: t("tokenUnavailableCause", { reason: String(error?.message ?? error) }), retryIn: null };
     case "unreachable":
       return { kind, message: t("unreachable"), cause: t("unreachableCause", { url: new URL(url).host }), retryIn: null };
     case "rate-limited": {

@@ -1,5 +1,5 @@
 /**
- * @typedef {"refused-origin" | "unauthorized" | "unreachable" | "rate-limited" | "failed"} ProblemKind
+ * @typedef {"refused-origin" | "unauthorized" | "token-unavailable" | "unreachable" | "rate-limited" | "failed"} ProblemKind
  * @typedef {{kind: ProblemKind, message: string, cause: string, retryIn: number | null}} Problem
  */
 /** The http(s) address of a GraphQL endpoint given as http(s), ws(s) or a path. */
@@ -24,7 +24,7 @@ export function describe(kind: ProblemKind, t: import("./messages.js").Translate
     error?: any;
     status?: number;
 }): Problem;
-export type ProblemKind = "refused-origin" | "unauthorized" | "unreachable" | "rate-limited" | "failed";
+export type ProblemKind = "refused-origin" | "unauthorized" | "token-unavailable" | "unreachable" | "rate-limited" | "failed";
 export type Problem = {
     kind: ProblemKind;
     message: string;
