@@ -1,6 +1,7 @@
-"""Runs the Node scripts under clients/js/test/ that drive Belfry the way a front end does:
-graphql-http's audit, graphql-ws, Apollo Client, and Chromium through Playwright. Without
-Node, the client's packages (`npm ci --prefix clients/js`) or Chromium, these tests skip,
+"""Runs the Node scripts under clients/js/test/ (and clients/react/test/) that drive Belfry
+the way a front end does: graphql-http's audit, graphql-ws, Apollo Client, React, and Chromium
+through Playwright; and npm and tsc on the packages. Without Node, the clients' packages
+(`npm ci --prefix clients/js`, `npm ci --prefix clients/react`) or Chromium, these tests skip,
 saying why; with CI set, they fail."""
 
 import asyncio
@@ -8,6 +9,7 @@ import json
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,8 @@ from tests.conftest import unavailable
 
 CLIENT = Path(__file__).resolve().parent.parent / "clients" / "js"
 SCRIPTS = CLIENT / "test"
+# @belfry/react, whose own scripts are under its test/ (npm ci --prefix clients/react).
+REACT = CLIENT.parent / "react"
 # Screenshots and other files a browser test leaves for a person to look at (git-ignored).
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -30,11 +34,49 @@ def require_node() -> str:
     return str(node)
 
 
+def require_package(package: Path) -> None:
+    """The npm packages of a client's package besides clients/js (clients/react)."""
+    if not (package / "node_modules").is_dir():
+        missing = FileNotFoundError(f"run npm ci --prefix clients/{package.name}")
+        unavailable(f"the npm packages of clients/{package.name}", missing)
+
+
 def require_chromium() -> str:
     browser = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
     if browser is None:
         unavailable("Chromium", FileNotFoundError("install Debian's chromium package"))
     return str(browser)
+
+
+def require_npm() -> str:
+    npm = shutil.which("npm")
+    if npm is None:
+        unavailable("npm", FileNotFoundError("npm is not on the PATH"))
+    require_node()
+    return str(npm)
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    stdout: str
+    stderr: str
+
+
+async def run_command(*argv: str, cwd: Path, timeout: float = 300) -> Output:
+    """Runs a command (npm, node, a package's tool) in `cwd` and returns what it printed; one
+    that fails fails the test with its output."""
+    process = await asyncio.create_subprocess_exec(
+        *argv, cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), timeout)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise AssertionError(f"{argv} ran past {timeout} s") from None
+    output = Output(out.decode(errors="replace"), err.decode(errors="replace"))
+    assert process.returncode == 0, f"{argv} exited {process.returncode}:\n{output}"
+    return output
 
 
 async def run_node(script: str, *args: str, timeout: float = 120) -> Any:
@@ -125,18 +167,20 @@ class NodeProcess:
 
 @asynccontextmanager
 async def node_process(
-    script: str, *args: str, answer: Answer | None = None
+    script: str, *args: str, answer: Answer | None = None, package: Path = CLIENT
 ) -> AsyncIterator[NodeProcess]:
-    """Runs clients/js/test/`script` for the block, then closes its stdin (the script's cue
-    to end) and waits for it."""
+    """Runs `script` of the package's test/ (clients/js/test/ unless told) for the block, then
+    closes its stdin (the script's cue to end) and waits for it."""
+    node = require_node()
+    require_package(package)
     process = await asyncio.create_subprocess_exec(
-        require_node(),
-        str(SCRIPTS / script),
+        node,
+        str(package / "test" / script),
         *args,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        cwd=CLIENT,
+        cwd=package,
     )
     running = NodeProcess(process, script, answer)
     try:

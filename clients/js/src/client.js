@@ -6,6 +6,10 @@
 // has to close it for expiry. If the server closes it anyway (4401: token expired, user erased)
 // or refuses a token at sign-in (4403), the client fetches a fresh token and reconnects, until
 // `maxAuthRetries` fresh tokens in a row have been refused: then it stops ("unauthorized").
+// Cookie mode (`credentials: "include"`, no token): a page whose user is signed in to Belfry
+// by the session cookie sends no token at all; the browser sends the cookie with the
+// websocket's handshake, from a page on an allowed origin. A refused cookie is tried again
+// the same bounded number of times, as the host may renew it meanwhile.
 // graphql-ws re-sends every active subscription after a reconnect; Belfry's inbox
 // subscription then starts with a SYNC event, from which a store catches up.
 import { createClient } from "graphql-ws";
@@ -25,6 +29,8 @@ export const TOKEN_REFRESH = 4205;
  * @property {string} [url] GraphQL endpoint, http(s) or ws(s); default: this page's origin + /graphql
  * @property {string} [token] a fixed user token
  * @property {import("./token.js").TokenSource} [getToken] fetches a user token (preferred: tokens get renewed)
+ * @property {"include" | "omit"} [credentials] "include" with no token: sign in with Belfry's session
+ *   cookie (BELFRY_SESSION_COOKIE), which the browser sends on the websocket's handshake
  * @property {number} [maxAuthRetries] fresh tokens in a row the server may refuse before giving up (default 3)
  * @property {boolean} [refreshBeforeExpiry] renew the token before it expires (default true)
  * @property {any} [webSocketImpl] a WebSocket class where there is no global one (Node: the `ws` package)
@@ -130,9 +136,12 @@ function tokenKeeper(source) {
  * @param {ClientOptions} options
  */
 export function createBelfryClient(options = {}) {
-  const { token, getToken, maxAuthRetries = 3, refreshBeforeExpiry = true } = options;
-  if (!token && !getToken) throw new Error("Give createBelfryClient a token or a getToken function");
-  const tokens = tokenKeeper(getToken ?? (() => /** @type {string} */ (token)));
+  const { token, getToken, credentials = "omit", maxAuthRetries = 3, refreshBeforeExpiry = true } = options;
+  const cookieMode = !token && !getToken && credentials === "include";
+  if (!token && !getToken && !cookieMode) {
+    throw new Error('Give createBelfryClient a token, a getToken function or credentials: "include"');
+  }
+  const tokens = cookieMode ? null : tokenKeeper(getToken ?? (() => /** @type {string} */ (token)));
   /** @type {Set<(status: ConnectionStatus, detail?: any) => void>} */
   const statusListeners = new Set();
   let status = /** @type {ConnectionStatus} */ ("connecting");
@@ -164,7 +173,8 @@ export function createBelfryClient(options = {}) {
       }
       await sleep(backoff(retries));
     },
-    connectionParams: async () => ({ authorization: `Bearer ${await tokens.get()}` }),
+    // On the cookie the sign-in says nothing: the server reads the handshake's cookie.
+    connectionParams: async () => (tokens ? { authorization: `Bearer ${await tokens.get()}` } : {}),
     on: {
       connected: (socket) => {
         activeSocket = socket;
@@ -176,7 +186,7 @@ export function createBelfryClient(options = {}) {
         activeSocket = null;
         clearTimeout(renewal);
         if (isClose(event) && (event.code === UNAUTHORIZED || event.code === FORBIDDEN)) {
-          tokens.refuse();
+          tokens?.refuse();
           refusals += 1;
           if (refusals > maxAuthRetries) return setStatus("unauthorized", event);
         }
@@ -189,12 +199,13 @@ export function createBelfryClient(options = {}) {
 
   function scheduleRenewal() {
     clearTimeout(renewal);
-    const delay = refreshBeforeExpiry ? tokens.renewIn() : null;
+    const delay = refreshBeforeExpiry && tokens ? tokens.renewIn() : null;
     if (delay !== null) renewal = setTimeout(renew, delay);
   }
 
   /** Fetches the next token first, then restarts the socket with it. */
   async function renew() {
+    if (!tokens) return;
     const socket = activeSocket;
     const previous = tokens.current();
     try {

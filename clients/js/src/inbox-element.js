@@ -68,7 +68,7 @@ const Base = /** @type {typeof HTMLElement} */ (globalThis.HTMLElement ?? class 
  */
 
 export class BelfryInboxElement extends Base {
-  static observedAttributes = ["url", "token", "token-url", "page-size", "badge", "locale", "tabs", "desktop-notifications", "preference-channels"];
+  static observedAttributes = ["url", "token", "token-url", "page-size", "badge", "locale", "tabs", "desktop-notifications", "preference-channels", "credentials"];
 
   constructor() {
     super();
@@ -253,8 +253,9 @@ export class BelfryInboxElement extends Base {
 
   _start() {
     const source = this._tokenSource();
-    if (!source || this.client) return; // a framework may set getToken after mounting
-    const getToken = async () => {
+    const credentials = this.getAttribute("credentials") === "include" ? "include" : undefined;
+    if ((!source && !credentials) || this.client) return; // a framework may set getToken after mounting
+    const getToken = source && (async () => {
       try {
         return await source();
       } catch (error) {
@@ -267,8 +268,8 @@ export class BelfryInboxElement extends Base {
         queueMicrotask(() => this._setStatus("reconnecting", this._describe("token-unavailable", { error })));
         throw error; // the client tries again with back-off
       }
-    };
-    const client = createBelfryClient({ url: this.getAttribute("url") ?? undefined, getToken });
+    });
+    const client = createBelfryClient({ url: this.getAttribute("url") ?? undefined, getToken: getToken || undefined, credentials });
     const store = createInboxStore(client, {
       pageSize: Number(this.getAttribute("page-size")) || 20,
       tags: this._tabList()[this._tab - 1]?.tags ?? null,

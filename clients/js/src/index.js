@@ -11,3 +11,15 @@ export { NOTIFICATION_FIELDS, VIEWS, createInboxStore, errorCode, retryAfterSeco
 export { TokenRefusedError, tokenExpiry, tokenFromEndpoint } from "./token.js";
 
 defineBelfryInbox();
+
+// The types that an application names (the declarations export them).
+/**
+ * @typedef {ReturnType<typeof import("./client.js").createBelfryClient>} BelfryClient
+ * @typedef {import("./client.js").ClientOptions} ClientOptions
+ * @typedef {import("./client.js").ConnectionStatus} ConnectionStatus
+ * @typedef {ReturnType<typeof import("./store.js").createInboxStore>} InboxStore
+ * @typedef {import("./store.js").InboxState} InboxState
+ * @typedef {import("./store.js").InboxEvent} InboxEvent
+ * @typedef {import("./store.js").Notification} Notification
+ * @typedef {import("./token.js").TokenSource} TokenSource
+ */

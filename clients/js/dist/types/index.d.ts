@@ -1,0 +1,14 @@
+export { safeLink } from "./links.js";
+export { createPreferences } from "./preferences.js";
+export type BelfryClient = ReturnType<typeof import("./client.js").createBelfryClient>;
+export type ClientOptions = import("./client.js").ClientOptions;
+export type ConnectionStatus = import("./client.js").ConnectionStatus;
+export type InboxStore = ReturnType<typeof import("./store.js").createInboxStore>;
+export type InboxState = import("./store.js").InboxState;
+export type InboxEvent = import("./store.js").InboxEvent;
+export type Notification = import("./store.js").Notification;
+export type TokenSource = import("./token.js").TokenSource;
+export { BelfryError, TokenUnavailableError, createBelfryClient, websocketUrl } from "./client.js";
+export { BelfryInboxElement, defineBelfryInbox } from "./inbox-element.js";
+export { NOTIFICATION_FIELDS, VIEWS, createInboxStore, errorCode, retryAfterSeconds } from "./store.js";
+export { TokenRefusedError, tokenExpiry, tokenFromEndpoint } from "./token.js";
