@@ -164,8 +164,10 @@ export function createBelfryClient(options = {}) {
     lazy: true,
     retryAttempts: Infinity,
     lazyCloseTimeout: 3000, // requests in a row share one socket
-    // Auth closes are handled below (fresh token, bounded); everything else is retried.
-    shouldRetry: (event) => event instanceof TokenUnavailableError || (isClose(event) && event.code !== FORBIDDEN),
+    // Auth closes are handled below (fresh token, bounded); everything else is retried: a
+    // close, a token source that failed, and a socket that could not connect, which a
+    // browser reports as a plain error event.
+    shouldRetry: (event) => !isClose(event) || event.code !== FORBIDDEN,
     retryWait: async (retries) => {
       if (restarting) {
         restarting = false;
@@ -300,7 +302,9 @@ export function createBelfryClient(options = {}) {
     async dispose() {
       clearTimeout(renewal);
       setStatus("closed");
-      await ws.dispose();
+      // A socket still connecting may fail while it is let go: that is the end wanted, and
+      // no caller should have to catch it.
+      await Promise.resolve(ws.dispose()).catch(() => {});
     },
   };
 }

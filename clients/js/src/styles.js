@@ -38,6 +38,7 @@ const DARK = `
   --_shadow: var(--belfry-dark-shadow, 0 10px 30px rgba(0, 0, 0, 0.5));
   color-scheme: dark;`;
 
+/** @type {string} */
 export const STYLES = `
 :host {${LIGHT}
   --_radius: var(--belfry-radius, 10px);

@@ -27,7 +27,7 @@ export async function onlyTo(context, origins) {
 export async function openInbox(context, { pageOrigin, scriptOrigin = pageOrigin, attributes = {}, before } = {}) {
   const page = await context.newPage();
   const errors = [];
-  page.on("pageerror", (error) => errors.push(String(error.stack ?? error)));
+  page.on("pageerror", (error) => errors.push(String(error.stack || `${error.name}: ${error.message} ${JSON.stringify(error)}`)));
   page.errors = errors;
   await page.goto(`${pageOrigin}/healthz`);
   if (before) await page.evaluate(before);
